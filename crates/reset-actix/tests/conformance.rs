@@ -1,0 +1,7 @@
+//! The conformance suite against the actix adapter, on SQLite and PostgreSQL.
+
+fn spawn(listener: tokio::net::TcpListener, api: reset_api::Api) {
+    tokio::spawn(reset_actix::serve(listener, api, std::future::pending()));
+}
+
+reset_testkit::conformance_suite!(spawn);

@@ -1,0 +1,118 @@
+//! [`Api`]: the service behind every adapter.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ipnet::IpNet;
+use reset_core::{ClientContext, ResetService};
+
+use crate::client_ip::client_ip;
+use crate::problem::{INTERNAL_ERROR, Problem};
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
+use crate::{openapi, router};
+
+/// Whether the missing-peer warning was logged (once per process is enough).
+static WARNED_NO_PEER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// HTTP-level settings.
+#[derive(Debug, Clone, Default)]
+pub struct ApiOptions {
+    /// Peers whose `X-Forwarded-For` is believed (empty: the socket peer is the client).
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// The whole HTTP API over one [`ResetService`]. Cheap to clone.
+#[derive(Clone)]
+pub struct Api {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    service: ResetService,
+    /// The runtime the API was built on (see [`Api::handle_on_home`]).
+    home: Option<tokio::runtime::Handle>,
+    options: ApiOptions,
+    openapi: Bytes,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    pub fn new(service: ResetService, options: ApiOptions) -> Self {
+        let openapi = Bytes::from(openapi::document_json());
+        let home = tokio::runtime::Handle::try_current().ok();
+        Self {
+            inner: Arc::new(Inner {
+                service,
+                home,
+                options,
+                openapi,
+            }),
+        }
+    }
+
+    /// Answers one request. Never panics on input; every failure is a response.
+    pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
+        let mut response = router::dispatch(self, &req).await;
+        if req.method == "HEAD" {
+            response.body = Bytes::new();
+        }
+        response
+    }
+
+    /// [`Api::handle`], run on the runtime the API was built on. For frameworks that give each
+    /// worker a runtime of its own (actix-web): database connections and background work then
+    /// live on the one runtime that outlasts the workers.
+    pub async fn handle_on_home(&self, req: ApiRequest) -> ApiResponse {
+        let Some(home) = self.inner.home.clone() else {
+            return self.handle(req).await;
+        };
+        let api = self.clone();
+        match home.spawn(async move { api.handle(req).await }).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(error = %e, "request task failed");
+                Problem::new(INTERNAL_ERROR, "Something went wrong on our side.").into_response()
+            }
+        }
+    }
+
+    /// The (method, path) pairs served.
+    pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+        router::routes()
+    }
+
+    pub fn service(&self) -> &ResetService {
+        &self.inner.service
+    }
+
+    pub(crate) fn openapi_bytes(&self) -> Bytes {
+        self.inner.openapi.clone()
+    }
+
+    /// The caller's context: client IP through trusted proxies, and the API surface.
+    pub(crate) fn context(&self, req: &ApiRequest, via: &str) -> ClientContext {
+        if req.peer.is_none() && !WARNED_NO_PEER.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "a request came without the client's address: per-IP rate limits and the audit trail's IPs are off \
+                 (with axum, serve with into_make_service_with_connect_info::<SocketAddr>())"
+            );
+        }
+        let ip = client_ip(
+            req.peer.map(|p| p.ip()),
+            req.header_all("x-forwarded-for"),
+            &self.inner.options.trusted_proxies,
+        );
+        ClientContext {
+            ip,
+            via: via.to_owned(),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+// `Problem` is the response itself on every error path, not an exceptional value; boxing it
+// would buy nothing.
+#![allow(clippy::result_large_err)]
+
+mod api;
+pub mod client_ip;
+pub mod dto;
+mod json;
+pub mod openapi;
+pub mod problem;
+mod request;
+mod response;
+mod router;
+mod v1;
+
+pub use api::{Api, ApiOptions};
+pub use request::{ApiRequest, Body, MAX_BODY_BYTES, read_body};
+pub use response::ApiResponse;

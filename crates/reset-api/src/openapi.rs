@@ -1,0 +1,151 @@
+//! The OpenAPI document, derived with utoipa from framework-free operation stubs (utoipa's
+//! framework `*_extras` features are not additive across a workspace, so paths, methods and
+//! parameters are written out here). Committed as `openapi/reset.v1.json`; a test fails when
+//! the two drift.
+
+#![allow(dead_code)]
+
+use utoipa::OpenApi;
+
+use crate::dto::{
+    CancelBody, ChannelDto, CodeBody, CompleteBody, CompleteCodeBody, CompleteTokenBody,
+    DeliveryDto, ResetRequestBody, StatusResponse, TokenBody, VerifyBody, VerifyResponse,
+};
+use crate::problem::{Problem, ViolationBody};
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Password reset",
+        version = "1.0.0",
+        description = "Self-service password reset (v1). Every response carries `Cache-Control: no-store`; \
+every error is RFC 9457 problem+json with a stable `code` and a UUID `id` fixed per code. Request bodies \
+are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 413); unknown fields are \
+refused with 400 `invalid_request`. No response, status, header or timing reveals whether an account exists.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json),
+    components(schemas(
+        ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
+        CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody
+    )),
+    tags(
+        (name = "self-service", description = "Forgotten passwords, without a credential."),
+        (name = "operations", description = "Health, readiness and this document.")
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as served and committed: pretty JSON with a final newline.
+pub fn document_json() -> String {
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned());
+    json.push('\n');
+    json
+}
+
+/// Ask for a reset link or code.
+///
+/// Answers 202 whether or not the account exists, and sends the message afterwards from a
+/// durable outbox. A new request invalidates the account's earlier unused secrets. Rate limits
+/// count the submitted identifier and the client IP, never the account.
+#[utoipa::path(
+    post, path = "/v1/password-reset/request", tag = "self-service", operation_id = "requestPasswordReset",
+    request_body(content = ResetRequestBody, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted; a message is sent if the identifiers name an account."),
+        (status = 400, description = "`invalid_request`: malformed body or identifiers.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not application/json.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until the limit resets."))),
+        (status = 500, description = "`internal_error`, with a reference in `detail`.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+fn request_reset() {}
+
+/// Check a secret without using it up.
+///
+/// A mail scanner that follows a link must not burn it, so verify never consumes. Every wrong
+/// code counts against the code's tries (12 by default), on verify and complete alike.
+#[utoipa::path(
+    post, path = "/v1/password-reset/verify", tag = "self-service", operation_id = "verifyPasswordReset",
+    request_body(content = VerifyBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The secret is valid.", body = VerifyResponse),
+        (status = 400, description = "`invalid_request`; `invalid_token` (unknown, expired, used or superseded); \
+`code_incorrect` with `attempts_remaining` (also when no code is outstanding: the two are indistinguishable).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`attempts_exhausted` (request a new code) or `rate_limited`.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+fn verify_secret() {}
+
+/// Set the new password, using the secret exactly once.
+///
+/// The policy is checked before the secret is used: 8–256 characters after NFKC, not containing
+/// the username or the email's local part (names of 3+ characters), a zxcvbn score of at least 3,
+/// and optionally not one of the last N passwords. A weak password leaves the secret valid.
+/// On success every outstanding secret of the account dies, sessions are revoked through the
+/// host's hook, a "password changed" notice is queued and an audit event written. No session is
+/// created: the user logs in with the new password. Of concurrent calls with one secret, exactly
+/// one gets 204 and the others `invalid_token`.
+#[utoipa::path(
+    post, path = "/v1/password-reset/complete", tag = "self-service", operation_id = "completePasswordReset",
+    request_body(content = CompleteBody, content_type = "application/json"),
+    responses(
+        (status = 204, description = "The password is changed."),
+        (status = 400, description = "`invalid_request`, `invalid_token` or `code_incorrect` (with `attempts_remaining`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`weak_password` with every `violations` entry; the secret stays valid.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`attempts_exhausted` or `rate_limited`.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+fn complete_reset() {}
+
+/// "This wasn't me": kill a request's secrets.
+///
+/// Answers 204 whether or not the token was valid (there is nothing to learn from it).
+#[utoipa::path(
+    post, path = "/v1/password-reset/cancel", tag = "self-service", operation_id = "cancelPasswordReset",
+    request_body(content = CancelBody, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Done (or there was nothing to cancel)."),
+        (status = 400, description = "`invalid_request`.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+fn cancel_reset() {}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
+    responses((status = 200, description = "Up.", body = StatusResponse)))]
+fn healthz() {}
+
+/// The database is reachable and migrated.
+#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready.", body = StatusResponse, example = json!({"status": "ready"})),
+        (status = 503, description = "`not_ready`.", body = Problem, content_type = "application/problem+json")
+    ))]
+fn readyz() {}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)))]
+fn openapi_json() {}

@@ -1,0 +1,163 @@
+//! RFC 9457 problem details, the v1 error shape, with one stable code and UUID per error.
+
+use reset_core::{ResetError, Violation};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::response::ApiResponse;
+
+/// The problem+json media type.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One kind of v1 error: its code, fixed UUID, status and title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub code: &'static str,
+    pub id: &'static str,
+    pub status: u16,
+    pub title: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $id:literal, $status:literal, $title:literal;)*) => {
+        $(pub const $name: ErrorCode = ErrorCode { code: $code, id: $id, status: $status, title: $title };)*
+        /// Every v1 error code, for the OpenAPI document and tests.
+        pub const ALL: &[ErrorCode] = &[$($name),*];
+    };
+}
+
+codes! {
+    INVALID_REQUEST = "invalid_request", "6f1c7b0e-2a43-4c1e-9a51-0b5d2f8e7a01", 400, "Invalid request";
+    INVALID_TOKEN = "invalid_token", "0d3b9a52-5e77-4f0a-8c1d-7e2a4b6c9f02", 400, "Invalid token";
+    CODE_INCORRECT = "code_incorrect", "a8e4c1f3-9b2d-4e6a-b7c5-3d1f0e9a8b03", 400, "Code incorrect";
+    NOT_FOUND = "not_found", "5c2e8f1a-3d4b-4a6c-9e7f-1b0d2c3e4f04", 404, "Not found";
+    METHOD_NOT_ALLOWED = "method_not_allowed", "e7a1b2c3-4d5e-4f6a-8b9c-0d1e2f3a4b05", 405, "Method not allowed";
+    PAYLOAD_TOO_LARGE = "payload_too_large", "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d06", 413, "Payload too large";
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "c9d0e1f2-a3b4-4c5d-9e6f-7a8b9c0d1e07", 415, "Unsupported media type";
+    WEAK_PASSWORD = "weak_password", "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f08", 422, "Weak password";
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted", "f1a2b3c4-d5e6-4f7a-9b8c-9d0e1f2a3b09", 429, "Attempts exhausted";
+    RATE_LIMITED = "rate_limited", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c10", 429, "Rate limited";
+    INTERNAL_ERROR = "internal_error", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d11", 500, "Internal error";
+    NOT_READY = "not_ready", "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e12", 503, "Not ready";
+}
+
+/// A v1 error body (RFC 9457 problem details with `code` and `id`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Code incorrect", "status": 400,
+    "detail": "The code is incorrect.", "code": "code_incorrect",
+    "id": "a8e4c1f3-9b2d-4e6a-b7c5-3d1f0e9a8b03", "attempts_remaining": 11}))]
+pub struct Problem {
+    /// Always `about:blank`: `code` says what happened.
+    #[serde(rename = "type")]
+    pub type_: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    /// What happened, for people.
+    pub detail: String,
+    /// Stable machine code.
+    pub code: &'static str,
+    /// A UUID fixed per `code`.
+    pub id: &'static str,
+    /// Only with `code_incorrect`: tries left on the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_remaining: Option<u32>,
+    /// Only with `weak_password`: every rule the password breaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<ViolationBody>>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    retry_after: Option<u64>,
+}
+
+/// One broken password rule.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ViolationBody {
+    /// `too_short`, `too_long`, `contains_username`, `contains_email`, `too_guessable`, `reused`.
+    pub code: String,
+    pub message: String,
+}
+
+impl From<Violation> for ViolationBody {
+    fn from(v: Violation) -> Self {
+        Self {
+            code: v.code.to_owned(),
+            message: v.message,
+        }
+    }
+}
+
+impl Problem {
+    pub fn new(kind: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            type_: "about:blank",
+            title: kind.title,
+            status: kind.status,
+            detail: detail.into(),
+            code: kind.code,
+            id: kind.id,
+            attempts_remaining: None,
+            violations: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// The v1 answer for a service error. Internal causes are logged with a reference and
+    /// never shown.
+    pub fn from_error(error: ResetError) -> Self {
+        match error {
+            ResetError::InvalidRequest(detail) => Self::new(INVALID_REQUEST, detail),
+            ResetError::InvalidToken => Self::new(
+                INVALID_TOKEN,
+                "The token is unknown, expired, already used or cancelled.",
+            ),
+            ResetError::CodeIncorrect { attempts_remaining } => Self {
+                attempts_remaining: Some(attempts_remaining),
+                ..Self::new(CODE_INCORRECT, "The code is incorrect.")
+            },
+            ResetError::AttemptsExhausted { retry_after_secs } => Self::new(
+                ATTEMPTS_EXHAUSTED,
+                "The code has had all its tries; request a new one.",
+            )
+            .retry_after(retry_after_secs),
+            ResetError::RateLimited { retry_after_secs } => {
+                Self::new(RATE_LIMITED, "Too many requests; try again later.")
+                    .retry_after(retry_after_secs)
+            }
+            ResetError::WeakPassword { violations } => Self {
+                violations: Some(violations.into_iter().map(ViolationBody::from).collect()),
+                ..Self::new(
+                    WEAK_PASSWORD,
+                    "The new password does not meet the password policy.",
+                )
+            },
+            ResetError::Store(_) | ResetError::Hashing(_) => {
+                let reference = uuid::Uuid::new_v4();
+                tracing::error!(%reference, error = %error, "internal error");
+                Self::new(
+                    INTERNAL_ERROR,
+                    format!("Something went wrong on our side (reference {reference})."),
+                )
+            }
+        }
+    }
+
+    /// The response: problem+json, with `Retry-After` on 429s.
+    pub fn into_response(self) -> ApiResponse {
+        let response = ApiResponse::json_as(self.status, PROBLEM_JSON, &self);
+        match self.retry_after {
+            Some(secs) => response.with_header("retry-after", secs.to_string()),
+            None => response,
+        }
+    }
+}
+
+impl From<ResetError> for Problem {
+    fn from(e: ResetError) -> Self {
+        Self::from_error(e)
+    }
+}

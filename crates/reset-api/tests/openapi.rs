@@ -1,0 +1,90 @@
+//! The committed document matches the code, and the document's operations match the routes.
+//! Regenerate after a deliberate change with `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi`
+//! (or `just openapi`), and review the diff: it is the API's changelog.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn committed_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/reset.v1.json")
+}
+
+#[test]
+fn committed_document_matches_the_code() {
+    let generated = reset_api::openapi::document_json();
+    let path = committed_path();
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != generated {
+        let first = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
+        panic!(
+            "openapi/reset.v1.json differs from the code from line {}:\n  committed: {:?}\n  generated: {:?}\n\
+             If the change is deliberate, run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` and commit the diff.",
+            first + 1,
+            committed.lines().nth(first),
+            generated.lines().nth(first)
+        );
+    }
+}
+
+#[test]
+fn every_route_is_documented_and_every_operation_routed() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = reset_api::Api::routes()
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+        .collect();
+    assert_eq!(documented, routed);
+}
+
+#[test]
+fn every_operation_is_complete() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            assert!(op["operationId"].is_string(), "{at}: operationId");
+            assert!(op["summary"].is_string(), "{at}: summary");
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{at}: tags"
+            );
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{at} {status}: description"
+                );
+                if status == "429" {
+                    assert!(
+                        response["headers"]["Retry-After"].is_object(),
+                        "{at}: Retry-After"
+                    );
+                }
+            }
+        }
+    }
+}

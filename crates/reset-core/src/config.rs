@@ -1,0 +1,65 @@
+//! The service's tunables, with the defaults `api.md` promises.
+
+use serde::{Deserialize, Serialize};
+
+use crate::password::HasherConfig;
+use crate::policy::PolicyConfig;
+use crate::rate_limit::{Limit, RateLimits};
+
+/// Everything about resets that an operator may tune.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetConfig {
+    /// Link token lifetime in seconds (default 30 minutes).
+    pub link_ttl_secs: u64,
+    /// Code lifetime in seconds (default 10 minutes).
+    pub code_ttl_secs: u64,
+    /// Digits in a code (default 6).
+    pub code_digits: usize,
+    /// Tries per code, on verify and complete together (default 12).
+    pub code_max_attempts: u32,
+    /// Wrong codes per account across requests before new codes stop being issued
+    /// (default 30 a day; links are still issued).
+    pub guess_budget: Limit,
+    /// The public base URL that links are built from; never the request's Host header.
+    pub public_url: String,
+    /// Whether an SMS courier is configured (else `channel: sms` sends nothing).
+    pub sms_enabled: bool,
+    pub rate_limits: RateLimits,
+    pub policy: PolicyConfig,
+    pub hasher: HasherConfig,
+}
+
+impl Default for ResetConfig {
+    fn default() -> Self {
+        Self {
+            link_ttl_secs: 30 * 60,
+            code_ttl_secs: 10 * 60,
+            code_digits: 6,
+            code_max_attempts: 12,
+            guess_budget: Limit::new(30, 24 * 60 * 60),
+            public_url: "http://127.0.0.1:8080".into(),
+            sms_enabled: false,
+            rate_limits: RateLimits::default(),
+            policy: PolicyConfig::default(),
+            hasher: HasherConfig::default(),
+        }
+    }
+}
+
+impl ResetConfig {
+    /// The page a link token opens.
+    pub fn reset_link(&self, token: &str) -> String {
+        format!(
+            "{}/reset-password?token={token}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+
+    /// The "this wasn't me" page.
+    pub fn cancel_link(&self, token: &str) -> String {
+        format!(
+            "{}/reset-password/cancel?token={token}",
+            self.public_url.trim_end_matches('/')
+        )
+    }
+}

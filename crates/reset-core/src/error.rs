@@ -1,0 +1,57 @@
+//! The service's errors: each variant is one stable machine code of `api.md`.
+
+use serde::Serialize;
+
+/// What went wrong with a reset operation. `reset-api` maps each variant to a status and body,
+/// once per API shape.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// The input is malformed (400 `invalid_request`); the text says which field and why.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// Unknown, expired, used, cancelled or superseded token (400 `invalid_token`).
+    #[error("the token is invalid or expired")]
+    InvalidToken,
+    /// A wrong code, or no outstanding code for that identifier (400 `code_incorrect`).
+    #[error("the code is incorrect")]
+    CodeIncorrect { attempts_remaining: u32 },
+    /// The code has had all its tries (429 `attempts_exhausted`).
+    #[error("the code has had all its tries")]
+    AttemptsExhausted { retry_after_secs: u64 },
+    /// Too many requests for this identifier or client (429 `rate_limited`).
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    /// The new password breaks the policy (422 `weak_password`).
+    #[error("the new password does not meet the policy")]
+    WeakPassword { violations: Vec<Violation> },
+    /// The store failed; the cause is logged, never shown.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed or its worker died; the cause is logged, never shown.
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+/// One broken rule of the password policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Stable machine code: `too_short`, `too_long`, `contains_username`, `contains_email`,
+    /// `too_guessable`, `reused`.
+    pub code: &'static str,
+    /// English explanation for people.
+    pub message: String,
+}
+
+/// A failure of the store port.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or a pooled connection could not be had.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(String),
+    /// A uniqueness rule was broken (a username or an address already taken).
+    #[error("already exists: {0}")]
+    Conflict(String),
+}

@@ -1,0 +1,34 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod config;
+pub mod directory;
+pub mod error;
+pub mod identity;
+pub mod message;
+pub mod password;
+pub mod policy;
+pub mod rate_limit;
+pub mod revoker;
+pub mod rng;
+pub mod secret;
+pub mod service;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::ResetConfig;
+pub use directory::UserDirectory;
+pub use error::{ResetError, StoreError, Violation};
+pub use identity::AccountLookup;
+pub use message::{Channel, Delivery, MessageKind};
+pub use password::{HasherConfig, PasswordHasher};
+pub use policy::{PasswordPolicy, PolicyConfig};
+pub use rate_limit::{Limit, RateLimits};
+pub use revoker::{NoopRevoker, SessionRevoker};
+pub use rng::{OsSecretRng, SecretRng, SeededRng};
+pub use secret::SecretKey;
+pub use service::{
+    ClientContext, Ports, RequestInput, ResetService, SecretInput, UserInput, Verified,
+};
+pub use store::Store;

@@ -1,0 +1,176 @@
+//! argon2id hashing, off the async runtime and behind a semaphore sized to the cores, so that a
+//! burst of resets can neither stall the server's event loop nor exhaust its memory.
+//!
+//! Passwords are hashed in their Unicode NFKC form (NIST SP 800-63B §5.1.1.2); a host application
+//! that checks logins against these hashes should call [`verify_password`], which does the same.
+
+use std::sync::Arc;
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::ResetError;
+use crate::rng::SecretRng;
+
+/// argon2id cost parameters; the defaults are OWASP's (m = 19 MiB, t = 2, p = 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HasherConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for HasherConfig {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Hashes and verifies passwords with argon2id.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    rng: Arc<dyn SecretRng>,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher that runs at most as many hashes at once as the machine has cores.
+    pub fn new(config: HasherConfig, rng: Arc<dyn SecretRng>) -> Result<Self, argon2::Error> {
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )?;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(cores)),
+            rng,
+        })
+    }
+
+    /// The PHC string of `password`'s NFKC form, with a fresh 16-byte salt.
+    pub async fn hash(&self, password: &str) -> Result<String, ResetError> {
+        let mut salt = [0u8; 16];
+        self.rng.fill(&mut salt);
+        let params = self.params.clone();
+        let password = nfkc(password);
+        self.run(move || {
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password_with_salt(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| ResetError::Hashing(e.to_string()))
+        })
+        .await
+    }
+
+    /// Whether `password` matches the PHC string `hash` (any argon2 variant and parameters).
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, ResetError> {
+        let password = password.to_owned();
+        let hash = hash.to_owned();
+        self.run(move || Ok(verify_password(&password, &hash)))
+            .await
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the
+    /// blocking task, so a caller that goes away (a client disconnect) cannot free it while the
+    /// hash still runs: at most one hash per core, whatever happens to the requests.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, ResetError> + Send + 'static,
+    ) -> Result<T, ResetError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ResetError::Hashing(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| ResetError::Hashing(e.to_string()))?
+    }
+
+    /// Runs CPU-heavy work other than hashing (the zxcvbn estimate) off the async runtime,
+    /// under the same permits.
+    pub async fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ResetError> {
+        self.run(move || Ok(work())).await
+    }
+}
+
+/// Checks a password against a PHC string, synchronously (call it off the async runtime).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(nfkc(password).as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// The NFKC form that is hashed and measured.
+pub fn nfkc(password: &str) -> String {
+    password.nfkc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SeededRng;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn hashes_with_argon2id_and_verifies() {
+        let h = PasswordHasher::new(HasherConfig::default(), Arc::new(SeededRng::new(1)))
+            .expect("valid params");
+        let hash = h.hash("correct horse battery staple").await.expect("hash");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            h.verify("correct horse battery staple", &hash)
+                .await
+                .expect("verify")
+        );
+        assert!(!h.verify("wrong", &hash).await.expect("verify"));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn hashes_the_nfkc_form() {
+        let h = PasswordHasher::new(
+            HasherConfig {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            Arc::new(SeededRng::new(2)),
+        )
+        .expect("valid params");
+        let hash = h.hash("ﬁsh-and-chips").await.expect("hash");
+        assert!(verify_password("fish-and-chips", &hash));
+    }
+}

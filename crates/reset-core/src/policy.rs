@@ -1,0 +1,185 @@
+//! The password policy: length in NFKC code points, no username or email local part inside,
+//! a zxcvbn score floor, and (optionally) no reuse of the last N passwords. No composition rules.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Violation;
+use crate::identity::local_part;
+use crate::password::nfkc;
+
+/// The policy's knobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyConfig {
+    /// Fewest code points after NFKC (default 8).
+    pub min_length: usize,
+    /// Most code points after NFKC (default 256).
+    pub max_length: usize,
+    /// Lowest zxcvbn score accepted, 0..=4 (default 3).
+    pub min_score: u8,
+    /// Refuse the account's last N passwords; each costs one argon2 verification (default 0: off).
+    pub history: u32,
+    /// Refuse passwords containing the username or the email's local part (default on).
+    /// Names shorter than 3 characters are not checked, or every password would contain them.
+    pub forbid_identity: bool,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            min_length: 8,
+            max_length: 256,
+            min_score: 3,
+            history: 0,
+            forbid_identity: true,
+        }
+    }
+}
+
+/// The account facts the policy needs.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicySubject<'a> {
+    pub username: &'a str,
+    pub emails: &'a [String],
+}
+
+/// Checks new passwords against a [`PolicyConfig`].
+#[derive(Debug, Clone, Default)]
+pub struct PasswordPolicy {
+    config: PolicyConfig,
+}
+
+impl PasswordPolicy {
+    pub fn new(config: PolicyConfig) -> Self {
+        Self { config }
+    }
+
+    pub fn config(&self) -> &PolicyConfig {
+        &self.config
+    }
+
+    /// Every rule the password breaks (empty when it is acceptable). The history rule is
+    /// checked by the service, which owns the hasher.
+    pub fn check(&self, password: &str, subject: PolicySubject<'_>) -> Vec<Violation> {
+        let password = nfkc(password);
+        let length = password.chars().count();
+        let mut violations = Vec::new();
+        if length < self.config.min_length {
+            violations.push(Violation {
+                code: "too_short",
+                message: format!("Use at least {} characters.", self.config.min_length),
+            });
+        }
+        let lower = password.to_lowercase();
+        let username = subject.username.to_lowercase();
+        let locals: Vec<String> = subject
+            .emails
+            .iter()
+            .map(|e| local_part(e).to_lowercase())
+            .collect();
+        if self.config.forbid_identity {
+            if username.chars().count() >= 3 && lower.contains(&username) {
+                violations.push(Violation {
+                    code: "contains_username",
+                    message: "Do not include your username.".into(),
+                });
+            }
+            if locals
+                .iter()
+                .any(|l| l.chars().count() >= 3 && lower.contains(l.as_str()))
+            {
+                violations.push(Violation {
+                    code: "contains_email",
+                    message: "Do not include your email address.".into(),
+                });
+            }
+        }
+        if length > self.config.max_length {
+            violations.push(Violation {
+                code: "too_long",
+                message: format!("Use at most {} characters.", self.config.max_length),
+            });
+            // zxcvbn is not run on oversized input: it is the expensive part, and the password
+            // is refused anyway.
+            return violations;
+        }
+        if length > 0 {
+            let mut inputs: Vec<&str> = vec![username.as_str()];
+            inputs.extend(locals.iter().map(String::as_str));
+            let score = u8::from(zxcvbn::zxcvbn(&password, &inputs).score());
+            if score < self.config.min_score {
+                violations.push(Violation {
+                    code: "too_guessable",
+                    message: "This password is too easy to guess; a few unrelated words make a strong one.".into(),
+                });
+            }
+        } else if self.config.min_score > 0 {
+            violations.push(Violation {
+                code: "too_guessable",
+                message:
+                    "This password is too easy to guess; a few unrelated words make a strong one."
+                        .into(),
+            });
+        }
+        violations
+    }
+
+    /// The violation for reusing a recent password.
+    pub fn reused() -> Violation {
+        Violation {
+            code: "reused",
+            message: "Choose a password you have not used recently.".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(p: &str) -> Vec<&'static str> {
+        let emails = vec!["alice.smith@example.com".to_owned()];
+        PasswordPolicy::default()
+            .check(
+                p,
+                PolicySubject {
+                    username: "alice",
+                    emails: &emails,
+                },
+            )
+            .into_iter()
+            .map(|v| v.code)
+            .collect()
+    }
+
+    #[test]
+    fn accepts_a_strong_passphrase() {
+        assert!(codes("violet tractor melts quietly").is_empty());
+    }
+
+    #[test]
+    fn length_counts_code_points_after_nfkc() {
+        assert!(codes("短い").contains(&"too_short"));
+        // Eight CJK ideographs are eight code points though 24 bytes.
+        assert!(!codes("雲海霧雨雪嵐雷虹").contains(&"too_short"));
+        let long = "ab".repeat(129);
+        assert_eq!(codes(&long), vec!["too_long"]);
+    }
+
+    #[test]
+    fn refuses_identity_and_weakness() {
+        assert!(codes("xAlice-violet-tractor-9").contains(&"contains_username"));
+        assert!(codes("alice.smith violet tractor").contains(&"contains_email"));
+        assert!(codes("password1").contains(&"too_guessable"));
+        assert!(codes("").contains(&"too_short"));
+    }
+
+    #[test]
+    fn reports_every_violation() {
+        let all = codes("alice");
+        assert!(
+            all.contains(&"too_short")
+                && all.contains(&"contains_username")
+                && all.contains(&"too_guessable")
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Rate-limit rules. Counting happens in the store (fixed windows, one atomic upsert per key),
+//! so limits hold across server instances sharing a database.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+/// At most `max` hits per `window_secs`; `max = 0` switches the rule off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limit {
+    pub max: u32,
+    pub window_secs: u64,
+}
+
+impl Limit {
+    pub const fn new(max: u32, window_secs: u64) -> Self {
+        Self { max, window_secs }
+    }
+
+    pub fn window(&self) -> Duration {
+        Duration::seconds(i64::try_from(self.window_secs).unwrap_or(i64::MAX / 1000))
+    }
+
+    pub fn is_off(&self) -> bool {
+        self.max == 0
+    }
+}
+
+/// The self-service limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimits {
+    /// Reset requests per submitted identifier (normalised username or email, known or not).
+    pub request_per_identifier: Limit,
+    /// Reset requests per client IP.
+    pub request_per_ip: Limit,
+    /// verify, complete and cancel calls per client IP.
+    pub attempt_per_ip: Limit,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            request_per_identifier: Limit::new(5, 15 * 60),
+            request_per_ip: Limit::new(50, 15 * 60),
+            attempt_per_ip: Limit::new(100, 15 * 60),
+        }
+    }
+}
+
+/// One counter to bump: its key and rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterHit {
+    pub key: String,
+    pub limit: Limit,
+}
+
+/// A counter's state after a bump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterState {
+    pub count: u32,
+    /// Seconds until the window ends.
+    pub resets_in_secs: u64,
+}
+
+impl CounterState {
+    pub fn exceeds(&self, limit: &Limit) -> bool {
+        !limit.is_off() && self.count > limit.max
+    }
+}
+
+/// How a client IP is counted: IPv4 (and IPv4-mapped IPv6) by address, IPv6 by its /64, since
+/// one subscriber usually holds a whole /64.
+pub fn ip_key(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// The counter that holds an account's daily guess budget for codes.
+pub fn guess_budget_key(user_id: &str) -> String {
+    format!("guess:{user_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_keys_group_ipv6_by_64_and_unmap_ipv4() {
+        let key = |s: &str| ip_key(s.parse().expect("ip"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+    }
+}

@@ -1,0 +1,108 @@
+//! `complete`: set the new password, using the secret exactly once.
+
+use super::{ClientContext, ResetService, SecretInput};
+use crate::error::ResetError;
+use crate::policy::{PasswordPolicy, PolicySubject};
+use crate::store::Completion;
+
+impl ResetService {
+    /// Checks the policy first (a weak password leaves the secret usable), hashes off the
+    /// runtime, then consumes the secret in one atomic statement (of concurrent calls with one
+    /// secret, exactly one goes on; the others get `invalid_token`), sets the password through
+    /// the directory, and writes the aftermath (other secrets killed, notice queued, audit) in
+    /// one transaction.
+    pub async fn complete(
+        &self,
+        input: SecretInput,
+        new_password: &str,
+        ctx: &ClientContext,
+    ) -> Result<(), ResetError> {
+        let now = self.clock.now();
+        self.limit_attempt(ctx, now).await?;
+        let (record, _) = self.resolve(&input, now).await?;
+        let user = self
+            .directory
+            .by_id(&record.user_id)
+            .await?
+            .ok_or(ResetError::InvalidToken)?;
+
+        let mut violations = {
+            let (policy, password) = (self.policy.clone(), new_password.to_owned());
+            let (username, emails) = (user.username.clone(), user.emails.clone());
+            self.hasher
+                .off_runtime(move || {
+                    policy.check(
+                        &password,
+                        PolicySubject {
+                            username: &username,
+                            emails: &emails,
+                        },
+                    )
+                })
+                .await?
+        };
+        let history = self.policy.config().history;
+        if violations.is_empty() && history > 0 {
+            let earlier = self.store.password_history(&user.id, history).await?;
+            let recent = user
+                .password_hash
+                .iter()
+                .chain(earlier.iter())
+                .take(history as usize);
+            for old in recent {
+                if self.hasher.verify(new_password, old).await? {
+                    violations.push(PasswordPolicy::reused());
+                    break;
+                }
+            }
+        }
+        if !violations.is_empty() {
+            return Err(ResetError::WeakPassword { violations });
+        }
+
+        let password_hash = self.hasher.hash(new_password).await?;
+        let consumed_at = self.clock.now();
+        if !self
+            .store
+            .consume(consumed_at, &record.id, &user.id)
+            .await?
+        {
+            return Err(ResetError::InvalidToken);
+        }
+        if let Err(e) = self
+            .directory
+            .set_password_hash(&user.id, &password_hash, consumed_at)
+            .await
+        {
+            // The password did not change: give the secret back, so the user can try again.
+            if let Err(release) = self.store.release(&record.id, consumed_at).await {
+                tracing::error!(user_id = %user.id, error = %release, "could not give back a secret after a failed password change");
+            }
+            return Err(e.into());
+        }
+        // The password has changed: from here on nothing may turn the answer into an error,
+        // and the sessions are revoked whatever happens to the bookkeeping.
+        let completion = Completion {
+            now: consumed_at,
+            user_id: user.id.clone(),
+            previous_hash: user.password_hash.clone(),
+            keep_history: history,
+            notice_to: user.emails.first().cloned(),
+            locale: user.locale.clone().unwrap_or_else(|| "en".to_owned()),
+            username: user.username.clone(),
+            ip: ctx.ip.map(|ip| ip.to_string()),
+            via: ctx.via.clone(),
+        };
+        if let Err(e) = self.store.after_reset(completion).await {
+            tracing::error!(user_id = %user.id, error = %e, "password changed, but its notice, audit event or secret clean-up failed");
+        }
+        tracing::info!(user_id = %user.id, via = %ctx.via, "password reset completed");
+        if let Err(e) = self.directory.revoke_sessions(&user.id).await {
+            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a reset");
+        }
+        if let Err(e) = self.revoker.revoke_sessions(&user.id).await {
+            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a reset");
+        }
+        Ok(())
+    }
+}

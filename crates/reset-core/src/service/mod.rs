@@ -1,0 +1,217 @@
+//! `ResetService`: the operations of a password reset, over the ports.
+
+mod cancel;
+mod complete;
+mod request;
+mod resolve;
+mod users;
+pub use users::UserInput;
+mod verify;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+use crate::clock::Clock;
+use crate::config::ResetConfig;
+use crate::directory::UserDirectory;
+use crate::error::ResetError;
+use crate::message::{Channel, Delivery};
+use crate::password::PasswordHasher;
+use crate::policy::PasswordPolicy;
+use crate::rate_limit::CounterHit;
+use crate::revoker::SessionRevoker;
+use crate::rng::SecretRng;
+use crate::secret::SecretKey;
+use crate::store::Store;
+
+/// Who is calling: the client IP (already resolved through trusted proxies) and the API
+/// surface the call came through, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct ClientContext {
+    pub ip: Option<IpAddr>,
+    /// `v1`, or a dialect's name.
+    pub via: String,
+}
+
+/// A reset request as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInput {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub delivery: Delivery,
+    pub channel: Channel,
+    pub locale: Option<String>,
+}
+
+/// A secret as submitted: a link token, or a code with the account it was sent to.
+#[derive(Clone)]
+pub enum SecretInput {
+    Token(String),
+    Code {
+        username: Option<String>,
+        email: Option<String>,
+        code: String,
+    },
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Token(_) => f.write_str("Token(<redacted>)"),
+            Self::Code {
+                username, email, ..
+            } => f
+                .debug_struct("Code")
+                .field("username", username)
+                .field("email", email)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A secret that checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub expires_at: DateTime<Utc>,
+    pub delivery: Delivery,
+}
+
+/// The ports a [`ResetService`] runs on.
+#[derive(Clone)]
+pub struct Ports {
+    pub store: Arc<dyn Store>,
+    /// Where accounts live: `reset-diesel`'s own table, or the host application's.
+    pub directory: Arc<dyn UserDirectory>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn SecretRng>,
+    pub revoker: Arc<dyn SessionRevoker>,
+}
+
+/// The password-reset operations. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct ResetService {
+    store: Arc<dyn Store>,
+    directory: Arc<dyn UserDirectory>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn SecretRng>,
+    revoker: Arc<dyn SessionRevoker>,
+    key: SecretKey,
+    hasher: PasswordHasher,
+    policy: PasswordPolicy,
+    config: Arc<ResetConfig>,
+    /// Permits for accepted requests whose transaction has not run yet.
+    pending: Arc<Semaphore>,
+    /// The runtime the service was built on: background work runs there, not on whichever
+    /// runtime a request arrived on (actix-web gives each worker its own, dropped at shutdown).
+    home: Option<tokio::runtime::Handle>,
+}
+
+/// Accepted reset requests whose transaction may wait at once; beyond, callers wait for a permit.
+const MAX_PENDING_ISSUES: u32 = 1024;
+
+impl std::fmt::Debug for ResetService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResetService {
+    /// Fails only when the argon2 parameters are out of range.
+    pub fn new(ports: Ports, key: SecretKey, config: ResetConfig) -> Result<Self, argon2::Error> {
+        let hasher = PasswordHasher::new(config.hasher, ports.rng.clone())?;
+        Ok(Self {
+            store: ports.store,
+            directory: ports.directory,
+            clock: ports.clock,
+            rng: ports.rng,
+            revoker: ports.revoker,
+            key,
+            hasher,
+            policy: PasswordPolicy::new(config.policy.clone()),
+            config: Arc::new(config),
+            pending: Arc::new(Semaphore::new(MAX_PENDING_ISSUES as usize)),
+            home: tokio::runtime::Handle::try_current().ok(),
+        })
+    }
+
+    pub fn config(&self) -> &ResetConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn directory(&self) -> &Arc<dyn UserDirectory> {
+        &self.directory
+    }
+
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Counts one verify/complete/cancel call against the client's IP.
+    async fn limit_attempt(
+        &self,
+        ctx: &ClientContext,
+        now: DateTime<Utc>,
+    ) -> Result<(), ResetError> {
+        let hits = ctx
+            .ip
+            .map(|ip| CounterHit {
+                key: format!("try:ip:{}", crate::rate_limit::ip_key(ip)),
+                limit: self.config.rate_limits.attempt_per_ip,
+            })
+            .into_iter()
+            .collect();
+        self.enforce(now, hits).await
+    }
+
+    /// Bumps the counters that are on, in one transaction; `RateLimited` when any is over.
+    async fn enforce(
+        &self,
+        now: DateTime<Utc>,
+        mut hits: Vec<CounterHit>,
+    ) -> Result<(), ResetError> {
+        hits.retain(|h| !h.limit.is_off());
+        if hits.is_empty() {
+            return Ok(());
+        }
+        let states = self.store.hit(now, &hits).await?;
+        let retry_after = states
+            .iter()
+            .zip(&hits)
+            .filter(|(state, hit)| state.exceeds(&hit.limit))
+            .map(|(state, _)| state.resets_in_secs.max(1))
+            .max();
+        match retry_after {
+            Some(retry_after_secs) => Err(ResetError::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `work` in the background on the service's home runtime.
+    fn spawn_home(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        match &self.home {
+            Some(home) => drop(home.spawn(work)),
+            None => drop(tokio::spawn(work)),
+        }
+    }
+
+    /// Waits until every accepted reset request has been written (before shutdown, and in
+    /// tests before reading the outbox).
+    pub async fn settle(&self) {
+        if let Ok(all) = self.pending.acquire_many(MAX_PENDING_ISSUES).await {
+            drop(all);
+        }
+    }
+}

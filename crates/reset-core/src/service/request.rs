@@ -1,0 +1,211 @@
+//! `request`: issue a secret and queue its message, answering the same whether or not the
+//! account exists.
+
+use chrono::Duration;
+
+use super::{ClientContext, RequestInput, ResetService};
+use crate::error::ResetError;
+use crate::identity::AccountLookup;
+use crate::message::Channel;
+use crate::message::{Delivery, MessageKind, MessagePayload};
+use crate::rate_limit::{CounterHit, ip_key};
+use crate::secret::{new_code, new_token};
+use crate::store::{IssueOutcome, IssueRequest, IssueTarget, NewSecret, SecretKind, User};
+
+/// Longest accepted locale tag (BCP 47 allows 35).
+const MAX_LOCALE_CHARS: usize = 35;
+
+impl ResetService {
+    /// Counts the rate limits (the only part the answer depends on), then, after answering,
+    /// issues a link or a code for the account the identifiers name, supersedes its older
+    /// secrets and queues the message, in one transaction. Unknown accounts take the same path
+    /// (the secret is generated and hashed either way) and get the same `Ok(())`.
+    pub async fn request(
+        &self,
+        input: RequestInput,
+        ctx: &ClientContext,
+    ) -> Result<(), ResetError> {
+        let lookup = AccountLookup::parse(input.username.as_deref(), input.email.as_deref())
+            .map_err(|e| ResetError::InvalidRequest(e.into()))?;
+        let locale = input.locale.map(|l| validate_locale(&l)).transpose()?;
+        let now = self.clock.now();
+        let request_id = uuid::Uuid::now_v7().to_string();
+        let rl = self.config.rate_limits;
+
+        let mut limits: Vec<CounterHit> = lookup
+            .identifier_keys()
+            .into_iter()
+            .map(|k| CounterHit {
+                key: format!("req:{k}"),
+                limit: rl.request_per_identifier,
+            })
+            .collect();
+        if let Some(ip) = ctx.ip {
+            limits.push(CounterHit {
+                key: format!("req:ip:{}", ip_key(ip)),
+                limit: rl.request_per_ip,
+            });
+        }
+        self.enforce(now, limits).await?;
+        if input.delivery == Delivery::Code {
+            // Known account or not, the identifiers' stand-in try counter starts afresh, as
+            // the new code does: nothing in later answers tells the two apart.
+            self.store.restart(now, &lookup.no_code_keys()).await?;
+        }
+
+        let (secrets, payload, kind, guess_budget) = match input.delivery {
+            Delivery::Link => {
+                let ttl = Duration::seconds(secs(self.config.link_ttl_secs));
+                let token = new_token(self.rng.as_ref());
+                let secret = NewSecret {
+                    kind: SecretKind::Link,
+                    hash: self.token_hash(token.expose()),
+                    expires_at: now + ttl,
+                    max_attempts: 0,
+                };
+                let payload = MessagePayload {
+                    link: Some(self.config.reset_link(token.expose())),
+                    cancel_link: Some(self.config.cancel_link(token.expose())),
+                    valid_minutes: Some(ttl.num_minutes()),
+                    ..MessagePayload::default()
+                };
+                (vec![secret], payload, MessageKind::ResetLink, None)
+            }
+            Delivery::Code => {
+                let ttl = Duration::seconds(secs(self.config.code_ttl_secs));
+                let code = new_code(self.rng.as_ref(), self.config.code_digits);
+                let cancel = new_token(self.rng.as_ref());
+                let secrets = vec![
+                    NewSecret {
+                        kind: SecretKind::Code,
+                        hash: self.code_hash(&request_id, code.expose()),
+                        expires_at: now + ttl,
+                        max_attempts: self.config.code_max_attempts,
+                    },
+                    NewSecret {
+                        kind: SecretKind::Cancel,
+                        hash: self.token_hash(cancel.expose()),
+                        expires_at: now
+                            + Duration::seconds(secs(
+                                self.config.link_ttl_secs.max(self.config.code_ttl_secs),
+                            )),
+                        max_attempts: 0,
+                    },
+                ];
+                let payload = MessagePayload {
+                    code: Some(code.expose().to_owned()),
+                    cancel_link: Some(self.config.cancel_link(cancel.expose())),
+                    valid_minutes: Some(ttl.num_minutes()),
+                    ..MessagePayload::default()
+                };
+                (
+                    secrets,
+                    payload,
+                    MessageKind::ResetCode,
+                    Some(self.config.guess_budget),
+                )
+            }
+        };
+
+        let issue = IssueRequest {
+            now,
+            target: None,
+            request_id: request_id.clone(),
+            secrets,
+            guess_budget,
+            channel: input.channel,
+            message_kind: kind,
+            payload,
+            ip: ctx.ip.map(|ip| ip.to_string()),
+            via: ctx.via.clone(),
+        };
+        let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
+        // The account-dependent work runs after the answer, so no timing can tell a known
+        // account from an unknown one. The permit bounds the work in flight: under overload
+        // callers wait here, for a permit, never for their account's transaction.
+        let permit = self
+            .pending
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ResetError::Hashing(e.to_string()))?;
+        let (store, directory) = (self.store.clone(), self.directory.clone());
+        self.spawn_home(async move {
+            let outcome = async {
+                let user = directory.find(&lookup).await?;
+                let target =
+                    user.map(|u| target(&u, &lookup, input.channel, channel_enabled, locale));
+                store.issue(IssueRequest { target, ..issue }).await
+            };
+            match outcome.await {
+                Ok(IssueOutcome::Issued { .. }) => {
+                    tracing::info!(%request_id, "reset secret issued")
+                }
+                Ok(IssueOutcome::NotIssued) => {
+                    tracing::info!(%request_id, "reset request accepted, nothing sent")
+                }
+                Err(e) => {
+                    tracing::error!(%request_id, error = %e, "reset request lost: the store failed")
+                }
+            }
+            drop(permit);
+        });
+        Ok(())
+    }
+
+    /// The stored hash of a link or cancel token.
+    pub(crate) fn token_hash(&self, token: &str) -> String {
+        self.key.hash("token", token).0
+    }
+
+    /// The stored hash of a code, bound to its request so equal codes hash differently.
+    pub(crate) fn code_hash(&self, request_id: &str, code: &str) -> String {
+        self.key.hash("code", &format!("{request_id}:{code}")).0
+    }
+}
+
+/// Where a known account's message goes: the address the request named (else the account's
+/// first), or its phone for SMS; the request's language, else the account's, else English.
+fn target(
+    user: &User,
+    lookup: &AccountLookup,
+    channel: Channel,
+    enabled: bool,
+    locale: Option<String>,
+) -> IssueTarget {
+    let recipient = match channel {
+        _ if !enabled => None,
+        Channel::Email => lookup
+            .email
+            .clone()
+            .or_else(|| user.emails.first().cloned()),
+        Channel::Sms => user.phone.clone(),
+    };
+    IssueTarget {
+        user_id: user.id.clone(),
+        recipient,
+        locale: locale
+            .or_else(|| user.locale.clone())
+            .unwrap_or_else(|| "en".to_owned()),
+        username: user.username.clone(),
+    }
+}
+
+/// Seconds as the `i64` chrono wants, saturating.
+pub(crate) fn secs(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX / 1000)
+}
+
+fn validate_locale(l: &str) -> Result<String, ResetError> {
+    let ok = !l.is_empty()
+        && l.chars().count() <= MAX_LOCALE_CHARS
+        && l.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(l.to_owned())
+    } else {
+        Err(ResetError::InvalidRequest(
+            "`locale` must be a language tag such as `en` or `ja-JP`".into(),
+        ))
+    }
+}

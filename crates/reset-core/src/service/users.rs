@@ -1,0 +1,45 @@
+//! Preparing accounts for the built-in directory (the CLI's `user add`, test fixtures).
+
+use super::ResetService;
+use crate::error::ResetError;
+use crate::identity::{normalize_email, normalize_username};
+use crate::store::NewUser;
+
+/// An account to create, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    pub username: String,
+    pub emails: Vec<String>,
+    pub password: Option<String>,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    pub org_id: Option<String>,
+}
+
+impl ResetService {
+    /// The account as the built-in directory stores it: names normalised, password hashed.
+    /// The password, when given, is not held to the policy: operators seed accounts as they
+    /// need to.
+    pub async fn prepare_user(&self, input: UserInput) -> Result<NewUser, ResetError> {
+        let invalid = |e: &str| ResetError::InvalidRequest(e.to_owned());
+        let username = normalize_username(&input.username).map_err(invalid)?;
+        let emails = input
+            .emails
+            .iter()
+            .map(|e| normalize_email(e))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let password_hash = match &input.password {
+            Some(p) => Some(self.hasher.hash(p).await?),
+            None => None,
+        };
+        Ok(NewUser {
+            username,
+            emails,
+            password_hash,
+            org_id: input.org_id,
+            locale: input.locale,
+            phone: input.phone,
+        })
+    }
+}

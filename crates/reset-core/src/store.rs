@@ -1,0 +1,252 @@
+//! The store port. Each method is one transaction; attempts, single use and counters are
+//! single atomic statements in the implementation, never read-modify-write in Rust.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::StoreError;
+use crate::message::{Channel, MessageKind, MessagePayload};
+use crate::rate_limit::{CounterHit, CounterState, Limit};
+
+/// The kinds of stored secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A link token: verifies, completes and cancels.
+    Link,
+    /// A numeric code: verifies and completes; found through its account.
+    Code,
+    /// A cancel-only token sent beside a code.
+    Cancel,
+}
+
+impl SecretKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Link => "link",
+            Self::Code => "code",
+            Self::Cancel => "cancel",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "link" => Some(Self::Link),
+            "code" => Some(Self::Code),
+            "cancel" => Some(Self::Cancel),
+            _ => None,
+        }
+    }
+}
+
+/// An account as the service sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub emails: Vec<String>,
+    pub password_hash: Option<String>,
+    pub org_id: String,
+    pub locale: Option<String>,
+    pub phone: Option<String>,
+    pub password_changed_at: Option<DateTime<Utc>>,
+    pub sequence: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user to create (from the CLI, or a host application's seed).
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub emails: Vec<String>,
+    pub password_hash: Option<String>,
+    pub org_id: Option<String>,
+    pub locale: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A secret to store: only its keyed hash.
+#[derive(Debug, Clone)]
+pub struct NewSecret {
+    pub kind: SecretKind,
+    pub hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub max_attempts: u32,
+}
+
+/// A stored secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRecord {
+    pub id: String,
+    pub request_id: String,
+    pub user_id: String,
+    pub kind: SecretKind,
+    pub hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub superseded_at: Option<DateTime<Utc>>,
+    pub attempts: u32,
+    pub max_attempts: u32,
+}
+
+impl SecretRecord {
+    /// Not used, not superseded or cancelled, not expired.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.used_at.is_none() && self.superseded_at.is_none() && self.expires_at > now
+    }
+}
+
+/// The account a request named, as the directory found it, and where its message goes.
+#[derive(Debug, Clone)]
+pub struct IssueTarget {
+    pub user_id: String,
+    /// The address or phone number for the message; `None` when the channel has none.
+    pub recipient: Option<String>,
+    pub locale: String,
+    pub username: String,
+}
+
+/// Everything an accepted reset request writes, in one transaction: for a known account the new
+/// secrets, the supersession of older ones and the outbox row; an audit event either way.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    pub now: DateTime<Utc>,
+    /// `None` for an unknown account (only the audit event is written).
+    pub target: Option<IssueTarget>,
+    pub request_id: String,
+    pub secrets: Vec<NewSecret>,
+    /// For codes: the account's daily guess budget; when spent, nothing is issued.
+    pub guess_budget: Option<Limit>,
+    pub channel: Channel,
+    pub message_kind: MessageKind,
+    pub payload: MessagePayload,
+    pub ip: Option<String>,
+    pub via: String,
+}
+
+/// What an accepted reset request did (for the log; the caller's answer never depends on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueOutcome {
+    Issued {
+        user_id: String,
+    },
+    /// No such account, identifiers of two accounts, no address for the channel, or the guess
+    /// budget is spent.
+    NotIssued,
+}
+
+/// What follows a consumed secret and a changed password, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub now: DateTime<Utc>,
+    pub user_id: String,
+    /// The hash being replaced, kept for the history rule when `keep_history > 0`.
+    pub previous_hash: Option<String>,
+    pub keep_history: u32,
+    /// Where the "your password was changed" notice goes (`None`: no address).
+    pub notice_to: Option<String>,
+    pub locale: String,
+    pub username: String,
+    pub ip: Option<String>,
+    pub via: String,
+}
+
+/// An outbox row claimed for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub kind: MessageKind,
+    pub channel: Channel,
+    pub recipient: String,
+    pub locale: String,
+    pub payload: MessagePayload,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The persistence the service needs.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Whether the database answers and every migration is applied.
+    async fn ready(&self) -> Result<(), StoreError>;
+
+    /// Bumps each counter (fixed windows, one atomic upsert each) and returns their states.
+    async fn hit(
+        &self,
+        now: DateTime<Utc>,
+        hits: &[CounterHit],
+    ) -> Result<Vec<CounterState>, StoreError>;
+
+    /// Starts each counter afresh: count 0, window from `now`.
+    async fn restart(&self, now: DateTime<Utc>, keys: &[String]) -> Result<(), StoreError>;
+
+    /// A reset request: see [`IssueRequest`].
+    async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError>;
+
+    /// A link or cancel secret by its hash, whatever its state.
+    async fn secret_by_hash(&self, hash: &str) -> Result<Option<SecretRecord>, StoreError>;
+
+    /// The account's live code, if any (at most one: a request supersedes older ones).
+    async fn live_code(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SecretRecord>, StoreError>;
+
+    /// Counts one wrong try against a code and the account's guess budget, atomically:
+    /// `attempts = attempts + 1 WHERE attempts < max_attempts`. Returns the new count, or `None`
+    /// when the code already had all its tries.
+    async fn wrong_code(
+        &self,
+        now: DateTime<Utc>,
+        secret_id: &str,
+        user_id: &str,
+        budget: Limit,
+    ) -> Result<Option<u32>, StoreError>;
+
+    /// The account's earlier password hashes, newest first (at most `n`).
+    async fn password_history(&self, user_id: &str, n: u32) -> Result<Vec<String>, StoreError>;
+
+    /// Consumes the secret in one statement: live, tries left, not used. `false` when it was
+    /// no longer usable (of concurrent callers, exactly one gets `true`).
+    async fn consume(
+        &self,
+        now: DateTime<Utc>,
+        secret_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives back a secret consumed at `used_at` (the password change after it failed).
+    async fn release(&self, secret_id: &str, used_at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// After the password changed: kill the account's other secrets, keep the old hash for the
+    /// history rule, queue the notice and write the audit event, in one transaction.
+    async fn after_reset(&self, completion: Completion) -> Result<(), StoreError>;
+
+    /// Kills every live secret of the request `request_id`; `true` if any was live.
+    async fn cancel(
+        &self,
+        now: DateTime<Utc>,
+        request_id: &str,
+        ip: Option<String>,
+    ) -> Result<bool, StoreError>;
+
+    /// Claims up to `limit` due outbox messages for `lease_secs` (on PostgreSQL with
+    /// `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row).
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_secs: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Marks a message delivered and blanks its payload (no secret outlives its delivery).
+    async fn outbox_sent(&self, now: DateTime<Utc>, id: &str) -> Result<(), StoreError>;
+
+    /// Records a failed delivery and when to try again.
+    async fn outbox_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,43 @@
+//! The queries expanded once per backend.
+
+/// The imports every expansion of the query macros needs.
+///
+/// `[async]` and `[.await]` for diesel-async connections (PostgreSQL); `[]` and `[]` for a
+/// synchronous connection run whole inside one blocking task (SQLite, through diesel-async's
+/// `SyncConnectionWrapper::spawn_blocking`, so a transaction costs one thread hop, not one per
+/// statement).
+macro_rules! query_prelude {
+    ([$($async:tt)*], [$($aw:tt)*], $run:path) => {
+        #[allow(unused_imports)]
+        use diesel::prelude::*;
+        use diesel::result::QueryResult;
+        #[allow(unused_imports)]
+        use diesel::sql_types::{BigInt, Integer};
+        #[allow(unused_imports)]
+        use $run;
+        use reset_core::identity::AccountLookup;
+        use reset_core::message::{Channel, MessageKind, MessagePayload};
+        use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
+        use reset_core::store::{
+            Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, SecretKind,
+            SecretRecord, User,
+        };
+
+        use crate::DEFAULT_ORG;
+        use crate::queries::limits::state;
+        use crate::rows::{OutboxRow, SecretRow, UserRow, int, ms, new_id};
+        use crate::schema::{
+            audit_events, outbox, password_history, rate_limits, reset_secrets, user_emails, users,
+        };
+
+        audit_queries!(Conn, [$($async)*], [$($aw)*]);
+        limit_queries!(Conn, [$($async)*], [$($aw)*]);
+        meta_queries!(Conn, [$($async)*], [$($aw)*]);
+        outbox_queries!(Conn, [$($async)*], [$($aw)*]);
+        secret_queries!(Conn, [$($async)*], [$($aw)*]);
+        user_queries!(Conn, [$($async)*], [$($aw)*]);
+    };
+}
+
+pub mod pg;
+pub mod sqlite;

@@ -1,0 +1,30 @@
+//! SQLite: the zero-setup default for a single instance. The pool holds one connection, so
+//! writers never race for SQLite's single write lock, and each store call runs whole in one
+//! blocking task on it.
+
+use diesel::Connection as _;
+
+/// The connection the queries run on, inside the blocking task.
+pub type Conn = diesel::SqliteConnection;
+/// The pooled, async-facing wrapper around it.
+pub type Pooled =
+    diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>;
+
+/// Due messages; SQLite has one writer at a time, so no row locking is needed.
+fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+    outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select(outbox::id)
+        .load(conn)
+}
+
+/// Nothing to lock: the single connection already runs one transaction at a time.
+#[allow(clippy::unnecessary_wraps)]
+fn lock_user(_conn: &mut Conn, _id: &str) -> QueryResult<()> {
+    Ok(())
+}
+
+query_prelude!([], [], diesel::RunQueryDsl);

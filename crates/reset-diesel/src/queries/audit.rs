@@ -1,0 +1,38 @@
+//! The audit trail: append-only, never a secret in `details`.
+
+macro_rules! audit_queries {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        /// Appends one audit event.
+        pub $($async)* fn audit(
+            conn: &mut $C,
+            now: i64,
+            user_id: Option<&str>,
+            kind: &str,
+            ip: Option<&str>,
+            details: serde_json::Value,
+        ) -> QueryResult<()> {
+            diesel::insert_into(audit_events::table)
+                .values((
+                    audit_events::id.eq(new_id()),
+                    audit_events::user_id.eq(user_id),
+                    audit_events::kind.eq(kind),
+                    audit_events::at.eq(now),
+                    audit_events::ip.eq(ip),
+                    audit_events::details.eq(details.to_string()),
+                ))
+                .execute(conn)
+                $($aw)*?;
+            Ok(())
+        }
+
+        /// Audit event kinds of a user, oldest first (for tests and operators).
+        pub $($async)* fn audit_kinds(conn: &mut $C, user_id: &str) -> QueryResult<Vec<String>> {
+            audit_events::table
+                .filter(audit_events::user_id.eq(user_id))
+                .order((audit_events::at.asc(), audit_events::id.asc()))
+                .select(audit_events::kind)
+                .load(conn)
+                $($aw)*
+        }
+    };
+}

@@ -1,0 +1,93 @@
+//! Fixed-window counters: one atomic upsert per hit, so limits hold across instances.
+
+macro_rules! limit_queries {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        /// Bumps a counter, restarting its window when the old one has passed, in one
+        /// `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement.
+        pub $($async)* fn bump(conn: &mut $C, now: i64, hit: &CounterHit) -> QueryResult<CounterState> {
+            let window = hit.limit.window().num_milliseconds();
+            let expired = rate_limits::window_start.le(now - window);
+            let (count, start): (i32, i64) = diesel::insert_into(rate_limits::table)
+                .values((
+                    rate_limits::key.eq(&hit.key),
+                    rate_limits::window_start.eq(now),
+                    rate_limits::count.eq(1),
+                ))
+                .on_conflict(rate_limits::key)
+                .do_update()
+                .set((
+                    rate_limits::count.eq(diesel::dsl::case_when(expired, 1.into_sql::<Integer>())
+                        .otherwise(rate_limits::count + 1)),
+                    rate_limits::window_start.eq(diesel::dsl::case_when(
+                        rate_limits::window_start.le(now - window),
+                        now.into_sql::<BigInt>(),
+                    )
+                    .otherwise(rate_limits::window_start)),
+                ))
+                .returning((rate_limits::count, rate_limits::window_start))
+                .get_result(conn)
+                $($aw)*?;
+            Ok(state(now, window, count, start))
+        }
+
+        /// Starts counters afresh (count 0, window from `now`), in one transaction.
+        pub $($async)* fn restart(conn: &mut $C, now: i64, keys: &[String]) -> QueryResult<()> {
+            let keys = keys.to_vec();
+            conn.transaction($($async)* move |conn| {
+                for key in &keys {
+                    diesel::insert_into(rate_limits::table)
+                        .values((rate_limits::key.eq(key), rate_limits::window_start.eq(now), rate_limits::count.eq(0)))
+                        .on_conflict(rate_limits::key)
+                        .do_update()
+                        .set((rate_limits::window_start.eq(now), rate_limits::count.eq(0)))
+                        .execute(conn)$($aw)*?;
+                }
+                Ok(())
+            })
+            $($aw)*
+        }
+
+        /// A counter's count in its current window, without bumping it.
+        pub $($async)* fn peek(conn: &mut $C, now: i64, key: &str, limit: Limit) -> QueryResult<u32> {
+            let window = limit.window().num_milliseconds();
+            let count: Option<i32> = rate_limits::table
+                .filter(rate_limits::key.eq(key))
+                .filter(rate_limits::window_start.gt(now - window))
+                .select(rate_limits::count)
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            Ok(count.map_or(0, |c| u32::try_from(c).unwrap_or(0)))
+        }
+
+        pub $($async)* fn hit(
+            conn: &mut $C,
+            now: i64,
+            hits: &[CounterHit],
+        ) -> QueryResult<Vec<CounterState>> {
+            let hits = hits.to_vec();
+            conn.transaction($($async)* move |conn| {
+                let mut states = Vec::with_capacity(hits.len());
+                for h in &hits {
+                    states.push(bump(conn, now, h)$($aw)*?);
+                }
+                Ok(states)
+            })
+            $($aw)*
+        }
+    };
+}
+
+/// The state of a counter from its row.
+pub fn state(
+    now: i64,
+    window_ms: i64,
+    count: i32,
+    start: i64,
+) -> reset_core::rate_limit::CounterState {
+    let left_ms = (start + window_ms - now).max(0);
+    reset_core::rate_limit::CounterState {
+        count: u32::try_from(count).unwrap_or(0),
+        resets_in_secs: u64::try_from((left_ms + 999) / 1000).unwrap_or(0),
+    }
+}

@@ -1,0 +1,16 @@
+//! The store's queries, written once as macros and expanded per backend connection type in
+//! `crate::backend`: Diesel checks each expansion against its own backend, which keeps one
+//! source of truth without a wall of generic bounds.
+
+#[macro_use]
+mod audit;
+#[macro_use]
+pub(crate) mod limits;
+#[macro_use]
+mod meta;
+#[macro_use]
+mod outbox;
+#[macro_use]
+mod secrets;
+#[macro_use]
+mod users;

@@ -1,0 +1,207 @@
+//! Issuing, finding, counting and consuming reset secrets.
+
+macro_rules! secret_queries {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        /// `used_at IS NULL AND superseded_at IS NULL`: the secret was not used or killed.
+        fn unspent() -> diesel::dsl::And<diesel::dsl::IsNull<reset_secrets::used_at>, diesel::dsl::IsNull<reset_secrets::superseded_at>> {
+            reset_secrets::used_at.is_null().and(reset_secrets::superseded_at.is_null())
+        }
+
+        /// See [`reset_core::store::IssueRequest`]: one transaction.
+        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
+            conn.transaction($($async)* move |conn| {
+                let now = ms(req.now);
+                let user = req.target.clone();
+                let details = serde_json::json!({
+                    "request_id": req.request_id,
+                    "delivery": req.message_kind.as_str(),
+                    "channel": req.channel.as_str(),
+                    "via": req.via,
+                    "known_account": user.is_some(),
+                });
+                audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), details)$($aw)*?;
+                let Some(user) = user else { return Ok(IssueOutcome::NotIssued) };
+                let Some(recipient) = user.recipient.clone() else { return Ok(IssueOutcome::NotIssued) };
+                if let Some(budget) = req.guess_budget {
+                    if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
+                        audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
+                        return Ok(IssueOutcome::NotIssued);
+                    }
+                }
+                // One issue at a time per account; requests are ordered by their ids (UUIDv7,
+                // taken on arrival), not by when their transactions happen to run.
+                lock_user(conn, &user.user_id)$($aw)*?;
+                let newer: Option<String> = reset_secrets::table
+                    .filter(reset_secrets::user_id.eq(&user.user_id))
+                    .filter(reset_secrets::request_id.gt(&req.request_id))
+                    .select(reset_secrets::id)
+                    .first(conn)
+                    $($aw)*
+                    .optional()?;
+                if newer.is_some() {
+                    return Ok(IssueOutcome::NotIssued);
+                }
+                diesel::update(reset_secrets::table)
+                    .filter(reset_secrets::user_id.eq(&user.user_id))
+                    .filter(unspent())
+                    .set(reset_secrets::superseded_at.eq(now))
+                    .execute(conn)
+                    $($aw)*?;
+                for s in &req.secrets {
+                    diesel::insert_into(reset_secrets::table)
+                        .values((
+                            reset_secrets::id.eq(new_id()),
+                            reset_secrets::request_id.eq(&req.request_id),
+                            reset_secrets::user_id.eq(&user.user_id),
+                            reset_secrets::kind.eq(s.kind.as_str()),
+                            reset_secrets::secret_hash.eq(&s.hash),
+                            reset_secrets::created_at.eq(now),
+                            reset_secrets::expires_at.eq(ms(s.expires_at)),
+                            reset_secrets::attempts.eq(0),
+                            reset_secrets::max_attempts.eq(int(s.max_attempts)),
+                            reset_secrets::issued_via.eq(&req.via),
+                            reset_secrets::request_ip.eq(&req.ip),
+                        ))
+                        .execute(conn)
+                        $($aw)*?;
+                }
+                let mut payload = req.payload.clone();
+                payload.username = Some(user.username.clone());
+                enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, &recipient, &user.locale, &payload)$($aw)*?;
+                Ok(IssueOutcome::Issued { user_id: user.user_id })
+            })
+            $($aw)*
+        }
+
+        pub $($async)* fn secret_by_hash(conn: &mut $C, hash: &str) -> QueryResult<Option<SecretRecord>> {
+            let row: Option<SecretRow> = reset_secrets::table
+                .filter(reset_secrets::secret_hash.eq(hash))
+                .select(SecretRow::as_select())
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            Ok(row.and_then(SecretRow::into_record))
+        }
+
+        pub $($async)* fn live_code(conn: &mut $C, user_id: &str, now: i64) -> QueryResult<Option<SecretRecord>> {
+            let row: Option<SecretRow> = reset_secrets::table
+                .filter(reset_secrets::user_id.eq(user_id))
+                .filter(reset_secrets::kind.eq(SecretKind::Code.as_str()))
+                .filter(unspent())
+                .filter(reset_secrets::expires_at.gt(now))
+                .order(reset_secrets::created_at.desc())
+                .select(SecretRow::as_select())
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            Ok(row.and_then(SecretRow::into_record))
+        }
+
+        /// One wrong try: `attempts + 1` only while tries are left, and the account's guess
+        /// budget, in one transaction.
+        pub $($async)* fn wrong_code(conn: &mut $C, now: i64, secret_id: &str, user_id: &str, budget: Limit) -> QueryResult<Option<u32>> {
+            let (secret_id, user_id) = (secret_id.to_owned(), user_id.to_owned());
+            conn.transaction($($async)* move |conn| {
+                let attempts: Option<i32> = diesel::update(reset_secrets::table)
+                    .filter(reset_secrets::id.eq(&secret_id))
+                    .filter(reset_secrets::attempts.lt(reset_secrets::max_attempts))
+                    .set(reset_secrets::attempts.eq(reset_secrets::attempts + 1))
+                    .returning(reset_secrets::attempts)
+                    .get_result(conn)
+                    $($aw)*
+                    .optional()?;
+                if attempts.is_some() && !budget.is_off() {
+                    bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: budget })$($aw)*?;
+                }
+                Ok(attempts.map(|a| u32::try_from(a).unwrap_or(0)))
+            })
+            $($aw)*
+        }
+
+        /// Consumes the secret in one statement: unspent, unexpired and (codes) with tries left.
+        pub $($async)* fn consume(conn: &mut $C, now: i64, secret_id: &str, user_id: &str) -> QueryResult<bool> {
+            let consumed = diesel::update(reset_secrets::table)
+                .filter(reset_secrets::id.eq(secret_id))
+                .filter(reset_secrets::user_id.eq(user_id))
+                .filter(unspent())
+                .filter(reset_secrets::expires_at.gt(now))
+                .filter(
+                    reset_secrets::kind
+                        .ne(SecretKind::Code.as_str())
+                        .or(reset_secrets::attempts.lt(reset_secrets::max_attempts)),
+                )
+                .set(reset_secrets::used_at.eq(now))
+                .execute(conn)
+                $($aw)*?;
+            Ok(consumed == 1)
+        }
+
+        /// Un-consumes a secret, only if this consumption is still the one recorded.
+        pub $($async)* fn release(conn: &mut $C, secret_id: &str, used_at: i64) -> QueryResult<()> {
+            diesel::update(reset_secrets::table)
+                .filter(reset_secrets::id.eq(secret_id))
+                .filter(reset_secrets::used_at.eq(used_at))
+                .set(reset_secrets::used_at.eq(None::<i64>))
+                .execute(conn)
+                $($aw)*?;
+            Ok(())
+        }
+
+        /// See [`reset_core::store::Store::after_reset`].
+        pub $($async)* fn after_reset(conn: &mut $C, c: Completion) -> QueryResult<()> {
+            conn.transaction($($async)* move |conn| {
+                let now = ms(c.now);
+                if c.keep_history > 0 {
+                    if let Some(old) = &c.previous_hash {
+                        diesel::insert_into(password_history::table)
+                            .values((
+                                password_history::id.eq(new_id()),
+                                password_history::user_id.eq(&c.user_id),
+                                password_history::password_hash.eq(old),
+                                password_history::created_at.eq(now),
+                            ))
+                            .execute(conn)
+                            $($aw)*?;
+                    }
+                }
+                diesel::update(reset_secrets::table)
+                    .filter(reset_secrets::user_id.eq(&c.user_id))
+                    .filter(unspent())
+                    .set(reset_secrets::superseded_at.eq(now))
+                    .execute(conn)
+                    $($aw)*?;
+                if let Some(to) = &c.notice_to {
+                    let payload = MessagePayload { username: Some(c.username.clone()), ..MessagePayload::default() };
+                    enqueue(conn, now, Some(&c.user_id), MessageKind::PasswordChanged, Channel::Email, to, &c.locale, &payload)$($aw)*?;
+                }
+                audit(conn, now, Some(&c.user_id), "password_reset_completed", c.ip.as_deref(), serde_json::json!({ "via": c.via }))$($aw)*?;
+                Ok(())
+            })
+            $($aw)*
+        }
+
+        /// Kills the request's live secrets; audits when there were any.
+        pub $($async)* fn cancel(conn: &mut $C, now: i64, request_id: &str, ip: Option<String>) -> QueryResult<bool> {
+            let request_id = request_id.to_owned();
+            conn.transaction($($async)* move |conn| {
+                let user_id: Option<String> = reset_secrets::table
+                    .filter(reset_secrets::request_id.eq(&request_id))
+                    .select(reset_secrets::user_id)
+                    .first(conn)
+                    $($aw)*
+                    .optional()?;
+                let killed = diesel::update(reset_secrets::table)
+                    .filter(reset_secrets::request_id.eq(&request_id))
+                    .filter(unspent())
+                    .set(reset_secrets::superseded_at.eq(now))
+                    .execute(conn)
+                    $($aw)*?;
+                if killed > 0 {
+                    audit(conn, now, user_id.as_deref(), "password_reset_cancelled", ip.as_deref(), serde_json::json!({ "request_id": request_id }))$($aw)*?;
+                }
+                Ok(killed > 0)
+            })
+            $($aw)*
+        }
+    };
+}

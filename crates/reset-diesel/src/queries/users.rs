@@ -1,0 +1,150 @@
+//! Accounts and their addresses.
+
+macro_rules! user_queries {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        $($async)* fn with_emails(conn: &mut $C, row: UserRow) -> QueryResult<User> {
+            let emails = user_emails::table
+                .filter(user_emails::user_id.eq(&row.id))
+                .order(user_emails::position.asc())
+                .select(user_emails::address)
+                .load::<String>(conn)
+                $($aw)*?;
+            Ok(row.into_user(emails))
+        }
+
+        /// The account both names belong to (or the one name given).
+        pub $($async)* fn find_user(conn: &mut $C, lookup: &AccountLookup) -> QueryResult<Option<User>> {
+            let row = match (&lookup.username, &lookup.email) {
+                (Some(name), email) => {
+                    let row = users::table
+                        .filter(users::username.eq(name))
+                        .select(UserRow::as_select())
+                        .first(conn)
+                        $($aw)*
+                        .optional()?;
+                    match (row, email) {
+                        (Some(r), Some(e)) => {
+                            let owns: i64 = user_emails::table
+                                .filter(user_emails::address.eq(e))
+                                .filter(user_emails::user_id.eq(&r.id))
+                                .count()
+                                .get_result(conn)
+                                $($aw)*?;
+                            (owns > 0).then_some(r)
+                        }
+                        (r, _) => r,
+                    }
+                }
+                (None, Some(e)) => users::table
+                    .inner_join(user_emails::table)
+                    .filter(user_emails::address.eq(e))
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    $($aw)*
+                    .optional()?,
+                (None, None) => None,
+            };
+            match row {
+                Some(r) => Ok(Some(with_emails(conn, r)$($aw)*?)),
+                None => Ok(None),
+            }
+        }
+
+        pub $($async)* fn user(conn: &mut $C, id: &str) -> QueryResult<Option<User>> {
+            let row = users::table
+                .find(id)
+                .select(UserRow::as_select())
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            match row {
+                Some(r) => Ok(Some(with_emails(conn, r)$($aw)*?)),
+                None => Ok(None),
+            }
+        }
+
+        pub $($async)* fn create_user(conn: &mut $C, now: i64, new: NewUser) -> QueryResult<User> {
+            let id = new_id();
+            conn.transaction($($async)* move |conn| {
+                diesel::insert_into(users::table)
+                    .values((
+                        users::id.eq(&id),
+                        users::username.eq(&new.username),
+                        users::password_hash.eq(&new.password_hash),
+                        users::org_id
+                            .eq(new.org_id.clone().unwrap_or_else(|| DEFAULT_ORG.to_owned())),
+                        users::locale.eq(&new.locale),
+                        users::phone.eq(&new.phone),
+                        users::password_changed_at.eq(new.password_hash.as_ref().map(|_| now)),
+                        users::sequence.eq(1i64),
+                        users::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    $($aw)*?;
+                for (position, address) in new.emails.iter().enumerate() {
+                    diesel::insert_into(user_emails::table)
+                        .values((
+                            user_emails::address.eq(address),
+                            user_emails::user_id.eq(&id),
+                            user_emails::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                            user_emails::verified.eq(false),
+                        ))
+                        .execute(conn)
+                        $($aw)*?;
+                }
+                let row = users::table
+                    .find(&id)
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    $($aw)*?;
+                with_emails(conn, row)$($aw)*
+            })
+            $($aw)*
+        }
+
+        pub $($async)* fn list_users(conn: &mut $C) -> QueryResult<Vec<User>> {
+            let rows = users::table
+                .order(users::created_at.asc())
+                .select(UserRow::as_select())
+                .load(conn)
+                $($aw)*?;
+            let mut emails: Vec<(String, String)> = user_emails::table
+                .order((user_emails::user_id.asc(), user_emails::position.asc()))
+                .select((user_emails::user_id, user_emails::address))
+                .load(conn)
+                $($aw)*?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    let mine: Vec<String> = emails
+                        .iter()
+                        .filter(|(u, _)| *u == r.id)
+                        .map(|(_, a)| a.clone())
+                        .collect();
+                    emails.retain(|(u, _)| *u != r.id);
+                    r.into_user(mine)
+                })
+                .collect())
+        }
+
+        /// Up to `n` earlier hashes, newest first.
+        pub $($async)* fn password_history(conn: &mut $C, user_id: &str, n: u32) -> QueryResult<Vec<String>> {
+            password_history::table
+                .filter(password_history::user_id.eq(user_id))
+                .order((password_history::created_at.desc(), password_history::id.desc()))
+                .select(password_history::password_hash)
+                .limit(i64::from(n))
+                .load(conn)
+                $($aw)*
+        }
+
+        /// The built-in directory's password change.
+        pub $($async)* fn set_password_hash(conn: &mut $C, id: &str, hash: &str, now: i64) -> QueryResult<()> {
+            diesel::update(users::table.find(id))
+                .set((users::password_hash.eq(hash), users::password_changed_at.eq(now), users::sequence.eq(users::sequence + 1)))
+                .execute(conn)
+                $($aw)*?;
+            Ok(())
+        }
+    };
+}

@@ -1,0 +1,123 @@
+//! Rows as Diesel reads them, and their conversion to reset-core's types.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use reset_core::store::{SecretKind, SecretRecord, User};
+
+use crate::schema::{reset_secrets, users};
+
+/// Unix milliseconds, the stored form of every time.
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Back from Unix milliseconds.
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn count(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub password_hash: Option<String>,
+    pub org_id: String,
+    pub locale: Option<String>,
+    pub phone: Option<String>,
+    pub password_changed_at: Option<i64>,
+    pub sequence: i64,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn into_user(self, emails: Vec<String>) -> User {
+        User {
+            id: self.id,
+            username: self.username,
+            emails,
+            password_hash: self.password_hash,
+            org_id: self.org_id,
+            locale: self.locale,
+            phone: self.phone,
+            password_changed_at: self.password_changed_at.map(from_ms),
+            sequence: self.sequence,
+            created_at: from_ms(self.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = reset_secrets)]
+pub struct SecretRow {
+    pub id: String,
+    pub request_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub secret_hash: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub superseded_at: Option<i64>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+impl SecretRow {
+    /// `None` for a row of an unknown kind (written by a newer version).
+    pub fn into_record(self) -> Option<SecretRecord> {
+        Some(SecretRecord {
+            kind: SecretKind::parse(&self.kind)?,
+            id: self.id,
+            request_id: self.request_id,
+            user_id: self.user_id,
+            hash: self.secret_hash,
+            expires_at: from_ms(self.expires_at),
+            used_at: self.used_at.map(from_ms),
+            superseded_at: self.superseded_at.map(from_ms),
+            attempts: count(self.attempts),
+            max_attempts: count(self.max_attempts),
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub locale: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub created_at: i64,
+}
+
+impl OutboxRow {
+    pub fn into_message(self) -> Option<reset_core::store::OutboxMessage> {
+        Some(reset_core::store::OutboxMessage {
+            kind: reset_core::MessageKind::parse(&self.kind)?,
+            channel: reset_core::Channel::parse(&self.channel)?,
+            payload: serde_json::from_str(&self.payload).unwrap_or_default(),
+            id: self.id,
+            recipient: self.recipient,
+            locale: self.locale,
+            attempts: count(self.attempts),
+            created_at: from_ms(self.created_at),
+        })
+    }
+}
+
+/// A new id: UUIDv7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// `u32` into the `INTEGER` columns, saturating.
+pub fn int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,98 @@
+//! The Diesel schema, written by hand for both backends: every column uses a type that
+//! PostgreSQL and SQLite map alike (times are Unix milliseconds, ids are text). It must match
+//! `migrations/*/`; the migration tests run every query against both.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Nullable<Text>,
+        org_id -> Text,
+        locale -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        password_changed_at -> Nullable<BigInt>,
+        sequence -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_emails (address) {
+        address -> Text,
+        user_id -> Text,
+        position -> Integer,
+        verified -> Bool,
+    }
+}
+
+diesel::table! {
+    password_history (id) {
+        id -> Text,
+        user_id -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    reset_secrets (id) {
+        id -> Text,
+        request_id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        secret_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        superseded_at -> Nullable<BigInt>,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        issued_via -> Text,
+        request_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        window_start -> BigInt,
+        count -> Integer,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        kind -> Text,
+        channel -> Text,
+        recipient -> Text,
+        locale -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        kind -> Text,
+        at -> BigInt,
+        ip -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    __diesel_schema_migrations (version) {
+        version -> Text,
+    }
+}
+
+diesel::joinable!(user_emails -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_emails);

@@ -1,0 +1,319 @@
+//! [`DieselStore`]: the [`Store`] port over the per-backend queries.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::PoolError;
+use diesel_migrations::MigrationHarness as _;
+use reset_core::UserDirectory;
+use reset_core::error::StoreError;
+use reset_core::identity::AccountLookup;
+use reset_core::rate_limit::{CounterHit, CounterState, Limit};
+use reset_core::store::{
+    Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, SecretRecord, Store, User,
+};
+
+use crate::backend::{pg, sqlite};
+use crate::connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, Pools, pools};
+use crate::migrate;
+use crate::rows::ms;
+
+/// The store over PostgreSQL or SQLite.
+pub struct DieselStore {
+    pools: Pools,
+    backend: Backend,
+    /// Migration versions a ready database has applied.
+    expected: Vec<String>,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStore")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `$body` with `$conn` a connection and `$db` the query module of whichever backend this
+/// store uses: awaited on PostgreSQL; on SQLite run whole in one blocking task (so `$body` may
+/// only capture owned values).
+macro_rules! with_conn {
+    ($self:ident, $db:ident, |$conn:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Pg(pool) => {
+                let $conn = &mut *pool.get().await.map_err(unavailable)?;
+                #[allow(unused_imports)]
+                use pg as $db;
+                $body.await.map_err(query)
+            }
+            Pools::Sqlite(pool) => {
+                let mut pooled = pool.get().await.map_err(unavailable)?;
+                #[allow(unused_imports)]
+                use sqlite as $db;
+                pooled
+                    .spawn_blocking(move |$conn| $body)
+                    .await
+                    .map_err(query)
+            }
+        }
+    };
+}
+
+fn unavailable(e: PoolError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn query(e: DieselError) -> StoreError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            StoreError::Conflict(info.message().to_owned())
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+            StoreError::Unavailable(info.message().to_owned())
+        }
+        other => StoreError::Query(other.to_string()),
+    }
+}
+
+impl DieselStore {
+    /// Opens a pool for `url` (`postgres://…` or `sqlite://path`) and checks that it connects.
+    /// A SQLite file and its folder are created when missing.
+    pub async fn connect(url: &str, options: PoolOptions) -> Result<Self, ConnectError> {
+        let url = DatabaseUrl::parse(url)?;
+        let backend = url.backend();
+        let expected = match backend {
+            Backend::Postgres => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
+            Backend::Sqlite => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
+        };
+        let store = Self {
+            pools: pools(&url, options)?,
+            backend,
+            expected,
+        };
+        store
+            .ping()
+            .await
+            .map_err(|e| ConnectError::Connect(e.to_string()))?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        with_conn!(self, db, |conn| db::ping(conn))
+    }
+
+    /// Applies the pending embedded migrations; returns how many ran. Needs a multi-threaded
+    /// tokio runtime (diesel-async runs the synchronous harness with `block_in_place`).
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| {
+            StoreError::Query(format!("migration failed: {e}"))
+        };
+        match &self.pools {
+            Pools::Pg(pool) => {
+                let conn = pool.get().await.map_err(unavailable)?;
+                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+                harness
+                    .run_pending_migrations(migrate::POSTGRES)
+                    .map(|v| v.len())
+                    .map_err(migration_error)
+            }
+            Pools::Sqlite(pool) => {
+                let conn = pool.get().await.map_err(unavailable)?;
+                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+                harness
+                    .run_pending_migrations(migrate::SQLITE)
+                    .map(|v| v.len())
+                    .map_err(migration_error)
+            }
+        }
+    }
+
+    /// Adds an account to the built-in directory (see `ResetService::prepare_user`).
+    pub async fn create_user(&self, now: DateTime<Utc>, user: NewUser) -> Result<User, StoreError> {
+        with_conn!(self, db, |conn| db::create_user(conn, ms(now), user))
+    }
+
+    /// Every account of the built-in directory, oldest first.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        with_conn!(self, db, |conn| db::list_users(conn))
+    }
+
+    /// A user's audit event kinds, oldest first.
+    pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let user_id = user_id.to_owned();
+        with_conn!(self, db, |conn| db::audit_kinds(conn, &user_id))
+    }
+
+    /// Every outbox message as (kind, recipient, sent_at in ms), newest first.
+    pub async fn outbox_summary(&self) -> Result<Vec<(String, String, Option<i64>)>, StoreError> {
+        with_conn!(self, db, |conn| db::outbox_all(conn))
+    }
+}
+
+/// The built-in directory: the `users` and `user_emails` tables.
+#[async_trait]
+impl UserDirectory for DieselStore {
+    async fn find(&self, lookup: &AccountLookup) -> Result<Option<User>, StoreError> {
+        let lookup = lookup.clone();
+        with_conn!(self, db, |conn| db::find_user(conn, &lookup))
+    }
+
+    async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let id = id.to_owned();
+        with_conn!(self, db, |conn| db::user(conn, &id))
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: &str,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (id, hash) = (id.to_owned(), hash.to_owned());
+        with_conn!(self, db, |conn| db::set_password_hash(
+            conn,
+            &id,
+            &hash,
+            ms(at)
+        ))
+    }
+}
+
+#[async_trait]
+impl Store for DieselStore {
+    async fn ready(&self) -> Result<(), StoreError> {
+        let applied: Vec<String> = with_conn!(self, db, |conn| db::applied_versions(conn))?;
+        match self.expected.iter().find(|v| !applied.contains(v)) {
+            None => Ok(()),
+            Some(missing) => Err(StoreError::Unavailable(format!(
+                "migration {missing} is not applied"
+            ))),
+        }
+    }
+
+    async fn hit(
+        &self,
+        now: DateTime<Utc>,
+        hits: &[CounterHit],
+    ) -> Result<Vec<CounterState>, StoreError> {
+        let hits = hits.to_vec();
+        with_conn!(self, db, |conn| db::hit(conn, ms(now), &hits))
+    }
+
+    async fn restart(&self, now: DateTime<Utc>, keys: &[String]) -> Result<(), StoreError> {
+        let keys = keys.to_vec();
+        with_conn!(self, db, |conn| db::restart(conn, ms(now), &keys))
+    }
+
+    async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
+        with_conn!(self, db, |conn| db::issue(conn, request))
+    }
+
+    async fn secret_by_hash(&self, hash: &str) -> Result<Option<SecretRecord>, StoreError> {
+        let hash = hash.to_owned();
+        with_conn!(self, db, |conn| db::secret_by_hash(conn, &hash))
+    }
+
+    async fn live_code(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SecretRecord>, StoreError> {
+        let user_id = user_id.to_owned();
+        with_conn!(self, db, |conn| db::live_code(conn, &user_id, ms(now)))
+    }
+
+    async fn wrong_code(
+        &self,
+        now: DateTime<Utc>,
+        secret_id: &str,
+        user_id: &str,
+        budget: Limit,
+    ) -> Result<Option<u32>, StoreError> {
+        let (secret_id, user_id) = (secret_id.to_owned(), user_id.to_owned());
+        with_conn!(self, db, |conn| db::wrong_code(
+            conn,
+            ms(now),
+            &secret_id,
+            &user_id,
+            budget
+        ))
+    }
+
+    async fn password_history(&self, user_id: &str, n: u32) -> Result<Vec<String>, StoreError> {
+        let user_id = user_id.to_owned();
+        with_conn!(self, db, |conn| db::password_history(conn, &user_id, n))
+    }
+
+    async fn consume(
+        &self,
+        now: DateTime<Utc>,
+        secret_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (secret_id, user_id) = (secret_id.to_owned(), user_id.to_owned());
+        with_conn!(self, db, |conn| db::consume(
+            conn,
+            ms(now),
+            &secret_id,
+            &user_id
+        ))
+    }
+
+    async fn release(&self, secret_id: &str, used_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let secret_id = secret_id.to_owned();
+        with_conn!(self, db, |conn| db::release(conn, &secret_id, ms(used_at)))
+    }
+
+    async fn after_reset(&self, completion: Completion) -> Result<(), StoreError> {
+        with_conn!(self, db, |conn| db::after_reset(conn, completion))
+    }
+
+    async fn cancel(
+        &self,
+        now: DateTime<Utc>,
+        request_id: &str,
+        ip: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let request_id = request_id.to_owned();
+        with_conn!(self, db, |conn| db::cancel(conn, ms(now), &request_id, ip))
+    }
+
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_secs: u64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let lease_ms = i64::try_from(lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+        with_conn!(self, db, |conn| db::claim_outbox(
+            conn,
+            ms(now),
+            limit,
+            lease_ms
+        ))
+    }
+
+    async fn outbox_sent(&self, now: DateTime<Utc>, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        with_conn!(self, db, |conn| db::outbox_sent(conn, ms(now), &id))
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (id, error) = (id.to_owned(), error.to_owned());
+        with_conn!(self, db, |conn| db::outbox_failed(
+            conn,
+            &id,
+            &error,
+            ms(retry_at)
+        ))
+    }
+}

@@ -1,0 +1,65 @@
+//! Every migration applies to a fresh database, reverts, and applies again, on both backends;
+//! the store is not ready until they are applied.
+
+#![allow(clippy::unwrap_used)]
+
+use diesel_async::AsyncMigrationHarness;
+use diesel_migrations::MigrationHarness as _;
+use reset_core::Store as _;
+use reset_diesel::{Backend, DieselStore, PoolOptions};
+use reset_testkit::TestDb;
+
+async fn round_trip(db: TestDb) {
+    let store = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    assert!(store.ready().await.is_err(), "ready before migrating");
+    let applied = store.migrate().await.unwrap();
+    assert!(applied >= 1);
+    store.ready().await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), 0, "migrate is idempotent");
+
+    // Down and up again, on a connection of the same backend.
+    match store.backend() {
+        Backend::Postgres => {
+            let conn =
+                <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
+                    db.url(),
+                )
+                .await
+                .unwrap();
+            let mut h = AsyncMigrationHarness::new(conn);
+            h.revert_all_migrations(reset_diesel::POSTGRES_MIGRATIONS)
+                .unwrap();
+            h.run_pending_migrations(reset_diesel::POSTGRES_MIGRATIONS)
+                .unwrap();
+        }
+        Backend::Sqlite => {
+            let path = db.url().trim_start_matches("sqlite://").to_owned();
+            let conn = <diesel_async::sync_connection_wrapper::SyncConnectionWrapper<
+                diesel::SqliteConnection,
+            > as diesel_async::AsyncConnection>::establish(&path)
+            .await
+            .unwrap();
+            let mut h = AsyncMigrationHarness::new(conn);
+            h.revert_all_migrations(reset_diesel::SQLITE_MIGRATIONS)
+                .unwrap();
+            h.run_pending_migrations(reset_diesel::SQLITE_MIGRATIONS)
+                .unwrap();
+        }
+    }
+    store.ready().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_migrations_round_trip() {
+    round_trip(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_migrations_round_trip() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    round_trip(db).await;
+}

@@ -1,0 +1,135 @@
+//! Where rendered messages go.
+
+use std::path::PathBuf;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use reset_core::Channel;
+use reset_core::store::OutboxMessage;
+
+use crate::render::Rendered;
+
+/// Why a message was not delivered (the worker retries it later).
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("invalid address: {0}")]
+    Address(String),
+    #[error("cannot build the message: {0}")]
+    Build(String),
+    #[error("the transport failed: {0}")]
+    Transport(String),
+    #[error("no transport for channel {0}")]
+    NoChannel(&'static str),
+}
+
+/// A configured mail transport.
+#[derive(Clone)]
+pub enum MailTransport {
+    /// One `.eml` file per message in a folder.
+    File {
+        dir: PathBuf,
+        transport: AsyncFileTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    /// The whole message on standard error (development only: it shows the secret).
+    Log { from: Mailbox },
+    /// An SMTP server (`smtp://host:port`, `smtps://…`, `smtp://…?tls=required`, credentials in
+    /// the URL's user and password). A message counts as sent once the server accepted it.
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+}
+
+impl std::fmt::Debug for MailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File { dir, .. } => f
+                .debug_struct("File")
+                .field("dir", dir)
+                .finish_non_exhaustive(),
+            Self::Log { .. } => f.write_str("Log"),
+            Self::Smtp { .. } => f.write_str("Smtp"),
+        }
+    }
+}
+
+impl MailTransport {
+    /// The file transport; creates `dir` when missing.
+    pub fn file(dir: PathBuf, from: &str) -> Result<Self, DeliveryError> {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| DeliveryError::Transport(format!("{}: {e}", dir.display())))?;
+        let transport = AsyncFileTransport::new(&dir);
+        Ok(Self::File {
+            dir,
+            transport,
+            from: mailbox(from)?,
+        })
+    }
+
+    pub fn log(from: &str) -> Result<Self, DeliveryError> {
+        Ok(Self::Log {
+            from: mailbox(from)?,
+        })
+    }
+
+    /// The SMTP transport for `url` (connections are pooled and opened on first use).
+    pub fn smtp(url: &str, from: &str) -> Result<Self, DeliveryError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| DeliveryError::Transport(format!("invalid SMTP URL: {e}")))?
+            .build();
+        Ok(Self::Smtp {
+            transport,
+            from: mailbox(from)?,
+        })
+    }
+
+    /// Delivers one message.
+    pub async fn send(
+        &self,
+        message: &OutboxMessage,
+        rendered: &Rendered,
+    ) -> Result<(), DeliveryError> {
+        if message.channel != Channel::Email {
+            return Err(DeliveryError::NoChannel(message.channel.as_str()));
+        }
+        let from = match self {
+            Self::File { from, .. } | Self::Log { from } | Self::Smtp { from, .. } => from.clone(),
+        };
+        let email = Message::builder()
+            .from(from)
+            .to(mailbox(&message.recipient)?)
+            .subject(rendered.subject.clone())
+            .message_id(Some(format!("<{}@reset.local>", message.id)))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text.clone(),
+                rendered.html.clone(),
+            ))
+            .map_err(|e| DeliveryError::Build(e.to_string()))?;
+        match self {
+            Self::File { transport, .. } => {
+                transport
+                    .send(email)
+                    .await
+                    .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+            }
+            Self::Smtp { transport, .. } => {
+                transport
+                    .send(email)
+                    .await
+                    .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+            }
+            Self::Log { .. } => {
+                let raw = String::from_utf8_lossy(&email.formatted()).into_owned();
+                eprintln!("----- mail (log transport) -----\n{raw}\n----- end of mail -----");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mailbox(address: &str) -> Result<Mailbox, DeliveryError> {
+    address
+        .parse()
+        .map_err(|_| DeliveryError::Address(address.to_owned()))
+}

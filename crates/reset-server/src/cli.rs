@@ -1,0 +1,197 @@
+//! The command line. Every setting is a flag, a `RESET_*` variable and a key of the optional
+//! TOML file (`--config`), in that order of precedence.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+/// A self-hostable password-reset service.
+///
+/// With no command, `serve` runs: on SQLite at data/reset.db, mail written to data/mail.
+#[derive(Debug, Parser)]
+#[command(name = "reset-server", version, max_term_width = 100)]
+pub struct Cli {
+    /// A TOML file of settings (keys as the flags, with `_` for `-`); flags and RESET_*
+    /// variables override it.
+    #[arg(long, env = "RESET_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account and print its id.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// An address of the account (repeat for several; the first gets notices).
+        #[arg(long = "email", required = true)]
+        emails: Vec<String>,
+        /// Initial password (not held to the policy).
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Preferred message language (en, ja, de).
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// List accounts.
+    List,
+}
+
+/// The settings that flags and RESET_* variables may set; unset ones come from the TOML file,
+/// then from the defaults shown.
+#[derive(Debug, Clone, Default, Args, Serialize)]
+#[command(next_help_heading = "Settings")]
+pub struct SettingsArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "RESET_BIND", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    /// postgres://… or sqlite://path [default: sqlite://data/reset.db]
+    #[arg(long, env = "RESET_DATABASE_URL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Web framework serving the routes: actix, axum or warp [default: axum]
+    #[arg(long, env = "RESET_FRAMEWORK", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// Folder for the generated secret key [default: data]
+    #[arg(long, env = "RESET_DATA_DIR", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Base64 key (≥ 32 bytes) for the secrets' HMAC; generated into the data folder when unset
+    #[arg(long, env = "RESET_SECRET_KEY", global = true, hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    /// Base URL of links in messages (never taken from the Host header) [default: http://127.0.0.1:8080]
+    #[arg(long, env = "RESET_PUBLIC_URL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// file, log or smtp [default: file]
+    #[arg(long, env = "RESET_MAIL_TRANSPORT", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_transport: Option<String>,
+    /// Folder of the file transport's .eml files [default: data/mail]
+    #[arg(long, env = "RESET_MAIL_DIR", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_dir: Option<PathBuf>,
+    /// Sender of messages [default: "Password reset <no-reply@localhost>"]
+    #[arg(long, env = "RESET_MAIL_FROM", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_from: Option<String>,
+    /// SMTP server for mail_transport = smtp: smtp://host:port, smtps://…, smtp://user:pass@host?tls=required
+    #[arg(long, env = "RESET_SMTP_URL", global = true, hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<String>,
+    /// Folder of template overrides: <lang>/<kind>.{subject.txt,txt,html} (lang: en, ja, de; kind: reset_link, reset_code, password_changed) [default: built-in only]
+    #[arg(long, env = "RESET_TEMPLATE_DIR", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_dir: Option<PathBuf>,
+    /// Comma-separated proxies (IP or CIDR) whose X-Forwarded-For is believed [default: none]
+    #[arg(long, env = "RESET_TRUSTED_PROXIES", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<String>,
+    /// Apply migrations when serving starts [default: true]
+    #[arg(long, env = "RESET_MIGRATE_ON_START", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrate_on_start: Option<bool>,
+    /// PostgreSQL pool size [default: 16]
+    #[arg(long, env = "RESET_DB_MAX_CONNECTIONS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_max_connections: Option<usize>,
+    /// Link lifetime in seconds [default: 1800]
+    #[arg(long, env = "RESET_LINK_TTL_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_ttl_secs: Option<u64>,
+    /// Code lifetime in seconds [default: 600]
+    #[arg(long, env = "RESET_CODE_TTL_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_ttl_secs: Option<u64>,
+    /// Digits per code, 4..=10 [default: 6]
+    #[arg(long, env = "RESET_CODE_DIGITS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_digits: Option<usize>,
+    /// Tries per code [default: 12]
+    #[arg(long, env = "RESET_CODE_MAX_ATTEMPTS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_max_attempts: Option<u32>,
+    /// Wrong codes per account per day before codes stop being issued [default: 30]
+    #[arg(long, env = "RESET_GUESS_BUDGET_PER_DAY", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guess_budget_per_day: Option<u32>,
+    /// Reset requests per identifier per window, 0 = off [default: 5]
+    #[arg(long, env = "RESET_LIMIT_REQUEST_PER_IDENTIFIER", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_request_per_identifier: Option<u32>,
+    /// Reset requests per client IP per window, 0 = off [default: 50]
+    #[arg(long, env = "RESET_LIMIT_REQUEST_PER_IP", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_request_per_ip: Option<u32>,
+    /// verify/complete/cancel calls per client IP per window, 0 = off [default: 100]
+    #[arg(long, env = "RESET_LIMIT_ATTEMPT_PER_IP", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_attempt_per_ip: Option<u32>,
+    /// Rate-limit window in seconds [default: 900]
+    #[arg(long, env = "RESET_LIMIT_WINDOW_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_window_secs: Option<u64>,
+    /// Fewest characters in a new password [default: 8]
+    #[arg(long, env = "RESET_PASSWORD_MIN_LENGTH", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_min_length: Option<usize>,
+    /// Most characters in a new password [default: 256]
+    #[arg(long, env = "RESET_PASSWORD_MAX_LENGTH", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_max_length: Option<usize>,
+    /// Lowest zxcvbn score, 0..=4 [default: 3]
+    #[arg(long, env = "RESET_PASSWORD_MIN_SCORE", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_min_score: Option<u8>,
+    /// Refuse the last N passwords, 0 = off [default: 0]
+    #[arg(long, env = "RESET_PASSWORD_HISTORY", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_history: Option<u32>,
+    /// argon2id memory in KiB [default: 19456]
+    #[arg(long, env = "RESET_ARGON2_MEMORY_KIB", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_memory_kib: Option<u32>,
+    /// argon2id iterations [default: 2]
+    #[arg(long, env = "RESET_ARGON2_ITERATIONS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_iterations: Option<u32>,
+    /// argon2id lanes [default: 1]
+    #[arg(long, env = "RESET_ARGON2_PARALLELISM", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_parallelism: Option<u32>,
+    /// Outbox poll interval in milliseconds [default: 500]
+    #[arg(long, env = "RESET_OUTBOX_POLL_MS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_poll_ms: Option<u64>,
+    /// text or json [default: text]
+    #[arg(long, env = "RESET_LOG_FORMAT", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}

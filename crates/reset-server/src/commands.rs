@@ -1,0 +1,80 @@
+//! Running a parsed command line.
+
+use anyhow::Context as _;
+use reset_core::UserInput;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, UserCommand};
+use crate::settings::Settings;
+use crate::{serve, wiring};
+
+/// Runs the command (serve when none is given).
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref(), &cli.settings)?;
+    init_tracing(&settings.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve::serve(settings).await,
+        Command::Openapi => {
+            print!("{}", reset_api::openapi::document_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = wiring::store(&settings).await?;
+            let applied = store.migrate().await?;
+            println!("{applied} migration(s) applied");
+            Ok(())
+        }
+        Command::User { command } => {
+            let store = wiring::store(&settings).await?;
+            store.migrate().await?;
+            let service = wiring::service(&settings, store.clone())?;
+            match command {
+                UserCommand::Add {
+                    username,
+                    emails,
+                    password,
+                    phone,
+                    locale,
+                } => {
+                    let input = UserInput {
+                        username,
+                        emails,
+                        password,
+                        phone,
+                        locale,
+                        org_id: None,
+                    };
+                    let new = service
+                        .prepare_user(input)
+                        .await
+                        .context("creating the user")?;
+                    let user = store
+                        .create_user(service.now(), new)
+                        .await
+                        .context("creating the user")?;
+                    println!("{}", user.id);
+                }
+                UserCommand::List => {
+                    for u in store.list_users().await? {
+                        println!("{}\t{}\t{}", u.id, u.username, u.emails.join(","));
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing(format: &str) {
+    let filter = EnvFilter::try_from_env("RESET_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,11 @@
+//! The server's parts, as a library so that tests and embedders can start it in-process.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+mod commands;
+pub mod secret_key;
+pub mod serve;
+pub mod settings;
+pub mod wiring;
+
+pub use commands::run;

@@ -1,0 +1,235 @@
+//! The resolved settings: defaults, then the TOML file, then RESET_* variables and flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use figment::Figment;
+use figment::providers::{Format as _, Serialized, Toml};
+use ipnet::IpNet;
+use reset_core::{HasherConfig, Limit, PolicyConfig, RateLimits, ResetConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::SettingsArgs;
+
+/// Every setting, with its default. See `reset-server --help` for each one's meaning.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub bind: String,
+    pub database_url: String,
+    pub framework: String,
+    pub data_dir: PathBuf,
+    pub secret_key: Option<String>,
+    pub public_url: String,
+    pub mail_transport: String,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    pub smtp_url: Option<String>,
+    pub template_dir: Option<PathBuf>,
+    pub trusted_proxies: String,
+    pub migrate_on_start: bool,
+    pub db_max_connections: usize,
+    pub link_ttl_secs: u64,
+    pub code_ttl_secs: u64,
+    pub code_digits: usize,
+    pub code_max_attempts: u32,
+    pub guess_budget_per_day: u32,
+    pub limit_request_per_identifier: u32,
+    pub limit_request_per_ip: u32,
+    pub limit_attempt_per_ip: u32,
+    pub limit_window_secs: u64,
+    pub password_min_length: usize,
+    pub password_max_length: usize,
+    pub password_min_score: u8,
+    pub password_history: u32,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub outbox_poll_ms: u64,
+    pub log_format: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url)
+            .field("framework", &self.framework)
+            .field("public_url", &self.public_url)
+            .field("mail_transport", &self.mail_transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let core = ResetConfig::default();
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/reset.db".into(),
+            framework: "axum".into(),
+            data_dir: "data".into(),
+            secret_key: None,
+            public_url: core.public_url,
+            mail_transport: "file".into(),
+            mail_dir: "data/mail".into(),
+            mail_from: "Password reset <no-reply@localhost>".into(),
+            smtp_url: None,
+            template_dir: None,
+            trusted_proxies: String::new(),
+            migrate_on_start: true,
+            db_max_connections: 16,
+            link_ttl_secs: core.link_ttl_secs,
+            code_ttl_secs: core.code_ttl_secs,
+            code_digits: core.code_digits,
+            code_max_attempts: core.code_max_attempts,
+            guess_budget_per_day: core.guess_budget.max,
+            limit_request_per_identifier: core.rate_limits.request_per_identifier.max,
+            limit_request_per_ip: core.rate_limits.request_per_ip.max,
+            limit_attempt_per_ip: core.rate_limits.attempt_per_ip.max,
+            limit_window_secs: core.rate_limits.request_per_ip.window_secs,
+            password_min_length: core.policy.min_length,
+            password_max_length: core.policy.max_length,
+            password_min_score: core.policy.min_score,
+            password_history: core.policy.history,
+            argon2_memory_kib: core.hasher.memory_kib,
+            argon2_iterations: core.hasher.iterations,
+            argon2_parallelism: core.hasher.parallelism,
+            outbox_poll_ms: 500,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, overridden by the TOML file, overridden by flags and RESET_* variables.
+    pub fn load(config: Option<&Path>, args: &SettingsArgs) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config {
+            anyhow::ensure!(
+                path.is_file(),
+                "the config file {} does not exist",
+                path.display()
+            );
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(Serialized::defaults(args))
+            .extract()
+            .context("invalid settings")?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (4..=10).contains(&self.code_digits),
+            "code_digits must be 4 to 10"
+        );
+        anyhow::ensure!(
+            self.password_min_score <= 4,
+            "password_min_score must be 0 to 4"
+        );
+        anyhow::ensure!(
+            self.password_min_length <= self.password_max_length,
+            "password_min_length exceeds password_max_length"
+        );
+        anyhow::ensure!(
+            self.code_max_attempts >= 1,
+            "code_max_attempts must be at least 1"
+        );
+        url::Url::parse(&self.public_url).context("public_url must be an absolute URL")?;
+        self.trusted_proxies()?;
+        Ok(())
+    }
+
+    /// The trusted proxies as networks (a bare IP is a /32 or /128).
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<IpNet>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .with_context(|| format!("trusted_proxies: {s:?} is not an IP or CIDR"))
+            })
+            .collect()
+    }
+
+    /// The core's configuration.
+    pub fn reset_config(&self) -> ResetConfig {
+        let window = self.limit_window_secs;
+        ResetConfig {
+            link_ttl_secs: self.link_ttl_secs,
+            code_ttl_secs: self.code_ttl_secs,
+            code_digits: self.code_digits,
+            code_max_attempts: self.code_max_attempts,
+            guess_budget: Limit::new(self.guess_budget_per_day, 24 * 60 * 60),
+            public_url: self.public_url.clone(),
+            sms_enabled: false,
+            rate_limits: RateLimits {
+                request_per_identifier: Limit::new(self.limit_request_per_identifier, window),
+                request_per_ip: Limit::new(self.limit_request_per_ip, window),
+                attempt_per_ip: Limit::new(self.limit_attempt_per_ip, window),
+            },
+            policy: PolicyConfig {
+                min_length: self.password_min_length,
+                max_length: self.password_max_length,
+                min_score: self.password_min_score,
+                history: self.password_history,
+                forbid_identity: true,
+            },
+            hasher: HasherConfig {
+                memory_kib: self.argon2_memory_kib,
+                iterations: self.argon2_iterations,
+                parallelism: self.argon2_parallelism,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("reset.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\ncode_digits = 8\n").expect("write");
+        let args = SettingsArgs {
+            code_digits: Some(7),
+            ..SettingsArgs::default()
+        };
+        let s = Settings::load(Some(&file), &args).expect("load");
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.code_digits, 7);
+        assert_eq!(s.database_url, "sqlite://data/reset.db");
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_bad_values() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("reset.toml");
+        std::fs::write(&file, "bnid = \"x\"\n").expect("write");
+        assert!(Settings::load(Some(&file), &SettingsArgs::default()).is_err());
+        let args = SettingsArgs {
+            trusted_proxies: Some("10.0.0.0/8, nope".into()),
+            ..SettingsArgs::default()
+        };
+        assert!(Settings::load(None, &args).is_err());
+        let args = SettingsArgs {
+            trusted_proxies: Some("10.0.0.0/8, 127.0.0.1".into()),
+            ..SettingsArgs::default()
+        };
+        assert_eq!(
+            Settings::load(None, &args)
+                .expect("load")
+                .trusted_proxies()
+                .expect("nets")
+                .len(),
+            2
+        );
+    }
+}

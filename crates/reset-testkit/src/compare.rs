@@ -1,0 +1,265 @@
+//! The adapters answer with the same bytes: one script of requests (every route, every error
+//! path, malformed requests that frameworks like to answer on their own) run against each
+//! adapter on its own fresh store, and the answers compared step by step.
+
+use futures::stream;
+use serde_json::json;
+
+use crate::db::TestDb;
+use crate::server::{Reply, Spawn, TestServer};
+
+/// An adapter under comparison.
+#[derive(Clone, Copy)]
+pub struct Adapter {
+    pub name: &'static str,
+    pub spawn: Spawn,
+    /// Where `spawn` mounts the API (`""` for the root).
+    pub prefix: &'static str,
+}
+
+/// Headers whose values must agree (frameworks may add others, such as `date`).
+const HEADERS: &[&str] = &[
+    "content-type",
+    "cache-control",
+    "retry-after",
+    "allow",
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+];
+
+fn essential(r: &Reply) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .filter(|(n, _)| HEADERS.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    headers.sort();
+    (r.status, headers, r.body.clone())
+}
+
+/// An answer for a failure message, its body as text where it is text.
+fn readable(e: &(u16, Vec<(String, String)>, Vec<u8>)) -> (u16, &[(String, String)], String) {
+    (e.0, &e.1, String::from_utf8_lossy(&e.2).into_owned())
+}
+
+/// Runs the script on every adapter (each on a database from `db`) and panics, naming the step
+/// and both answers, at the first difference.
+pub async fn assert_adapters_agree<F, Fut>(adapters: &[Adapter], db: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<TestDb>>,
+{
+    let mut transcripts = Vec::new();
+    for adapter in adapters {
+        let Some(db) = db().await else { return };
+        let mut server = TestServer::start(db, adapter.spawn).await;
+        server.base.push_str(adapter.prefix);
+        transcripts.push((adapter.name, script(&server).await));
+    }
+    let Some(((first_name, first), rest)) = transcripts.split_first() else {
+        return;
+    };
+    for (name, transcript) in rest {
+        assert_eq!(first.len(), transcript.len());
+        for ((step, a), (_, b)) in first.iter().zip(transcript) {
+            let (ea, eb) = (essential(a), essential(b));
+            assert!(
+                ea == eb,
+                "adapters disagree on {step}:\n  {first_name}: {:?}\n  {name}: {:?}",
+                readable(&ea),
+                readable(&eb)
+            );
+        }
+    }
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+/// The requests, in order, each with a label that names it in a failure.
+async fn script(s: &TestServer) -> Vec<(String, Reply)> {
+    let mut out = Vec::new();
+    let mut step = |label: &str, r: Reply| out.push((label.to_owned(), r));
+    let body = |v: serde_json::Value| v.to_string().into_bytes();
+
+    for (method, path) in [
+        ("GET", "/healthz"),
+        ("HEAD", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/openapi.json"),
+        ("HEAD", "/openapi.json"),
+        ("GET", "/nope"),
+        ("GET", "/v1/password-reset/request"),
+        ("PUT", "/v1/password-reset/request"),
+        ("DELETE", "/healthz"),
+        ("PATCH", "/v1/password-reset/verify"),
+        ("OPTIONS", "/v1/password-reset/verify"),
+        ("PURGE", "/healthz"),
+        ("GET", "/healthz/"),
+        ("GET", "/healthz?x=1"),
+        ("POST", "/v1/password-reset/request/"),
+        ("POST", "/v1/password-reset/%72equest"),
+        ("POST", "/V1/password-reset/request"),
+    ] {
+        step(
+            &format!("{method} {path}"),
+            s.send(
+                method,
+                path,
+                JSON,
+                body(json!({"email": "a@example.com"})),
+                &[],
+            )
+            .await,
+        );
+    }
+
+    let request = "/v1/password-reset/request";
+    for (label, ct, raw) in [
+        (
+            "request, valid",
+            JSON,
+            body(json!({"email": "a@example.com"})),
+        ),
+        (
+            "request, charset parameter",
+            Some("application/json; charset=utf-8"),
+            body(json!({"email": "b@example.com"})),
+        ),
+        (
+            "request, upper-case media type",
+            Some("Application/JSON"),
+            body(json!({"email": "c@example.com"})),
+        ),
+        (
+            "request, text/plain",
+            Some("text/plain"),
+            body(json!({"email": "a@example.com"})),
+        ),
+        (
+            "request, +json media type",
+            Some("application/merge-patch+json"),
+            body(json!({"email": "a@example.com"})),
+        ),
+        (
+            "request, no content type",
+            None,
+            body(json!({"email": "a@example.com"})),
+        ),
+        ("request, empty body", JSON, Vec::new()),
+        ("request, malformed JSON", JSON, b"{\"email\": ".to_vec()),
+        ("request, not UTF-8", JSON, vec![0xff, 0xfe, 0x7b]),
+        ("request, JSON array", JSON, b"[]".to_vec()),
+        (
+            "request, unknown field",
+            JSON,
+            body(json!({"email": "a@example.com", "admin": true})),
+        ),
+        ("request, wrong type", JSON, body(json!({"email": 42}))),
+        (
+            "request, nothing to name an account",
+            JSON,
+            body(json!({"delivery": "link"})),
+        ),
+        (
+            "request, bad delivery",
+            JSON,
+            body(json!({"email": "a@example.com", "delivery": "fax"})),
+        ),
+        (
+            "request, NUL in username",
+            JSON,
+            body(json!({"username": "a\u{0}b"})),
+        ),
+        ("request, 64 KiB + 1", JSON, vec![b' '; 64 * 1024 + 1]),
+        ("request, exactly 64 KiB", JSON, {
+            let mut b = br#"{"email":"d@example.com"}"#.to_vec();
+            b.resize(64 * 1024, b' ');
+            b
+        }),
+    ] {
+        step(label, s.send("POST", request, ct, raw, &[]).await);
+    }
+    // An oversized body sent chunked, with no Content-Length to refuse it up front.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..70).map(|_| Ok(vec![b' '; 1024])).collect();
+    let r = s
+        .http
+        .post(format!("{}{request}", s.base))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream::iter(chunks)))
+        .send()
+        .await
+        .expect("chunked request");
+    step("request, 70 KiB chunked", Reply::read(r).await);
+
+    s.user("zoe", &["zoe@example.com"]).await;
+    step(
+        "request, known account",
+        s.post(request, json!({"username": "zoe"})).await,
+    );
+    let token = s.last_token("zoe@example.com").await;
+    let verify = "/v1/password-reset/verify";
+    let complete = "/v1/password-reset/complete";
+    step(
+        "verify, live token",
+        s.post(verify, json!({"token": token})).await,
+    );
+    step(
+        "verify, unknown token",
+        s.post(verify, json!({"token": "A".repeat(43)})).await,
+    );
+    step(
+        "verify, code for an unknown account",
+        s.post(verify, json!({"username": "ghost", "code": "123456"}))
+            .await,
+    );
+    step(
+        "verify, short code",
+        s.post(verify, json!({"username": "ghost", "code": "123"}))
+            .await,
+    );
+    step(
+        "verify, token and code",
+        s.post(verify, json!({"token": token, "code": "123456"}))
+            .await,
+    );
+    step(
+        "complete, weak password",
+        s.post(complete, json!({"token": token, "new_password": "zoe"}))
+            .await,
+    );
+    step(
+        "complete, no password",
+        s.post(complete, json!({"token": token})).await,
+    );
+    step(
+        "complete, good password",
+        s.post(
+            complete,
+            json!({"token": token, "new_password": "violet tractor melts quietly"}),
+        )
+        .await,
+    );
+    step(
+        "complete, used token",
+        s.post(
+            complete,
+            json!({"token": token, "new_password": "violet tractor melts quietly"}),
+        )
+        .await,
+    );
+    step(
+        "cancel, unknown token",
+        s.post("/v1/password-reset/cancel", json!({"token": "nope"}))
+            .await,
+    );
+    for i in 0..6 {
+        step(
+            &format!("request #{i} for one identifier"),
+            s.post(request, json!({"email": "limit@example.com"})).await,
+        );
+    }
+    out
+}

@@ -1,0 +1,48 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod compare;
+pub mod db;
+pub mod process;
+pub mod scenarios;
+pub mod server;
+
+pub use db::TestDb;
+pub use server::{Spawn, TestServer};
+
+/// Expands to one test per scenario and store for an adapter's spawn function.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($spawn:ident) => {
+        $crate::conformance_suite!(@each $spawn,
+            link_flow, code_flow, supersede, link_expiry, code_expiry, code_exhaustion,
+            weak_password_keeps_secret, malformed_requests, routing_errors, rate_limit_per_identifier,
+            anti_enumeration, unknown_account_gets_no_message, mismatched_identifiers_send_nothing,
+            cancel_link, cancel_code, concurrent_complete_uses_once, concurrent_wrong_codes_count_twelve,
+            guess_budget_stops_new_codes, forwarded_for_from_trusted_proxy, forwarded_for_ignored_from_others, ops_routes,
+            password_history_when_configured, code_request_restarts_tries_alike, rate_limit_per_ip_on_attempts,
+            concurrent_requests_leave_one_live_secret, not_ready_until_migrated, serves_exactly_the_documented_routes
+        );
+    };
+    (@each $spawn:ident, $($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let db = $crate::TestDb::sqlite();
+                    $crate::scenarios::$scenario(db, super::$spawn).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(db) = $crate::TestDb::postgres().await else { return };
+                    $crate::scenarios::$scenario(db, super::$spawn).await;
+                }
+            )*
+        }
+    };
+}

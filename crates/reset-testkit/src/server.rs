@@ -1,0 +1,287 @@
+//! A running server for one scenario: a store on its own database, the service on a manual
+//! clock, the API served by the adapter under test on a real socket.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use reset_api::{Api, ApiOptions};
+use reset_core::store::OutboxMessage;
+use reset_core::{
+    ManualClock, NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey, Store,
+    UserInput,
+};
+use reset_diesel::{DieselStore, PoolOptions};
+
+use crate::db::TestDb;
+
+/// How an adapter serves: take the bound listener and the API, serve until the runtime ends.
+pub type Spawn = fn(tokio::net::TcpListener, Api);
+
+/// One server under test.
+pub struct TestServer {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub store: Arc<DieselStore>,
+    pub api: Api,
+    pub http: reqwest::Client,
+    inbox: Mutex<Vec<OutboxMessage>>,
+    _db: TestDb,
+}
+
+/// A response as the suite compares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// Reads a whole response.
+    pub async fn read(r: reqwest::Response) -> Self {
+        let status = r.status().as_u16();
+        let headers = r
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: r.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The problem's `code`.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Status, headers (but `date`, sorted: the order of distinct headers carries no meaning
+    /// and actix-web does not keep it) and body: what must not differ between two answers.
+    pub fn comparable(&self) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n != "date")
+            .cloned()
+            .collect();
+        headers.sort();
+        (self.status, headers, self.body.clone())
+    }
+}
+
+/// Every test server's clock starts here, so that answers which carry a time (`expires_at`,
+/// `Retry-After`) are the same bytes on every adapter.
+pub fn start_time() -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+}
+
+/// Settings that keep the suite fast and deterministic; scenarios tweak them.
+pub fn test_config() -> ResetConfig {
+    let mut c = ResetConfig::default();
+    c.rate_limits.attempt_per_ip.max = 10_000;
+    c.rate_limits.request_per_ip.max = 10_000;
+    c.public_url = "https://reset.example".into();
+    c
+}
+
+impl TestServer {
+    pub async fn start(db: TestDb, spawn: Spawn) -> Self {
+        Self::start_with(db, spawn, test_config(), ApiOptions::default()).await
+    }
+
+    pub async fn start_with(
+        db: TestDb,
+        spawn: Spawn,
+        config: ResetConfig,
+        options: ApiOptions,
+    ) -> Self {
+        Self::start_inner(db, spawn, config, options, true).await
+    }
+
+    /// A server whose database has no tables yet (for readiness checks).
+    pub async fn start_unmigrated(db: TestDb, spawn: Spawn) -> Self {
+        Self::start_inner(db, spawn, test_config(), ApiOptions::default(), false).await
+    }
+
+    async fn start_inner(
+        db: TestDb,
+        spawn: Spawn,
+        config: ResetConfig,
+        options: ApiOptions,
+        migrate: bool,
+    ) -> Self {
+        let store = Arc::new(
+            DieselStore::connect(db.url(), PoolOptions { max_connections: 8 })
+                .await
+                .expect("connect"),
+        );
+        if migrate {
+            store.migrate().await.expect("migrate");
+        }
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let ports = Ports {
+            store: store.clone(),
+            directory: store.clone(),
+            clock: clock.clone(),
+            rng: Arc::new(OsSecretRng),
+            revoker: Arc::new(NoopRevoker),
+        };
+        let key = SecretKey::new(vec![42; 32]).expect("key");
+        let service = ResetService::new(ports, key, config).expect("service");
+        let api = Api::new(service, options);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        spawn(listener, api.clone());
+        Self {
+            base,
+            clock,
+            store,
+            api,
+            http: reqwest::Client::new(),
+            inbox: Mutex::new(Vec::new()),
+            _db: db,
+        }
+    }
+
+    /// Creates a user with a password and returns its id.
+    pub async fn user(&self, username: &str, emails: &[&str]) -> String {
+        let input = UserInput {
+            username: username.into(),
+            emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+            password: Some("initial password for tests".into()),
+            ..UserInput::default()
+        };
+        let new = self
+            .api
+            .service()
+            .prepare_user(input)
+            .await
+            .expect("prepare user");
+        self.store
+            .create_user(self.api.service().now(), new)
+            .await
+            .expect("create user")
+            .id
+    }
+
+    /// Sends a raw request.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        for (n, v) in extra {
+            req = req.header(*n, *v);
+        }
+        Reply::read(req.send().await.expect("request")).await
+    }
+
+    /// POSTs JSON.
+    pub async fn post(&self, path: &str, json: serde_json::Value) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some("application/json"),
+            json.to_string().into_bytes(),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, Vec::new(), &[]).await
+    }
+
+    /// Every message queued so far, in order (claimed from the outbox and marked sent, as the
+    /// worker would).
+    pub async fn messages(&self) -> Vec<OutboxMessage> {
+        self.api.service().settle().await;
+        let far = self.clock.now_plus_days(1);
+        let mut fresh = self
+            .store
+            .claim_outbox(far, 1000, 3600)
+            .await
+            .expect("claim");
+        fresh.sort_by(|a, b| a.id.cmp(&b.id));
+        for m in &fresh {
+            self.store.outbox_sent(far, &m.id).await.expect("mark sent");
+        }
+        let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
+        inbox.extend(fresh);
+        inbox.clone()
+    }
+
+    /// The newest message to `recipient`.
+    pub async fn last_message_to(&self, recipient: &str) -> OutboxMessage {
+        self.messages()
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m.recipient == recipient)
+            .expect("a message")
+    }
+
+    /// The token in the newest link message to `recipient`.
+    pub async fn last_token(&self, recipient: &str) -> String {
+        let m = self.last_message_to(recipient).await;
+        m.payload.link_token().expect("a link message").to_owned()
+    }
+
+    /// The code in the newest code message to `recipient`.
+    pub async fn last_code(&self, recipient: &str) -> String {
+        self.last_message_to(recipient)
+            .await
+            .payload
+            .code
+            .expect("a code message")
+    }
+}
+
+/// A clock helper for claiming everything queued.
+trait NowPlus {
+    fn now_plus_days(&self, days: i64) -> chrono::DateTime<Utc>;
+}
+
+impl NowPlus for ManualClock {
+    fn now_plus_days(&self, days: i64) -> chrono::DateTime<Utc> {
+        use reset_core::Clock as _;
+        self.now() + chrono::Duration::days(days)
+    }
+}
+
+/// The store as the core's port, for scenarios that inspect it.
+pub fn as_store(s: &TestServer) -> &dyn Store {
+    s.store.as_ref()
+}

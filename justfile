@@ -1,0 +1,30 @@
+# The everyday commands. Each is also written in the README as the plain command it runs.
+
+default:
+    @just --list
+
+# Start the server on the embedded defaults (SQLite in ./data, mail files in ./data/mail)
+run *ARGS:
+    cargo run -p reset-server -- {{ARGS}}
+
+# Run every test (SQLite and PostgreSQL; PostgreSQL from RESET_TEST_POSTGRES_URL)
+test:
+    cargo test --workspace
+
+# What CI runs: rustfmt, clippy, dependency direction, tests
+lint:
+    cargo fmt --all --check
+    cargo clippy --all-targets -- -D warnings
+
+# Regenerate openapi/reset.v1.json after a deliberate API change (review the diff)
+openapi:
+    UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi
+
+# Micro-benchmarks (criterion) and the HTTP load run; results go in docs/benchmarks.md
+bench:
+    cargo bench -p reset-core
+    cargo run --release -p reset-load
+
+# The full CI gate, as it runs on a clean clone
+ci:
+    bash .ci/run

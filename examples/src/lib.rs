@@ -208,11 +208,15 @@ pub async fn reset_api(users: HostUsers, data: &Path, public_url: &str) -> anyho
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let _keep_open = _stop;
+        let options = reset_mail::worker::WorkerOptions {
+            poll: Duration::from_millis(100),
+            ..Default::default()
+        };
         reset_mail::worker::run(
             store,
-            transport,
+            reset_mail::Couriers::mail(transport),
             renderer,
-            Duration::from_millis(100),
+            options,
             stopped,
         )
         .await;

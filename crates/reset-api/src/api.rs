@@ -47,6 +47,7 @@ impl std::fmt::Debug for Api {
 impl Api {
     pub fn new(service: ResetService, options: ApiOptions) -> Self {
         let openapi = Bytes::from(openapi::document_json());
+        crate::metrics::install();
         let home = tokio::runtime::Handle::try_current().ok();
         Self {
             inner: Arc::new(Inner {

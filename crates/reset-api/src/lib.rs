@@ -8,6 +8,7 @@ mod api;
 pub mod client_ip;
 pub mod dto;
 mod json;
+mod metrics;
 pub mod openapi;
 pub mod problem;
 mod request;

@@ -25,7 +25,7 @@ are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 41
 refused with 400 `invalid_request`. No response, status, header or timing reveals whether an account exists.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json),
+    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json),
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
         CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody
@@ -144,6 +144,14 @@ fn healthz() {}
         (status = 503, description = "`not_ready`.", body = Problem, content_type = "application/problem+json")
     ))]
 fn readyz() {}
+
+/// Prometheus metrics: HTTP answers by route and status, the outbox by state (from the
+/// database, so shared by every instance), deliveries, failures and dead letters by channel.
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4.",
+        content_type = "text/plain; version=0.0.4; charset=utf-8", body = String,
+        example = "reset_outbox_messages{state=\"dead\"} 0\n")))]
+fn metrics() {}
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",

@@ -15,6 +15,7 @@ enum Route {
     Cancel,
     Healthz,
     Readyz,
+    Metrics,
     OpenApi,
 }
 
@@ -26,6 +27,7 @@ const ROUTES: &[(&str, &str, Route)] = &[
     ("POST", "/v1/password-reset/cancel", Route::Cancel),
     ("GET", "/healthz", Route::Healthz),
     ("GET", "/readyz", Route::Readyz),
+    ("GET", "/metrics", Route::Metrics),
     ("GET", "/openapi.json", Route::OpenApi),
 ];
 
@@ -42,6 +44,18 @@ pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
     };
     let on_path: Vec<&(&str, &str, Route)> =
         ROUTES.iter().filter(|(_, p, _)| *p == req.path).collect();
+    let pattern = on_path.first().map_or("unmatched", |(_, p, _)| *p);
+    let response = answer(api, req, method, &on_path).await;
+    crate::metrics::record_response(pattern, response.status);
+    response
+}
+
+async fn answer(
+    api: &Api,
+    req: &ApiRequest,
+    method: &str,
+    on_path: &[&(&str, &str, Route)],
+) -> ApiResponse {
     let Some((_, _, route)) = on_path.iter().find(|(m, _, _)| *m == method) else {
         if on_path.is_empty() {
             return Problem::new(NOT_FOUND, "There is no such route.").into_response();
@@ -65,6 +79,7 @@ pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
         Route::Cancel => v1::self_service::cancel(api, req).await,
         Route::Healthz => Ok(v1::ops::healthz()),
         Route::Readyz => v1::ops::readyz(api).await,
+        Route::Metrics => Ok(crate::metrics::render(api).await),
         Route::OpenApi => Ok(v1::ops::openapi(api)),
     };
     result.unwrap_or_else(Problem::into_response)

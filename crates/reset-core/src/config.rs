@@ -24,6 +24,8 @@ pub struct ResetConfig {
     pub public_url: String,
     /// Whether an SMS courier is configured (else `channel: sms` sends nothing).
     pub sms_enabled: bool,
+    /// Endpoints that receive every event (see [`crate::message::EventType`]); none by default.
+    pub webhook_urls: Vec<String>,
     pub rate_limits: RateLimits,
     pub policy: PolicyConfig,
     pub hasher: HasherConfig,
@@ -39,6 +41,7 @@ impl Default for ResetConfig {
             guess_budget: Limit::new(30, 24 * 60 * 60),
             public_url: "http://127.0.0.1:8080".into(),
             sms_enabled: false,
+            webhook_urls: Vec::new(),
             rate_limits: RateLimits::default(),
             policy: PolicyConfig::default(),
             hasher: HasherConfig::default(),

@@ -1,5 +1,6 @@
 //! What is delivered, and how: the vocabulary shared by the service, the outbox and the worker.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How the secret reaches the user.
@@ -29,6 +30,8 @@ pub enum Channel {
     #[default]
     Email,
     Sms,
+    /// An event POSTed to a host application's endpoint (the recipient is its URL).
+    Webhook,
 }
 
 impl Channel {
@@ -36,6 +39,7 @@ impl Channel {
         match self {
             Self::Email => "email",
             Self::Sms => "sms",
+            Self::Webhook => "webhook",
         }
     }
 
@@ -43,6 +47,7 @@ impl Channel {
         match s {
             "email" => Some(Self::Email),
             "sms" => Some(Self::Sms),
+            "webhook" => Some(Self::Webhook),
             _ => None,
         }
     }
@@ -55,6 +60,8 @@ pub enum MessageKind {
     ResetLink,
     ResetCode,
     PasswordChanged,
+    /// A webhook event (the payload's `event`).
+    Event,
 }
 
 impl MessageKind {
@@ -63,6 +70,7 @@ impl MessageKind {
             Self::ResetLink => "reset_link",
             Self::ResetCode => "reset_code",
             Self::PasswordChanged => "password_changed",
+            Self::Event => "event",
         }
     }
 
@@ -71,6 +79,7 @@ impl MessageKind {
             "reset_link" => Some(Self::ResetLink),
             "reset_code" => Some(Self::ResetCode),
             "password_changed" => Some(Self::PasswordChanged),
+            "event" => Some(Self::Event),
             _ => None,
         }
     }
@@ -95,11 +104,101 @@ pub struct MessagePayload {
     /// Minutes until the secret expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_minutes: Option<i64>,
+    /// The event of a webhook message (never a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
 }
 
 impl MessagePayload {
     /// The token in the reset link, for tests and tools that act on a delivered message.
     pub fn link_token(&self) -> Option<&str> {
         self.link.as_deref()?.split_once("token=").map(|(_, t)| t)
+    }
+}
+
+/// What a host application hears about through webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// A reset secret was issued for a known account (unknown accounts raise nothing).
+    ResetRequested,
+    /// A reset completed: the password was replaced through a secret.
+    ResetCompleted,
+    /// The user said "this wasn't me" and the request's secrets died.
+    ResetCancelled,
+    /// The account's password changed, by a reset or by an administrator.
+    PasswordChanged,
+}
+
+impl EventType {
+    /// The `type` of the event body, as the Standard Webhooks convention names events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ResetRequested => "password_reset.requested",
+            Self::ResetCompleted => "password_reset.completed",
+            Self::ResetCancelled => "password_reset.cancelled",
+            Self::PasswordChanged => "password.changed",
+        }
+    }
+}
+
+/// The body POSTed to a webhook endpoint: `{"type", "timestamp", "data"}`. Ids and the API
+/// surface only; never a secret, a password or an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it happened, RFC 3339.
+    pub timestamp: String,
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventData {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `v1`, `admin` or a dialect's name.
+    pub via: String,
+}
+
+/// One event for one endpoint, queued in the transaction of the change it reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDelivery {
+    pub url: String,
+    pub event: Event,
+}
+
+impl EventDelivery {
+    /// `event_type` for each of `urls`.
+    pub fn for_each(
+        urls: &[String],
+        event_type: EventType,
+        at: DateTime<Utc>,
+        user_id: &str,
+        request_id: Option<&str>,
+        via: &str,
+    ) -> Vec<Self> {
+        urls.iter()
+            .map(|url| Self {
+                url: url.clone(),
+                event: Event {
+                    event_type: event_type.as_str().to_owned(),
+                    timestamp: at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    data: EventData {
+                        user_id: user_id.to_owned(),
+                        request_id: request_id.map(str::to_owned),
+                        via: via.to_owned(),
+                    },
+                },
+            })
+            .collect()
+    }
+
+    /// The outbox payload carrying this event.
+    pub fn payload(&self) -> MessagePayload {
+        MessagePayload {
+            event: Some(self.event.clone()),
+            ..MessagePayload::default()
+        }
     }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::message::{Channel, MessageKind, MessagePayload};
+use crate::message::{Channel, EventDelivery, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, CounterState, Limit};
 
 /// The kinds of stored secret.
@@ -121,6 +121,8 @@ pub struct IssueRequest {
     pub payload: MessagePayload,
     pub ip: Option<String>,
     pub via: String,
+    /// Queued only when a secret is issued.
+    pub events: Vec<EventDelivery>,
 }
 
 /// What an accepted reset request did (for the log; the caller's answer never depends on it).
@@ -148,6 +150,7 @@ pub struct Completion {
     pub username: String,
     pub ip: Option<String>,
     pub via: String,
+    pub events: Vec<EventDelivery>,
 }
 
 /// An outbox row claimed for delivery.
@@ -159,8 +162,24 @@ pub struct OutboxMessage {
     pub recipient: String,
     pub locale: String,
     pub payload: MessagePayload,
+    /// Deliveries tried so far, this one included.
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
+    /// When it entered the queue: `created_at`, or the operator's last retry. The worker's
+    /// maximum age counts from here.
+    pub queued_at: DateTime<Utc>,
+}
+
+/// The outbox at a glance, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Waiting for delivery (first try or a retry).
+    pub pending: u64,
+    /// Of `pending`, those that failed at least once.
+    pub retrying: u64,
+    /// Given up: too old, too many tries or undeliverable (see `reset-server outbox list`).
+    pub dead: u64,
+    pub sent: u64,
 }
 
 /// The persistence the service needs.
@@ -223,11 +242,13 @@ pub trait Store: Send + Sync {
     async fn after_reset(&self, completion: Completion) -> Result<(), StoreError>;
 
     /// Kills every live secret of the request `request_id`; `true` if any was live.
+    /// `events` are queued when any secret was live.
     async fn cancel(
         &self,
         now: DateTime<Utc>,
         request_id: &str,
         ip: Option<String>,
+        events: Vec<EventDelivery>,
     ) -> Result<bool, StoreError>;
 
     /// Claims up to `limit` due outbox messages for `lease_secs` (on PostgreSQL with
@@ -249,4 +270,16 @@ pub trait Store: Send + Sync {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Gives a message up (the dead-letter state) with the reason, and writes an audit event,
+    /// in one transaction. `reset-server outbox retry` can queue it again.
+    async fn outbox_dead(
+        &self,
+        now: DateTime<Utc>,
+        id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Counts by state.
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
 }

@@ -7,6 +7,7 @@ mod backend;
 mod connect;
 mod migrate;
 mod rows;
+pub use rows::OutboxEntry;
 pub mod schema;
 mod store;
 

@@ -95,6 +95,7 @@ pub struct OutboxRow {
     pub payload: String,
     pub attempts: i32,
     pub created_at: i64,
+    pub queued_at: i64,
 }
 
 impl OutboxRow {
@@ -108,6 +109,7 @@ impl OutboxRow {
             locale: self.locale,
             attempts: count(self.attempts),
             created_at: from_ms(self.created_at),
+            queued_at: from_ms(self.queued_at),
         })
     }
 }
@@ -120,4 +122,36 @@ pub fn new_id() -> String {
 /// `u32` into the `INTEGER` columns, saturating.
 pub fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// An outbox row as `reset-server outbox list` shows it (no payload: it may hold a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::outbox)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub kind: String,
+    pub channel: String,
+    pub recipient: String,
+    pub attempts: i32,
+    pub created_at: i64,
+    pub queued_at: i64,
+    pub next_attempt_at: i64,
+    pub sent_at: Option<i64>,
+    pub dead_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl OutboxEntry {
+    /// `sent`, `dead`, `retrying` (failed at least once) or `pending`.
+    pub fn state(&self) -> &'static str {
+        if self.sent_at.is_some() {
+            "sent"
+        } else if self.dead_at.is_some() {
+            "dead"
+        } else if self.last_error.is_some() {
+            "retrying"
+        } else {
+            "pending"
+        }
+    }
 }

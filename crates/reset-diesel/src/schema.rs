@@ -74,6 +74,8 @@ diesel::table! {
         next_attempt_at -> BigInt,
         sent_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
+        queued_at -> BigInt,
+        dead_at -> Nullable<BigInt>,
     }
 }
 

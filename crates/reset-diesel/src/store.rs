@@ -8,15 +8,17 @@ use diesel_migrations::MigrationHarness as _;
 use reset_core::UserDirectory;
 use reset_core::error::StoreError;
 use reset_core::identity::AccountLookup;
+use reset_core::message::EventDelivery;
 use reset_core::rate_limit::{CounterHit, CounterState, Limit};
 use reset_core::store::{
-    Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, SecretRecord, Store, User,
+    Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, OutboxStats, SecretRecord,
+    Store, User,
 };
 
 use crate::backend::{pg, sqlite};
 use crate::connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, Pools, pools};
 use crate::migrate;
-use crate::rows::ms;
+use crate::rows::{OutboxEntry, ms};
 
 /// The store over PostgreSQL or SQLite.
 pub struct DieselStore {
@@ -147,9 +149,29 @@ impl DieselStore {
         with_conn!(self, db, |conn| db::audit_kinds(conn, &user_id))
     }
 
-    /// Every outbox message as (kind, recipient, sent_at in ms), newest first.
-    pub async fn outbox_summary(&self) -> Result<Vec<(String, String, Option<i64>)>, StoreError> {
-        with_conn!(self, db, |conn| db::outbox_all(conn))
+    /// Outbox messages, newest first: all, or those in `state` (`pending`, `retrying`, `dead`,
+    /// `sent`). Payloads are left out: they may hold a secret.
+    pub async fn outbox_list(
+        &self,
+        state: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let state = state.map(str::to_owned);
+        with_conn!(self, db, |conn| db::outbox_list(
+            conn,
+            state.as_deref(),
+            i64::from(limit)
+        ))
+    }
+
+    /// Queues dead messages again (`ids` empty: all of them); returns how many.
+    pub async fn outbox_retry(
+        &self,
+        now: DateTime<Utc>,
+        ids: &[String],
+    ) -> Result<usize, StoreError> {
+        let ids = ids.to_vec();
+        with_conn!(self, db, |conn| db::outbox_retry(conn, ms(now), &ids))
     }
 }
 
@@ -277,9 +299,16 @@ impl Store for DieselStore {
         now: DateTime<Utc>,
         request_id: &str,
         ip: Option<String>,
+        events: Vec<EventDelivery>,
     ) -> Result<bool, StoreError> {
         let request_id = request_id.to_owned();
-        with_conn!(self, db, |conn| db::cancel(conn, ms(now), &request_id, ip))
+        with_conn!(self, db, |conn| db::cancel(
+            conn,
+            ms(now),
+            &request_id,
+            ip,
+            events
+        ))
     }
 
     async fn claim_outbox(
@@ -315,5 +344,24 @@ impl Store for DieselStore {
             &error,
             ms(retry_at)
         ))
+    }
+
+    async fn outbox_dead(
+        &self,
+        now: DateTime<Utc>,
+        id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let (id, reason) = (id.to_owned(), reason.to_owned());
+        with_conn!(self, db, |conn| db::outbox_dead(
+            conn,
+            ms(now),
+            &id,
+            &reason
+        ))
+    }
+
+    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
+        with_conn!(self, db, |conn| db::outbox_stats(conn))
     }
 }

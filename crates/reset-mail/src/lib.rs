@@ -1,9 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod couriers;
+mod http;
 mod render;
+mod signature;
 mod transport;
 pub mod worker;
 
+pub use couriers::{Couriers, SmsGateway};
+pub use http::{HttpCourier, SmsPayload};
 pub use render::{RenderError, Rendered, Renderer};
+pub use signature::{BadSecret, Signer};
 pub use transport::{DeliveryError, MailTransport};

@@ -1,5 +1,6 @@
 //! The words of each message, from minijinja templates: a subject, a text part and an HTML
-//! part per kind, in English, Japanese and German (`templates/<lang>/<kind>.{subject.txt,txt,html}`).
+//! part per kind, and a short text for SMS, in English, Japanese and German
+//! (`templates/<lang>/<kind>.{subject.txt,txt,html,sms.txt}`).
 //! The language is the message's locale (the request's, else the account's) reduced to its
 //! primary subtag, falling back to English. A folder laid out the same way overrides any of
 //! them. HTML templates are auto-escaped.
@@ -13,7 +14,7 @@ use reset_core::store::OutboxMessage;
 /// The languages with built-in templates; the first is the fallback.
 pub const LANGUAGES: [&str; 3] = ["en", "ja", "de"];
 const KINDS: [&str; 3] = ["reset_link", "reset_code", "password_changed"];
-const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
+const PARTS: [&str; 4] = ["subject.txt", "txt", "html", "sms.txt"];
 
 macro_rules! builtin {
     ($($lang:literal / $kind:literal),* $(,)?) => {
@@ -21,6 +22,7 @@ macro_rules! builtin {
             (concat!($lang, "/", $kind, ".subject.txt"), include_str!(concat!("../templates/", $lang, "/", $kind, ".subject.txt"))),
             (concat!($lang, "/", $kind, ".txt"), include_str!(concat!("../templates/", $lang, "/", $kind, ".txt"))),
             (concat!($lang, "/", $kind, ".html"), include_str!(concat!("../templates/", $lang, "/", $kind, ".html"))),
+            (concat!($lang, "/", $kind, ".sms.txt"), include_str!(concat!("../templates/", $lang, "/", $kind, ".sms.txt"))),
         )*]
     };
 }
@@ -95,13 +97,32 @@ impl Renderer {
         Ok(Self { env })
     }
 
-    /// The message in its language.
+    /// The mail in its language.
     pub fn render(&self, message: &OutboxMessage) -> Result<Rendered, RenderError> {
+        Ok(Rendered {
+            subject: self.part(message, "subject.txt")?.trim().to_owned(),
+            text: self.part(message, "txt")?,
+            html: self.part(message, "html")?,
+        })
+    }
+
+    /// The SMS text in its language.
+    pub fn render_sms(&self, message: &OutboxMessage) -> Result<String, RenderError> {
+        Ok(self.part(message, "sms.txt")?.trim().to_owned())
+    }
+
+    fn part(&self, message: &OutboxMessage, ext: &str) -> Result<String, RenderError> {
         let lang = language(&message.locale);
         let kind = match message.kind {
             MessageKind::ResetLink => "reset_link",
             MessageKind::ResetCode => "reset_code",
             MessageKind::PasswordChanged => "password_changed",
+            MessageKind::Event => {
+                return Err(RenderError {
+                    name: "event".into(),
+                    reason: "events are not rendered: they are sent as JSON".into(),
+                });
+            }
         };
         let p = &message.payload;
         let ctx = context! {
@@ -111,21 +132,14 @@ impl Renderer {
             cancel_link => p.cancel_link.as_deref().unwrap_or_default(),
             valid_minutes => p.valid_minutes.unwrap_or_default(),
         };
-        let part = |ext: &str| {
-            let name = format!("{lang}/{kind}.{ext}");
-            self.env
-                .get_template(&name)
-                .and_then(|t| t.render(&ctx))
-                .map_err(|e| RenderError {
-                    name,
-                    reason: e.to_string(),
-                })
-        };
-        Ok(Rendered {
-            subject: part("subject.txt")?.trim().to_owned(),
-            text: part("txt")?,
-            html: part("html")?,
-        })
+        let name = format!("{lang}/{kind}.{ext}");
+        self.env
+            .get_template(&name)
+            .and_then(|t| t.render(&ctx))
+            .map_err(|e| RenderError {
+                name,
+                reason: e.to_string(),
+            })
     }
 }
 
@@ -161,9 +175,11 @@ mod tests {
                 code: Some("042917".into()),
                 cancel_link: Some("https://x.example/reset-password/cancel?token=C4nc3l".into()),
                 valid_minutes: Some(30),
+                event: None,
             },
             attempts: 0,
             created_at: chrono::Utc::now(),
+            queued_at: chrono::Utc::now(),
         }
     }
 
@@ -194,10 +210,33 @@ mod tests {
                         MessageKind::ResetCode => {
                             assert!(part.contains("042917") && part.contains("token=C4nc3l"))
                         }
-                        MessageKind::PasswordChanged => {
+                        MessageKind::PasswordChanged | MessageKind::Event => {
                             assert!(!part.contains("T0k3n") && !part.contains("042917"))
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_language_and_kind_has_a_short_sms() {
+        let r = Renderer::new(None).expect("templates");
+        for lang in LANGUAGES {
+            for kind in [
+                MessageKind::ResetLink,
+                MessageKind::ResetCode,
+                MessageKind::PasswordChanged,
+            ] {
+                let sms = r.render_sms(&message(kind, lang, "alice")).expect("render");
+                assert!(
+                    !sms.contains('\n') && sms.chars().count() < 200,
+                    "{lang} {kind:?}: {sms}"
+                );
+                match kind {
+                    MessageKind::ResetLink => assert!(sms.contains("token=T0k3n"), "{sms}"),
+                    MessageKind::ResetCode => assert!(sms.contains("042917"), "{sms}"),
+                    _ => assert!(!sms.contains("T0k3n") && !sms.contains("042917")),
                 }
             }
         }

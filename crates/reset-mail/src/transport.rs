@@ -22,6 +22,20 @@ pub enum DeliveryError {
     NoChannel(&'static str),
 }
 
+impl DeliveryError {
+    /// Whether trying again cannot help (a bad address, a broken template, no transport):
+    /// such a message goes to the dead-letter state at once.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, Self::Transport(_))
+    }
+}
+
+impl From<crate::render::RenderError> for DeliveryError {
+    fn from(e: crate::render::RenderError) -> Self {
+        Self::Build(e.to_string())
+    }
+}
+
 /// A configured mail transport.
 #[derive(Clone)]
 pub enum MailTransport {

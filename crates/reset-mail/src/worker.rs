@@ -1,13 +1,21 @@
 //! The outbox worker: delivers queued messages after the responses that queued them, retrying
-//! failures with exponential backoff and jitter. A message is marked sent only after the transport
-//! accepted it; a crash in between means it is sent again (at least once, never lost).
+//! failures with exponential backoff and jitter. A message is marked sent only after the other
+//! side accepted it; a crash in between means it is sent again (at least once, never lost).
+//! A message that cannot be delivered in time (older than `max_age`, `max_attempts` failures, or
+//! a permanent error such as a bad address) goes to the dead-letter state with an audit event;
+//! `reset-server outbox list|retry` shows and re-queues those.
+//!
+//! Metrics (the `metrics` facade; the server exports them at `GET /metrics`):
+//! `reset_outbox_delivered_total`, `reset_outbox_failed_total` and `reset_outbox_dead_total`,
+//! each by `channel`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{DeliveryError, MailTransport, Renderer};
-use chrono::Utc;
+use crate::{Couriers, Renderer};
+use chrono::{DateTime, Utc};
 use reset_core::Store;
+use reset_core::store::OutboxMessage;
 use tokio::sync::watch;
 
 /// Messages claimed per round.
@@ -15,22 +23,45 @@ const BATCH: u32 = 32;
 /// How long a claimed message is reserved for this worker.
 const LEASE_SECS: u64 = 120;
 
+/// How the worker paces and gives up.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerOptions {
+    /// Pause between rounds when the queue is empty.
+    pub poll: Duration,
+    /// A message still undelivered this long after it was queued is dead-lettered (default one
+    /// hour: twice a reset link's default lifetime, after which the secret inside is useless).
+    pub max_age: Duration,
+    /// Failed tries before a message is dead-lettered (default 12; with the backoff that is
+    /// about an hour and a half, so `max_age` usually decides first).
+    pub max_attempts: u32,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_millis(500),
+            max_age: Duration::from_secs(3600),
+            max_attempts: 12,
+        }
+    }
+}
+
 /// Runs until `shutdown` turns true, then finishes the round in hand.
 pub async fn run(
     store: Arc<dyn Store>,
-    transport: MailTransport,
+    couriers: Couriers,
     renderer: Arc<Renderer>,
-    poll: Duration,
+    options: WorkerOptions,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        let delivered = deliver_due(store.as_ref(), &transport, &renderer).await;
-        if delivered == BATCH as usize {
+        let claimed = deliver_due(store.as_ref(), &couriers, &renderer, &options).await;
+        if claimed == BATCH as usize {
             continue;
         }
         tokio::select! {
             _ = shutdown.changed() => break,
-            () = tokio::time::sleep(poll) => {}
+            () = tokio::time::sleep(options.poll) => {}
         }
         if *shutdown.borrow() {
             break;
@@ -41,8 +72,9 @@ pub async fn run(
 /// One round: claim due messages and deliver each. Returns how many were claimed.
 pub async fn deliver_due(
     store: &dyn Store,
-    transport: &MailTransport,
+    couriers: &Couriers,
     renderer: &Renderer,
+    options: &WorkerOptions,
 ) -> usize {
     let messages = match store.claim_outbox(Utc::now(), BATCH, LEASE_SECS).await {
         Ok(m) => m,
@@ -53,32 +85,69 @@ pub async fn deliver_due(
     };
     let claimed = messages.len();
     for message in messages {
-        let sent = match renderer.render(&message) {
-            Ok(rendered) => transport.send(&message, &rendered).await,
-            Err(e) => Err(DeliveryError::Build(e.to_string())),
-        };
-        match sent {
-            Ok(()) => {
-                if let Err(e) = store.outbox_sent(Utc::now(), &message.id).await {
-                    tracing::warn!(id = %message.id, error = %e, "outbox: sent but not marked");
-                } else {
-                    tracing::info!(id = %message.id, kind = message.kind.as_str(), "outbox: delivered");
-                }
+        deliver_one(store, couriers, renderer, options, &message).await;
+    }
+    claimed
+}
+
+async fn deliver_one(
+    store: &dyn Store,
+    couriers: &Couriers,
+    renderer: &Renderer,
+    options: &WorkerOptions,
+    message: &OutboxMessage,
+) {
+    let channel = message.channel.as_str();
+    let now = Utc::now();
+    if too_old(message.queued_at, now, options.max_age) {
+        let reason = format!(
+            "not delivered within the maximum age of {}s",
+            options.max_age.as_secs()
+        );
+        return dead(store, message, &reason).await;
+    }
+    match couriers.deliver(message, renderer).await {
+        Ok(()) => {
+            metrics::counter!("reset_outbox_delivered_total", "channel" => channel).increment(1);
+            if let Err(e) = store.outbox_sent(Utc::now(), &message.id).await {
+                tracing::warn!(id = %message.id, error = %e, "outbox: sent but not marked");
+            } else {
+                tracing::info!(id = %message.id, kind = message.kind.as_str(), channel, "outbox: delivered");
             }
-            Err(e) => {
-                let retry_at =
-                    Utc::now() + with_jitter(backoff(message.attempts), rand::random::<f64>());
-                tracing::warn!(id = %message.id, attempts = message.attempts, error = %e, "outbox: delivery failed");
-                if let Err(e) = store
-                    .outbox_failed(&message.id, &e.to_string(), retry_at)
-                    .await
-                {
-                    tracing::warn!(id = %message.id, error = %e, "outbox: cannot record the failure");
-                }
+        }
+        Err(e) => {
+            metrics::counter!("reset_outbox_failed_total", "channel" => channel).increment(1);
+            tracing::warn!(id = %message.id, attempts = message.attempts, error = %e, "outbox: delivery failed");
+            if e.is_permanent() {
+                return dead(store, message, &e.to_string()).await;
+            }
+            if message.attempts >= options.max_attempts {
+                let reason = format!("{} failed tries; the last: {e}", message.attempts);
+                return dead(store, message, &reason).await;
+            }
+            let retry_at =
+                Utc::now() + with_jitter(backoff(message.attempts), rand::random::<f64>());
+            if let Err(e) = store
+                .outbox_failed(&message.id, &e.to_string(), retry_at)
+                .await
+            {
+                tracing::warn!(id = %message.id, error = %e, "outbox: cannot record the failure");
             }
         }
     }
-    claimed
+}
+
+async fn dead(store: &dyn Store, message: &OutboxMessage, reason: &str) {
+    metrics::counter!("reset_outbox_dead_total", "channel" => message.channel.as_str())
+        .increment(1);
+    tracing::error!(id = %message.id, kind = message.kind.as_str(), reason, "outbox: message dead-lettered");
+    if let Err(e) = store.outbox_dead(Utc::now(), &message.id, reason).await {
+        tracing::warn!(id = %message.id, error = %e, "outbox: cannot dead-letter the message");
+    }
+}
+
+fn too_old(queued_at: DateTime<Utc>, now: DateTime<Utc>, max_age: Duration) -> bool {
+    (now - queued_at).to_std().is_ok_and(|age| age > max_age)
 }
 
 /// `base` spread over ±20 % by `fraction` (0..1), so that messages that failed together (an
@@ -105,6 +174,18 @@ mod tests {
         assert_eq!(backoff(1).num_seconds(), 5);
         assert_eq!(backoff(2).num_seconds(), 10);
         assert_eq!(backoff(30).num_seconds(), 3600);
+    }
+
+    #[test]
+    fn age_counts_from_the_queue_time() {
+        let t = Utc::now();
+        let hour = Duration::from_secs(3600);
+        assert!(!too_old(t, t + chrono::Duration::minutes(59), hour));
+        assert!(too_old(t, t + chrono::Duration::minutes(61), hour));
+        assert!(
+            !too_old(t, t - chrono::Duration::minutes(5), hour),
+            "clock skew is not age"
+        );
     }
 
     #[test]

@@ -37,6 +37,33 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Inspect and re-queue outbox messages.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List messages, newest first: id, state, kind, channel, recipient, tries, queued, last error.
+    List {
+        /// Only messages in this state.
+        #[arg(long, value_parser = ["pending", "retrying", "dead", "sent"])]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Queue dead-lettered messages again, as new (no tries, maximum age counted afresh).
+    Retry {
+        /// The messages to retry.
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        ids: Vec<String>,
+        /// Every dead-lettered message.
+        #[arg(long)]
+        all_dead: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,7 +133,7 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_SMTP_URL", global = true, hide_env_values = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_url: Option<String>,
-    /// Folder of template overrides: <lang>/<kind>.{subject.txt,txt,html} (lang: en, ja, de; kind: reset_link, reset_code, password_changed) [default: built-in only]
+    /// Folder of template overrides: <lang>/<kind>.{subject.txt,txt,html,sms.txt} (lang: en, ja, de; kind: reset_link, reset_code, password_changed) [default: built-in only]
     #[arg(long, env = "RESET_TEMPLATE_DIR", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_dir: Option<PathBuf>,
@@ -190,6 +217,40 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_OUTBOX_POLL_MS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox_poll_ms: Option<u64>,
+    /// Undelivered messages older than this are dead-lettered, in seconds [default: 3600]
+    #[arg(long, env = "RESET_OUTBOX_MAX_AGE_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_max_age_secs: Option<u64>,
+    /// Failed tries before a message is dead-lettered [default: 12]
+    #[arg(long, env = "RESET_OUTBOX_MAX_ATTEMPTS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_max_attempts: Option<u32>,
+    /// SMS gateway: a signed JSON POST {message_id, recipient, text, locale, kind} per message; enables channel = sms [default: none]
+    #[arg(long, env = "RESET_SMS_WEBHOOK_URL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_webhook_url: Option<String>,
+    /// Signing secret for the SMS gateway (whsec_<base64>, or ≥ 16 characters) [default: none]
+    #[arg(
+        long,
+        env = "RESET_SMS_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_webhook_secret: Option<String>,
+    /// Comma-separated URLs that receive every event (password_reset.requested|completed|cancelled, password.changed), signed as Standard Webhooks [default: none]
+    #[arg(long, env = "RESET_WEBHOOK_URLS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_urls: Option<String>,
+    /// Signing secret for webhooks (whsec_<base64>, or ≥ 16 characters) [default: none]
+    #[arg(
+        long,
+        env = "RESET_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
     /// text or json [default: text]
     #[arg(long, env = "RESET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use reset_core::UserInput;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, UserCommand};
+use crate::cli::{Cli, Command, OutboxCommand, UserCommand};
 use crate::settings::Settings;
 use crate::{serve, wiring};
 
@@ -24,6 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{applied} migration(s) applied");
             Ok(())
         }
+        Command::Outbox { command } => outbox(&settings, command).await,
         Command::User { command } => {
             let store = wiring::store(&settings).await?;
             store.migrate().await?;
@@ -63,6 +64,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<()> {
+    let store = wiring::store(settings).await?;
+    store.migrate().await?;
+    match command {
+        OutboxCommand::List { state, limit } => {
+            for m in store.outbox_list(state.as_deref(), limit).await? {
+                let queued = chrono::DateTime::from_timestamp_millis(m.queued_at)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    m.id,
+                    m.state(),
+                    m.kind,
+                    m.channel,
+                    m.recipient,
+                    m.attempts,
+                    queued,
+                    m.last_error
+                        .as_deref()
+                        .unwrap_or("-")
+                        .replace(['\t', '\n'], " ")
+                );
+            }
+        }
+        OutboxCommand::Retry { ids, all_dead } => {
+            let ids = if all_dead { Vec::new() } else { ids };
+            let n = store.outbox_retry(chrono::Utc::now(), &ids).await?;
+            println!("{n} message(s) queued again");
+        }
+    }
+    Ok(())
 }
 
 fn init_tracing(format: &str) {

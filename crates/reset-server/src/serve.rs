@@ -1,7 +1,6 @@
 //! `serve`: the HTTP server, the outbox worker, and graceful shutdown on SIGINT/SIGTERM.
 
 use std::future::Future;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use reset_api::Api;
@@ -23,7 +22,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let service = wiring::service(&settings, store.clone())?;
     let api = wiring::api(&settings, service.clone())?;
-    let transport = wiring::transport(&settings)?;
+    let couriers = wiring::couriers(&settings)?;
     if settings.mail_transport == "log" {
         tracing::warn!(
             "mail_transport = log prints every message, reset links and codes included, to stderr: for development only"
@@ -33,9 +32,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (stop_worker, stopped) = watch::channel(false);
     let worker = tokio::spawn(worker::run(
         store.clone(),
-        transport,
+        couriers,
         std::sync::Arc::new(wiring::renderer(&settings)?),
-        Duration::from_millis(settings.outbox_poll_ms.max(10)),
+        wiring::worker_options(&settings),
         stopped,
     ));
 

@@ -46,6 +46,12 @@ pub struct Settings {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub outbox_poll_ms: u64,
+    pub outbox_max_age_secs: u64,
+    pub outbox_max_attempts: u32,
+    pub sms_webhook_url: Option<String>,
+    pub sms_webhook_secret: Option<String>,
+    pub webhook_urls: String,
+    pub webhook_secret: Option<String>,
     pub log_format: String,
 }
 
@@ -96,6 +102,12 @@ impl Default for Settings {
             argon2_iterations: core.hasher.iterations,
             argon2_parallelism: core.hasher.parallelism,
             outbox_poll_ms: 500,
+            outbox_max_age_secs: 3600,
+            outbox_max_attempts: 12,
+            sms_webhook_url: None,
+            sms_webhook_secret: None,
+            webhook_urls: String::new(),
+            webhook_secret: None,
             log_format: "text".into(),
         }
     }
@@ -140,7 +152,31 @@ impl Settings {
         );
         url::Url::parse(&self.public_url).context("public_url must be an absolute URL")?;
         self.trusted_proxies()?;
+        if let Some(url) = &self.sms_webhook_url {
+            http_url(url).context("sms_webhook_url")?;
+            anyhow::ensure!(
+                self.sms_webhook_secret.is_some(),
+                "sms_webhook_url needs sms_webhook_secret (RESET_SMS_WEBHOOK_SECRET) to sign with"
+            );
+        }
+        for url in self.webhook_urls() {
+            http_url(&url).context("webhook_urls")?;
+        }
+        anyhow::ensure!(
+            self.webhook_urls().is_empty() || self.webhook_secret.is_some(),
+            "webhook_urls needs webhook_secret (RESET_WEBHOOK_SECRET) to sign with"
+        );
         Ok(())
+    }
+
+    /// The webhook endpoints, from the comma-separated setting.
+    pub fn webhook_urls(&self) -> Vec<String> {
+        self.webhook_urls
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The trusted proxies as networks (a bare IP is a /32 or /128).
@@ -167,7 +203,8 @@ impl Settings {
             code_max_attempts: self.code_max_attempts,
             guess_budget: Limit::new(self.guess_budget_per_day, 24 * 60 * 60),
             public_url: self.public_url.clone(),
-            sms_enabled: false,
+            sms_enabled: self.sms_webhook_url.is_some(),
+            webhook_urls: self.webhook_urls(),
             rate_limits: RateLimits {
                 request_per_identifier: Limit::new(self.limit_request_per_identifier, window),
                 request_per_ip: Limit::new(self.limit_request_per_ip, window),
@@ -187,6 +224,16 @@ impl Settings {
             },
         }
     }
+}
+
+/// An absolute `http` or `https` URL.
+fn http_url(s: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(s).with_context(|| format!("{s:?} is not an absolute URL"))?;
+    anyhow::ensure!(
+        matches!(url.scheme(), "http" | "https"),
+        "{s:?} is not an http(s) URL"
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@ use anyhow::Context as _;
 use reset_api::{Api, ApiOptions};
 use reset_core::{NoopRevoker, OsSecretRng, Ports, ResetService, SystemClock};
 use reset_diesel::{DieselStore, PoolOptions};
-use reset_mail::MailTransport;
+use std::time::Duration;
+
+use reset_mail::worker::WorkerOptions;
+use reset_mail::{Couriers, HttpCourier, MailTransport, Signer, SmsGateway};
 
 use crate::settings::Settings;
 
@@ -41,6 +44,42 @@ pub fn api(settings: &Settings, service: ResetService) -> anyhow::Result<Api> {
             trusted_proxies: settings.trusted_proxies()?,
         },
     ))
+}
+
+/// Mail plus, where configured, the SMS gateway and the webhook courier.
+pub fn couriers(settings: &Settings) -> anyhow::Result<Couriers> {
+    let signed = |secret: Option<&String>, what: &str| -> anyhow::Result<HttpCourier> {
+        let secret = secret.with_context(|| format!("{what} needs a signing secret"))?;
+        Ok(HttpCourier::new(
+            Signer::new(secret).context(what.to_owned())?,
+        )?)
+    };
+    let sms = match &settings.sms_webhook_url {
+        Some(url) => Some(SmsGateway {
+            url: url.clone(),
+            http: signed(settings.sms_webhook_secret.as_ref(), "sms_webhook_secret")?,
+        }),
+        None => None,
+    };
+    let webhooks = if settings.webhook_urls().is_empty() {
+        None
+    } else {
+        Some(signed(settings.webhook_secret.as_ref(), "webhook_secret")?)
+    };
+    Ok(Couriers {
+        mail: transport(settings)?,
+        sms,
+        webhooks,
+    })
+}
+
+/// The worker's pacing and limits.
+pub fn worker_options(settings: &Settings) -> WorkerOptions {
+    WorkerOptions {
+        poll: Duration::from_millis(settings.outbox_poll_ms.max(10)),
+        max_age: Duration::from_secs(settings.outbox_max_age_secs),
+        max_attempts: settings.outbox_max_attempts.max(1),
+    }
 }
 
 /// The configured mail transport.

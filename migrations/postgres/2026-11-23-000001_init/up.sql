@@ -68,9 +68,13 @@ CREATE TABLE outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
     sent_at BIGINT,
-    last_error TEXT
+    last_error TEXT,
+    -- When it (re-)entered the queue; the worker's maximum age counts from here.
+    queued_at BIGINT NOT NULL,
+    -- The dead-letter state: given up (too old, too many tries, undeliverable).
+    dead_at BIGINT
 );
-CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND dead_at IS NULL;
 
 CREATE TABLE audit_events (
     id TEXT PRIMARY KEY,

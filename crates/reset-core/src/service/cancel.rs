@@ -2,6 +2,7 @@
 
 use super::{ClientContext, ResetService};
 use crate::error::ResetError;
+use crate::message::{EventDelivery, EventType};
 
 impl ResetService {
     /// Kills the secrets of the request a link or cancel token belongs to. Answers `Ok(())`
@@ -10,8 +11,21 @@ impl ResetService {
         let now = self.clock.now();
         self.limit_attempt(ctx, now).await?;
         if let Some(record) = self.live_token(token, now).await? {
+            let events = EventDelivery::for_each(
+                &self.config.webhook_urls,
+                EventType::ResetCancelled,
+                now,
+                &record.user_id,
+                Some(&record.request_id),
+                &ctx.via,
+            );
             self.store
-                .cancel(now, &record.request_id, ctx.ip.map(|ip| ip.to_string()))
+                .cancel(
+                    now,
+                    &record.request_id,
+                    ctx.ip.map(|ip| ip.to_string()),
+                    events,
+                )
                 .await?;
             tracing::info!(request_id = %record.request_id, "password reset cancelled by the user");
         }

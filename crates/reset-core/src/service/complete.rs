@@ -2,6 +2,7 @@
 
 use super::{ClientContext, ResetService, SecretInput};
 use crate::error::ResetError;
+use crate::message::{EventDelivery, EventType};
 use crate::policy::{PasswordPolicy, PolicySubject};
 use crate::store::Completion;
 
@@ -92,6 +93,19 @@ impl ResetService {
             username: user.username.clone(),
             ip: ctx.ip.map(|ip| ip.to_string()),
             via: ctx.via.clone(),
+            events: [EventType::ResetCompleted, EventType::PasswordChanged]
+                .into_iter()
+                .flat_map(|t| {
+                    EventDelivery::for_each(
+                        &self.config.webhook_urls,
+                        t,
+                        consumed_at,
+                        &user.id,
+                        Some(&record.request_id),
+                        &ctx.via,
+                    )
+                })
+                .collect(),
         };
         if let Err(e) = self.store.after_reset(completion).await {
             tracing::error!(user_id = %user.id, error = %e, "password changed, but its notice, audit event or secret clean-up failed");

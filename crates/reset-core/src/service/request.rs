@@ -7,7 +7,7 @@ use super::{ClientContext, RequestInput, ResetService};
 use crate::error::ResetError;
 use crate::identity::AccountLookup;
 use crate::message::Channel;
-use crate::message::{Delivery, MessageKind, MessagePayload};
+use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, ip_key};
 use crate::secret::{new_code, new_token};
 use crate::store::{IssueOutcome, IssueRequest, IssueTarget, NewSecret, SecretKind, User};
@@ -118,7 +118,9 @@ impl ResetService {
             payload,
             ip: ctx.ip.map(|ip| ip.to_string()),
             via: ctx.via.clone(),
+            events: Vec::new(),
         };
+        let hooks = self.config.webhook_urls.clone();
         let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
         // The account-dependent work runs after the answer, so no timing can tell a known
         // account from an unknown one. The permit bounds the work in flight: under overload
@@ -135,7 +137,24 @@ impl ResetService {
                 let user = directory.find(&lookup).await?;
                 let target =
                     user.map(|u| target(&u, &lookup, input.channel, channel_enabled, locale));
-                store.issue(IssueRequest { target, ..issue }).await
+                let events = match &target {
+                    Some(t) => EventDelivery::for_each(
+                        &hooks,
+                        EventType::ResetRequested,
+                        issue.now,
+                        &t.user_id,
+                        Some(&issue.request_id),
+                        &issue.via,
+                    ),
+                    None => Vec::new(),
+                };
+                store
+                    .issue(IssueRequest {
+                        target,
+                        events,
+                        ..issue
+                    })
+                    .await
             };
             match outcome.await {
                 Ok(IssueOutcome::Issued { .. }) => {
@@ -180,6 +199,8 @@ fn target(
             .clone()
             .or_else(|| user.emails.first().cloned()),
         Channel::Sms => user.phone.clone(),
+        // Webhooks carry events, never a user's secret.
+        Channel::Webhook => None,
     };
     IssueTarget {
         user_id: user.id.clone(),

@@ -16,16 +16,16 @@ macro_rules! query_prelude {
         #[allow(unused_imports)]
         use $run;
         use reset_core::identity::AccountLookup;
-        use reset_core::message::{Channel, MessageKind, MessagePayload};
+        use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
         use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
         use reset_core::store::{
-            Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, SecretKind,
-            SecretRecord, User,
+            Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, OutboxStats,
+            SecretKind, SecretRecord, User,
         };
 
         use crate::DEFAULT_ORG;
         use crate::queries::limits::state;
-        use crate::rows::{OutboxRow, SecretRow, UserRow, int, ms, new_id};
+        use crate::rows::{OutboxEntry, OutboxRow, SecretRow, UserRow, int, ms, new_id};
         use crate::schema::{
             audit_events, outbox, password_history, rate_limits, reset_secrets, user_emails, users,
         };

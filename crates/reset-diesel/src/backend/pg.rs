@@ -8,6 +8,7 @@ pub type Conn = diesel_async::AsyncPgConnection;
 async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
     outbox::table
         .filter(outbox::sent_at.is_null())
+        .filter(outbox::dead_at.is_null())
         .filter(outbox::next_attempt_at.le(now))
         .order(outbox::next_attempt_at.asc())
         .limit(limit)

@@ -28,9 +28,23 @@ macro_rules! outbox_queries {
                     outbox::created_at.eq(now),
                     outbox::attempts.eq(0),
                     outbox::next_attempt_at.eq(now),
+                    outbox::queued_at.eq(now),
                 ))
                 .execute(conn)
                 $($aw)*?;
+            Ok(())
+        }
+
+        /// Queues one webhook message per event (the recipient is the endpoint's URL).
+        pub $($async)* fn enqueue_events(
+            conn: &mut $C,
+            now: i64,
+            user_id: &str,
+            events: &[EventDelivery],
+        ) -> QueryResult<()> {
+            for e in events {
+                enqueue(conn, now, Some(user_id), MessageKind::Event, Channel::Webhook, &e.url, "", &e.payload())$($aw)*?;
+            }
             Ok(())
         }
 
@@ -97,13 +111,83 @@ macro_rules! outbox_queries {
             Ok(())
         }
 
-        /// Every message, newest first (for tests and the CLI).
-        pub $($async)* fn outbox_all(conn: &mut $C) -> QueryResult<Vec<(String, String, Option<i64>)>> {
-            outbox::table
-                .order(outbox::created_at.desc())
-                .select((outbox::kind, outbox::recipient, outbox::sent_at))
+        /// Dead-letters a message, keeping its payload for `outbox retry`, with an audit event.
+        pub $($async)* fn outbox_dead(conn: &mut $C, now: i64, id: &str, reason: &str) -> QueryResult<()> {
+            let (id, reason) = (id.to_owned(), reason.to_owned());
+            conn.transaction($($async)* move |conn| {
+                let row: Option<(Option<String>, String, String)> = diesel::update(outbox::table.find(&id))
+                    .filter(outbox::sent_at.is_null())
+                    .set((outbox::dead_at.eq(now), outbox::last_error.eq(&reason)))
+                    .returning((outbox::user_id, outbox::kind, outbox::channel))
+                    .get_result(conn)
+                    $($aw)*
+                    .optional()?;
+                if let Some((user_id, kind, channel)) = row {
+                    let details = serde_json::json!({ "message_id": id, "kind": kind, "channel": channel, "reason": reason });
+                    audit(conn, now, user_id.as_deref(), "message_dropped", None, details)$($aw)*?;
+                }
+                Ok(())
+            })
+            $($aw)*
+        }
+
+        /// Counts by state: pending, retrying (of pending), dead, sent.
+        pub $($async)* fn outbox_stats(conn: &mut $C) -> QueryResult<OutboxStats> {
+            let n = |v: i64| u64::try_from(v).unwrap_or(0);
+            let sent: i64 = outbox::table.filter(outbox::sent_at.is_not_null()).count().get_result(conn)$($aw)*?;
+            let dead: i64 = outbox::table.filter(outbox::dead_at.is_not_null()).count().get_result(conn)$($aw)*?;
+            let pending: i64 = outbox::table
+                .filter(outbox::sent_at.is_null())
+                .filter(outbox::dead_at.is_null())
+                .count()
+                .get_result(conn)
+                $($aw)*?;
+            let retrying: i64 = outbox::table
+                .filter(outbox::sent_at.is_null())
+                .filter(outbox::dead_at.is_null())
+                .filter(outbox::last_error.is_not_null())
+                .count()
+                .get_result(conn)
+                $($aw)*?;
+            Ok(OutboxStats { pending: n(pending), retrying: n(retrying), dead: n(dead), sent: n(sent) })
+        }
+
+        /// Messages, newest first; only those in `state` (`pending`, `retrying`, `dead`, `sent`)
+        /// when given.
+        pub $($async)* fn outbox_list(conn: &mut $C, state: Option<&str>, limit: i64) -> QueryResult<Vec<OutboxEntry>> {
+            let mut q = outbox::table.into_boxed();
+            q = match state {
+                Some("sent") => q.filter(outbox::sent_at.is_not_null()),
+                Some("dead") => q.filter(outbox::dead_at.is_not_null()),
+                Some("pending") => q.filter(outbox::sent_at.is_null()).filter(outbox::dead_at.is_null()).filter(outbox::last_error.is_null()),
+                Some("retrying") => q.filter(outbox::sent_at.is_null()).filter(outbox::dead_at.is_null()).filter(outbox::last_error.is_not_null()),
+                _ => q,
+            };
+            q.order((outbox::created_at.desc(), outbox::id.desc()))
+                .limit(limit)
+                .select(OutboxEntry::as_select())
                 .load(conn)
                 $($aw)*
+        }
+
+        /// Queues dead messages again, as new: no tries, due now, maximum age counted afresh.
+        /// `ids` empty: every dead message. Returns how many were queued.
+        pub $($async)* fn outbox_retry(conn: &mut $C, now: i64, ids: &[String]) -> QueryResult<usize> {
+            let mut q = diesel::update(outbox::table)
+                .filter(outbox::dead_at.is_not_null())
+                .filter(outbox::sent_at.is_null())
+                .into_boxed();
+            if !ids.is_empty() {
+                q = q.filter(outbox::id.eq_any(ids));
+            }
+            q.set((
+                outbox::dead_at.eq(None::<i64>),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+                outbox::queued_at.eq(now),
+            ))
+            .execute(conn)
+            $($aw)*
         }
     };
 }

@@ -68,6 +68,7 @@ macro_rules! secret_queries {
                 let mut payload = req.payload.clone();
                 payload.username = Some(user.username.clone());
                 enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, &recipient, &user.locale, &payload)$($aw)*?;
+                enqueue_events(conn, now, &user.user_id, &req.events)$($aw)*?;
                 Ok(IssueOutcome::Issued { user_id: user.user_id })
             })
             $($aw)*
@@ -175,13 +176,14 @@ macro_rules! secret_queries {
                     enqueue(conn, now, Some(&c.user_id), MessageKind::PasswordChanged, Channel::Email, to, &c.locale, &payload)$($aw)*?;
                 }
                 audit(conn, now, Some(&c.user_id), "password_reset_completed", c.ip.as_deref(), serde_json::json!({ "via": c.via }))$($aw)*?;
+                enqueue_events(conn, now, &c.user_id, &c.events)$($aw)*?;
                 Ok(())
             })
             $($aw)*
         }
 
         /// Kills the request's live secrets; audits when there were any.
-        pub $($async)* fn cancel(conn: &mut $C, now: i64, request_id: &str, ip: Option<String>) -> QueryResult<bool> {
+        pub $($async)* fn cancel(conn: &mut $C, now: i64, request_id: &str, ip: Option<String>, events: Vec<EventDelivery>) -> QueryResult<bool> {
             let request_id = request_id.to_owned();
             conn.transaction($($async)* move |conn| {
                 let user_id: Option<String> = reset_secrets::table
@@ -198,6 +200,9 @@ macro_rules! secret_queries {
                     $($aw)*?;
                 if killed > 0 {
                     audit(conn, now, user_id.as_deref(), "password_reset_cancelled", ip.as_deref(), serde_json::json!({ "request_id": request_id }))$($aw)*?;
+                    if let Some(user_id) = &user_id {
+                        enqueue_events(conn, now, user_id, &events)$($aw)*?;
+                    }
                 }
                 Ok(killed > 0)
             })

@@ -1,0 +1,68 @@
+//! `GET /metrics`: Prometheus text. Counters come through the `metrics` facade from anywhere in
+//! the process (responses here, deliveries in the outbox worker); the outbox gauges are read
+//! from the database at scrape time, so every instance sharing a database reports the same
+//! queue.
+//!
+//! - `reset_http_responses_total{route, status}`: answers, by route pattern (`unmatched` for
+//!   404s) and status;
+//! - `reset_outbox_messages{state}`: `pending`, `retrying` (of pending), `dead`, `sent`;
+//! - `reset_outbox_delivered_total`, `reset_outbox_failed_total`, `reset_outbox_dead_total`
+//!   `{channel}`: the worker's deliveries, failures and dead-lettered messages in this process.
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::api::Api;
+use crate::response::ApiResponse;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide Prometheus recorder once. `None` when the host application
+/// installed a `metrics` recorder of its own: it then exports our metrics its own way.
+pub(crate) fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::info!(error = %e, "a metrics recorder is already installed; /metrics shows only the outbox gauges");
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// Counts one answer.
+pub(crate) fn record_response(route: &'static str, status: u16) {
+    metrics::counter!("reset_http_responses_total", "route" => route, "status" => status.to_string())
+        .increment(1);
+}
+
+/// The scrape.
+pub async fn render(api: &Api) -> ApiResponse {
+    let mut text = String::new();
+    match api.service().store().outbox_stats().await {
+        Ok(s) => {
+            text.push_str("# HELP reset_outbox_messages Outbox messages by state.\n");
+            text.push_str("# TYPE reset_outbox_messages gauge\n");
+            for (state, n) in [
+                ("pending", s.pending),
+                ("retrying", s.retrying),
+                ("dead", s.dead),
+                ("sent", s.sent),
+            ] {
+                text.push_str(&format!("reset_outbox_messages{{state=\"{state}\"}} {n}\n"));
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the outbox"),
+    }
+    if let Some(handle) = install() {
+        text.push_str(&handle.render());
+    }
+    ApiResponse::bytes(
+        200,
+        "text/plain; version=0.0.4; charset=utf-8",
+        Bytes::from(text),
+    )
+}

@@ -1,0 +1,69 @@
+//! Every way out of the outbox, chosen by the message's channel: mail, SMS, webhook.
+
+use reset_core::Channel;
+use reset_core::store::OutboxMessage;
+
+use crate::http::{HttpCourier, SmsPayload};
+use crate::render::Renderer;
+use crate::transport::{DeliveryError, MailTransport};
+
+/// The SMS gateway: the operator's HTTP endpoint (Ory Kratos' HTTP courier does the same).
+#[derive(Debug, Clone)]
+pub struct SmsGateway {
+    pub url: String,
+    pub http: HttpCourier,
+}
+
+/// The configured transports. Without an SMS gateway or webhook signer, messages of that
+/// channel fail permanently (and land in the dead-letter state).
+#[derive(Debug, Clone)]
+pub struct Couriers {
+    pub mail: MailTransport,
+    pub sms: Option<SmsGateway>,
+    /// Signs and POSTs webhook events to the URL each message was queued for.
+    pub webhooks: Option<HttpCourier>,
+}
+
+impl Couriers {
+    /// Mail only.
+    pub fn mail(mail: MailTransport) -> Self {
+        Self {
+            mail,
+            sms: None,
+            webhooks: None,
+        }
+    }
+
+    /// Delivers one message; `Ok` once the other side accepted it.
+    pub async fn deliver(
+        &self,
+        message: &OutboxMessage,
+        renderer: &Renderer,
+    ) -> Result<(), DeliveryError> {
+        match message.channel {
+            Channel::Email => self.mail.send(message, &renderer.render(message)?).await,
+            Channel::Sms => {
+                let gateway = self.sms.as_ref().ok_or(DeliveryError::NoChannel("sms"))?;
+                let text = renderer.render_sms(message)?;
+                let body = SmsPayload {
+                    message_id: &message.id,
+                    recipient: &message.recipient,
+                    text: &text,
+                    locale: crate::render::language(&message.locale),
+                    kind: message.kind.as_str(),
+                };
+                gateway.http.post(&gateway.url, message, &body).await
+            }
+            Channel::Webhook => {
+                let courier = self
+                    .webhooks
+                    .as_ref()
+                    .ok_or(DeliveryError::NoChannel("webhook"))?;
+                let event = message.payload.event.as_ref().ok_or_else(|| {
+                    DeliveryError::Build("a webhook message without an event".into())
+                })?;
+                courier.post(&message.recipient, message, event).await
+            }
+        }
+    }
+}

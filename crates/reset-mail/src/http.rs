@@ -1,0 +1,79 @@
+//! The HTTP couriers: SMS through the operator's gateway, and webhook events to a host
+//! application. Both POST JSON signed as Standard Webhooks (see [`crate::Signer`]), with the
+//! outbox message id as `webhook-id`, so a receiver can drop a retry it already handled.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use reset_core::store::OutboxMessage;
+use serde::Serialize;
+
+use crate::signature::Signer;
+use crate::transport::DeliveryError;
+
+/// How long one POST may take before it counts as failed (and is retried).
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Signed JSON POSTs.
+#[derive(Debug, Clone)]
+pub struct HttpCourier {
+    client: reqwest::Client,
+    signer: Signer,
+}
+
+/// The body POSTed to the SMS gateway (`RESET_SMS_WEBHOOK_URL`).
+#[derive(Debug, Serialize)]
+pub struct SmsPayload<'a> {
+    pub message_id: &'a str,
+    /// The phone number.
+    pub recipient: &'a str,
+    pub text: &'a str,
+    pub locale: &'a str,
+    /// `reset_link`, `reset_code` or `password_changed`.
+    pub kind: &'a str,
+}
+
+impl HttpCourier {
+    pub fn new(signer: Signer) -> Result<Self, DeliveryError> {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .user_agent(concat!("reset-server/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+        Ok(Self { client, signer })
+    }
+
+    /// POSTs `body` to `url`; any answer but 2xx is a failure to retry.
+    pub async fn post(
+        &self,
+        url: &str,
+        message: &OutboxMessage,
+        body: &impl Serialize,
+    ) -> Result<(), DeliveryError> {
+        let body = serde_json::to_vec(body).map_err(|e| DeliveryError::Build(e.to_string()))?;
+        let timestamp = Utc::now().timestamp();
+        let response = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &message.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header(
+                "webhook-signature",
+                self.signer.sign(&message.id, timestamp, &body),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| DeliveryError::Transport(format!("POST {url}: {e}")))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::Transport(format!(
+                "POST {url}: HTTP {}",
+                status.as_u16()
+            )))
+        }
+    }
+}

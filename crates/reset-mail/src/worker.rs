@@ -34,6 +34,8 @@ pub struct WorkerOptions {
     /// Failed tries before a message is dead-lettered (default 12; with the backoff that is
     /// about an hour and a half, so `max_age` usually decides first).
     pub max_attempts: u32,
+    /// The first retry's delay; each further one doubles it, up to an hour (default 5 s).
+    pub retry_base: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -42,6 +44,7 @@ impl Default for WorkerOptions {
             poll: Duration::from_millis(500),
             max_age: Duration::from_secs(3600),
             max_attempts: 12,
+            retry_base: Duration::from_secs(5),
         }
     }
 }
@@ -125,8 +128,8 @@ async fn deliver_one(
                 let reason = format!("{} failed tries; the last: {e}", message.attempts);
                 return dead(store, message, &reason).await;
             }
-            let retry_at =
-                Utc::now() + with_jitter(backoff(message.attempts), rand::random::<f64>());
+            let delay = backoff(options.retry_base, message.attempts);
+            let retry_at = Utc::now() + with_jitter(delay, rand::random::<f64>());
             if let Err(e) = store
                 .outbox_failed(&message.id, &e.to_string(), retry_at)
                 .await
@@ -159,10 +162,12 @@ fn with_jitter(base: chrono::Duration, fraction: f64) -> chrono::Duration {
     chrono::Duration::milliseconds(ms)
 }
 
-/// 5 s, 10 s, 20 s, … up to an hour (before jitter).
-fn backoff(attempts: u32) -> chrono::Duration {
-    let exp = attempts.saturating_sub(1).min(10);
-    chrono::Duration::seconds((5i64 << exp).min(3600))
+/// `base` after the first failure, then doubling (5 s, 10 s, 20 s, … by default), up to an
+/// hour (before jitter).
+fn backoff(base: Duration, attempts: u32) -> chrono::Duration {
+    let exp = attempts.saturating_sub(1).min(20);
+    let ms = i64::try_from(base.as_millis()).unwrap_or(i64::MAX >> 21);
+    chrono::Duration::milliseconds((ms << exp).min(3_600_000))
 }
 
 #[cfg(test)]
@@ -171,9 +176,14 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(1).num_seconds(), 5);
-        assert_eq!(backoff(2).num_seconds(), 10);
-        assert_eq!(backoff(30).num_seconds(), 3600);
+        let base = Duration::from_secs(5);
+        assert_eq!(backoff(base, 1).num_seconds(), 5);
+        assert_eq!(backoff(base, 2).num_seconds(), 10);
+        assert_eq!(backoff(base, 30).num_seconds(), 3600);
+        assert_eq!(
+            backoff(Duration::from_millis(100), 3).num_milliseconds(),
+            400
+        );
     }
 
     #[test]

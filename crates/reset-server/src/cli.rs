@@ -225,6 +225,10 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_OUTBOX_MAX_ATTEMPTS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox_max_attempts: Option<u32>,
+    /// First retry delay in milliseconds; doubles per failure, up to an hour [default: 5000]
+    #[arg(long, env = "RESET_OUTBOX_RETRY_BASE_MS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox_retry_base_ms: Option<u64>,
     /// SMS gateway: a signed JSON POST {message_id, recipient, text, locale, kind} per message; enables channel = sms [default: none]
     #[arg(long, env = "RESET_SMS_WEBHOOK_URL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -79,6 +79,7 @@ pub fn worker_options(settings: &Settings) -> WorkerOptions {
         poll: Duration::from_millis(settings.outbox_poll_ms.max(10)),
         max_age: Duration::from_secs(settings.outbox_max_age_secs),
         max_attempts: settings.outbox_max_attempts.max(1),
+        retry_base: Duration::from_millis(settings.outbox_retry_base_ms.max(10)),
     }
 }
 

@@ -5,54 +5,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use reset_testkit::process::{free_port, newest_mail, token_after, wait_ready};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_reset-server");
-
-fn command(dir: &Path, database_url: Option<&str>, port: u16) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RESET_BIND", format!("127.0.0.1:{port}"))
-        .env("RESET_OUTBOX_POLL_MS", "50");
-    if let Some(url) = database_url {
-        c.env("RESET_DATABASE_URL", url);
-    }
-    c
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-    }
-}
-
-/// `reset-server user add` for alice@example.com; returns the printed id.
-fn add_alice(mut command: Command) -> String {
-    let out = command
-        .args([
-            "user",
-            "add",
-            "--username",
-            "alice",
-            "--email",
-            "alice@example.com",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
+mod common;
+use common::{BIN, Server, add_alice, command, post};
 
 async fn walk_through(database_url: Option<&str>, framework: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -251,17 +210,6 @@ async fn serve_with_smtp(dir: &Path, smtp_port: u16) -> (Server, String) {
     let base = format!("http://127.0.0.1:{port}");
     assert!(wait_ready(&reqwest::Client::new(), &format!("{base}/readyz")).await);
     (server, base)
-}
-
-async fn post(base: &str, path: &str, body: serde_json::Value) -> reqwest::StatusCode {
-    reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,115 @@
+//! Running the real binary in a temporary folder: commands, a server that dies with the test,
+//! and JSON posts.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reset_testkit::process::wait_ready;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_reset-server");
+
+/// `reset-server` in `dir` with a clean environment, listening on `port`, polling the outbox
+/// every 50 ms; on `database_url` when given (else the SQLite default in `dir/data`).
+pub fn command(dir: &Path, database_url: Option<&str>, port: u16) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RESET_BIND", format!("127.0.0.1:{port}"))
+        .env("RESET_OUTBOX_POLL_MS", "50");
+    if let Some(url) = database_url {
+        c.env("RESET_DATABASE_URL", url);
+    }
+    c
+}
+
+/// A server process, killed when dropped.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Server {
+    /// Spawns `serve` from `command`, logging to `dir/<name>.log`, and waits for `/readyz`.
+    pub async fn start(mut command: Command, dir: &Path, name: &str, port: u16) -> Self {
+        let log_path = dir.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
+        let server = Self(
+            command
+                .arg("serve")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        let up = wait_ready(
+            &reqwest::Client::new(),
+            &format!("http://127.0.0.1:{port}/readyz"),
+        )
+        .await;
+        assert!(
+            up,
+            "{name} did not start: {}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+        server
+    }
+}
+
+/// Runs `command` with `args`, asserting success; returns standard output.
+pub fn run(mut command: Command, args: &[&str]) -> String {
+    let out = command.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `reset-server user add` for alice@example.com; returns the printed id.
+pub fn add_alice(command: Command) -> String {
+    run(
+        command,
+        &[
+            "user",
+            "add",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+/// POSTs `body` as JSON; returns the status.
+pub async fn post(base: &str, path: &str, body: serde_json::Value) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Polls `check` every 50 ms for up to `secs` seconds.
+pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..secs * 20 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check()
+}

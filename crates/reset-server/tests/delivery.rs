@@ -1,0 +1,471 @@
+//! Delivery as an operator sees it, through the real binary: the SMS gateway and webhooks
+//! against an HTTP receiver started here (signatures checked, retries after failures), the
+//! dead-letter state and `outbox list|retry`, a worker restarted while SMTP is down, and two
+//! instances sharing PostgreSQL that deliver 200 queued messages exactly once.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Server, add_alice, command, eventually, post, run};
+use reset_mail::Signer;
+use reset_testkit::process::{SmtpSink, free_port};
+
+const SMS_SECRET: &str = "whsec_c21zLWdhdGV3YXktc2lnbmluZy1rZXk=";
+const HOOK_SECRET: &str = "a raw webhook secret of some length";
+
+/// One request the receiver saw, and what it answered.
+#[derive(Debug, Clone)]
+struct Call {
+    path: String,
+    id: String,
+    timestamp: i64,
+    signature: String,
+    body: String,
+    status: u16,
+}
+
+/// An HTTP server that records every POST and fails the first `failures` calls of each path
+/// with 503.
+#[derive(Clone)]
+struct Receiver {
+    calls: Arc<Mutex<Vec<Call>>>,
+    port: u16,
+}
+
+impl Receiver {
+    async fn start(failures: usize) -> Self {
+        let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
+        let seen = calls.clone();
+        let app = axum::Router::new().fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+                let seen = seen.clone();
+                async move {
+                    let header = |n: &str| {
+                        headers
+                            .get(n)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    let mut calls = seen.lock().unwrap();
+                    let earlier = calls.iter().filter(|c| c.path == uri.path()).count();
+                    let status = if earlier < failures { 503 } else { 204 };
+                    calls.push(Call {
+                        path: uri.path().to_owned(),
+                        id: header("webhook-id"),
+                        timestamp: header("webhook-timestamp").parse().unwrap_or(0),
+                        signature: header("webhook-signature"),
+                        body,
+                        status,
+                    });
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { calls, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// The accepted calls to `path`.
+    fn delivered(&self, path: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.path == path && c.status == 204)
+            .collect()
+    }
+}
+
+fn json(call: &Call) -> serde_json::Value {
+    serde_json::from_str(&call.body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sms_and_webhooks_arrive_signed_after_the_receiver_failed_twice() {
+    let receiver = Receiver::start(2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let configured = || {
+        let mut c = command(dir.path(), None, port);
+        c.env("RESET_SMS_WEBHOOK_URL", receiver.url("/sms"))
+            .env("RESET_SMS_WEBHOOK_SECRET", SMS_SECRET)
+            .env("RESET_WEBHOOK_URLS", receiver.url("/hooks"))
+            .env("RESET_WEBHOOK_SECRET", HOOK_SECRET)
+            .env("RESET_OUTBOX_RETRY_BASE_MS", "100");
+        c
+    };
+    let id = run(
+        configured(),
+        &[
+            "user",
+            "add",
+            "--username",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--phone",
+            "+15550100",
+            "--locale",
+            "de",
+        ],
+    )
+    .trim()
+    .to_owned();
+    let _server = Server::start(configured(), dir.path(), "server", port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let request = serde_json::json!({"username": "alice", "channel": "sms", "delivery": "code"});
+    assert_eq!(
+        post(&base, "/v1/password-reset/request", request).await,
+        202
+    );
+
+    assert!(
+        eventually(20, || !receiver.delivered("/sms").is_empty()).await,
+        "{:?}",
+        receiver.calls()
+    );
+    let sms_calls: Vec<Call> = receiver
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/sms")
+        .collect();
+    assert_eq!(
+        sms_calls.len(),
+        3,
+        "two failures, then the delivery: {sms_calls:?}"
+    );
+    assert!(
+        sms_calls.iter().all(|c| c.id == sms_calls[0].id),
+        "one webhook-id across retries"
+    );
+    let sms = &sms_calls[2];
+    let signer = Signer::new(SMS_SECRET).unwrap();
+    assert!(signer.verify(&sms.id, sms.timestamp, sms.body.as_bytes(), &sms.signature));
+    assert!(!signer.verify(
+        &sms.id,
+        sms.timestamp + 1,
+        sms.body.as_bytes(),
+        &sms.signature
+    ));
+    let body = json(sms);
+    assert_eq!(body["recipient"], "+15550100");
+    assert_eq!(body["kind"], "reset_code");
+    assert_eq!(body["locale"], "de");
+    assert_eq!(body["message_id"], sms.id.as_str());
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.contains("Passwort"),
+        "German, as the account's locale: {text}"
+    );
+    let code: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap_or_else(|| panic!("no code in {text}"))
+        .to_owned();
+
+    let hooks = Signer::new(HOOK_SECRET).unwrap();
+    let events = |receiver: &Receiver| -> Vec<serde_json::Value> {
+        receiver
+            .delivered("/hooks")
+            .iter()
+            .inspect(|c| {
+                assert!(
+                    hooks.verify(&c.id, c.timestamp, c.body.as_bytes(), &c.signature),
+                    "{c:?}"
+                )
+            })
+            .map(json)
+            .collect()
+    };
+    assert!(
+        eventually(20, || !events(&receiver).is_empty()).await,
+        "{:?}",
+        receiver.calls()
+    );
+    let requested = &events(&receiver)[0];
+    assert_eq!(requested["type"], "password_reset.requested");
+    assert_eq!(requested["data"]["user_id"], id.as_str());
+    assert_eq!(requested["data"]["via"], "v1");
+    assert!(
+        !receiver
+            .calls()
+            .iter()
+            .any(|c| c.path == "/hooks" && c.body.contains(&code)),
+        "no secret in events"
+    );
+
+    let complete = serde_json::json!({"username": "alice", "code": code, "new_password": "violet tractor melts quietly"});
+    assert_eq!(
+        post(&base, "/v1/password-reset/complete", complete).await,
+        204
+    );
+    assert!(
+        eventually(20, || events(&receiver).len() >= 3).await,
+        "{:?}",
+        receiver.calls()
+    );
+    let types: HashSet<String> = events(&receiver)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: HashSet<String> = [
+        "password_reset.requested",
+        "password_reset.completed",
+        "password.changed",
+    ]
+    .map(str::to_owned)
+    .into();
+    assert_eq!(types, expected);
+}
+
+/// The SQLite database of a server run in `dir`.
+async fn store_in(dir: &std::path::Path) -> reset_diesel::DieselStore {
+    let url = format!("sqlite://{}", dir.join("data/reset.db").display());
+    reset_diesel::DieselStore::connect(&url, reset_diesel::PoolOptions::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undeliverable_message_is_dead_lettered_shown_and_retried() {
+    let Some(mut sink) = SmtpSink::start(0).await else {
+        return;
+    };
+    sink.stop();
+    let smtp_port = sink.port;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let configured = || {
+        let mut c = command(dir.path(), None, port);
+        c.env("RESET_MAIL_TRANSPORT", "smtp")
+            .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+            .env("RESET_OUTBOX_MAX_AGE_SECS", "1")
+            .env("RESET_OUTBOX_RETRY_BASE_MS", "100");
+        c
+    };
+    let id = add_alice(configured());
+    let _server = Server::start(configured(), dir.path(), "server", port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        post(
+            &base,
+            "/v1/password-reset/request",
+            serde_json::json!({"username": "alice"})
+        )
+        .await,
+        202
+    );
+
+    let dead = || run(configured(), &["outbox", "list", "--state", "dead"]);
+    assert!(
+        eventually(15, || !dead().is_empty()).await,
+        "never dead-lettered"
+    );
+    let line = dead();
+    let fields: Vec<&str> = line.trim().split('\t').collect();
+    assert_eq!(
+        fields[1..5],
+        ["dead", "reset_link", "email", "alice@example.com"],
+        "{line}"
+    );
+    assert!(fields[7].contains("maximum age"), "{line}");
+
+    let audit = store_in(dir.path()).await.audit_kinds(&id).await.unwrap();
+    assert!(audit.contains(&"message_dropped".to_owned()), "{audit:?}");
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("reset_outbox_messages{state=\"dead\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("reset_outbox_dead_total{channel=\"email\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "reset_http_responses_total{route=\"/v1/password-reset/request\",status=\"202\"} 1"
+        ),
+        "{metrics}"
+    );
+
+    sink.resume().await;
+    assert_eq!(
+        run(configured(), &["outbox", "retry", "--all-dead"]).trim(),
+        "1 message(s) queued again"
+    );
+    assert_eq!(sink.wait_for(1, 10).await.len(), 1);
+    assert!(
+        eventually(5, || run(
+            configured(),
+            &["outbox", "list", "--state", "sent"]
+        )
+        .contains(&fields[0].to_owned()))
+        .await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_restarted_while_smtp_is_down_delivers_exactly_once() {
+    let Some(mut sink) = SmtpSink::start(0).await else {
+        return;
+    };
+    sink.stop();
+    let smtp_port = sink.port;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let configured = || {
+        let mut c = command(dir.path(), None, port);
+        c.env("RESET_MAIL_TRANSPORT", "smtp")
+            .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+            .env("RESET_OUTBOX_RETRY_BASE_MS", "300");
+        c
+    };
+    add_alice(configured());
+    let first = Server::start(configured(), dir.path(), "first", port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(
+        post(
+            &base,
+            "/v1/password-reset/request",
+            serde_json::json!({"username": "alice"})
+        )
+        .await,
+        202
+    );
+    let retrying = || run(configured(), &["outbox", "list", "--state", "retrying"]);
+    assert!(
+        eventually(10, || !retrying().is_empty()).await,
+        "the first try never failed"
+    );
+    drop(first); // SIGKILL: no graceful shutdown
+
+    sink.resume().await;
+    let _second = Server::start(configured(), dir.path(), "second", port).await;
+    assert_eq!(sink.wait_for(1, 15).await.len(), 1);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sink.received().len(), 1, "delivered exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_on_postgres_deliver_200_queued_messages_exactly_once() {
+    let Some(db) = reset_testkit::TestDb::postgres().await else {
+        return;
+    };
+    let Some(sink) = SmtpSink::start(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    // Queue 200 reset requests before any worker runs, through the library.
+    let settings = reset_server::settings::Settings {
+        database_url: db.url().to_owned(),
+        data_dir: dir.path().join("data"),
+        limit_request_per_identifier: 0,
+        limit_request_per_ip: 0,
+        ..Default::default()
+    };
+    let store = reset_server::wiring::store(&settings).await.unwrap();
+    store.migrate().await.unwrap();
+    let service = reset_server::wiring::service(&settings, store.clone()).unwrap();
+    for i in 0..200 {
+        let input = reset_core::UserInput {
+            username: format!("user{i}"),
+            emails: vec![format!("user{i}@example.com")],
+            password: None,
+            phone: None,
+            locale: None,
+            org_id: None,
+        };
+        let new = service.prepare_user(input).await.unwrap();
+        store.create_user(service.now(), new).await.unwrap();
+        let request = reset_core::RequestInput {
+            username: Some(format!("user{i}")),
+            ..Default::default()
+        };
+        service
+            .request(request, &reset_core::ClientContext::default())
+            .await
+            .unwrap();
+    }
+    service.settle().await;
+    assert_eq!(
+        store
+            .outbox_list(Some("pending"), 1000)
+            .await
+            .unwrap()
+            .len(),
+        200
+    );
+
+    let instance = |name: &str| {
+        let port = free_port();
+        let mut c = command(dir.path(), Some(db.url()), port);
+        c.env("RESET_MAIL_TRANSPORT", "smtp")
+            .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port))
+            .env("RESET_LOG", "reset_mail=info");
+        (c, name.to_owned(), port)
+    };
+    let (a, b) = (instance("a"), instance("b"));
+    let (first, second) = tokio::join!(
+        Server::start(a.0, dir.path(), &a.1, a.2),
+        Server::start(b.0, dir.path(), &b.1, b.2)
+    );
+    let received = sink.wait_for(200, 60).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let received = if received.len() == 200 {
+        sink.received()
+    } else {
+        received
+    };
+    let ids: HashSet<String> = received
+        .iter()
+        .map(|raw| {
+            let mail = mailparse::parse_mail(raw).unwrap();
+            mail.headers
+                .iter()
+                .find(|h| h.get_key_ref().eq_ignore_ascii_case("Message-ID"))
+                .map(|h| h.get_value())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(received.len(), 200, "each message once, none twice");
+    assert_eq!(ids.len(), 200);
+    assert!(
+        store
+            .outbox_list(Some("pending"), 1000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop((first, second));
+    let delivered_by = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{name}.log")))
+            .unwrap_or_default()
+            .matches("outbox: delivered")
+            .count()
+    };
+    eprintln!(
+        "instance a delivered {}, instance b {}",
+        delivered_by("a"),
+        delivered_by("b")
+    );
+}

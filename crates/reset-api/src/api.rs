@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use reset_core::{ClientContext, ResetService};
 
 use crate::client_ip::client_ip;
+use crate::dialects::Dialects;
 use crate::problem::{INTERNAL_ERROR, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
@@ -20,6 +21,8 @@ static WARNED_NO_PEER: std::sync::atomic::AtomicBool = std::sync::atomic::Atomic
 pub struct ApiOptions {
     /// Peers whose `X-Forwarded-For` is believed (empty: the socket peer is the client).
     pub trusted_proxies: Vec<IpNet>,
+    /// The compatibility dialects mounted beside v1 (all, by default).
+    pub dialects: Dialects,
 }
 
 /// The whole HTTP API over one [`ResetService`]. Cheap to clone.
@@ -34,6 +37,8 @@ struct Inner {
     home: Option<tokio::runtime::Handle>,
     options: ApiOptions,
     openapi: Bytes,
+    /// The routes served, dialects included.
+    table: Vec<router::Entry>,
 }
 
 impl std::fmt::Debug for Api {
@@ -53,6 +58,7 @@ impl Api {
             inner: Arc::new(Inner {
                 service,
                 home,
+                table: router::table(&options.dialects),
                 options,
                 openapi,
             }),
@@ -85,9 +91,17 @@ impl Api {
         }
     }
 
-    /// The (method, path) pairs served.
-    pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    /// The (method, path) pairs served with every dialect at its default prefix.
+    pub fn routes() -> Vec<(&'static str, String)> {
         router::routes()
+    }
+
+    pub(crate) fn table(&self) -> &[router::Entry] {
+        &self.inner.table
+    }
+
+    pub(crate) fn dialects(&self) -> &Dialects {
+        &self.inner.options.dialects
     }
 
     pub fn service(&self) -> &ResetService {

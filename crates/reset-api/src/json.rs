@@ -1,9 +1,23 @@
-//! Request bodies: media type (415), size (413), then JSON into a DTO (400).
+//! Request bodies: media type (415), size (413), then JSON into a DTO (400). Each API turns a
+//! [`BodyError`] into its own error shape.
 
 use serde::de::DeserializeOwned;
 
 use crate::problem::{INVALID_REQUEST, PAYLOAD_TOO_LARGE, Problem, UNSUPPORTED_MEDIA_TYPE};
 use crate::request::{ApiRequest, Body, MAX_BODY_BYTES};
+
+/// Why a body was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over [`MAX_BODY_BYTES`] (413).
+    TooLarge,
+    /// The connection failed while the body was read (400).
+    Unreadable,
+    /// Not `application/json`; holds the content type sent, if any (415).
+    NotJson(Option<String>),
+    /// Not JSON, or not the DTO's shape; holds serde's explanation (400).
+    Invalid(String),
+}
 
 /// Whether the request says its body is `application/json` (parameters such as `charset` allowed).
 fn is_json(req: &ApiRequest) -> bool {
@@ -12,32 +26,41 @@ fn is_json(req: &ApiRequest) -> bool {
         .is_some_and(|mt| mt.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The body as `T`, or the v1 problem for why not.
-pub fn parse<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, Problem> {
+/// The body as `T`.
+pub fn read<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, BodyError> {
     let bytes = match &req.body {
-        Body::TooLarge => {
-            return Err(Problem::new(
-                PAYLOAD_TOO_LARGE,
-                format!("The body is over {} bytes.", MAX_BODY_BYTES),
-            ));
-        }
-        Body::Bytes(b) if b.len() > MAX_BODY_BYTES => {
-            return Err(Problem::new(
-                PAYLOAD_TOO_LARGE,
-                format!("The body is over {} bytes.", MAX_BODY_BYTES),
-            ));
-        }
-        Body::Unreadable => {
-            return Err(Problem::new(INVALID_REQUEST, "The body could not be read."));
-        }
+        Body::TooLarge => return Err(BodyError::TooLarge),
+        Body::Bytes(b) if b.len() > MAX_BODY_BYTES => return Err(BodyError::TooLarge),
+        Body::Unreadable => return Err(BodyError::Unreadable),
         Body::Bytes(b) => b,
     };
     if !is_json(req) {
-        return Err(Problem::new(
-            UNSUPPORTED_MEDIA_TYPE,
-            "Send the body as application/json.",
+        return Err(BodyError::NotJson(
+            req.header("content-type").map(str::to_owned),
         ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|e| Problem::new(INVALID_REQUEST, format!("The body is not valid: {e}.")))
+    serde_json::from_slice(bytes).map_err(|e| BodyError::Invalid(e.to_string()))
+}
+
+/// The body as `T`, or the v1 problem for why not.
+pub fn parse<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, Problem> {
+    read(req).map_err(Problem::from)
+}
+
+impl From<BodyError> for Problem {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => Problem::new(
+                PAYLOAD_TOO_LARGE,
+                format!("The body is over {MAX_BODY_BYTES} bytes."),
+            ),
+            BodyError::Unreadable => Problem::new(INVALID_REQUEST, "The body could not be read."),
+            BodyError::NotJson(_) => {
+                Problem::new(UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.")
+            }
+            BodyError::Invalid(e) => {
+                Problem::new(INVALID_REQUEST, format!("The body is not valid: {e}."))
+            }
+        }
+    }
 }

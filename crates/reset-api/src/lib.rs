@@ -6,6 +6,7 @@
 
 mod api;
 pub mod client_ip;
+pub mod dialects;
 pub mod dto;
 mod json;
 mod metrics;

@@ -7,6 +7,8 @@
 
 use utoipa::OpenApi;
 
+use crate::dialects::openapi as d;
+use crate::dialects::{forgot_password, misskey, unleash};
 use crate::dto::{
     CancelBody, ChannelDto, CodeBody, CompleteBody, CompleteCodeBody, CompleteTokenBody,
     DeliveryDto, ResetRequestBody, StatusResponse, TokenBody, VerifyBody, VerifyResponse,
@@ -25,14 +27,22 @@ are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 41
 refused with 400 `invalid_request`. No response, status, header or timing reveals whether an account exists.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json),
+    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json,
+        d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
+        d::unleash_password, d::unleash_validate, d::unleash_password_email),
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
-        CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody
+        CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody,
+        misskey::RequestBody, misskey::ResetBody, misskey::ErrorBody, misskey::ErrorDetail,
+        forgot_password::SendEmailBody, forgot_password::CheckCodeBody, forgot_password::ResetPasswordBody,
+        forgot_password::Message, unleash::PasswordBody, unleash::EmailBody, unleash::TokenUser, unleash::ErrorBody
     )),
     tags(
         (name = "self-service", description = "Forgotten passwords, without a credential."),
-        (name = "operations", description = "Health, readiness and this document.")
+        (name = "operations", description = "Health, readiness, metrics and this document."),
+        (name = "misskey", description = "Misskey's reset API (prefix `/api`), answered in its own shapes."),
+        (name = "forgot-password", description = "The code-based forgot-password API (prefix `/api/auth/forgotPassword`)."),
+        (name = "unleash", description = "Unleash's reset API (prefix `/auth/reset`).")
     )
 )]
 pub struct ApiDoc;

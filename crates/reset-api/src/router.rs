@@ -1,6 +1,7 @@
 //! The route table: one list of (method, path, handler), and the 404/405 answers.
 
 use crate::api::Api;
+use crate::dialects::{Dialects, forgot_password, misskey, unleash};
 use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
@@ -8,7 +9,7 @@ use crate::v1;
 
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
+pub(crate) enum Route {
     Request,
     Verify,
     Complete,
@@ -17,23 +18,72 @@ enum Route {
     Readyz,
     Metrics,
     OpenApi,
+    MisskeyRequest,
+    MisskeyReset,
+    ForgotSendEmail,
+    ForgotCheckCode,
+    ForgotResetPassword,
+    UnleashPassword,
+    UnleashValidate,
+    UnleashPasswordEmail,
 }
 
-/// Every route the API serves. `HEAD` is served wherever `GET` is.
-const ROUTES: &[(&str, &str, Route)] = &[
-    ("POST", "/v1/password-reset/request", Route::Request),
-    ("POST", "/v1/password-reset/verify", Route::Verify),
-    ("POST", "/v1/password-reset/complete", Route::Complete),
-    ("POST", "/v1/password-reset/cancel", Route::Cancel),
-    ("GET", "/healthz", Route::Healthz),
-    ("GET", "/readyz", Route::Readyz),
-    ("GET", "/metrics", Route::Metrics),
-    ("GET", "/openapi.json", Route::OpenApi),
-];
+/// One served (method, path).
+pub(crate) type Entry = (&'static str, String, Route);
 
-/// The (method, path) pairs served, for adapters' and tests' use.
-pub fn routes() -> impl Iterator<Item = (&'static str, &'static str)> {
-    ROUTES.iter().map(|(m, p, _)| (*m, *p))
+/// Every route the API serves with these dialects. `HEAD` is served wherever `GET` is.
+pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
+    let mut t: Vec<Entry> = [
+        ("POST", "/v1/password-reset/request", Route::Request),
+        ("POST", "/v1/password-reset/verify", Route::Verify),
+        ("POST", "/v1/password-reset/complete", Route::Complete),
+        ("POST", "/v1/password-reset/cancel", Route::Cancel),
+        ("GET", "/healthz", Route::Healthz),
+        ("GET", "/readyz", Route::Readyz),
+        ("GET", "/metrics", Route::Metrics),
+        ("GET", "/openapi.json", Route::OpenApi),
+    ]
+    .into_iter()
+    .map(|(m, p, r)| (m, p.to_owned(), r))
+    .collect();
+    let mut mount = |on: &crate::dialects::Mount, routes: &[(&'static str, &str, Route)]| {
+        if on.enabled {
+            t.extend(routes.iter().map(|(m, p, r)| (*m, on.path(p), *r)));
+        }
+    };
+    mount(
+        &dialects.misskey,
+        &[
+            ("POST", "/request-reset-password", Route::MisskeyRequest),
+            ("POST", "/reset-password", Route::MisskeyReset),
+        ],
+    );
+    mount(
+        &dialects.forgot_password,
+        &[
+            ("POST", "/sendEmail", Route::ForgotSendEmail),
+            ("POST", "/checkCode", Route::ForgotCheckCode),
+            ("POST", "/resetPassword", Route::ForgotResetPassword),
+        ],
+    );
+    mount(
+        &dialects.unleash,
+        &[
+            ("POST", "/password", Route::UnleashPassword),
+            ("GET", "/validate", Route::UnleashValidate),
+            ("POST", "/password-email", Route::UnleashPasswordEmail),
+        ],
+    );
+    t
+}
+
+/// The (method, path) pairs served with every dialect at its default prefix: the paths of the
+/// OpenAPI document.
+pub fn routes() -> Vec<(&'static str, String)> {
+    table(&Dialects::default())
+        .into_iter()
+        .map(|(m, p, _)| (m, p))
+        .collect()
 }
 
 pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
@@ -42,20 +92,18 @@ pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
     } else {
         req.method.as_str()
     };
-    let on_path: Vec<&(&str, &str, Route)> =
-        ROUTES.iter().filter(|(_, p, _)| *p == req.path).collect();
-    let pattern = on_path.first().map_or("unmatched", |(_, p, _)| *p);
+    let on_path: Vec<&Entry> = api
+        .table()
+        .iter()
+        .filter(|(_, p, _)| *p == req.path)
+        .collect();
+    let pattern = on_path.first().map_or("unmatched", |(_, p, _)| p.as_str());
     let response = answer(api, req, method, &on_path).await;
     crate::metrics::record_response(pattern, response.status);
     response
 }
 
-async fn answer(
-    api: &Api,
-    req: &ApiRequest,
-    method: &str,
-    on_path: &[&(&str, &str, Route)],
-) -> ApiResponse {
+async fn answer(api: &Api, req: &ApiRequest, method: &str, on_path: &[&Entry]) -> ApiResponse {
     let Some((_, _, route)) = on_path.iter().find(|(m, _, _)| *m == method) else {
         if on_path.is_empty() {
             return Problem::new(NOT_FOUND, "There is no such route.").into_response();
@@ -65,6 +113,19 @@ async fn answer(
             allow.push("HEAD");
         }
         let allow = allow.join(", ");
+        let dialect = match on_path[0].2 {
+            Route::MisskeyRequest | Route::MisskeyReset => Some(misskey::method_not_allowed()),
+            Route::ForgotSendEmail | Route::ForgotCheckCode | Route::ForgotResetPassword => {
+                Some(forgot_password::method_not_allowed())
+            }
+            Route::UnleashPassword | Route::UnleashValidate | Route::UnleashPasswordEmail => {
+                Some(unleash::method_not_allowed())
+            }
+            _ => None,
+        };
+        if let Some(response) = dialect {
+            return response.with_header("allow", allow);
+        }
         return Problem::new(
             METHOD_NOT_ALLOWED,
             format!("{} is not allowed here; use {allow}.", req.method),
@@ -81,6 +142,14 @@ async fn answer(
         Route::Readyz => v1::ops::readyz(api).await,
         Route::Metrics => Ok(crate::metrics::render(api).await),
         Route::OpenApi => Ok(v1::ops::openapi(api)),
+        Route::MisskeyRequest => Ok(misskey::request(api, req).await),
+        Route::MisskeyReset => Ok(misskey::reset(api, req).await),
+        Route::ForgotSendEmail => Ok(forgot_password::send_email(api, req).await),
+        Route::ForgotCheckCode => Ok(forgot_password::check_code(api, req).await),
+        Route::ForgotResetPassword => Ok(forgot_password::reset_password(api, req).await),
+        Route::UnleashPassword => Ok(unleash::password(api, req).await),
+        Route::UnleashValidate => Ok(unleash::validate(api, req).await),
+        Route::UnleashPasswordEmail => Ok(unleash::password_email(api, req).await),
     };
     result.unwrap_or_else(Problem::into_response)
 }

@@ -52,7 +52,8 @@ fn every_route_is_documented_and_every_operation_routed() {
         })
         .collect();
     let routed: BTreeSet<(String, String)> = reset_api::Api::routes()
-        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+        .into_iter()
+        .map(|(m, p)| (m.to_owned(), p))
         .collect();
     assert_eq!(documented, routed);
 }

@@ -99,8 +99,9 @@ impl SecretRecord {
 #[derive(Debug, Clone)]
 pub struct IssueTarget {
     pub user_id: String,
-    /// The address or phone number for the message; `None` when the channel has none.
-    pub recipient: Option<String>,
+    /// The addresses or phone number for the message (one message each); empty when the
+    /// channel has none.
+    pub recipients: Vec<String>,
     pub locale: String,
     pub username: String,
 }

@@ -255,6 +255,34 @@ pub struct SettingsArgs {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<String>,
+    /// Mount the Misskey dialect (request-reset-password, reset-password) [default: true]
+    #[arg(long, env = "RESET_DIALECT_MISSKEY", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_misskey: Option<bool>,
+    /// Prefix of the Misskey dialect [default: /api]
+    #[arg(long, env = "RESET_DIALECT_MISSKEY_PREFIX", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_misskey_prefix: Option<String>,
+    /// Mount the code-based forgot-password dialect (sendEmail, checkCode, resetPassword) [default: true]
+    #[arg(long, env = "RESET_DIALECT_FORGOT_PASSWORD", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_forgot_password: Option<bool>,
+    /// Prefix of the forgot-password dialect [default: /api/auth/forgotPassword]
+    #[arg(long, env = "RESET_DIALECT_FORGOT_PASSWORD_PREFIX", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_forgot_password_prefix: Option<String>,
+    /// Answer unknown usernames in the forgot-password dialect as known ones, instead of its 404 [default: false]
+    #[arg(long, env = "RESET_FORGOT_PASSWORD_HIDE_UNKNOWN", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forgot_password_hide_unknown: Option<bool>,
+    /// Mount the Unleash dialect (password, validate, password-email) [default: true]
+    #[arg(long, env = "RESET_DIALECT_UNLEASH", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_unleash: Option<bool>,
+    /// Prefix of the Unleash dialect [default: /auth/reset]
+    #[arg(long, env = "RESET_DIALECT_UNLEASH_PREFIX", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_unleash_prefix: Option<String>,
     /// text or json [default: text]
     #[arg(long, env = "RESET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

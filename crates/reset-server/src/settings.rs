@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use figment::Figment;
 use figment::providers::{Format as _, Serialized, Toml};
 use ipnet::IpNet;
+use reset_api::dialects::{Dialects, Mount};
 use reset_core::{HasherConfig, Limit, PolicyConfig, RateLimits, ResetConfig};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,13 @@ pub struct Settings {
     pub sms_webhook_secret: Option<String>,
     pub webhook_urls: String,
     pub webhook_secret: Option<String>,
+    pub dialect_misskey: bool,
+    pub dialect_misskey_prefix: String,
+    pub dialect_forgot_password: bool,
+    pub dialect_forgot_password_prefix: String,
+    pub forgot_password_hide_unknown: bool,
+    pub dialect_unleash: bool,
+    pub dialect_unleash_prefix: String,
     pub log_format: String,
 }
 
@@ -71,6 +79,7 @@ impl std::fmt::Debug for Settings {
 impl Default for Settings {
     fn default() -> Self {
         let core = ResetConfig::default();
+        let dialects = Dialects::default();
         Self {
             bind: "127.0.0.1:8080".into(),
             database_url: "sqlite://data/reset.db".into(),
@@ -110,6 +119,13 @@ impl Default for Settings {
             sms_webhook_secret: None,
             webhook_urls: String::new(),
             webhook_secret: None,
+            dialect_misskey: dialects.misskey.enabled,
+            dialect_misskey_prefix: dialects.misskey.prefix,
+            dialect_forgot_password: dialects.forgot_password.enabled,
+            dialect_forgot_password_prefix: dialects.forgot_password.prefix,
+            forgot_password_hide_unknown: dialects.forgot_password_hide_unknown,
+            dialect_unleash: dialects.unleash.enabled,
+            dialect_unleash_prefix: dialects.unleash.prefix,
             log_format: "text".into(),
         }
     }
@@ -154,6 +170,16 @@ impl Settings {
         );
         url::Url::parse(&self.public_url).context("public_url must be an absolute URL")?;
         self.trusted_proxies()?;
+        for prefix in [
+            &self.dialect_misskey_prefix,
+            &self.dialect_forgot_password_prefix,
+            &self.dialect_unleash_prefix,
+        ] {
+            anyhow::ensure!(
+                prefix.starts_with('/') && !prefix.contains(['?', '#', ' ']),
+                "dialect prefixes start with / (got {prefix:?})"
+            );
+        }
         if let Some(url) = &self.sms_webhook_url {
             http_url(url).context("sms_webhook_url")?;
             anyhow::ensure!(
@@ -169,6 +195,23 @@ impl Settings {
             "webhook_urls needs webhook_secret (RESET_WEBHOOK_SECRET) to sign with"
         );
         Ok(())
+    }
+
+    /// The dialects to mount, and where.
+    pub fn dialects(&self) -> Dialects {
+        let mount = |enabled: bool, prefix: &str| Mount {
+            enabled,
+            prefix: prefix.to_owned(),
+        };
+        Dialects {
+            misskey: mount(self.dialect_misskey, &self.dialect_misskey_prefix),
+            forgot_password: mount(
+                self.dialect_forgot_password,
+                &self.dialect_forgot_password_prefix,
+            ),
+            forgot_password_hide_unknown: self.forgot_password_hide_unknown,
+            unleash: mount(self.dialect_unleash, &self.dialect_unleash_prefix),
+        }
     }
 
     /// The webhook endpoints, from the comma-separated setting.

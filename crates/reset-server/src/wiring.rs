@@ -42,6 +42,7 @@ pub fn api(settings: &Settings, service: ResetService) -> anyhow::Result<Api> {
         service,
         ApiOptions {
             trusted_proxies: settings.trusted_proxies()?,
+            dialects: settings.dialects(),
         },
     ))
 }

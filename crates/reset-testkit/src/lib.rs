@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod db;
+pub mod dialects;
 pub mod process;
 pub mod scenarios;
 pub mod server;
@@ -22,7 +23,10 @@ macro_rules! conformance_suite {
             cancel_link, cancel_code, concurrent_complete_uses_once, concurrent_wrong_codes_count_twelve,
             guess_budget_stops_new_codes, forwarded_for_from_trusted_proxy, forwarded_for_ignored_from_others, ops_routes,
             password_history_when_configured, code_request_restarts_tries_alike, rate_limit_per_ip_on_attempts,
-            concurrent_requests_leave_one_live_secret, not_ready_until_migrated, serves_exactly_the_documented_routes
+            concurrent_requests_leave_one_live_secret, not_ready_until_migrated, serves_exactly_the_documented_routes,
+            misskey_seed, misskey_rate_limit, forgot_password_seed,
+            forgot_password_twelve_tries, forgot_password_hides_unknown, unleash_seed,
+            secrets_cross_dialects, dialects_switch_and_move
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

@@ -28,6 +28,7 @@ pub async fn request(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem
             ChannelDto::Sms => Channel::Sms,
         },
         locale: body.locale,
+        all_addresses: false,
     };
     api.service().request(input, &api.context(req, VIA)).await?;
     Ok(ApiResponse::empty(202))

@@ -2,6 +2,8 @@
 
 mod cancel;
 mod complete;
+mod inspect;
+pub use inspect::AccountSummary;
 mod request;
 mod resolve;
 mod users;
@@ -44,6 +46,8 @@ pub struct RequestInput {
     pub delivery: Delivery,
     pub channel: Channel,
     pub locale: Option<String>,
+    /// Send to every address of the account, not just the one named (a dialect's promise).
+    pub all_addresses: bool,
 }
 
 /// A secret as submitted: a link token, or a code with the account it was sent to.

@@ -27,7 +27,7 @@ impl ResetService {
     ) -> Result<(), ResetError> {
         let lookup = AccountLookup::parse(input.username.as_deref(), input.email.as_deref())
             .map_err(|e| ResetError::InvalidRequest(e.into()))?;
-        let locale = input.locale.map(|l| validate_locale(&l)).transpose()?;
+        let locale = input.locale.as_deref().map(validate_locale).transpose()?;
         let now = self.clock.now();
         let request_id = uuid::Uuid::now_v7().to_string();
         let rl = self.config.rate_limits;
@@ -135,8 +135,7 @@ impl ResetService {
         self.spawn_home(async move {
             let outcome = async {
                 let user = directory.find(&lookup).await?;
-                let target =
-                    user.map(|u| target(&u, &lookup, input.channel, channel_enabled, locale));
+                let target = user.map(|u| target(&u, &lookup, &input, channel_enabled, locale));
                 let events = match &target {
                     Some(t) => EventDelivery::for_each(
                         &hooks,
@@ -184,27 +183,31 @@ impl ResetService {
 }
 
 /// Where a known account's message goes: the address the request named (else the account's
-/// first), or its phone for SMS; the request's language, else the account's, else English.
+/// first; every one with `all_addresses`), or its phone for SMS; the request's language, else
+/// the account's, else English.
 fn target(
     user: &User,
     lookup: &AccountLookup,
-    channel: Channel,
+    input: &RequestInput,
     enabled: bool,
     locale: Option<String>,
 ) -> IssueTarget {
-    let recipient = match channel {
-        _ if !enabled => None,
+    let recipients = match input.channel {
+        _ if !enabled => Vec::new(),
+        Channel::Email if input.all_addresses => user.emails.clone(),
         Channel::Email => lookup
             .email
             .clone()
-            .or_else(|| user.emails.first().cloned()),
-        Channel::Sms => user.phone.clone(),
+            .or_else(|| user.emails.first().cloned())
+            .into_iter()
+            .collect(),
+        Channel::Sms => user.phone.clone().into_iter().collect(),
         // Webhooks carry events, never a user's secret.
-        Channel::Webhook => None,
+        Channel::Webhook => Vec::new(),
     };
     IssueTarget {
         user_id: user.id.clone(),
-        recipient,
+        recipients,
         locale: locale
             .or_else(|| user.locale.clone())
             .unwrap_or_else(|| "en".to_owned()),

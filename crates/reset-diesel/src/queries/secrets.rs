@@ -21,7 +21,7 @@ macro_rules! secret_queries {
                 });
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), details)$($aw)*?;
                 let Some(user) = user else { return Ok(IssueOutcome::NotIssued) };
-                let Some(recipient) = user.recipient.clone() else { return Ok(IssueOutcome::NotIssued) };
+                if user.recipients.is_empty() { return Ok(IssueOutcome::NotIssued) }
                 if let Some(budget) = req.guess_budget {
                     if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
                         audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
@@ -67,7 +67,9 @@ macro_rules! secret_queries {
                 }
                 let mut payload = req.payload.clone();
                 payload.username = Some(user.username.clone());
-                enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, &recipient, &user.locale, &payload)$($aw)*?;
+                for recipient in &user.recipients {
+                    enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
+                }
                 enqueue_events(conn, now, &user.user_id, &req.events)$($aw)*?;
                 Ok(IssueOutcome::Issued { user_id: user.user_id })
             })

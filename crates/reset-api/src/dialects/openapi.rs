@@ -1,0 +1,166 @@
+//! The dialects' operations in the OpenAPI document, with the seed documents' examples.
+
+#![allow(dead_code)]
+
+use super::forgot_password::{
+    CheckCodeBody, Message as ForgotMessage, ResetPasswordBody, SendEmailBody,
+};
+use super::misskey::{
+    ErrorBody as MisskeyError, RequestBody as MisskeyRequest, ResetBody as MisskeyReset,
+};
+use super::unleash::{EmailBody, ErrorBody as UnleashError, PasswordBody, TokenUser};
+
+/// Misskey: request a reset link.
+///
+/// 204 always, whether or not the account exists and the email matches it; a link is sent only
+/// when `username` and `email` name the same account.
+#[utoipa::path(
+    post, path = "/api/request-reset-password", tag = "misskey", operation_id = "misskeyRequestResetPassword",
+    request_body(content = MisskeyRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "OK (without any results)."),
+        (status = 400, description = "Client error: `INVALID_PARAM`.", body = MisskeyError,
+            example = json!({"error": {"message": "Invalid param.", "code": "INVALID_PARAM", "id": "3d81ceae-475f-4600-b2a8-2bc116157532"}})),
+        (status = 405, description = "`METHOD_NOT_ALLOWED`, with `Allow`.", body = MisskeyError),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: over 64 KiB.", body = MisskeyError),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: not JSON.", body = MisskeyError),
+        (status = 429, description = "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.", body = MisskeyError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")),
+            example = json!({"error": {"message": "Rate limit exceeded. Please try again later.", "code": "RATE_LIMIT_EXCEEDED", "id": "d5826d14-3982-4d2e-8011-b9e9f02499ef"}})),
+        (status = 500, description = "`INTERNAL_ERROR`.", body = MisskeyError,
+            example = json!({"error": {"message": "Internal error occurred. Please contact us if the error persists.", "code": "INTERNAL_ERROR", "id": "5d37dbcb-891e-41ca-a3d6-e690c97775ac"}}))
+    )
+)]
+pub fn misskey_request() {}
+
+/// Misskey: set a new password with the link's token.
+#[utoipa::path(
+    post, path = "/api/reset-password", tag = "misskey", operation_id = "misskeyResetPassword",
+    request_body(content = MisskeyReset, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, description = "`INVALID_PARAM`, `INVALID_TOKEN` (unknown, expired or used) or `WEAK_PASSWORD` (with `info.violations`).", body = MisskeyError,
+            example = json!({"error": {"message": "The token is invalid, expired or already used.", "code": "INVALID_TOKEN", "id": "8a1c4f0e-6b2d-4c3e-9f7a-5d1e2b3c4a61"}})),
+        (status = 405, description = "`METHOD_NOT_ALLOWED`, with `Allow`.", body = MisskeyError),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`.", body = MisskeyError),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`.", body = MisskeyError),
+        (status = 429, description = "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.", body = MisskeyError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`INTERNAL_ERROR`.", body = MisskeyError)
+    )
+)]
+pub fn misskey_reset() {}
+
+/// Forgot password: send a code to every address of the account.
+///
+/// This contract reveals whether a username exists (404); the server setting
+/// `forgot_password_hide_unknown` answers unknown usernames as known ones instead.
+#[utoipa::path(
+    post, path = "/api/auth/forgotPassword/sendEmail", tag = "forgot-password", operation_id = "forgotPasswordSendEmail",
+    request_body(content = SendEmailBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Sent.", body = ForgotMessage, example = json!({"msg": "Sent"})),
+        (status = 400, description = "No email addresses for this account, or an invalid body (`invalid_request`).", body = ForgotMessage,
+            example = json!({"msg": "There are no email addresses for this account", "error_code": "no_email_addresses"})),
+        (status = 404, description = "Unknown username.", body = ForgotMessage,
+            example = json!({"msg": "Unknown username", "error_code": "unknown_username"})),
+        (status = 405, description = "`method_not_allowed`, with `Allow`.", body = ForgotMessage),
+        (status = 413, description = "`payload_too_large`.", body = ForgotMessage),
+        (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = ForgotMessage)
+    )
+)]
+pub fn forgot_send_email() {}
+
+/// Forgot password: check a code without using it up. Every wrong code counts; after 12 the
+/// code is dead (`rate_limit_exceeded`) and only a new one helps.
+#[utoipa::path(
+    post, path = "/api/auth/forgotPassword/checkCode", tag = "forgot-password", operation_id = "forgotPasswordCheckCode",
+    request_body(content = CheckCodeBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Code correct.", body = ForgotMessage, example = json!({"msg": "Code correct", "success_code": "code_correct"})),
+        (status = 400, description = "`code_incorrect`, `rate_limit_exceeded` (12 tries spent), no code requested (no `error_code`), or `invalid_request`.", body = ForgotMessage,
+            example = json!({"msg": "The code is incorrect", "error_code": "code_incorrect"})),
+        (status = 404, description = "Unknown username.", body = ForgotMessage, example = json!({"msg": "Unknown username", "error_code": "unknown_username"})),
+        (status = 405, description = "`method_not_allowed`, with `Allow`.", body = ForgotMessage),
+        (status = 413, description = "`payload_too_large`.", body = ForgotMessage),
+        (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = ForgotMessage)
+    )
+)]
+pub fn forgot_check_code() {}
+
+/// Forgot password: set the new password with the code.
+#[utoipa::path(
+    post, path = "/api/auth/forgotPassword/resetPassword", tag = "forgot-password", operation_id = "forgotPasswordResetPassword",
+    request_body(content = ResetPasswordBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed.", body = ForgotMessage, example = json!({"msg": "Changed password successful"})),
+        (status = 400, description = "As checkCode, plus `weak_password` with `violations`.", body = ForgotMessage,
+            example = json!({"msg": "There was no code for a password reset requested"})),
+        (status = 404, description = "Unknown username.", body = ForgotMessage, example = json!({"msg": "Unknown username", "error_code": "unknown_username"})),
+        (status = 405, description = "`method_not_allowed`, with `Allow`.", body = ForgotMessage),
+        (status = 413, description = "`payload_too_large`.", body = ForgotMessage),
+        (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
+        (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = ForgotMessage)
+    )
+)]
+pub fn forgot_reset_password() {}
+
+/// Unleash: change the password with a reset token.
+#[utoipa::path(
+    post, path = "/auth/reset/password", tag = "unleash", operation_id = "unleashChangePassword",
+    request_body(content = PasswordBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed; no body."),
+        (status = 400, description = "`BadDataError` or `PasswordPolicyError` (with `details`).", body = UnleashError),
+        (status = 401, description = "`InvalidTokenError`: unknown, expired or used token.", body = UnleashError,
+            example = json!({"id": "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73", "name": "InvalidTokenError", "message": "Token is invalid or expired."})),
+        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
+        (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
+        (status = 415, description = "`ContentTypeerror`.", body = UnleashError,
+            example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."})),
+        (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`InternalError`.", body = UnleashError)
+    )
+)]
+pub fn unleash_password() {}
+
+/// Unleash: the account a reset token belongs to; does not use the token up.
+#[utoipa::path(
+    get, path = "/auth/reset/validate", tag = "unleash", operation_id = "unleashValidateToken",
+    params(("token" = String, Query, description = "The reset token from the link.")),
+    responses(
+        (status = 200, description = "The token is valid.", body = TokenUser),
+        (status = 401, description = "`InvalidTokenError`.", body = UnleashError),
+        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
+        (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`InternalError`.", body = UnleashError)
+    )
+)]
+pub fn unleash_validate() {}
+
+/// Unleash: send a reset link to this address (200 whether or not it is known).
+#[utoipa::path(
+    post, path = "/auth/reset/password-email", tag = "unleash", operation_id = "unleashPasswordEmail",
+    request_body(content = EmailBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Accepted; no body."),
+        (status = 400, description = "`BadDataError`.", body = UnleashError),
+        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
+        (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
+        (status = 415, description = "`ContentTypeerror`.", body = UnleashError),
+        (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`InternalError`.", body = UnleashError)
+    )
+)]
+pub fn unleash_password_email() {}

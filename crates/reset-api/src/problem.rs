@@ -37,6 +37,11 @@ codes! {
     WEAK_PASSWORD = "weak_password", "d4e5f6a7-b8c9-4d0e-8f1a-2b3c4d5e6f08", 422, "Weak password";
     ATTEMPTS_EXHAUSTED = "attempts_exhausted", "f1a2b3c4-d5e6-4f7a-9b8c-9d0e1f2a3b09", 429, "Attempts exhausted";
     RATE_LIMITED = "rate_limited", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c10", 429, "Rate limited";
+    CREDENTIAL_REQUIRED = "credential_required", "4d5e6f7a-8b9c-4d0e-9f1a-3b4c5d6e7f13", 401, "Credential required";
+    AUTHENTICATION_FAILED = "authentication_failed", "5e6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8a14", 401, "Authentication failed";
+    FORBIDDEN = "forbidden", "6f7a8b9c-0d1e-4f2a-9b3c-5d6e7f8a9b15", 403, "Forbidden";
+    USER_NOT_FOUND = "user_not_found", "7a8b9c0d-1e2f-4a3b-8c4d-6e7f8a9b0c16", 404, "User not found";
+    INVALID_URL_TEMPLATE = "invalid_url_template", "8b9c0d1e-2f3a-4b4c-9d5e-7f8a9b0c1d17", 400, "Invalid URL template";
     INTERNAL_ERROR = "internal_error", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d11", 500, "Internal error";
     NOT_READY = "not_ready", "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e12", 503, "Not ready";
 }
@@ -135,6 +140,23 @@ impl Problem {
                     "The new password does not meet the password policy.",
                 )
             },
+            ResetError::CredentialRequired => Self::new(
+                CREDENTIAL_REQUIRED,
+                "Send an admin token: Authorization: Bearer <token>.",
+            ),
+            ResetError::AuthenticationFailed => Self::new(
+                AUTHENTICATION_FAILED,
+                "The credential is unknown, malformed or revoked.",
+            ),
+            ResetError::Forbidden(scope) => Self::new(
+                FORBIDDEN,
+                format!("The credential lacks the scope {scope}."),
+            ),
+            ResetError::UserNotFound => Self::new(USER_NOT_FOUND, "There is no such user."),
+            ResetError::InvalidUrlTemplate(why) => Self::new(
+                INVALID_URL_TEMPLATE,
+                format!("The url_template is refused: {why}."),
+            ),
             ResetError::Store(_) | ResetError::Hashing(_) => {
                 let reference = uuid::Uuid::new_v4();
                 tracing::error!(%reference, error = %error, "internal error");
@@ -148,7 +170,10 @@ impl Problem {
 
     /// The response: problem+json, with `Retry-After` on 429s.
     pub fn into_response(self) -> ApiResponse {
-        let response = ApiResponse::json_as(self.status, PROBLEM_JSON, &self);
+        let mut response = ApiResponse::json_as(self.status, PROBLEM_JSON, &self);
+        if self.status == 401 {
+            response = response.with_header("www-authenticate", "Bearer");
+        }
         match self.retry_after {
             Some(secs) => response.with_header("retry-after", secs.to_string()),
             None => response,

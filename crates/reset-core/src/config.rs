@@ -26,6 +26,9 @@ pub struct ResetConfig {
     pub sms_enabled: bool,
     /// Endpoints that receive every event (see [`crate::message::EventType`]); none by default.
     pub webhook_urls: Vec<String>,
+    /// Origins (`https://app.example.com`) an administrator's `url_template` may lead to,
+    /// beside `public_url`'s.
+    pub allowed_link_origins: Vec<String>,
     pub rate_limits: RateLimits,
     pub policy: PolicyConfig,
     pub hasher: HasherConfig,
@@ -42,6 +45,7 @@ impl Default for ResetConfig {
             public_url: "http://127.0.0.1:8080".into(),
             sms_enabled: false,
             webhook_urls: Vec::new(),
+            allowed_link_origins: Vec::new(),
             rate_limits: RateLimits::default(),
             policy: PolicyConfig::default(),
             hasher: HasherConfig::default(),

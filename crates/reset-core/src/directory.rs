@@ -53,6 +53,12 @@ pub trait UserDirectory: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
+    /// Notes a change of the account (a reset secret issued by an administrator, a new
+    /// password), for the `sequence` the admin APIs report (default: nothing kept).
+    async fn record_change(&self, _id: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Ends the account's sessions after a reset (default: nothing to end).
     async fn revoke_sessions(&self, _id: &str) -> Result<(), StoreError> {
         Ok(())

@@ -24,6 +24,22 @@ pub enum ResetError {
     /// The new password breaks the policy (422 `weak_password`).
     #[error("the new password does not meet the policy")]
     WeakPassword { violations: Vec<Violation> },
+    /// Administration: no credential was presented (401 `credential_required`).
+    #[error("a credential is required")]
+    CredentialRequired,
+    /// Administration: the credential is unknown or revoked (401 `authentication_failed`).
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// Administration: the credential lacks the scope the operation needs (403 `forbidden`).
+    #[error("the credential lacks the scope {0}")]
+    Forbidden(&'static str),
+    /// Administration: no such user (404 `user_not_found`).
+    #[error("no such user")]
+    UserNotFound,
+    /// Administration: the link template is malformed or leads off the allowed origins
+    /// (400 `invalid_url_template`).
+    #[error("invalid url template: {0}")]
+    InvalidUrlTemplate(String),
     /// The store failed; the cause is logged, never shown.
     #[error(transparent)]
     Store(#[from] StoreError),

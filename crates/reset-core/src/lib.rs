@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod error;
 pub mod identity;
+pub mod link_template;
 pub mod message;
 pub mod password;
 pub mod policy;

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::admin::{AdminToken, NewAdminToken};
 use crate::error::StoreError;
 use crate::message::{Channel, EventDelivery, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, CounterState, Limit};
@@ -124,6 +125,9 @@ pub struct IssueRequest {
     pub via: String,
     /// Queued only when a secret is issued.
     pub events: Vec<EventDelivery>,
+    /// Queue the message (needs a recipient); `false` stores the secrets only (an
+    /// administrator takes the code to deliver it their own way).
+    pub deliver: bool,
 }
 
 /// What an accepted reset request did (for the log; the caller's answer never depends on it).
@@ -152,6 +156,8 @@ pub struct Completion {
     pub ip: Option<String>,
     pub via: String,
     pub events: Vec<EventDelivery>,
+    /// The audit event: `password_reset_completed`, or `password_set_by_admin`.
+    pub audit_kind: &'static str,
 }
 
 /// An outbox row claimed for delivery.
@@ -283,4 +289,18 @@ pub trait Store: Send + Sync {
 
     /// Counts by state.
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
+
+    async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError>;
+
+    /// The token with this hash (revoked or not) and its stored hash.
+    async fn admin_token_by_hash(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(AdminToken, String)>, StoreError>;
+
+    /// Every token, oldest first.
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError>;
+
+    /// Revokes a live token; `false` when there was none with this id.
+    async fn revoke_admin_token(&self, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError>;
 }

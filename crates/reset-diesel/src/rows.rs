@@ -155,3 +155,26 @@ impl OutboxEntry {
         }
     }
 }
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::admin_tokens)]
+pub struct AdminTokenRow {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl AdminTokenRow {
+    pub fn into_token(self) -> reset_core::admin::AdminToken {
+        reset_core::admin::AdminToken {
+            id: self.id,
+            name: self.name,
+            scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+            created_at: from_ms(self.created_at),
+            revoked_at: self.revoked_at.map(from_ms),
+        }
+    }
+}

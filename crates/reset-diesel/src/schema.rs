@@ -98,3 +98,14 @@ diesel::table! {
 
 diesel::joinable!(user_emails -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, user_emails);
+
+diesel::table! {
+    admin_tokens (id) {
+        id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        scopes -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}

@@ -6,6 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_migrations::MigrationHarness as _;
 use reset_core::UserDirectory;
+use reset_core::admin::{AdminToken, NewAdminToken};
 use reset_core::error::StoreError;
 use reset_core::identity::AccountLookup;
 use reset_core::message::EventDelivery;
@@ -202,6 +203,11 @@ impl UserDirectory for DieselStore {
             ms(at)
         ))
     }
+
+    async fn record_change(&self, id: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        with_conn!(self, db, |conn| db::bump_sequence(conn, &id))
+    }
 }
 
 #[async_trait]
@@ -363,5 +369,26 @@ impl Store for DieselStore {
 
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
         with_conn!(self, db, |conn| db::outbox_stats(conn))
+    }
+
+    async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError> {
+        with_conn!(self, db, |conn| db::insert_admin_token(conn, &token))
+    }
+
+    async fn admin_token_by_hash(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(AdminToken, String)>, StoreError> {
+        let hash = hash.to_owned();
+        with_conn!(self, db, |conn| db::admin_token_by_hash(conn, &hash))
+    }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError> {
+        with_conn!(self, db, |conn| db::list_admin_tokens(conn))
+    }
+
+    async fn revoke_admin_token(&self, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        with_conn!(self, db, |conn| db::revoke_admin_token(conn, ms(now), &id))
     }
 }

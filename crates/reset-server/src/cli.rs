@@ -255,6 +255,10 @@ pub struct SettingsArgs {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<String>,
+    /// Comma-separated origins (https://app.example.com) an admin's url_template may link to; the public URL's is always allowed [default: none]
+    #[arg(long, env = "RESET_ALLOWED_LINK_ORIGINS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_link_origins: Option<String>,
     /// Mount the Misskey dialect (request-reset-password, reset-password) [default: true]
     #[arg(long, env = "RESET_DIALECT_MISSKEY", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

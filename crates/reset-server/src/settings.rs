@@ -54,6 +54,7 @@ pub struct Settings {
     pub sms_webhook_secret: Option<String>,
     pub webhook_urls: String,
     pub webhook_secret: Option<String>,
+    pub allowed_link_origins: String,
     pub dialect_misskey: bool,
     pub dialect_misskey_prefix: String,
     pub dialect_forgot_password: bool,
@@ -119,6 +120,7 @@ impl Default for Settings {
             sms_webhook_secret: None,
             webhook_urls: String::new(),
             webhook_secret: None,
+            allowed_link_origins: String::new(),
             dialect_misskey: dialects.misskey.enabled,
             dialect_misskey_prefix: dialects.misskey.prefix,
             dialect_forgot_password: dialects.forgot_password.enabled,
@@ -190,6 +192,9 @@ impl Settings {
         for url in self.webhook_urls() {
             http_url(&url).context("webhook_urls")?;
         }
+        for origin in list(&self.allowed_link_origins) {
+            http_url(&origin).context("allowed_link_origins")?;
+        }
         anyhow::ensure!(
             self.webhook_urls().is_empty() || self.webhook_secret.is_some(),
             "webhook_urls needs webhook_secret (RESET_WEBHOOK_SECRET) to sign with"
@@ -216,12 +221,7 @@ impl Settings {
 
     /// The webhook endpoints, from the comma-separated setting.
     pub fn webhook_urls(&self) -> Vec<String> {
-        self.webhook_urls
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        list(&self.webhook_urls)
     }
 
     /// The trusted proxies as networks (a bare IP is a /32 or /128).
@@ -250,6 +250,7 @@ impl Settings {
             public_url: self.public_url.clone(),
             sms_enabled: self.sms_webhook_url.is_some(),
             webhook_urls: self.webhook_urls(),
+            allowed_link_origins: list(&self.allowed_link_origins),
             rate_limits: RateLimits {
                 request_per_identifier: Limit::new(self.limit_request_per_identifier, window),
                 request_per_ip: Limit::new(self.limit_request_per_ip, window),
@@ -269,6 +270,16 @@ impl Settings {
             },
         }
     }
+}
+
+/// The items of a comma-separated setting.
+fn list(setting: &str) -> Vec<String> {
+    setting
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// An absolute `http` or `https` URL.

@@ -85,3 +85,14 @@ CREATE TABLE audit_events (
     details TEXT NOT NULL
 );
 CREATE INDEX audit_events_user ON audit_events (user_id, at);
+
+-- Administrators' bearer tokens: only a keyed hash of each is kept.
+CREATE TABLE admin_tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    -- Space-separated scopes.
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);

@@ -1,3 +1,4 @@
+DROP TABLE admin_tokens;
 DROP TABLE audit_events;
 DROP TABLE outbox;
 DROP TABLE rate_limits;

@@ -142,7 +142,13 @@ fn core_error(e: ResetError) -> ApiResponse {
                 ),
             },
         ),
-        ResetError::Store(_) | ResetError::Hashing(_) => {
+        ResetError::CredentialRequired
+        | ResetError::AuthenticationFailed
+        | ResetError::Forbidden(_)
+        | ResetError::UserNotFound
+        | ResetError::InvalidUrlTemplate(_)
+        | ResetError::Store(_)
+        | ResetError::Hashing(_) => {
             tracing::error!(error = %e, "internal error (forgot-password)");
             answer(500, "Internal error", Some("internal_error"))
         }

@@ -141,7 +141,13 @@ fn core_error(e: ResetError) -> ApiResponse {
                 Some(serde_json::json!({ "violations": violations })),
             )
         }
-        ResetError::Store(_) | ResetError::Hashing(_) => {
+        ResetError::CredentialRequired
+        | ResetError::AuthenticationFailed
+        | ResetError::Forbidden(_)
+        | ResetError::UserNotFound
+        | ResetError::InvalidUrlTemplate(_)
+        | ResetError::Store(_)
+        | ResetError::Hashing(_) => {
             tracing::error!(error = %e, "internal error (misskey)");
             error(INTERNAL_ERROR, None)
         }

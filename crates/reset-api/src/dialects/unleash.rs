@@ -68,6 +68,7 @@ pub const INVALID_TOKEN: Kind = (
     "InvalidTokenError",
     "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73",
 );
+pub const NO_ACCESS: Kind = (403, "NoAccessError", "7f8a9b0c-1d2e-4f3a-9b4c-6d7e8f9a0b78");
 pub const METHOD_NOT_ALLOWED: Kind = (
     405,
     "MethodNotAllowedError",
@@ -158,7 +159,16 @@ fn core_error(e: ResetError) -> ApiResponse {
                 },
             )
         }
-        ResetError::Store(_) | ResetError::Hashing(_) => {
+        ResetError::Forbidden(scope) => error(
+            NO_ACCESS,
+            format!("You need the \"{scope}\" permission to perform this action."),
+        ),
+        ResetError::CredentialRequired
+        | ResetError::AuthenticationFailed
+        | ResetError::UserNotFound
+        | ResetError::InvalidUrlTemplate(_)
+        | ResetError::Store(_)
+        | ResetError::Hashing(_) => {
             tracing::error!(error = %e, "internal error (unleash)");
             error(INTERNAL, "Something went wrong on our side.")
         }

@@ -4,7 +4,8 @@ use super::{ClientContext, ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::message::{EventDelivery, EventType};
 use crate::policy::{PasswordPolicy, PolicySubject};
-use crate::store::Completion;
+use crate::store::{Completion, User};
+use chrono::{DateTime, Utc};
 
 impl ResetService {
     /// Checks the policy first (a weak password leaves the secret usable), hashes off the
@@ -27,6 +28,47 @@ impl ResetService {
             .await?
             .ok_or(ResetError::InvalidToken)?;
 
+        self.check_policy(&user, new_password).await?;
+        let password_hash = self.hasher.hash(new_password).await?;
+        let consumed_at = self.clock.now();
+        if !self
+            .store
+            .consume(consumed_at, &record.id, &user.id)
+            .await?
+        {
+            return Err(ResetError::InvalidToken);
+        }
+        if let Err(e) = self
+            .directory
+            .set_password_hash(&user.id, &password_hash, consumed_at)
+            .await
+        {
+            // The password did not change: give the secret back, so the user can try again.
+            if let Err(release) = self.store.release(&record.id, consumed_at).await {
+                tracing::error!(user_id = %user.id, error = %release, "could not give back a secret after a failed password change");
+            }
+            return Err(e.into());
+        }
+        let events = [EventType::ResetCompleted, EventType::PasswordChanged];
+        self.aftermath(
+            &user,
+            consumed_at,
+            ctx,
+            Some(&record.request_id),
+            &events,
+            "password_reset_completed",
+        )
+        .await;
+        tracing::info!(user_id = %user.id, via = %ctx.via, "password reset completed");
+        Ok(())
+    }
+
+    /// The password policy, history included: `WeakPassword` with every violation.
+    pub(super) async fn check_policy(
+        &self,
+        user: &User,
+        new_password: &str,
+    ) -> Result<(), ResetError> {
         let mut violations = {
             let (policy, password) = (self.policy.clone(), new_password.to_owned());
             let (username, emails) = (user.username.clone(), user.emails.clone());
@@ -57,66 +99,58 @@ impl ResetService {
                 }
             }
         }
-        if !violations.is_empty() {
-            return Err(ResetError::WeakPassword { violations });
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ResetError::WeakPassword { violations })
         }
+    }
 
-        let password_hash = self.hasher.hash(new_password).await?;
-        let consumed_at = self.clock.now();
-        if !self
-            .store
-            .consume(consumed_at, &record.id, &user.id)
-            .await?
-        {
-            return Err(ResetError::InvalidToken);
-        }
-        if let Err(e) = self
-            .directory
-            .set_password_hash(&user.id, &password_hash, consumed_at)
-            .await
-        {
-            // The password did not change: give the secret back, so the user can try again.
-            if let Err(release) = self.store.release(&record.id, consumed_at).await {
-                tracing::error!(user_id = %user.id, error = %release, "could not give back a secret after a failed password change");
-            }
-            return Err(e.into());
-        }
-        // The password has changed: from here on nothing may turn the answer into an error,
-        // and the sessions are revoked whatever happens to the bookkeeping.
+    /// After a password changed: other secrets killed, history kept, notice and events queued,
+    /// audit written (one transaction), then sessions revoked. Nothing here turns the answer
+    /// into an error: the password has changed already.
+    pub(super) async fn aftermath(
+        &self,
+        user: &User,
+        at: DateTime<Utc>,
+        ctx: &ClientContext,
+        request_id: Option<&str>,
+        events: &[EventType],
+        audit_kind: &'static str,
+    ) {
         let completion = Completion {
-            now: consumed_at,
+            now: at,
             user_id: user.id.clone(),
             previous_hash: user.password_hash.clone(),
-            keep_history: history,
+            keep_history: self.policy.config().history,
             notice_to: user.emails.first().cloned(),
             locale: user.locale.clone().unwrap_or_else(|| "en".to_owned()),
             username: user.username.clone(),
             ip: ctx.ip.map(|ip| ip.to_string()),
             via: ctx.via.clone(),
-            events: [EventType::ResetCompleted, EventType::PasswordChanged]
-                .into_iter()
+            events: events
+                .iter()
                 .flat_map(|t| {
                     EventDelivery::for_each(
                         &self.config.webhook_urls,
-                        t,
-                        consumed_at,
+                        *t,
+                        at,
                         &user.id,
-                        Some(&record.request_id),
+                        request_id,
                         &ctx.via,
                     )
                 })
                 .collect(),
+            audit_kind,
         };
         if let Err(e) = self.store.after_reset(completion).await {
             tracing::error!(user_id = %user.id, error = %e, "password changed, but its notice, audit event or secret clean-up failed");
         }
-        tracing::info!(user_id = %user.id, via = %ctx.via, "password reset completed");
         if let Err(e) = self.directory.revoke_sessions(&user.id).await {
-            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a reset");
+            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a password change");
         }
         if let Err(e) = self.revoker.revoke_sessions(&user.id).await {
-            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a reset");
+            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a password change");
         }
-        Ok(())
     }
 }

@@ -1,6 +1,9 @@
 //! `ResetService`: the operations of a password reset, over the ports.
 
+mod admin;
+mod admin_tokens;
 mod cancel;
+pub use admin::{AdminIssue, AdminIssued, ChangeDetails, PasswordProof};
 mod complete;
 mod inspect;
 pub use inspect::AccountSummary;

@@ -1,7 +1,7 @@
 //! `request`: issue a secret and queue its message, answering the same whether or not the
 //! account exists.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use super::{ClientContext, RequestInput, ResetService};
 use crate::error::ResetError;
@@ -55,49 +55,12 @@ impl ResetService {
 
         let (secrets, payload, kind, guess_budget) = match input.delivery {
             Delivery::Link => {
-                let ttl = Duration::seconds(secs(self.config.link_ttl_secs));
-                let token = new_token(self.rng.as_ref());
-                let secret = NewSecret {
-                    kind: SecretKind::Link,
-                    hash: self.token_hash(token.expose()),
-                    expires_at: now + ttl,
-                    max_attempts: 0,
-                };
-                let payload = MessagePayload {
-                    link: Some(self.config.reset_link(token.expose())),
-                    cancel_link: Some(self.config.cancel_link(token.expose())),
-                    valid_minutes: Some(ttl.num_minutes()),
-                    ..MessagePayload::default()
-                };
-                (vec![secret], payload, MessageKind::ResetLink, None)
+                let (secrets, payload) = self.mint_link(now);
+                (secrets, payload, MessageKind::ResetLink, None)
             }
             Delivery::Code => {
-                let ttl = Duration::seconds(secs(self.config.code_ttl_secs));
-                let code = new_code(self.rng.as_ref(), self.config.code_digits);
-                let cancel = new_token(self.rng.as_ref());
-                let secrets = vec![
-                    NewSecret {
-                        kind: SecretKind::Code,
-                        hash: self.code_hash(&request_id, code.expose()),
-                        expires_at: now + ttl,
-                        max_attempts: self.config.code_max_attempts,
-                    },
-                    NewSecret {
-                        kind: SecretKind::Cancel,
-                        hash: self.token_hash(cancel.expose()),
-                        expires_at: now
-                            + Duration::seconds(secs(
-                                self.config.link_ttl_secs.max(self.config.code_ttl_secs),
-                            )),
-                        max_attempts: 0,
-                    },
-                ];
-                let payload = MessagePayload {
-                    code: Some(code.expose().to_owned()),
-                    cancel_link: Some(self.config.cancel_link(cancel.expose())),
-                    valid_minutes: Some(ttl.num_minutes()),
-                    ..MessagePayload::default()
-                };
+                let (secrets, code, mut payload) = self.mint_code(now, &request_id);
+                payload.code = Some(code);
                 (
                     secrets,
                     payload,
@@ -119,6 +82,7 @@ impl ResetService {
             ip: ctx.ip.map(|ip| ip.to_string()),
             via: ctx.via.clone(),
             events: Vec::new(),
+            deliver: true,
         };
         let hooks = self.config.webhook_urls.clone();
         let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
@@ -169,6 +133,60 @@ impl ResetService {
             drop(permit);
         });
         Ok(())
+    }
+
+    /// A link token's secret, and the message payload carrying its link and cancel link.
+    pub(super) fn mint_link(&self, now: DateTime<Utc>) -> (Vec<NewSecret>, MessagePayload) {
+        let ttl = Duration::seconds(secs(self.config.link_ttl_secs));
+        let token = new_token(self.rng.as_ref());
+        let secret = NewSecret {
+            kind: SecretKind::Link,
+            hash: self.token_hash(token.expose()),
+            expires_at: now + ttl,
+            max_attempts: 0,
+        };
+        let payload = MessagePayload {
+            link: Some(self.config.reset_link(token.expose())),
+            cancel_link: Some(self.config.cancel_link(token.expose())),
+            valid_minutes: Some(ttl.num_minutes()),
+            ..MessagePayload::default()
+        };
+        (vec![secret], payload)
+    }
+
+    /// A code's secret and its cancel-only secret, the code itself, and a payload with the
+    /// cancel link (the caller decides where the code goes).
+    pub(super) fn mint_code(
+        &self,
+        now: DateTime<Utc>,
+        request_id: &str,
+    ) -> (Vec<NewSecret>, String, MessagePayload) {
+        let ttl = Duration::seconds(secs(self.config.code_ttl_secs));
+        let code = new_code(self.rng.as_ref(), self.config.code_digits);
+        let cancel = new_token(self.rng.as_ref());
+        let secrets = vec![
+            NewSecret {
+                kind: SecretKind::Code,
+                hash: self.code_hash(request_id, code.expose()),
+                expires_at: now + ttl,
+                max_attempts: self.config.code_max_attempts,
+            },
+            NewSecret {
+                kind: SecretKind::Cancel,
+                hash: self.token_hash(cancel.expose()),
+                expires_at: now
+                    + Duration::seconds(secs(
+                        self.config.link_ttl_secs.max(self.config.code_ttl_secs),
+                    )),
+                max_attempts: 0,
+            },
+        ];
+        let payload = MessagePayload {
+            cancel_link: Some(self.config.cancel_link(cancel.expose())),
+            valid_minutes: Some(ttl.num_minutes()),
+            ..MessagePayload::default()
+        };
+        (secrets, code.expose().to_owned(), payload)
     }
 
     /// The stored hash of a link or cancel token.

@@ -15,6 +15,7 @@ macro_rules! query_prelude {
         use diesel::sql_types::{BigInt, Integer};
         #[allow(unused_imports)]
         use $run;
+        use reset_core::admin::{AdminToken, NewAdminToken};
         use reset_core::identity::AccountLookup;
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
         use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
@@ -25,11 +26,13 @@ macro_rules! query_prelude {
 
         use crate::DEFAULT_ORG;
         use crate::queries::limits::state;
-        use crate::rows::{OutboxEntry, OutboxRow, SecretRow, UserRow, int, ms, new_id};
+        use crate::rows::{AdminTokenRow, OutboxEntry, OutboxRow, SecretRow, UserRow, int, ms, new_id};
         use crate::schema::{
-            audit_events, outbox, password_history, rate_limits, reset_secrets, user_emails, users,
+            admin_tokens, audit_events, outbox, password_history, rate_limits, reset_secrets,
+            user_emails, users,
         };
 
+        admin_queries!(Conn, [$($async)*], [$($aw)*]);
         audit_queries!(Conn, [$($async)*], [$($aw)*]);
         limit_queries!(Conn, [$($async)*], [$($aw)*]);
         meta_queries!(Conn, [$($async)*], [$($aw)*]);

@@ -3,6 +3,8 @@
 //! source of truth without a wall of generic bounds.
 
 #[macro_use]
+mod admin;
+#[macro_use]
 mod audit;
 #[macro_use]
 pub(crate) mod limits;

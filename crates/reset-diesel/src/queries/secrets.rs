@@ -21,7 +21,7 @@ macro_rules! secret_queries {
                 });
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), details)$($aw)*?;
                 let Some(user) = user else { return Ok(IssueOutcome::NotIssued) };
-                if user.recipients.is_empty() { return Ok(IssueOutcome::NotIssued) }
+                if req.deliver && user.recipients.is_empty() { return Ok(IssueOutcome::NotIssued) }
                 if let Some(budget) = req.guess_budget {
                     if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
                         audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
@@ -67,7 +67,7 @@ macro_rules! secret_queries {
                 }
                 let mut payload = req.payload.clone();
                 payload.username = Some(user.username.clone());
-                for recipient in &user.recipients {
+                for recipient in user.recipients.iter().filter(|_| req.deliver) {
                     enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
                 }
                 enqueue_events(conn, now, &user.user_id, &req.events)$($aw)*?;
@@ -177,7 +177,7 @@ macro_rules! secret_queries {
                     let payload = MessagePayload { username: Some(c.username.clone()), ..MessagePayload::default() };
                     enqueue(conn, now, Some(&c.user_id), MessageKind::PasswordChanged, Channel::Email, to, &c.locale, &payload)$($aw)*?;
                 }
-                audit(conn, now, Some(&c.user_id), "password_reset_completed", c.ip.as_deref(), serde_json::json!({ "via": c.via }))$($aw)*?;
+                audit(conn, now, Some(&c.user_id), c.audit_kind, c.ip.as_deref(), serde_json::json!({ "via": c.via }))$($aw)*?;
                 enqueue_events(conn, now, &c.user_id, &c.events)$($aw)*?;
                 Ok(())
             })

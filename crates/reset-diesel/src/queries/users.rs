@@ -146,5 +146,14 @@ macro_rules! user_queries {
                 $($aw)*?;
             Ok(())
         }
+
+        /// One more change of the account (its `sequence`).
+        pub $($async)* fn bump_sequence(conn: &mut $C, id: &str) -> QueryResult<()> {
+            diesel::update(users::table.find(id))
+                .set(users::sequence.eq(users::sequence + 1))
+                .execute(conn)
+                $($aw)*?;
+            Ok(())
+        }
     };
 }

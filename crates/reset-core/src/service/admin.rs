@@ -1,0 +1,255 @@
+//! The administrators' operations (`admin_issue`, `admin_set_password`): the caller is trusted
+//! with whether a user exists, so these answer `UserNotFound`. Authentication and scopes are
+//! checked by the caller with [`ResetService::authenticate`].
+
+use chrono::{DateTime, Utc};
+
+use super::{ClientContext, ResetService, SecretInput};
+use crate::error::ResetError;
+use crate::link_template::{self, TemplateValues};
+use crate::message::{Channel, EventDelivery, EventType, MessageKind};
+use crate::store::{IssueRequest, IssueTarget, User};
+
+/// How an administrator wants the secret delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminIssue {
+    /// Send it. With a `url_template`, a code is rendered into that link; without, the
+    /// message carries a link to our own reset page.
+    SendLink {
+        channel: Channel,
+        url_template: Option<String>,
+    },
+    /// Send nothing and return a code to the caller.
+    ReturnCode,
+}
+
+/// How an administrator's password change is vouched for.
+#[derive(Clone)]
+pub enum PasswordProof {
+    /// A code from [`AdminIssue::ReturnCode`] or a code message; used up.
+    Code(String),
+    /// The user's current password.
+    CurrentPassword(String),
+    /// Nothing: the credential's `password:write` scope vouches.
+    Trusted,
+}
+
+impl std::fmt::Debug for PasswordProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Code(_) => "Code(<redacted>)",
+            Self::CurrentPassword(_) => "CurrentPassword(<redacted>)",
+            Self::Trusted => "Trusted",
+        })
+    }
+}
+
+/// The `details` block of the admin answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeDetails {
+    /// Changes of the user so far (the built-in directory counts each; a host directory
+    /// reports its own).
+    pub sequence: i64,
+    pub change_date: DateTime<Utc>,
+    /// The user's organisation.
+    pub resource_owner: String,
+    pub creation_date: DateTime<Utc>,
+}
+
+/// What `admin_issue` did.
+#[derive(Clone)]
+pub struct AdminIssued {
+    pub details: ChangeDetails,
+    /// Only for [`AdminIssue::ReturnCode`].
+    pub code: Option<String>,
+}
+
+impl std::fmt::Debug for AdminIssued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminIssued")
+            .field("details", &self.details)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResetService {
+    /// Issues a reset secret for `user_id`, superseding the user's older ones.
+    pub async fn admin_issue(
+        &self,
+        user_id: &str,
+        how: AdminIssue,
+        ctx: &ClientContext,
+    ) -> Result<AdminIssued, ResetError> {
+        let user = self.user(user_id).await?;
+        let now = self.clock.now();
+        let request_id = uuid::Uuid::now_v7().to_string();
+        let (channel, deliver) = match &how {
+            AdminIssue::SendLink { channel, .. } => (*channel, true),
+            AdminIssue::ReturnCode => (Channel::Email, false),
+        };
+        let recipients: Vec<String> = match channel {
+            Channel::Email => user.emails.first().cloned().into_iter().collect(),
+            Channel::Sms if self.config.sms_enabled => user.phone.clone().into_iter().collect(),
+            Channel::Sms => {
+                return Err(ResetError::InvalidRequest(
+                    "SMS is not configured on this server".into(),
+                ));
+            }
+            Channel::Webhook => Vec::new(),
+        };
+        if deliver && recipients.is_empty() {
+            return Err(ResetError::InvalidRequest(format!(
+                "the user has no {} to send to",
+                if channel == Channel::Sms {
+                    "phone number"
+                } else {
+                    "email address"
+                }
+            )));
+        }
+        let (secrets, payload, returned) = match how {
+            AdminIssue::SendLink {
+                url_template: None, ..
+            } => {
+                let (secrets, payload) = self.mint_link(now);
+                (secrets, payload, None)
+            }
+            AdminIssue::SendLink {
+                url_template: Some(template),
+                ..
+            } => {
+                let (secrets, code, mut payload) = self.mint_code(now, &request_id);
+                let values = TemplateValues {
+                    user_id: &user.id,
+                    code: &code,
+                    org_id: &user.org_id,
+                    login_name: &user.username,
+                };
+                let mut allowed = self.config.allowed_link_origins.clone();
+                allowed.push(self.config.public_url.clone());
+                let link = link_template::render(&template, values, &allowed)
+                    .map_err(|e| ResetError::InvalidUrlTemplate(e.to_string()))?;
+                payload.link = Some(link);
+                (secrets, payload, None)
+            }
+            AdminIssue::ReturnCode => {
+                let (secrets, code, payload) = self.mint_code(now, &request_id);
+                (secrets, payload, Some(code))
+            }
+        };
+        let events = EventDelivery::for_each(
+            &self.config.webhook_urls,
+            EventType::ResetRequested,
+            now,
+            &user.id,
+            Some(&request_id),
+            &ctx.via,
+        );
+        let issue = IssueRequest {
+            now,
+            target: Some(IssueTarget {
+                user_id: user.id.clone(),
+                recipients,
+                locale: user.locale.clone().unwrap_or_else(|| "en".to_owned()),
+                username: user.username.clone(),
+            }),
+            request_id,
+            secrets,
+            guess_budget: None,
+            channel,
+            message_kind: MessageKind::ResetLink,
+            payload,
+            ip: ctx.ip.map(|ip| ip.to_string()),
+            via: ctx.via.clone(),
+            events,
+            deliver,
+        };
+        self.store.issue(issue).await?;
+        self.directory.record_change(&user.id, now).await?;
+        Ok(AdminIssued {
+            details: self.details(&user.id, now).await?,
+            code: returned,
+        })
+    }
+
+    /// Sets `user_id`'s password, held to the policy, vouched for by `proof`.
+    pub async fn admin_set_password(
+        &self,
+        user_id: &str,
+        new_password: &str,
+        proof: PasswordProof,
+        ctx: &ClientContext,
+    ) -> Result<ChangeDetails, ResetError> {
+        let user = self.user(user_id).await?;
+        match proof {
+            PasswordProof::Code(code) => {
+                let input = SecretInput::Code {
+                    username: Some(user.username.clone()),
+                    email: None,
+                    code,
+                };
+                self.complete(input, new_password, ctx).await?;
+            }
+            PasswordProof::CurrentPassword(current) => {
+                let ok = match &user.password_hash {
+                    Some(hash) => self.hasher.verify(&current, hash).await?,
+                    None => false,
+                };
+                if !ok {
+                    return Err(ResetError::InvalidRequest(
+                        "the current password is not correct".into(),
+                    ));
+                }
+                self.set_password(&user, new_password, ctx).await?;
+            }
+            PasswordProof::Trusted => self.set_password(&user, new_password, ctx).await?,
+        }
+        self.details(&user.id, self.clock.now()).await
+    }
+
+    /// Policy, hash, store, aftermath: a password change without a reset secret.
+    async fn set_password(
+        &self,
+        user: &User,
+        new_password: &str,
+        ctx: &ClientContext,
+    ) -> Result<(), ResetError> {
+        self.check_policy(user, new_password).await?;
+        let hash = self.hasher.hash(new_password).await?;
+        let at = self.clock.now();
+        self.directory
+            .set_password_hash(&user.id, &hash, at)
+            .await?;
+        self.aftermath(
+            user,
+            at,
+            ctx,
+            None,
+            &[EventType::PasswordChanged],
+            "password_set_by_admin",
+        )
+        .await;
+        tracing::info!(user_id = %user.id, via = %ctx.via, "password set by an administrator");
+        Ok(())
+    }
+
+    async fn user(&self, user_id: &str) -> Result<User, ResetError> {
+        if user_id.is_empty() || user_id.len() > 190 || user_id.chars().any(char::is_control) {
+            return Err(ResetError::UserNotFound);
+        }
+        self.directory
+            .by_id(user_id)
+            .await?
+            .ok_or(ResetError::UserNotFound)
+    }
+
+    async fn details(&self, user_id: &str, at: DateTime<Utc>) -> Result<ChangeDetails, ResetError> {
+        let user = self.user(user_id).await?;
+        Ok(ChangeDetails {
+            sequence: user.sequence,
+            change_date: at,
+            resource_owner: user.org_id,
+            creation_date: user.created_at,
+        })
+    }
+}

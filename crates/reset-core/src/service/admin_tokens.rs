@@ -1,0 +1,92 @@
+//! Creating, listing, revoking and checking administrators' bearer tokens.
+
+use super::ResetService;
+use crate::admin::{AdminToken, NewAdminToken, SCOPES};
+use crate::error::ResetError;
+use crate::secret::{SecretHash, new_token};
+
+/// What tokens start with, so that they are easy to recognise in a leak scanner.
+const PREFIX: &str = "rst_";
+
+impl ResetService {
+    /// A new token with `scopes` (each one of [`SCOPES`]); returns it with its secret, which
+    /// is shown this once.
+    pub async fn create_admin_token(
+        &self,
+        name: Option<String>,
+        scopes: Vec<String>,
+    ) -> Result<(AdminToken, String), ResetError> {
+        if scopes.is_empty() {
+            return Err(ResetError::InvalidRequest("give at least one scope".into()));
+        }
+        if let Some(bad) = scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+            return Err(ResetError::InvalidRequest(format!(
+                "unknown scope {bad:?}; the scopes are {}",
+                SCOPES.join(", ")
+            )));
+        }
+        let secret = format!("{PREFIX}{}", new_token(self.rng.as_ref()).expose());
+        let id = uuid::Uuid::now_v7().to_string();
+        let token = AdminToken {
+            name: name.unwrap_or_else(|| format!("token {}", &id[..8])),
+            id,
+            scopes,
+            created_at: self.clock.now(),
+            revoked_at: None,
+        };
+        let record = NewAdminToken {
+            token: token.clone(),
+            hash: self.admin_hash(&secret),
+        };
+        self.store.insert_admin_token(record).await?;
+        Ok((token, secret))
+    }
+
+    pub async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, ResetError> {
+        Ok(self.store.list_admin_tokens().await?)
+    }
+
+    /// `false` when there was no such live token.
+    pub async fn revoke_admin_token(&self, id: &str) -> Result<bool, ResetError> {
+        Ok(self.store.revoke_admin_token(self.clock.now(), id).await?)
+    }
+
+    /// The token an `Authorization` header presents, when it is live and has `scope`.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        scope: &'static str,
+    ) -> Result<AdminToken, ResetError> {
+        let header = authorization
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .ok_or(ResetError::CredentialRequired)?;
+        let (scheme, secret) = header
+            .split_once(' ')
+            .ok_or(ResetError::AuthenticationFailed)?;
+        let secret = secret.trim();
+        if !scheme.eq_ignore_ascii_case("bearer")
+            || !secret.starts_with(PREFIX)
+            || secret.len() > 200
+        {
+            return Err(ResetError::AuthenticationFailed);
+        }
+        let hash = self.admin_hash(secret);
+        let (token, stored) = self
+            .store
+            .admin_token_by_hash(&hash)
+            .await?
+            .ok_or(ResetError::AuthenticationFailed)?;
+        if !SecretHash(hash).matches(&stored) || token.revoked_at.is_some() {
+            return Err(ResetError::AuthenticationFailed);
+        }
+        if !token.has_scope(scope) {
+            return Err(ResetError::Forbidden(scope));
+        }
+        Ok(token)
+    }
+
+    fn admin_hash(&self, secret: &str) -> String {
+        self.key.hash("admin", secret).0
+    }
+}

@@ -8,12 +8,13 @@
 use utoipa::OpenApi;
 
 use crate::dialects::openapi as d;
-use crate::dialects::{forgot_password, misskey, unleash};
+use crate::dialects::{forgot_password, misskey, unleash, zitadel};
 use crate::dto::{
     CancelBody, ChannelDto, CodeBody, CompleteBody, CompleteCodeBody, CompleteTokenBody,
     DeliveryDto, ResetRequestBody, StatusResponse, TokenBody, VerifyBody, VerifyResponse,
 };
 use crate::problem::{Problem, ViolationBody};
+use crate::v1::admin;
 
 /// The document.
 #[derive(OpenApi)]
@@ -29,20 +30,28 @@ refused with 400 `invalid_request`. No response, status, header or timing reveal
     ),
     paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
-        d::unleash_password, d::unleash_validate, d::unleash_password_email),
+        d::unleash_password, d::unleash_validate, d::unleash_password_email,
+        admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password),
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
         CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody,
         misskey::RequestBody, misskey::ResetBody, misskey::ErrorBody, misskey::ErrorDetail,
         forgot_password::SendEmailBody, forgot_password::CheckCodeBody, forgot_password::ResetPasswordBody,
-        forgot_password::Message, unleash::PasswordBody, unleash::EmailBody, unleash::TokenUser, unleash::ErrorBody
+        forgot_password::Message, unleash::PasswordBody, unleash::EmailBody, unleash::TokenUser, unleash::ErrorBody,
+        admin::AdminResetBody, admin::SendLink, admin::NotificationType, admin::AdminPasswordBody, admin::NewPassword,
+        admin::Details, admin::AdminResetResponse, admin::AdminPasswordResponse,
+        zitadel::PasswordResetBody, zitadel::SendLink, zitadel::SetPasswordBody, zitadel::NewPassword, zitadel::Details,
+        zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail
     )),
+    modifiers(&BearerAuth),
     tags(
         (name = "self-service", description = "Forgotten passwords, without a credential."),
+        (name = "administration", description = "For operators, with an admin token (`reset-server token create`); may say that a user does not exist."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
         (name = "misskey", description = "Misskey's reset API (prefix `/api`), answered in its own shapes."),
         (name = "forgot-password", description = "The code-based forgot-password API (prefix `/api/auth/forgotPassword`)."),
-        (name = "unleash", description = "Unleash's reset API (prefix `/auth/reset`).")
+        (name = "unleash", description = "Unleash's reset API (prefix `/auth/reset`)."),
+        (name = "zitadel", description = "Zitadel v2's user password API (prefix `/v2`, admin token).")
     )
 )]
 pub struct ApiDoc;
@@ -167,3 +176,68 @@ fn metrics() {}
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)))]
 fn openapi_json() {}
+
+/// The `bearer` security scheme: admin tokens from `reset-server token create`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An admin token (`rst_…`) from `reset-server token create`; scopes `password:reset` and `password:write`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Issue a reset secret for a user: send a link (optionally built from `url_template`) or
+/// return a code.
+#[utoipa::path(
+    post, path = "/v1/users/{user_id}/password-reset", tag = "administration", operation_id = "adminPasswordReset",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    request_body(content = admin::AdminResetBody, content_type = "application/json"),
+    security(("bearer" = ["password:reset"])),
+    responses(
+        (status = 200, description = "Issued.", body = admin::AdminResetResponse,
+            example = json!({"details": {"sequence": "2", "change_date": "2026-11-24T09:00:00.000Z", "resource_owner": "default", "creation_date": "2026-11-20T08:00:00.000Z"}, "verification_code": "482901"})),
+        (status = 400, description = "`invalid_request` (also: not exactly one of `send_link`/`return_code`, no address for the channel) or `invalid_url_template`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`credential_required` or `authentication_failed`; with `WWW-Authenticate: Bearer`.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the token lacks `password:reset`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+fn admin_password_reset() {}
+
+/// Set a user's password: with `verification_code` (scope `password:reset`; the code is used
+/// up) or without (scope `password:write`). Held to the password policy.
+#[utoipa::path(
+    post, path = "/v1/users/{user_id}/password", tag = "administration", operation_id = "adminSetPassword",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    request_body(content = admin::AdminPasswordBody, content_type = "application/json"),
+    security(("bearer" = ["password:reset"]), ("bearer" = ["password:write"])),
+    responses(
+        (status = 200, description = "Changed.", body = admin::AdminPasswordResponse),
+        (status = 400, description = "`invalid_request`, `code_incorrect` (with `attempts_remaining`) or `invalid_token`.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`credential_required` or `authentication_failed`.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the token lacks the scope needed.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`weak_password` with `violations`.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`attempts_exhausted` or `rate_limited`.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+fn admin_set_password() {}

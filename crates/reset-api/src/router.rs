@@ -1,7 +1,7 @@
 //! The route table: one list of (method, path, handler), and the 404/405 answers.
 
 use crate::api::Api;
-use crate::dialects::{Dialects, forgot_password, misskey, unleash};
+use crate::dialects::{Dialects, forgot_password, misskey, unleash, zitadel};
 use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
@@ -26,6 +26,10 @@ pub(crate) enum Route {
     UnleashPassword,
     UnleashValidate,
     UnleashPasswordEmail,
+    AdminPasswordReset,
+    AdminPassword,
+    ZitadelPasswordReset,
+    ZitadelPassword,
 }
 
 /// One served (method, path).
@@ -42,6 +46,12 @@ pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
         ("GET", "/readyz", Route::Readyz),
         ("GET", "/metrics", Route::Metrics),
         ("GET", "/openapi.json", Route::OpenApi),
+        (
+            "POST",
+            "/v1/users/{user_id}/password-reset",
+            Route::AdminPasswordReset,
+        ),
+        ("POST", "/v1/users/{user_id}/password", Route::AdminPassword),
     ]
     .into_iter()
     .map(|(m, p, r)| (m, p.to_owned(), r))
@@ -64,6 +74,17 @@ pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
             ("POST", "/sendEmail", Route::ForgotSendEmail),
             ("POST", "/checkCode", Route::ForgotCheckCode),
             ("POST", "/resetPassword", Route::ForgotResetPassword),
+        ],
+    );
+    mount(
+        &dialects.zitadel,
+        &[
+            (
+                "POST",
+                "/users/{userId}/password_reset",
+                Route::ZitadelPasswordReset,
+            ),
+            ("POST", "/users/{userId}/password", Route::ZitadelPassword),
         ],
     );
     mount(
@@ -92,34 +113,65 @@ pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
     } else {
         req.method.as_str()
     };
-    let on_path: Vec<&Entry> = api
+    let on_path: Vec<(&Entry, Vec<String>)> = api
         .table()
         .iter()
-        .filter(|(_, p, _)| *p == req.path)
+        .filter_map(|e| captures(&e.1, &req.path).map(|c| (e, c)))
         .collect();
-    let pattern = on_path.first().map_or("unmatched", |(_, p, _)| p.as_str());
+    let pattern = on_path.first().map_or("unmatched", |(e, _)| e.1.as_str());
     let response = answer(api, req, method, &on_path).await;
     crate::metrics::record_response(pattern, response.status);
     response
 }
 
-async fn answer(api: &Api, req: &ApiRequest, method: &str, on_path: &[&Entry]) -> ApiResponse {
-    let Some((_, _, route)) = on_path.iter().find(|(m, _, _)| *m == method) else {
+/// The raw (still percent-encoded) values of `pattern`'s `{…}` segments when `path` matches
+/// it; a parameter matches one non-empty segment.
+fn captures(pattern: &str, path: &str) -> Option<Vec<String>> {
+    if !pattern.contains('{') {
+        return (pattern == path).then(Vec::new);
+    }
+    let (mut p, mut s) = (pattern.split('/'), path.split('/'));
+    let mut values = Vec::new();
+    loop {
+        match (p.next(), s.next()) {
+            (None, None) => return Some(values),
+            (Some(want), Some(got)) if want.starts_with('{') && want.ends_with('}') => {
+                if got.is_empty() {
+                    return None;
+                }
+                values.push(got.to_owned());
+            }
+            (Some(want), Some(got)) if want == got => {}
+            _ => return None,
+        }
+    }
+}
+
+async fn answer(
+    api: &Api,
+    req: &ApiRequest,
+    method: &str,
+    on_path: &[(&Entry, Vec<String>)],
+) -> ApiResponse {
+    let Some(((_, _, route), params)) = on_path.iter().find(|(e, _)| e.0 == method) else {
         if on_path.is_empty() {
             return Problem::new(NOT_FOUND, "There is no such route.").into_response();
         }
-        let mut allow: Vec<&str> = on_path.iter().map(|(m, _, _)| *m).collect();
+        let mut allow: Vec<&str> = on_path.iter().map(|(e, _)| e.0).collect();
         if allow.contains(&"GET") {
             allow.push("HEAD");
         }
         let allow = allow.join(", ");
-        let dialect = match on_path[0].2 {
+        let dialect = match on_path[0].0.2 {
             Route::MisskeyRequest | Route::MisskeyReset => Some(misskey::method_not_allowed()),
             Route::ForgotSendEmail | Route::ForgotCheckCode | Route::ForgotResetPassword => {
                 Some(forgot_password::method_not_allowed())
             }
             Route::UnleashPassword | Route::UnleashValidate | Route::UnleashPasswordEmail => {
                 Some(unleash::method_not_allowed())
+            }
+            Route::ZitadelPasswordReset | Route::ZitadelPassword => {
+                Some(zitadel::method_not_allowed())
             }
             _ => None,
         };
@@ -150,6 +202,19 @@ async fn answer(api: &Api, req: &ApiRequest, method: &str, on_path: &[&Entry]) -
         Route::UnleashPassword => Ok(unleash::password(api, req).await),
         Route::UnleashValidate => Ok(unleash::validate(api, req).await),
         Route::UnleashPasswordEmail => Ok(unleash::password_email(api, req).await),
+        Route::AdminPasswordReset => v1::admin::password_reset(api, req, param(params)).await,
+        Route::AdminPassword => v1::admin::set_password(api, req, param(params)).await,
+        Route::ZitadelPasswordReset => Ok(zitadel::password_reset(api, req, param(params)).await),
+        Route::ZitadelPassword => Ok(zitadel::set_password(api, req, param(params)).await),
     };
     result.unwrap_or_else(Problem::into_response)
+}
+
+/// The route's one path parameter, percent-decoded (`None` when it is not UTF-8).
+fn param(params: &[String]) -> Option<String> {
+    let raw = params.first()?;
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }

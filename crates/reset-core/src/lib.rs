@@ -31,6 +31,7 @@ pub use revoker::{NoopRevoker, SessionRevoker};
 pub use rng::{OsSecretRng, SecretRng, SeededRng};
 pub use secret::SecretKey;
 pub use service::{
-    ClientContext, Ports, RequestInput, ResetService, SecretInput, UserInput, Verified,
+    AccountSummary, AdminIssue, AdminIssued, ChangeDetails, ClientContext, PasswordProof, Ports,
+    RequestInput, ResetService, SecretInput, UserInput, Verified,
 };
 pub use store::Store;

@@ -287,6 +287,14 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_DIALECT_UNLEASH_PREFIX", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect_unleash_prefix: Option<String>,
+    /// Mount the Zitadel v2 dialect (users/{userId}/password_reset, users/{userId}/password; bearer) [default: true]
+    #[arg(long, env = "RESET_DIALECT_ZITADEL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_zitadel: Option<bool>,
+    /// Prefix of the Zitadel dialect [default: /v2]
+    #[arg(long, env = "RESET_DIALECT_ZITADEL_PREFIX", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect_zitadel_prefix: Option<String>,
     /// text or json [default: text]
     #[arg(long, env = "RESET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -62,6 +62,8 @@ pub struct Settings {
     pub forgot_password_hide_unknown: bool,
     pub dialect_unleash: bool,
     pub dialect_unleash_prefix: String,
+    pub dialect_zitadel: bool,
+    pub dialect_zitadel_prefix: String,
     pub log_format: String,
 }
 
@@ -128,6 +130,8 @@ impl Default for Settings {
             forgot_password_hide_unknown: dialects.forgot_password_hide_unknown,
             dialect_unleash: dialects.unleash.enabled,
             dialect_unleash_prefix: dialects.unleash.prefix,
+            dialect_zitadel: dialects.zitadel.enabled,
+            dialect_zitadel_prefix: dialects.zitadel.prefix,
             log_format: "text".into(),
         }
     }
@@ -176,6 +180,7 @@ impl Settings {
             &self.dialect_misskey_prefix,
             &self.dialect_forgot_password_prefix,
             &self.dialect_unleash_prefix,
+            &self.dialect_zitadel_prefix,
         ] {
             anyhow::ensure!(
                 prefix.starts_with('/') && !prefix.contains(['?', '#', ' ']),
@@ -216,6 +221,7 @@ impl Settings {
             ),
             forgot_password_hide_unknown: self.forgot_password_hide_unknown,
             unleash: mount(self.dialect_unleash, &self.dialect_unleash_prefix),
+            zitadel: mount(self.dialect_zitadel, &self.dialect_zitadel_prefix),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod forgot_password;
 pub mod misskey;
 pub(crate) mod openapi;
 pub mod unleash;
+pub mod zitadel;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,8 @@ pub struct Dialects {
     /// `true` answers them exactly as known ones instead.
     pub forgot_password_hide_unknown: bool,
     pub unleash: Mount,
+    /// Zitadel v2's user password routes (bearer credential).
+    pub zitadel: Mount,
 }
 
 impl Default for Dialects {
@@ -52,6 +55,7 @@ impl Default for Dialects {
             forgot_password: Mount::on("/api/auth/forgotPassword"),
             forgot_password_hide_unknown: false,
             unleash: Mount::on("/auth/reset"),
+            zitadel: Mount::on("/v2"),
         }
     }
 }

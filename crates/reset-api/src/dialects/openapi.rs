@@ -9,6 +9,12 @@ use super::misskey::{
     ErrorBody as MisskeyError, RequestBody as MisskeyRequest, ResetBody as MisskeyReset,
 };
 use super::unleash::{EmailBody, ErrorBody as UnleashError, PasswordBody, TokenUser};
+use super::zitadel::{
+    ErrorBody as ZitadelError, PasswordResetBody as ZitadelPasswordResetRequest,
+    PasswordResetResponse as ZitadelPasswordResetResponse,
+    SetPasswordBody as ZitadelSetPasswordRequest,
+    SetPasswordResponse as ZitadelSetPasswordResponse,
+};
 
 /// Misskey: request a reset link.
 ///
@@ -164,3 +170,52 @@ pub fn unleash_validate() {}
     )
 )]
 pub fn unleash_password_email() {}
+
+/// Zitadel v2: issue a reset code for a user, sent as a link or returned.
+///
+/// An empty body sends a link by email. `urlTemplate` must resolve to an allowed origin.
+#[utoipa::path(
+    post, path = "/v2/users/{userId}/password_reset", tag = "zitadel", operation_id = "zitadelPasswordReset",
+    params(("userId" = String, Path, description = "The user's id.")),
+    request_body(content = ZitadelPasswordResetRequest, content_type = "application/json"),
+    security(("bearer" = ["password:reset"])),
+    responses(
+        (status = 200, description = "OK.", body = ZitadelPasswordResetResponse,
+            example = json!({"details": {"sequence": "2", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}, "verificationCode": "482901"})),
+        (status = 400, description = "3 INVALID_ARGUMENT: bad body, refused urlTemplate, no address for the channel.", body = ZitadelError),
+        (status = 401, description = "16 UNAUTHENTICATED: no or a wrong bearer token.", body = ZitadelError),
+        (status = 403, description = "7 PERMISSION_DENIED: the token lacks `password:reset`.", body = ZitadelError),
+        (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError,
+            example = json!({"code": 5, "message": "User could not be found", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "USER_NOT_FOUND"}]})),
+        (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
+        (status = 413, description = "8 RESOURCE_EXHAUSTED: over 64 KiB.", body = ZitadelError),
+        (status = 415, description = "3 INVALID_ARGUMENT: a gRPC or other non-JSON content type.", body = ZitadelError),
+        (status = 429, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "13 INTERNAL.", body = ZitadelError)
+    )
+)]
+pub fn zitadel_password_reset() {}
+
+/// Zitadel v2: set a user's password, with a verification code, the current password, or the
+/// `password:write` scope.
+#[utoipa::path(
+    post, path = "/v2/users/{userId}/password", tag = "zitadel", operation_id = "zitadelSetPassword",
+    params(("userId" = String, Path, description = "The user's id.")),
+    request_body(content = ZitadelSetPasswordRequest, content_type = "application/json"),
+    security(("bearer" = ["password:reset"]), ("bearer" = ["password:write"])),
+    responses(
+        (status = 200, description = "OK.", body = ZitadelSetPasswordResponse),
+        (status = 400, description = "3 INVALID_ARGUMENT: bad body, wrong or used code, wrong current password, weak password.", body = ZitadelError),
+        (status = 401, description = "16 UNAUTHENTICATED.", body = ZitadelError),
+        (status = 403, description = "7 PERMISSION_DENIED: the token lacks the scope this proof needs.", body = ZitadelError),
+        (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError),
+        (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
+        (status = 413, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError),
+        (status = 415, description = "3 INVALID_ARGUMENT: not JSON.", body = ZitadelError),
+        (status = 429, description = "8 RESOURCE_EXHAUSTED: the code's tries are spent, or rate limited.", body = ZitadelError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "13 INTERNAL.", body = ZitadelError)
+    )
+)]
+pub fn zitadel_set_password() {}

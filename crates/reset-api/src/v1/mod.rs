@@ -1,4 +1,5 @@
-//! The v1 API of `api.md`: self-service and operations.
+//! The v1 API of `api.md`: self-service, administration and operations.
 
+pub mod admin;
 pub mod ops;
 pub mod self_service;

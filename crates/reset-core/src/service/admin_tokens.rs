@@ -57,6 +57,16 @@ impl ResetService {
         authorization: Option<&str>,
         scope: &'static str,
     ) -> Result<AdminToken, ResetError> {
+        let token = self.admin_token(authorization).await?;
+        if token.has_scope(scope) {
+            Ok(token)
+        } else {
+            Err(ResetError::Forbidden(scope))
+        }
+    }
+
+    /// The live token an `Authorization` header presents, whatever its scopes.
+    pub async fn admin_token(&self, authorization: Option<&str>) -> Result<AdminToken, ResetError> {
         let header = authorization
             .map(str::trim)
             .filter(|h| !h.is_empty())
@@ -79,9 +89,6 @@ impl ResetService {
             .ok_or(ResetError::AuthenticationFailed)?;
         if !SecretHash(hash).matches(&stored) || token.revoked_at.is_some() {
             return Err(ResetError::AuthenticationFailed);
-        }
-        if !token.has_scope(scope) {
-            return Err(ResetError::Forbidden(scope));
         }
         Ok(token)
     }

@@ -1,0 +1,183 @@
+//! The v1 administration routes (`api.md`, "Administration"): bearer admin tokens, and answers
+//! that may say a user does not exist.
+
+use chrono::SecondsFormat;
+use reset_core::admin::{SCOPE_RESET, SCOPE_WRITE};
+use reset_core::{AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::Api;
+use crate::json::parse;
+use crate::problem::{INVALID_REQUEST, Problem};
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
+
+const VIA: &str = "admin";
+
+/// `POST /v1/users/{user_id}/password-reset`: exactly one of `send_link` and `return_code`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"send_link": {"notification_type": "email", "url_template": "https://app.example.com/reset?user={{.UserID}}&code={{.Code}}"}}))]
+pub struct AdminResetBody {
+    pub send_link: Option<SendLink>,
+    /// `{}`: send nothing and return the code.
+    #[schema(value_type = Option<Object>)]
+    pub return_code: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendLink {
+    /// `email` (default) or `sms`.
+    pub notification_type: Option<NotificationType>,
+    /// A link with `{{.UserID}}`, `{{.Code}}`, `{{.OrgID}}`, `{{.LoginName}}` (each value
+    /// URL-encoded); it must resolve to `https` (or `http` on loopback) on an allowed origin.
+    /// Without it the message links to this server's reset page.
+    pub url_template: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationType {
+    Email,
+    Sms,
+}
+
+/// `POST /v1/users/{user_id}/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"new_password": {"password": "violet tractor melts quietly", "change_required": false}, "verification_code": "482901"}))]
+pub struct AdminPasswordBody {
+    pub new_password: NewPassword,
+    /// The code from `return_code` (or a code message); used up. Without it the credential
+    /// needs the `password:write` scope.
+    pub verification_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    pub password: String,
+    /// Accepted for compatibility; this service keeps no login of its own, so enforcing a
+    /// change at next login is the host application's.
+    #[serde(default)]
+    pub change_required: bool,
+}
+
+/// The change just made.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"sequence": "2", "change_date": "2026-11-24T09:00:00.000Z", "resource_owner": "default", "creation_date": "2026-11-20T08:00:00.000Z"}))]
+pub struct Details {
+    /// Changes of the user so far, as a decimal string.
+    pub sequence: String,
+    pub change_date: String,
+    /// The user's organisation id.
+    pub resource_owner: String,
+    pub creation_date: String,
+}
+
+impl From<ChangeDetails> for Details {
+    fn from(d: ChangeDetails) -> Self {
+        Self {
+            sequence: d.sequence.to_string(),
+            change_date: d.change_date.to_rfc3339_opts(SecondsFormat::Millis, true),
+            resource_owner: d.resource_owner,
+            creation_date: d.creation_date.to_rfc3339_opts(SecondsFormat::Millis, true),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminResetResponse {
+    pub details: Details,
+    /// Only with `return_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminPasswordResponse {
+    pub details: Details,
+}
+
+fn user_id(id: Option<String>) -> Result<String, Problem> {
+    id.ok_or_else(|| Problem::new(INVALID_REQUEST, "user_id is not valid UTF-8."))
+}
+
+pub async fn password_reset(
+    api: &Api,
+    req: &ApiRequest,
+    id: Option<String>,
+) -> Result<ApiResponse, Problem> {
+    api.service()
+        .authenticate(req.header("authorization"), SCOPE_RESET)
+        .await?;
+    let id = user_id(id)?;
+    let body: AdminResetBody = parse(req)?;
+    let how = match (body.send_link, body.return_code) {
+        (Some(link), None) => AdminIssue::SendLink {
+            channel: match link.notification_type {
+                Some(NotificationType::Sms) => Channel::Sms,
+                _ => Channel::Email,
+            },
+            url_template: link.url_template,
+        },
+        (None, Some(_)) => AdminIssue::ReturnCode,
+        _ => {
+            return Err(Problem::new(
+                INVALID_REQUEST,
+                "Give exactly one of send_link and return_code.",
+            ));
+        }
+    };
+    let issued = api
+        .service()
+        .admin_issue(&id, how, &api.context(req, VIA))
+        .await?;
+    Ok(ApiResponse::json(
+        200,
+        &AdminResetResponse {
+            details: issued.details.into(),
+            verification_code: issued.code,
+        },
+    ))
+}
+
+pub async fn set_password(
+    api: &Api,
+    req: &ApiRequest,
+    id: Option<String>,
+) -> Result<ApiResponse, Problem> {
+    let token = api
+        .service()
+        .admin_token(req.header("authorization"))
+        .await?;
+    let id = user_id(id)?;
+    let body: AdminPasswordBody = parse(req)?;
+    if body.new_password.change_required {
+        tracing::info!(user_id = %id, "change_required asked for: enforcing it is the host application's login");
+    }
+    let (scope, proof) = match body.verification_code {
+        Some(code) => (SCOPE_RESET, PasswordProof::Code(code)),
+        None => (SCOPE_WRITE, PasswordProof::Trusted),
+    };
+    if !token.has_scope(scope) {
+        return Err(ResetError::Forbidden(scope).into());
+    }
+    let details = api
+        .service()
+        .admin_set_password(
+            &id,
+            &body.new_password.password,
+            proof,
+            &api.context(req, VIA),
+        )
+        .await?;
+    Ok(ApiResponse::json(
+        200,
+        &AdminPasswordResponse {
+            details: details.into(),
+        },
+    ))
+}

@@ -37,11 +37,34 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage admin tokens (bearer credentials of the admin API and the Zitadel dialect).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Inspect and re-queue outbox messages.
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (shown this once; only its hash is kept).
+    Create {
+        /// password:reset (issue resets, set a password with a code) or password:write (set a
+        /// password without one); repeat for both.
+        #[arg(long = "scope", required = true, value_parser = ["password:reset", "password:write"])]
+        scopes: Vec<String>,
+        /// A name to recognise it by in `token list`.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tokens: id, name, scopes, created, revoked.
+    List,
+    /// Revoke a token by id.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]

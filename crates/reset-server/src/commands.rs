@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use reset_core::UserInput;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, OutboxCommand, UserCommand};
+use crate::cli::{Cli, Command, OutboxCommand, TokenCommand, UserCommand};
 use crate::settings::Settings;
 use crate::{serve, wiring};
 
@@ -25,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Outbox { command } => outbox(&settings, command).await,
+        Command::Token { command } => token(&settings, command).await,
         Command::User { command } => {
             let store = wiring::store(&settings).await?;
             store.migrate().await?;
@@ -64,6 +65,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let store = wiring::store(settings).await?;
+    store.migrate().await?;
+    let service = wiring::service(settings, store)?;
+    let time =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    match command {
+        TokenCommand::Create { scopes, name } => {
+            let (token, secret) = service.create_admin_token(name, scopes).await?;
+            eprintln!(
+                "token {} ({}) created; it is shown this once:",
+                token.id, token.name
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in service.list_admin_tokens().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.scopes.join(","),
+                    time(t.created_at),
+                    t.revoked_at.map_or_else(|| "-".to_owned(), time)
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            anyhow::ensure!(
+                service.revoke_admin_token(&id).await?,
+                "no live token with id {id}"
+            );
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
 }
 
 async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<()> {

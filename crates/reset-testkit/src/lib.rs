@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod admin;
 pub mod compare;
 pub mod db;
 pub mod dialects;
@@ -26,7 +27,8 @@ macro_rules! conformance_suite {
             concurrent_requests_leave_one_live_secret, not_ready_until_migrated, serves_exactly_the_documented_routes,
             misskey_seed, misskey_rate_limit, forgot_password_seed,
             forgot_password_twelve_tries, forgot_password_hides_unknown, unleash_seed,
-            secrets_cross_dialects, dialects_switch_and_move
+            secrets_cross_dialects, dialects_switch_and_move, admin_auth_in_each_shape,
+            admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed, bad_path_parameters
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

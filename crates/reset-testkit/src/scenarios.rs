@@ -6,6 +6,7 @@ use futures::future::join_all;
 use reset_core::password::verify_password;
 use serde_json::json;
 
+pub use crate::admin::*;
 use crate::db::TestDb;
 pub use crate::dialects::*;
 use crate::server::{Spawn, TestServer, test_config};
@@ -946,16 +947,11 @@ pub async fn serves_exactly_the_documented_routes(db: TestDb, spawn: Spawn) {
                     r.status
                 );
             } else {
-                if ops
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .any(|(_, op)| {
-                        ["self-service", "operations", "administration"]
-                            .iter()
-                            .any(|t| op["tags"][0] == *t)
-                    })
-                {
+                if ops.as_object().into_iter().flatten().any(|(_, op)| {
+                    ["self-service", "operations", "administration"]
+                        .iter()
+                        .any(|t| op["tags"][0] == *t)
+                }) {
                     assert_problem(&r, 405, "method_not_allowed");
                 } else {
                     // A dialect's route answers 405 in the dialect's own error shape.

@@ -100,6 +100,10 @@ pub fn test_config() -> ResetConfig {
     c.rate_limits.attempt_per_ip.max = 10_000;
     c.rate_limits.request_per_ip.max = 10_000;
     c.public_url = "https://reset.example".into();
+    c.allowed_link_origins = vec![
+        "https://app.example.com".into(),
+        "https://example.com".into(),
+    ];
     c
 }
 
@@ -183,6 +187,29 @@ impl TestServer {
             .await
             .expect("create user")
             .id
+    }
+
+    /// A new admin token with `scopes`, as `Authorization` header value.
+    pub async fn admin_token(&self, scopes: &[&str]) -> String {
+        let (_, secret) = self
+            .api
+            .service()
+            .create_admin_token(None, scopes.iter().map(|s| (*s).to_owned()).collect())
+            .await
+            .expect("admin token");
+        format!("Bearer {secret}")
+    }
+
+    /// POSTs JSON with an `Authorization` header.
+    pub async fn post_as(&self, auth: &str, path: &str, json: serde_json::Value) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some("application/json"),
+            json.to_string().into_bytes(),
+            &[("authorization", auth)],
+        )
+        .await
     }
 
     /// Sends a raw request.

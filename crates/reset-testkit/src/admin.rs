@@ -1,0 +1,424 @@
+//! The administration scenarios: v1's admin routes and the Zitadel v2 dialect (its seed
+//! replayed), admin token scopes, 401/403/404 in each shape, and `url_template`'s allow-list.
+
+use reset_core::password::verify_password;
+use serde_json::json;
+
+use crate::db::TestDb;
+use crate::server::{Spawn, TestServer};
+
+const STRONG: &str = "violet tractor melts quietly";
+const STRONG2: &str = "copper lantern drifts eastward";
+const RESET: &str = "password:reset";
+const WRITE: &str = "password:write";
+
+async fn password_is(s: &TestServer, user_id: &str, password: &str) -> bool {
+    let user = s
+        .api
+        .service()
+        .directory()
+        .by_id(user_id)
+        .await
+        .expect("store")
+        .expect("user");
+    verify_password(password, user.password_hash.as_deref().expect("hash"))
+}
+
+fn v1_reset(id: &str) -> String {
+    format!("/v1/users/{id}/password-reset")
+}
+
+fn v1_password(id: &str) -> String {
+    format!("/v1/users/{id}/password")
+}
+
+fn z_reset(id: &str) -> String {
+    format!("/v2/users/{id}/password_reset")
+}
+
+fn z_password(id: &str) -> String {
+    format!("/v2/users/{id}/password")
+}
+
+fn assert_problem(r: &crate::server::Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(r.code(), code);
+}
+
+fn assert_grpc(r: &crate::server::Reply, status: u16, code: i64, reason: &str) {
+    assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let body = r.json();
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].is_string());
+    assert_eq!(
+        body["details"][0]["@type"],
+        "type.googleapis.com/google.rpc.ErrorInfo"
+    );
+    assert_eq!(body["details"][0]["reason"], reason, "{body}");
+}
+
+/// 401 without or with a wrong credential, 403 without the scope, 404 for an unknown user: in
+/// v1's problem shape and in Zitadel's.
+pub async fn admin_auth_in_each_shape(db: TestDb, spawn: Spawn) {
+    let s = TestServer::start(db, spawn).await;
+    let id = s.user("alice", &["alice@example.com"]).await;
+    let write_only = s.admin_token(&[WRITE]).await;
+    let reset = s.admin_token(&[RESET]).await;
+    let body = json!({"return_code": {}});
+    let r = s.post(&v1_reset(&id), body.clone()).await;
+    assert_problem(&r, 401, "credential_required");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    for wrong in ["Bearer rst_not-a-token", "Basic YTpi", "Bearer", "rst_x"] {
+        assert_problem(
+            &s.post_as(wrong, &v1_reset(&id), body.clone()).await,
+            401,
+            "authentication_failed",
+        );
+    }
+    assert_problem(
+        &s.post_as(&write_only, &v1_reset(&id), body.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &s.post_as(&reset, &v1_reset("no-such-user"), body.clone())
+            .await,
+        404,
+        "user_not_found",
+    );
+    let no_code = json!({"new_password": {"password": STRONG}});
+    assert_problem(
+        &s.post_as(&reset, &v1_password(&id), no_code.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &s.post_as(&reset, &v1_reset(&id), json!({})).await,
+        400,
+        "invalid_request",
+    );
+
+    let z = json!({"returnCode": {}});
+    assert_grpc(
+        &s.post(&z_reset(&id), z.clone()).await,
+        401,
+        16,
+        "CREDENTIAL_REQUIRED",
+    );
+    assert_grpc(
+        &s.post_as("Bearer rst_nope", &z_reset(&id), z.clone()).await,
+        401,
+        16,
+        "AUTHENTICATION_FAILED",
+    );
+    assert_grpc(
+        &s.post_as(&write_only, &z_reset(&id), z.clone()).await,
+        403,
+        7,
+        "PERMISSION_DENIED",
+    );
+    assert_grpc(
+        &s.post_as(&reset, &z_reset("no-such-user"), z).await,
+        404,
+        5,
+        "USER_NOT_FOUND",
+    );
+    let z_no_code = json!({"newPassword": {"password": STRONG, "changeRequired": false}});
+    assert_grpc(
+        &s.post_as(&reset, &z_password(&id), z_no_code).await,
+        403,
+        7,
+        "PERMISSION_DENIED",
+    );
+
+    // A revoked token no longer works.
+    let (token, secret) = s
+        .api
+        .service()
+        .create_admin_token(None, vec![RESET.into()])
+        .await
+        .expect("token");
+    assert!(
+        s.api
+            .service()
+            .revoke_admin_token(&token.id)
+            .await
+            .expect("revoke")
+    );
+    assert_problem(
+        &s.post_as(&format!("Bearer {secret}"), &v1_reset(&id), body)
+            .await,
+        401,
+        "authentication_failed",
+    );
+}
+
+/// v1: `return_code` gives a code that sets the password once; `details` counts changes.
+pub async fn admin_return_code_sets_the_password(db: TestDb, spawn: Spawn) {
+    let s = TestServer::start(db, spawn).await;
+    let id = s.user("alice", &["alice@example.com"]).await;
+    let auth = s.admin_token(&[RESET]).await;
+    let r = s
+        .post_as(&auth, &v1_reset(&id), json!({"return_code": {}}))
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let body = r.json();
+    let code = body["verification_code"].as_str().expect("code").to_owned();
+    let details = &body["details"];
+    assert_eq!(
+        details["sequence"], "2",
+        "created, then a code issued: {body}"
+    );
+    assert_eq!(details["resource_owner"], "default");
+    for date in ["change_date", "creation_date"] {
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(details[date].as_str().expect("date")).is_ok()
+        );
+    }
+    assert!(s.messages().await.is_empty(), "return_code sends nothing");
+
+    let weak = json!({"new_password": {"password": "alice"}, "verification_code": code});
+    assert_problem(
+        &s.post_as(&auth, &v1_password(&id), weak).await,
+        422,
+        "weak_password",
+    );
+    let set = json!({"new_password": {"password": STRONG, "change_required": true}, "verification_code": code});
+    let r = s.post_as(&auth, &v1_password(&id), set.clone()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["details"]["sequence"], "3");
+    assert!(password_is(&s, &id, STRONG).await);
+    assert_problem(
+        &s.post_as(&auth, &v1_password(&id), set).await,
+        400,
+        "code_incorrect",
+    );
+
+    // password:write sets it without a code.
+    let write = s.admin_token(&[WRITE]).await;
+    let r = s
+        .post_as(
+            &write,
+            &v1_password(&id),
+            json!({"new_password": {"password": STRONG2}}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(password_is(&s, &id, STRONG2).await);
+}
+
+/// `url_template`: every placeholder rendered and encoded; other origins and schemes refused.
+pub async fn admin_url_template_allow_list(db: TestDb, spawn: Spawn) {
+    let s = TestServer::start(db, spawn).await;
+    let id = s.user("a.b+c", &["ab@example.com"]).await;
+    let auth = s.admin_token(&[RESET]).await;
+    let template =
+        "https://app.example.com/reset?u={{.UserID}}&c={{.Code}}&o={{.OrgID}}&l={{.LoginName}}";
+    let r = s
+        .post_as(
+            &auth,
+            &v1_reset(&id),
+            json!({"send_link": {"url_template": template}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.json().get("verification_code").is_none());
+    let m = s.last_message_to("ab@example.com").await;
+    let link = m.payload.link.expect("link");
+    let code = link
+        .split("&c=")
+        .nth(1)
+        .and_then(|t| t.split('&').next())
+        .expect("code")
+        .to_owned();
+    assert_eq!(
+        link,
+        format!("https://app.example.com/reset?u={id}&c={code}&o=default&l=a.b%2Bc")
+    );
+    // The code in the link works with the Zitadel route.
+    let set = json!({"newPassword": {"password": STRONG}, "verificationCode": code});
+    assert_eq!(s.post_as(&auth, &z_password(&id), set).await.status, 200);
+
+    for bad in [
+        "https://evil.example/reset?c={{.Code}}",
+        "javascript:alert({{.Code}})",
+        "http://app.example.com/reset?c={{.Code}}",
+        "https://app.example.com.evil.example/?c={{.Code}}",
+        "https://app.example.com/?c={{.Secret}}",
+        "//app.example.com/?c={{.Code}}",
+    ] {
+        let r = s
+            .post_as(
+                &auth,
+                &v1_reset(&id),
+                json!({"send_link": {"url_template": bad}}),
+            )
+            .await;
+        assert_problem(&r, 400, "invalid_url_template");
+        let z = s
+            .post_as(
+                &auth,
+                &z_reset(&id),
+                json!({"sendLink": {"urlTemplate": bad}}),
+            )
+            .await;
+        assert_grpc(&z, 400, 3, "INVALID_URL_TEMPLATE");
+    }
+    // The public URL's origin is always allowed; loopback may be http only when listed.
+    let own = json!({"send_link": {"url_template": "https://reset.example/reset-password?code={{.Code}}"}});
+    assert_eq!(s.post_as(&auth, &v1_reset(&id), own).await.status, 200);
+}
+
+/// The Zitadel seed: its curl example (both `sendLink` and `returnCode`: refused, exactly one
+/// is allowed), each alone, an empty body, gRPC content types, and the code setting the password.
+pub async fn zitadel_seed(db: TestDb, spawn: Spawn) {
+    let s = TestServer::start(db, spawn).await;
+    let id = s.user("alice", &["alice@example.com"]).await;
+    let auth = s.admin_token(&[RESET]).await;
+    let link = json!({"notificationType": "NOTIFICATION_TYPE_Unspecified", "urlTemplate": "https://example.com/password/changey?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}"});
+    let both = json!({"sendLink": link, "returnCode": {}});
+    assert_grpc(
+        &s.post_as(&auth, &z_reset(&id), both).await,
+        400,
+        3,
+        "INVALID_REQUEST",
+    );
+
+    let r = s
+        .post_as(&auth, &z_reset(&id), json!({"sendLink": link}))
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let body = r.json();
+    assert_eq!(body["details"]["sequence"], "2");
+    assert_eq!(body["details"]["resourceOwner"], "default");
+    assert!(
+        body["details"]["changeDate"].is_string() && body["details"]["creationDate"].is_string()
+    );
+    assert!(body.get("verificationCode").is_none());
+    let sent = s
+        .last_message_to("alice@example.com")
+        .await
+        .payload
+        .link
+        .expect("link");
+    assert!(
+        sent.starts_with(&format!(
+            "https://example.com/password/changey?userID={id}&code="
+        )),
+        "{sent}"
+    );
+    assert!(sent.ends_with("&orgID=default"), "{sent}");
+
+    let empty = s
+        .send(
+            "POST",
+            &z_reset(&id),
+            None,
+            Vec::new(),
+            &[("authorization", auth.as_str())],
+        )
+        .await;
+    assert_eq!(empty.status, 200, "an empty body sends a link by email");
+    let our_link = s
+        .last_message_to("alice@example.com")
+        .await
+        .payload
+        .link
+        .expect("link");
+    assert!(our_link.starts_with("https://reset.example/reset-password?token="));
+
+    for grpc in ["application/grpc", "application/grpc-web+proto"] {
+        let r = s
+            .send(
+                "POST",
+                &z_reset(&id),
+                Some(grpc),
+                b"\0\0\0\0\0".to_vec(),
+                &[("authorization", auth.as_str())],
+            )
+            .await;
+        assert_grpc(&r, 415, 3, "UNSUPPORTED_MEDIA_TYPE");
+    }
+
+    let r = s
+        .post_as(&auth, &z_reset(&id), json!({"returnCode": {}}))
+        .await;
+    let code = r.json()["verificationCode"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    assert_eq!(r.json()["details"]["sequence"], "4");
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let bad = json!({"newPassword": {"password": STRONG, "changeRequired": false}, "verificationCode": wrong});
+    assert_grpc(
+        &s.post_as(&auth, &z_password(&id), bad).await,
+        400,
+        3,
+        "CODE_INCORRECT",
+    );
+    let weak = json!({"newPassword": {"password": "alice", "changeRequired": false}, "verificationCode": code});
+    assert_grpc(
+        &s.post_as(&auth, &z_password(&id), weak).await,
+        400,
+        3,
+        "WEAK_PASSWORD",
+    );
+    let good = json!({"newPassword": {"password": STRONG, "changeRequired": false}, "verificationCode": code});
+    let r = s.post_as(&auth, &z_password(&id), good).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.json()["details"]["sequence"].is_string());
+    assert!(password_is(&s, &id, STRONG).await);
+
+    // currentPassword instead of a code.
+    let current = json!({"newPassword": {"password": STRONG2}, "currentPassword": "not it"});
+    assert_grpc(
+        &s.post_as(&auth, &z_password(&id), current).await,
+        400,
+        3,
+        "INVALID_REQUEST",
+    );
+    let current = json!({"newPassword": {"password": STRONG2}, "currentPassword": STRONG});
+    assert_eq!(
+        s.post_as(&auth, &z_password(&id), current).await.status,
+        200
+    );
+    assert!(password_is(&s, &id, STRONG2).await);
+}
+
+/// A path parameter that is not UTF-8 is a 400 in the route's shape, never a 500.
+pub async fn bad_path_parameters(db: TestDb, spawn: Spawn) {
+    let s = TestServer::start(db, spawn).await;
+    let auth = s.admin_token(&[RESET, WRITE]).await;
+    let r = s
+        .post_as(
+            &auth,
+            "/v1/users/%FF%FE/password-reset",
+            json!({"return_code": {}}),
+        )
+        .await;
+    assert_problem(&r, 400, "invalid_request");
+    let r = s
+        .post_as(
+            &auth,
+            "/v2/users/%FF/password_reset",
+            json!({"returnCode": {}}),
+        )
+        .await;
+    assert_grpc(&r, 400, 3, "INVALID_REQUEST");
+    let r = s
+        .post_as(
+            &auth,
+            "/v1/users/a%2Fb/password-reset",
+            json!({"return_code": {}}),
+        )
+        .await;
+    assert_problem(&r, 404, "user_not_found");
+    assert_eq!(
+        s.post_as(&auth, "/v1/users//password-reset", json!({}))
+            .await
+            .status,
+        404
+    );
+}

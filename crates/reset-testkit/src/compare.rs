@@ -1,5 +1,6 @@
-//! The adapters answer with the same bytes: one script of requests (every route, every error
-//! path, malformed requests that frameworks like to answer on their own) run against each
+//! The adapters answer with the same bytes: one script of requests (every route of v1, the
+//! admin API and each dialect, every error path, malformed requests that frameworks like to
+//! answer on their own) run against each
 //! adapter on its own fresh store, and the answers compared step by step.
 
 use futures::stream;
@@ -26,6 +27,7 @@ const HEADERS: &[&str] = &[
     "x-content-type-options",
     "referrer-policy",
     "x-frame-options",
+    "www-authenticate",
 ];
 
 fn essential(r: &Reply) -> (u16, Vec<(String, String)>, Vec<u8>) {
@@ -255,6 +257,7 @@ async fn script(s: &TestServer) -> Vec<(String, Reply)> {
         s.post("/v1/password-reset/cancel", json!({"token": "nope"}))
             .await,
     );
+    dialect_and_admin_steps(s, &mut step).await;
     for i in 0..6 {
         step(
             &format!("request #{i} for one identifier"),
@@ -262,4 +265,291 @@ async fn script(s: &TestServer) -> Vec<(String, Reply)> {
         );
     }
     out
+}
+
+/// The dialects' and the admin API's answers that carry no random ids or dates: their
+/// successes without bodies, and every kind of error in each shape.
+async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Reply)) {
+    let reset = s.admin_token(&["password:reset"]).await;
+    let write = s.admin_token(&["password:write"]).await;
+    let body = |v: serde_json::Value| v.to_string().into_bytes();
+    let zoe = json!({"username": "zoe", "email": "zoe@example.com"});
+    let steps: Vec<(&str, &str, &str, Option<&str>, Vec<u8>, Option<&str>)> = vec![
+        (
+            "misskey request",
+            "POST",
+            "/api/request-reset-password",
+            JSON,
+            body(zoe),
+            None,
+        ),
+        (
+            "misskey request, missing email",
+            "POST",
+            "/api/request-reset-password",
+            JSON,
+            body(json!({"username": "zoe"})),
+            None,
+        ),
+        (
+            "misskey request, text/plain",
+            "POST",
+            "/api/request-reset-password",
+            Some("text/plain"),
+            b"x".to_vec(),
+            None,
+        ),
+        (
+            "misskey reset, GET",
+            "GET",
+            "/api/reset-password",
+            None,
+            Vec::new(),
+            None,
+        ),
+        (
+            "misskey reset, bad token",
+            "POST",
+            "/api/reset-password",
+            JSON,
+            body(json!({"token": "nope", "password": "x"})),
+            None,
+        ),
+        (
+            "misskey reset, 64 KiB + 1",
+            "POST",
+            "/api/reset-password",
+            JSON,
+            vec![b' '; 64 * 1024 + 1],
+            None,
+        ),
+        (
+            "forgot sendEmail, unknown",
+            "POST",
+            "/api/auth/forgotPassword/sendEmail",
+            JSON,
+            body(json!({"username": "ghost"})),
+            None,
+        ),
+        (
+            "forgot sendEmail, known",
+            "POST",
+            "/api/auth/forgotPassword/sendEmail",
+            JSON,
+            body(json!({"username": "zoe"})),
+            None,
+        ),
+        (
+            "forgot checkCode, short code",
+            "POST",
+            "/api/auth/forgotPassword/checkCode",
+            JSON,
+            body(json!({"username": "zoe", "code": "12"})),
+            None,
+        ),
+        (
+            "forgot checkCode, letters",
+            "POST",
+            "/api/auth/forgotPassword/checkCode",
+            JSON,
+            body(json!({"username": "zoe", "code": "12ab56"})),
+            None,
+        ),
+        (
+            "forgot checkCode, malformed",
+            "POST",
+            "/api/auth/forgotPassword/checkCode",
+            JSON,
+            b"{".to_vec(),
+            None,
+        ),
+        (
+            "forgot resetPassword, text/plain",
+            "POST",
+            "/api/auth/forgotPassword/resetPassword",
+            Some("text/plain"),
+            b"x".to_vec(),
+            None,
+        ),
+        (
+            "forgot resetPassword, DELETE",
+            "DELETE",
+            "/api/auth/forgotPassword/resetPassword",
+            None,
+            Vec::new(),
+            None,
+        ),
+        (
+            "unleash validate, bad token",
+            "GET",
+            "/auth/reset/validate?token=nope",
+            None,
+            Vec::new(),
+            None,
+        ),
+        (
+            "unleash validate, no token",
+            "GET",
+            "/auth/reset/validate",
+            None,
+            Vec::new(),
+            None,
+        ),
+        (
+            "unleash validate, PUT",
+            "PUT",
+            "/auth/reset/validate",
+            JSON,
+            body(json!({})),
+            None,
+        ),
+        (
+            "unleash password-email",
+            "POST",
+            "/auth/reset/password-email",
+            JSON,
+            body(json!({"email": "zoe@example.com"})),
+            None,
+        ),
+        (
+            "unleash password, xml",
+            "POST",
+            "/auth/reset/password",
+            Some("application/xml"),
+            b"<a/>".to_vec(),
+            None,
+        ),
+        (
+            "unleash password, bad token",
+            "POST",
+            "/auth/reset/password",
+            JSON,
+            body(json!({"token": "nope", "password": "x"})),
+            None,
+        ),
+        (
+            "admin reset, no credential",
+            "POST",
+            "/v1/users/ghost/password-reset",
+            JSON,
+            body(json!({"return_code": {}})),
+            None,
+        ),
+        (
+            "admin reset, wrong credential",
+            "POST",
+            "/v1/users/ghost/password-reset",
+            JSON,
+            body(json!({"return_code": {}})),
+            Some("Bearer rst_wrong"),
+        ),
+        (
+            "admin reset, no scope",
+            "POST",
+            "/v1/users/ghost/password-reset",
+            JSON,
+            body(json!({"return_code": {}})),
+            Some(&write),
+        ),
+        (
+            "admin reset, unknown user",
+            "POST",
+            "/v1/users/ghost/password-reset",
+            JSON,
+            body(json!({"return_code": {}})),
+            Some(&reset),
+        ),
+        (
+            "admin reset, bad user id",
+            "POST",
+            "/v1/users/%FF/password-reset",
+            JSON,
+            body(json!({"return_code": {}})),
+            Some(&reset),
+        ),
+        (
+            "admin reset, GET",
+            "GET",
+            "/v1/users/ghost/password-reset",
+            None,
+            Vec::new(),
+            Some(&reset),
+        ),
+        (
+            "admin password, no scope",
+            "POST",
+            "/v1/users/ghost/password",
+            JSON,
+            body(json!({"new_password": {"password": "x"}})),
+            Some(&reset),
+        ),
+        (
+            "admin password, unknown user",
+            "POST",
+            "/v1/users/ghost/password",
+            JSON,
+            body(json!({"new_password": {"password": "x"}})),
+            Some(&write),
+        ),
+        (
+            "zitadel reset, no credential",
+            "POST",
+            "/v2/users/ghost/password_reset",
+            JSON,
+            body(json!({"returnCode": {}})),
+            None,
+        ),
+        (
+            "zitadel reset, no scope",
+            "POST",
+            "/v2/users/ghost/password_reset",
+            JSON,
+            body(json!({"returnCode": {}})),
+            Some(&write),
+        ),
+        (
+            "zitadel reset, unknown user",
+            "POST",
+            "/v2/users/ghost/password_reset",
+            JSON,
+            body(json!({"returnCode": {}})),
+            Some(&reset),
+        ),
+        (
+            "zitadel reset, grpc",
+            "POST",
+            "/v2/users/ghost/password_reset",
+            Some("application/grpc"),
+            vec![0; 5],
+            Some(&reset),
+        ),
+        (
+            "zitadel reset, both",
+            "POST",
+            "/v2/users/ghost/password_reset",
+            JSON,
+            body(json!({"returnCode": {}, "sendLink": {}})),
+            Some(&reset),
+        ),
+        (
+            "zitadel password, GET",
+            "GET",
+            "/v2/users/ghost/password",
+            None,
+            Vec::new(),
+            Some(&reset),
+        ),
+        (
+            "zitadel password, unknown user",
+            "POST",
+            "/v2/users/ghost/password",
+            JSON,
+            body(json!({"newPassword": {"password": "x"}})),
+            Some(&write),
+        ),
+    ];
+    for (label, method, path, ct, raw, auth) in steps {
+        let extra: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+        step(label, s.send(method, path, ct, raw, &extra).await);
+    }
 }

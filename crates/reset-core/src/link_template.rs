@@ -127,7 +127,7 @@ mod tests {
     fn renders_every_placeholder_encoded() {
         let t = "https://app.example.com/reset?u={{.UserID}}&c={{.Code}}&o={{ .OrgID }}&l={{.LoginName}}";
         assert_eq!(
-            render(t, VALUES, &allowed()).unwrap(),
+            render(t, VALUES, &allowed()).expect("rendered"),
             "https://app.example.com/reset?u=u%201%2F2&c=123456&o=org%26x%3D1&l=%C3%A4%40b.c"
         );
     }

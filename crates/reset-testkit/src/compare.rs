@@ -267,6 +267,16 @@ async fn script(s: &TestServer) -> Vec<(String, Reply)> {
     out
 }
 
+/// One scripted request: label, method, path, content type, body, `Authorization`.
+type Step<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Vec<u8>,
+    Option<&'a str>,
+);
+
 /// The dialects' and the admin API's answers that carry no random ids or dates: their
 /// successes without bodies, and every kind of error in each shape.
 async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Reply)) {
@@ -274,7 +284,7 @@ async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Rep
     let write = s.admin_token(&["password:write"]).await;
     let body = |v: serde_json::Value| v.to_string().into_bytes();
     let zoe = json!({"username": "zoe", "email": "zoe@example.com"});
-    let steps: Vec<(&str, &str, &str, Option<&str>, Vec<u8>, Option<&str>)> = vec![
+    let steps: Vec<Step<'_>> = vec![
         (
             "misskey request",
             "POST",

@@ -11,6 +11,7 @@ pub mod dto;
 mod json;
 mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
 mod request;
 mod response;

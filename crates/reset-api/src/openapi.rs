@@ -31,7 +31,8 @@ refused with 400 `invalid_request`. No response, status, header or timing reveal
     paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
         d::unleash_password, d::unleash_validate, d::unleash_password_email,
-        admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password),
+        admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password,
+        page_form, page_submit, page_cancel_form, page_cancel_submit),
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
         CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody,
@@ -41,11 +42,13 @@ refused with 400 `invalid_request`. No response, status, header or timing reveal
         admin::AdminResetBody, admin::SendLink, admin::NotificationType, admin::AdminPasswordBody, admin::NewPassword,
         admin::Details, admin::AdminResetResponse, admin::AdminPasswordResponse,
         zitadel::PasswordResetBody, zitadel::SendLink, zitadel::SetPasswordBody, zitadel::NewPassword, zitadel::Details,
-        zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail
+        zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail,
+        PageResetForm, PageCancelForm
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "self-service", description = "Forgotten passwords, without a credential."),
+        (name = "pages", description = "HTML pages for people: the form behind the emailed link, and the \"this wasn't me\" confirmation. No JavaScript; strict CSP; English, Japanese or German by `Accept-Language`."),
         (name = "administration", description = "For operators, with an admin token (`reset-server token create`); may say that a user does not exist."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
         (name = "misskey", description = "Misskey's reset API (prefix `/api`), answered in its own shapes."),
@@ -241,3 +244,67 @@ fn admin_password_reset() {}
     )
 )]
 fn admin_set_password() {}
+
+/// The reset form's fields (`application/x-www-form-urlencoded`).
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"token": "Zq3x…", "new_password": "violet tractor melts quietly", "confirm_password": "violet tractor melts quietly"}))]
+struct PageResetForm {
+    token: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// The cancel confirmation's field.
+#[derive(utoipa::ToSchema)]
+struct PageCancelForm {
+    token: String,
+}
+
+/// The form for a new password, when the link's token is live; it does not use it up.
+#[utoipa::path(get, path = "/reset-password", tag = "pages", operation_id = "resetPasswordPage",
+    params(("token" = String, Query, description = "The token from the emailed link.")),
+    responses(
+        (status = 200, description = "The form.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…"),
+        (status = 400, description = "The link is invalid, expired or used: a page that says so.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 429, description = "Too many attempts from this address.", content_type = "text/html; charset=utf-8", body = String,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "A page saying something went wrong.", content_type = "text/html; charset=utf-8", body = String)
+    ))]
+fn page_form() {}
+
+/// Sets the new password; a mismatch or the policy's reasons re-show the form (422).
+#[utoipa::path(post, path = "/reset-password", tag = "pages", operation_id = "resetPasswordSubmit",
+    request_body(content = PageResetForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Changed: the result page.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…"),
+        (status = 400, description = "The token is invalid, expired or used.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 413, description = "The body is over 64 KiB.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 415, description = "Not a form body.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 422, description = "The form again, with the reasons.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 429, description = "Too many attempts.", content_type = "text/html; charset=utf-8", body = String,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "A page saying something went wrong.", content_type = "text/html; charset=utf-8", body = String)
+    ))]
+fn page_submit() {}
+
+/// "This wasn't me": a confirmation button; nothing is cancelled until it is pressed.
+#[utoipa::path(get, path = "/reset-password/cancel", tag = "pages", operation_id = "cancelResetPage",
+    params(("token" = String, Query, description = "The cancel token from the message.")),
+    responses(
+        (status = 200, description = "The confirmation.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…"),
+        (status = 400, description = "No token.", content_type = "text/html; charset=utf-8", body = String)
+    ))]
+fn page_cancel_form() {}
+
+/// Cancels the request the token belongs to (the same page whatever the token).
+#[utoipa::path(post, path = "/reset-password/cancel", tag = "pages", operation_id = "cancelResetSubmit",
+    request_body(content = PageCancelForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Cancelled.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…"),
+        (status = 413, description = "The body is over 64 KiB.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 415, description = "Not a form body.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 429, description = "Too many attempts.", content_type = "text/html; charset=utf-8", body = String,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "A page saying something went wrong.", content_type = "text/html; charset=utf-8", body = String)
+    ))]
+fn page_cancel_submit() {}

@@ -2,6 +2,7 @@
 
 use crate::api::Api;
 use crate::dialects::{Dialects, forgot_password, misskey, unleash, zitadel};
+use crate::pages;
 use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
@@ -30,6 +31,10 @@ pub(crate) enum Route {
     AdminPassword,
     ZitadelPasswordReset,
     ZitadelPassword,
+    PageForm,
+    PageSubmit,
+    PageCancelForm,
+    PageCancelSubmit,
 }
 
 /// One served (method, path).
@@ -52,6 +57,10 @@ pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
             Route::AdminPasswordReset,
         ),
         ("POST", "/v1/users/{user_id}/password", Route::AdminPassword),
+        ("GET", "/reset-password", Route::PageForm),
+        ("POST", "/reset-password", Route::PageSubmit),
+        ("GET", "/reset-password/cancel", Route::PageCancelForm),
+        ("POST", "/reset-password/cancel", Route::PageCancelSubmit),
     ]
     .into_iter()
     .map(|(m, p, r)| (m, p.to_owned(), r))
@@ -206,6 +215,10 @@ async fn answer(
         Route::AdminPassword => v1::admin::set_password(api, req, param(params)).await,
         Route::ZitadelPasswordReset => Ok(zitadel::password_reset(api, req, param(params)).await),
         Route::ZitadelPassword => Ok(zitadel::set_password(api, req, param(params)).await),
+        Route::PageForm => Ok(pages::reset_form(api, req).await),
+        Route::PageSubmit => Ok(pages::reset_submit(api, req).await),
+        Route::PageCancelForm => Ok(pages::cancel_form(api, req).await),
+        Route::PageCancelSubmit => Ok(pages::cancel_submit(api, req).await),
     };
     result.unwrap_or_else(Problem::into_response)
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod compare;
 pub mod db;
 pub mod dialects;
+pub mod pages;
 pub mod process;
 pub mod scenarios;
 pub mod server;
@@ -28,7 +29,8 @@ macro_rules! conformance_suite {
             misskey_seed, misskey_rate_limit, forgot_password_seed,
             forgot_password_twelve_tries, forgot_password_hides_unknown, unleash_seed,
             secrets_cross_dialects, dialects_switch_and_move, admin_auth_in_each_shape,
-            admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed, bad_path_parameters
+            admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed, bad_path_parameters,
+            reset_page, cancel_page
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

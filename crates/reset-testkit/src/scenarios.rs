@@ -9,6 +9,7 @@ use serde_json::json;
 pub use crate::admin::*;
 use crate::db::TestDb;
 pub use crate::dialects::*;
+pub use crate::pages::*;
 use crate::server::{Spawn, TestServer, test_config};
 
 const REQUEST: &str = "/v1/password-reset/request";
@@ -948,7 +949,7 @@ pub async fn serves_exactly_the_documented_routes(db: TestDb, spawn: Spawn) {
                 );
             } else {
                 if ops.as_object().into_iter().flatten().any(|(_, op)| {
-                    ["self-service", "operations", "administration"]
+                    ["self-service", "operations", "administration", "pages"]
                         .iter()
                         .any(|t| op["tags"][0] == *t)
                 }) {

@@ -162,6 +162,11 @@ impl ResetService {
         &self.hasher
     }
 
+    /// The policy's shortest password, for forms' `minlength`.
+    pub fn min_password_length(&self) -> usize {
+        self.policy.config().min_length
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -1,0 +1,187 @@
+//! The pages' words in English, Japanese and German, and the choice among them from
+//! `Accept-Language` (its first language we have, by quality; English otherwise).
+
+use serde::Serialize;
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+    De,
+}
+
+impl Lang {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ja => "ja",
+            Self::De => "de",
+        }
+    }
+
+    /// The best of ours for an `Accept-Language` header.
+    pub fn negotiate(header: Option<&str>) -> Self {
+        header
+            .map(accept_language::parse)
+            .unwrap_or_default()
+            .iter()
+            .find_map(|tag| {
+                match tag
+                    .split('-')
+                    .next()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("en") => Some(Self::En),
+                    Some("ja") => Some(Self::Ja),
+                    Some("de") => Some(Self::De),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Self::En)
+    }
+
+    pub fn words(self) -> &'static Words {
+        match self {
+            Self::En => &EN,
+            Self::Ja => &JA,
+            Self::De => &DE,
+        }
+    }
+}
+
+/// Everything a page says.
+#[derive(Debug, Serialize)]
+pub struct Words {
+    pub title: &'static str,
+    pub new_password: &'static str,
+    pub confirm_password: &'static str,
+    pub hint: &'static str,
+    pub submit: &'static str,
+    pub fix: &'static str,
+    pub mismatch: &'static str,
+    pub done_title: &'static str,
+    pub done: &'static str,
+    pub invalid_title: &'static str,
+    pub invalid: &'static str,
+    pub cancel_title: &'static str,
+    pub cancel: &'static str,
+    pub cancel_submit: &'static str,
+    pub cancelled: &'static str,
+    pub busy: &'static str,
+    pub broken: &'static str,
+    pub too_short: &'static str,
+    pub too_long: &'static str,
+    pub contains_username: &'static str,
+    pub contains_email: &'static str,
+    pub too_guessable: &'static str,
+    pub reused: &'static str,
+}
+
+impl Words {
+    /// A broken password rule, in this language.
+    pub fn violation(&self, code: &str) -> &'static str {
+        match code {
+            "too_short" => self.too_short,
+            "too_long" => self.too_long,
+            "contains_username" => self.contains_username,
+            "contains_email" => self.contains_email,
+            "reused" => self.reused,
+            _ => self.too_guessable,
+        }
+    }
+}
+
+static EN: Words = Words {
+    title: "Choose a new password",
+    new_password: "New password",
+    confirm_password: "New password, again",
+    hint: "At least 8 characters. A few unrelated words make a strong, memorable password.",
+    submit: "Set the new password",
+    fix: "Please choose another password:",
+    mismatch: "The two passwords are not the same.",
+    done_title: "Password changed",
+    done: "Your password has been changed. You can now sign in with it.",
+    invalid_title: "This link does not work",
+    invalid: "The link is invalid, has expired or was already used. Ask for a new one.",
+    cancel_title: "Was this not you?",
+    cancel: "If you did not ask to reset your password, cancel the request: the link and code sent to you will stop working.",
+    cancel_submit: "Cancel the request",
+    cancelled: "The request is cancelled. Nothing about your account has changed.",
+    busy: "Too many attempts. Please wait a few minutes and try again.",
+    broken: "Something went wrong on our side. Please try again later.",
+    too_short: "It is too short.",
+    too_long: "It is too long.",
+    contains_username: "It contains your username.",
+    contains_email: "It contains your email address.",
+    too_guessable: "It is too easy to guess.",
+    reused: "You used it recently.",
+};
+
+static JA: Words = Words {
+    title: "新しいパスワードの設定",
+    new_password: "新しいパスワード",
+    confirm_password: "新しいパスワード（確認）",
+    hint: "8文字以上。関係のない単語をいくつか並べると、強くて覚えやすいパスワードになります。",
+    submit: "パスワードを設定する",
+    fix: "別のパスワードを選んでください：",
+    mismatch: "2つのパスワードが一致しません。",
+    done_title: "パスワードを変更しました",
+    done: "パスワードを変更しました。新しいパスワードでログインできます。",
+    invalid_title: "このリンクは使えません",
+    invalid: "リンクが無効か、有効期限が切れているか、すでに使われています。もう一度申請してください。",
+    cancel_title: "お心当たりがありませんか？",
+    cancel: "パスワードの再設定を申請していない場合は、申請を取り消してください。送信されたリンクとコードは使えなくなります。",
+    cancel_submit: "申請を取り消す",
+    cancelled: "申請を取り消しました。アカウントは何も変更されていません。",
+    busy: "試行回数が多すぎます。数分待ってからもう一度お試しください。",
+    broken: "問題が発生しました。しばらくしてからもう一度お試しください。",
+    too_short: "短すぎます。",
+    too_long: "長すぎます。",
+    contains_username: "ユーザー名が含まれています。",
+    contains_email: "メールアドレスが含まれています。",
+    too_guessable: "推測されやすすぎます。",
+    reused: "最近使ったパスワードです。",
+};
+
+static DE: Words = Words {
+    title: "Neues Passwort wählen",
+    new_password: "Neues Passwort",
+    confirm_password: "Neues Passwort wiederholen",
+    hint: "Mindestens 8 Zeichen. Einige zusammenhanglose Wörter ergeben ein starkes, merkbares Passwort.",
+    submit: "Neues Passwort setzen",
+    fix: "Bitte wählen Sie ein anderes Passwort:",
+    mismatch: "Die beiden Passwörter stimmen nicht überein.",
+    done_title: "Passwort geändert",
+    done: "Ihr Passwort wurde geändert. Sie können sich jetzt damit anmelden.",
+    invalid_title: "Dieser Link funktioniert nicht",
+    invalid: "Der Link ist ungültig, abgelaufen oder wurde schon benutzt. Fordern Sie einen neuen an.",
+    cancel_title: "Waren Sie das nicht?",
+    cancel: "Wenn Sie das Zurücksetzen nicht angefordert haben, brechen Sie die Anfrage ab: Link und Code funktionieren dann nicht mehr.",
+    cancel_submit: "Anfrage abbrechen",
+    cancelled: "Die Anfrage ist abgebrochen. An Ihrem Konto hat sich nichts geändert.",
+    busy: "Zu viele Versuche. Bitte warten Sie einige Minuten.",
+    broken: "Bei uns ist etwas schiefgegangen. Bitte versuchen Sie es später erneut.",
+    too_short: "Es ist zu kurz.",
+    too_long: "Es ist zu lang.",
+    contains_username: "Es enthält Ihren Benutzernamen.",
+    contains_email: "Es enthält Ihre E-Mail-Adresse.",
+    too_guessable: "Es ist zu leicht zu erraten.",
+    reused: "Sie haben es kürzlich benutzt.",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_by_quality_and_primary_subtag() {
+        assert_eq!(Lang::negotiate(Some("ja-JP,ja;q=0.9,en;q=0.8")), Lang::Ja);
+        assert_eq!(Lang::negotiate(Some("fr-CH, de;q=0.9, en;q=0.8")), Lang::De);
+        assert_eq!(Lang::negotiate(Some("en;q=0.5, ja;q=0.9")), Lang::Ja);
+        assert_eq!(Lang::negotiate(Some("fr")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("")), Lang::En);
+        assert_eq!(Lang::negotiate(None), Lang::En);
+    }
+}

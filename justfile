@@ -25,6 +25,10 @@ bench:
     cargo bench -p reset-core
     cargo run --release -p reset-load
 
+# The demo's topology locally: PostgreSQL if present (else SQLite), an SMTP catcher, the three servers
+demo:
+    bash scripts/demo.sh
+
 # The full CI gate, as it runs on a clean clone
 ci:
     bash .ci/run

@@ -1,11 +1,15 @@
-//! docker-compose.yml and the Dockerfile, checked without a Docker engine: every `RESET_*`
-//! variable they set is one the server knows, and every framework they name is built in.
+//! docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file
+//! parses; every service it names exists; every file it builds from exists; every `RESET_*`
+//! variable is a server setting; frameworks are built in; ports, hosts and healthchecks line up
+//! with the server's configuration.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::collections::BTreeSet;
+
+use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo_file(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,6 +24,43 @@ fn variables(text: &str) -> BTreeSet<String> {
         .filter(|w| w.starts_with("RESET_") && w.len() > "RESET_".len())
         .map(str::to_owned)
         .collect()
+}
+
+/// A mapping with YAML merge keys (`<<: *anchor`) applied, recursively.
+fn merged(y: &Yaml) -> Yaml {
+    match y {
+        Yaml::Hash(h) => {
+            let mut out = yaml_rust2::yaml::Hash::new();
+            if let Some(Yaml::Hash(base)) = h.get(&Yaml::String("<<".into())).map(merged) {
+                out.extend(base);
+            }
+            for (k, v) in h {
+                if k.as_str() != Some("<<") {
+                    let v = match (out.get(k), merged(v)) {
+                        (Some(Yaml::Hash(old)), Yaml::Hash(new)) => {
+                            let mut both = old.clone();
+                            both.extend(new);
+                            Yaml::Hash(both)
+                        }
+                        (_, new) => new,
+                    };
+                    out.insert(k.clone(), v);
+                }
+            }
+            Yaml::Hash(out)
+        }
+        Yaml::Array(a) => Yaml::Array(a.iter().map(merged).collect()),
+        other => other.clone(),
+    }
+}
+
+fn compose() -> Yaml {
+    let docs = YamlLoader::load_from_str(&repo_file("docker-compose.yml")).expect("valid YAML");
+    merged(&docs[0])
+}
+
+fn env(service: &Yaml, name: &str) -> Option<String> {
+    service["environment"][name].as_str().map(str::to_owned)
 }
 
 #[test]
@@ -41,24 +82,110 @@ fn every_variable_in_compose_and_dockerfile_is_a_server_setting() {
 }
 
 #[test]
-fn compose_names_only_built_in_frameworks_and_existing_files() {
-    let compose = repo_file("docker-compose.yml");
-    for line in compose.lines().map(str::trim) {
-        if let Some(framework) = line.strip_prefix("RESET_FRAMEWORK:") {
-            let framework = framework.trim();
+fn the_services_line_up() {
+    let doc = compose();
+    let services = doc["services"].as_hash().expect("services");
+    let names: BTreeSet<&str> = services.keys().filter_map(Yaml::as_str).collect();
+    for needed in [
+        "postgres",
+        "mailpit",
+        "seed",
+        "server-axum",
+        "server-actix",
+        "server-warp",
+    ] {
+        assert!(names.contains(needed), "no service {needed}");
+    }
+    let dockerfile = repo_file("Dockerfile");
+    assert!(dockerfile.contains("cargo build --release --locked -p reset-server"));
+    assert!(dockerfile.contains("RESET_BIND=0.0.0.0:8080"));
+    let mut frameworks = BTreeSet::new();
+    for (name, service) in services {
+        let name = name.as_str().unwrap();
+        for dep in service["depends_on"].as_hash().into_iter().flatten() {
             assert!(
-                reset_server::serve::FRAMEWORKS.contains(&framework),
-                "{framework}"
+                names.contains(dep.0.as_str().unwrap()),
+                "{name} depends on a missing service"
             );
         }
+        if service["build"].as_str() == Some(".") {
+            assert!(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../Dockerfile")
+                    .exists()
+            );
+        }
+        if !name.starts_with("server-") {
+            continue;
+        }
+        let framework = env(service, "RESET_FRAMEWORK").expect("RESET_FRAMEWORK");
+        assert!(
+            reset_server::serve::FRAMEWORKS.contains(&framework.as_str()),
+            "{framework}"
+        );
+        assert_eq!(name, format!("server-{framework}"));
+        frameworks.insert(framework);
+        let ports: Vec<&str> = service["ports"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .filter_map(Yaml::as_str)
+            .collect();
+        let published = ports[0].split_once(':').expect("HOST:CONTAINER");
+        assert_eq!(
+            published.1, "8080",
+            "{name}: the container listens on RESET_BIND's port"
+        );
+        assert_eq!(
+            env(service, "RESET_PUBLIC_URL").unwrap(),
+            format!("http://localhost:{}", published.0),
+            "{name}: links point at the published port"
+        );
+        let db = env(service, "RESET_DATABASE_URL").unwrap();
+        assert!(
+            db.starts_with("postgres://") && db.contains("@postgres:5432/"),
+            "{db}"
+        );
+        assert_eq!(
+            env(service, "RESET_SMTP_URL").unwrap(),
+            "smtp://mailpit:1025"
+        );
+        assert_eq!(env(service, "RESET_MAIL_TRANSPORT").unwrap(), "smtp");
+        let key = env(service, "RESET_SECRET_KEY").unwrap();
+        assert!(
+            reset_core::SecretKey::from_base64(&key).is_ok(),
+            "{name}: a usable key"
+        );
+        let health: Vec<&str> = service["healthcheck"]["test"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .filter_map(Yaml::as_str)
+            .collect();
+        assert!(
+            health.iter().any(|t| t.contains("/readyz")),
+            "{name}: healthcheck on /readyz"
+        );
     }
+    assert_eq!(frameworks.len(), 3, "one service per framework");
+    let mailpit = &doc["services"]["mailpit"];
     assert!(
-        compose.contains("build: ."),
-        "the servers are built from the repo's Dockerfile"
+        mailpit["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("axllent/mailpit")
     );
-    assert!(repo_file("Dockerfile").contains("cargo build --release --locked -p reset-server"));
     assert!(
-        compose.contains("axllent/mailpit") && compose.contains("\"8025:8025\""),
-        "Mailpit's web UI is published"
+        mailpit["ports"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str() == Some("8025:8025")),
+        "Mailpit's UI is published"
     );
+    let seed = &doc["services"]["seed"];
+    assert!(seed["entrypoint"].as_vec().unwrap().iter().any(|a| {
+        a.as_str()
+            .is_some_and(|a| a.contains("user add --username demo"))
+    }));
 }

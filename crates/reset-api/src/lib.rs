@@ -7,6 +7,7 @@
 mod api;
 pub mod client_ip;
 pub mod dialects;
+pub mod docs;
 pub mod dto;
 mod json;
 mod metrics;

@@ -22,17 +22,20 @@ use crate::v1::admin;
     info(
         title = "Password reset",
         version = "1.0.0",
-        description = "Self-service password reset (v1). Every response carries `Cache-Control: no-store`; \
-every error is RFC 9457 problem+json with a stable `code` and a UUID `id` fixed per code. Request bodies \
-are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 413); unknown fields are \
-refused with 400 `invalid_request`. No response, status, header or timing reveals whether an account exists.",
+        description = "A self-hostable password-reset service. v1: self-service (no credential), administration \
+(bearer admin token), browser pages and operations. Beside it, four compatibility dialects (Misskey, forgot-password, \
+Unleash, Zitadel v2) answer in their own systems' shapes over the same core. Every response carries \
+`Cache-Control: no-store`; v1 errors are RFC 9457 problem+json with a stable `code` and a UUID `id` fixed per code. \
+Request bodies are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 413); v1 refuses \
+unknown fields with 400 `invalid_request`. No self-service response, status, header or timing reveals whether an \
+account exists.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
         d::unleash_password, d::unleash_validate, d::unleash_password_email,
         admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password,
-        page_form, page_submit, page_cancel_form, page_cancel_submit),
+        page_form, page_submit, page_cancel_form, page_cancel_submit, docs_page, docs_asset),
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
         CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody,
@@ -308,3 +311,18 @@ fn page_cancel_form() {}
         (status = 500, description = "A page saying something went wrong.", content_type = "text/html; charset=utf-8", body = String)
     ))]
 fn page_cancel_submit() {}
+
+/// The interactive reference (Swagger UI, served from vendored assets: no CDN, no internet).
+#[utoipa::path(get, path = "/docs", tag = "operations", operation_id = "docs",
+    responses((status = 200, description = "The Swagger UI page.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…")))]
+fn docs_page() {}
+
+/// The reference's assets: `swagger-ui.css`, `swagger-ui-bundle.js`, `init.js`.
+#[utoipa::path(get, path = "/docs/{asset}", tag = "operations", operation_id = "docsAsset",
+    params(("asset" = String, Path, description = "`swagger-ui.css`, `swagger-ui-bundle.js` or `init.js`.")),
+    responses(
+        (status = 200, description = "The asset (CSS or JavaScript).", content_type = "text/javascript; charset=utf-8", body = String, example = "window.addEventListener(…)"),
+        (status = 404, description = "`not_found`: no such asset.", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "There is no such asset.", "code": "not_found", "id": "5c2e8f1a-3d4b-4a6c-9e7f-1b0d2c3e4f04"}))
+    ))]
+fn docs_asset() {}

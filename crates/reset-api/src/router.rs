@@ -35,6 +35,8 @@ pub(crate) enum Route {
     PageSubmit,
     PageCancelForm,
     PageCancelSubmit,
+    Docs,
+    DocsAsset,
 }
 
 /// One served (method, path).
@@ -51,6 +53,8 @@ pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
         ("GET", "/readyz", Route::Readyz),
         ("GET", "/metrics", Route::Metrics),
         ("GET", "/openapi.json", Route::OpenApi),
+        ("GET", "/docs", Route::Docs),
+        ("GET", "/docs/{asset}", Route::DocsAsset),
         (
             "POST",
             "/v1/users/{user_id}/password-reset",
@@ -215,6 +219,8 @@ async fn answer(
         Route::AdminPassword => v1::admin::set_password(api, req, param(params)).await,
         Route::ZitadelPasswordReset => Ok(zitadel::password_reset(api, req, param(params)).await),
         Route::ZitadelPassword => Ok(zitadel::set_password(api, req, param(params)).await),
+        Route::Docs => Ok(crate::docs::page()),
+        Route::DocsAsset => Ok(crate::docs::asset(param(params).as_deref())),
         Route::PageForm => Ok(pages::reset_form(api, req).await),
         Route::PageSubmit => Ok(pages::reset_submit(api, req).await),
         Route::PageCancelForm => Ok(pages::cancel_form(api, req).await),

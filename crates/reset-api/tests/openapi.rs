@@ -21,17 +21,16 @@ fn committed_document_matches_the_code() {
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != generated {
-        let first = committed
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
+        let diff = similar::TextDiff::from_lines(&committed, &generated)
+            .unified_diff()
+            .context_radius(3)
+            .header("openapi/reset.v1.json (committed)", "the code")
+            .to_string();
         panic!(
-            "openapi/reset.v1.json differs from the code from line {}:\n  committed: {:?}\n  generated: {:?}\n\
-             If the change is deliberate, run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` and commit the diff.",
-            first + 1,
-            committed.lines().nth(first),
-            generated.lines().nth(first)
+            "the API document changed:\n\n{diff}\n\
+             If the change is deliberate, run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` \
+             (or `just openapi`), commit the document and add a line to openapi/CHANGELOG.md; \
+             removing or renaming anything is a breaking change for generated clients."
         );
     }
 }

@@ -111,14 +111,90 @@ async fn wait_for(c: &Client, xpath: &str) -> String {
         .unwrap()
 }
 
+/// Whether Chromium and its driver are here; panics under `CI=true` when they are not.
+fn have_chromium() -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    assert!(
+        !reset_testkit::db::strict(),
+        "chromium and chromium-driver are not installed and CI=true"
+    );
+    eprintln!("\n*** SKIPPED a browser test: apt-get install chromium chromium-driver ***\n");
+    false
+}
+
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    (driver, port)
+}
+
+/// `/docs` renders every operation of the document from the vendored assets, with no request
+/// failing (the machine has no internet, so a CDN request would).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_reference_renders_offline() {
+    if !have_chromium() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = Server::start(command(dir.path(), None, port), dir.path(), "server", port).await;
+    let (_driver, driver_port) = start_driver();
+    let c = browser(driver_port, &dir.path().join("profile")).await;
+    c.goto(&format!("http://127.0.0.1:{port}/docs"))
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(".opblock"))
+        .await
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|ops| ops.as_object().unwrap().len())
+        .sum();
+    let rendered = c.find_all(Locator::Css(".opblock")).await.unwrap().len();
+    assert_eq!(rendered, operations, "every operation is shown");
+    let requests = c
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => [e.name, e.responseStatus]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let requests = requests.as_array().unwrap();
+    assert!(
+        requests.len() >= 4,
+        "page assets and the document: {requests:?}"
+    );
+    for r in requests {
+        assert!(
+            r[0].as_str()
+                .unwrap()
+                .starts_with(&format!("http://127.0.0.1:{port}/")),
+            "{r}"
+        );
+        assert_eq!(r[1], 200, "a failed request: {r}");
+    }
+    shot(&c, "docs.png").await;
+    c.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_person_resets_their_password_in_chromium() {
-    if !(Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists()) {
-        assert!(
-            !reset_testkit::db::strict(),
-            "chromium and chromium-driver are not installed and CI=true"
-        );
-        eprintln!("\n*** SKIPPED the browser test: apt-get install chromium chromium-driver ***\n");
+    if !have_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -143,15 +219,7 @@ async fn a_person_resets_their_password_in_chromium() {
     let mail = newest_mail(&dir.path().join("data/mail")).await;
     let token = token_after(&mail, &format!("{base}/reset-password?token="));
 
-    let driver_port = free_port();
-    let _driver = Driver(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (_driver, driver_port) = start_driver();
     let c = browser(driver_port, &dir.path().join("profile")).await;
     c.goto(&format!("{base}/reset-password?token={token}"))
         .await

@@ -942,8 +942,12 @@ pub async fn serves_exactly_the_documented_routes(db: TestDb, spawn: Spawn) {
                 .send(method, path, Some("application/json"), b"{}".to_vec(), &[])
                 .await;
             if documented.iter().any(|m| m == method) {
+                // A 404 of the route itself (an unknown user, an unknown asset) is fine; the
+                // router's "no such route" is not.
+                let unrouted = r.status == 404
+                    && String::from_utf8_lossy(&r.body).contains("There is no such route.");
                 assert!(
-                    r.status != 404 && r.status != 405,
+                    !unrouted && r.status != 405,
                     "{method} {path} is documented but answered {}",
                     r.status
                 );

@@ -551,6 +551,16 @@ async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Rep
             Vec::new(),
             Some(&reset),
         ),
+        ("docs", "GET", "/docs", None, Vec::new(), None),
+        ("docs asset", "GET", "/docs/init.js", None, Vec::new(), None),
+        (
+            "docs, unknown asset",
+            "GET",
+            "/docs/nope.js",
+            None,
+            Vec::new(),
+            None,
+        ),
         (
             "page, no token",
             "GET",

@@ -48,7 +48,7 @@ account exists.",
         zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail,
         PageResetForm, PageCancelForm
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Examples),
     tags(
         (name = "self-service", description = "Forgotten passwords, without a credential."),
         (name = "pages", description = "HTML pages for people: the form behind the emailed link, and the \"this wasn't me\" confirmation. No JavaScript; strict CSP; English, Japanese or German by `Accept-Language`."),
@@ -326,3 +326,70 @@ fn docs_page() {}
             example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "There is no such asset.", "code": "not_found", "id": "5c2e8f1a-3d4b-4a6c-9e7f-1b0d2c3e4f04"}))
     ))]
 fn docs_asset() {}
+
+/// Gives every response that has a body and no example one: v1 problems from the very error
+/// constants the code answers with (the first `code` named in the response's description),
+/// pages a stub of HTML.
+struct Examples;
+
+impl utoipa::Modify for Examples {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for (status, response) in &mut op.responses.responses {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    let description = response.description.clone();
+                    for (media, content) in &mut response.content {
+                        let RefOr::T(content) = content else {
+                            continue;
+                        };
+                        if content.example.is_none() && content.examples.is_empty() {
+                            content.example = example_for(media, status, &description);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn example_for(media: &str, status: &str, description: &str) -> Option<serde_json::Value> {
+    if media.starts_with("text/html") {
+        return Some(serde_json::Value::String("<!doctype html>…".into()));
+    }
+    if media == "application/json" && status == "200" && description.contains("OpenAPI") {
+        return Some(
+            serde_json::json!({"openapi": "3.1.0", "info": {"title": "Password reset", "version": "1.0.0"}, "paths": {}}),
+        );
+    }
+    if media != crate::problem::PROBLEM_JSON {
+        return None;
+    }
+    let status: u16 = status.parse().ok()?;
+    let kind = description.split('`').skip(1).step_by(2).find_map(|code| {
+        crate::problem::ALL
+            .iter()
+            .find(|k| k.code == code && k.status == status)
+    })?;
+    let mut problem = Problem::new(*kind, format!("{}.", kind.title));
+    if kind.code == "code_incorrect" {
+        problem.attempts_remaining = Some(11);
+    }
+    if kind.code == "weak_password" {
+        problem.violations = Some(vec![ViolationBody {
+            code: "too_guessable".into(),
+            message: "The password is too easy to guess.".into(),
+        }]);
+    }
+    serde_json::to_value(problem).ok()
+}

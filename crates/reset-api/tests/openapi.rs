@@ -71,6 +71,15 @@ fn every_operation_is_complete() {
                 op["tags"].as_array().is_some_and(|t| !t.is_empty()),
                 "{at}: tags"
             );
+            let needs_token =
+                ["administration", "zitadel"].contains(&op["tags"][0].as_str().unwrap());
+            let bearer = op["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r["bearer"].is_array()));
+            assert_eq!(
+                bearer, needs_token,
+                "{at}: bearer security where (and only where) it applies"
+            );
             for (status, response) in op["responses"].as_object().unwrap() {
                 assert!(
                     response["description"]
@@ -78,6 +87,22 @@ fn every_operation_is_complete() {
                         .is_some_and(|d| !d.is_empty()),
                     "{at} {status}: description"
                 );
+                for (media, content) in response["content"].as_object().into_iter().flatten() {
+                    assert!(
+                        content["schema"].is_object(),
+                        "{at} {status} {media}: schema"
+                    );
+                    let by_ref = content["schema"]["$ref"]
+                        .as_str()
+                        .and_then(|r| r.rsplit('/').next())
+                        .is_some_and(|name| {
+                            doc["components"]["schemas"][name]["example"].is_object()
+                        });
+                    assert!(
+                        !content["example"].is_null() || content["examples"].is_object() || by_ref,
+                        "{at} {status} {media}: example"
+                    );
+                }
                 if status == "429" {
                     assert!(
                         response["headers"]["Retry-After"].is_object(),

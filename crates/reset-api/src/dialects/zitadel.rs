@@ -91,7 +91,7 @@ pub struct PasswordResetResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = ZitadelSetPasswordResponse)]
+#[schema(as = ZitadelSetPasswordResponse, example = json!({"details": {"sequence": "3", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}}))]
 pub struct SetPasswordResponse {
     pub details: Details,
 }

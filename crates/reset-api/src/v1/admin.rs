@@ -97,6 +97,7 @@ pub struct AdminResetResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"details": {"sequence": "3", "change_date": "2026-11-24T09:05:00.000Z", "resource_owner": "default", "creation_date": "2026-11-20T08:00:00.000Z"}}))]
 pub struct AdminPasswordResponse {
     pub details: Details,
 }

@@ -304,6 +304,7 @@ fn page_cancel_form() {}
     request_body(content = PageCancelForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Cancelled.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…"),
+        (status = 400, description = "No `token` field.", content_type = "text/html; charset=utf-8", body = String),
         (status = 413, description = "The body is over 64 KiB.", content_type = "text/html; charset=utf-8", body = String),
         (status = 415, description = "Not a form body.", content_type = "text/html; charset=utf-8", body = String),
         (status = 429, description = "Too many attempts.", content_type = "text/html; charset=utf-8", body = String,

@@ -242,14 +242,16 @@ pub async fn cancel_form(_api: &Api, req: &ApiRequest) -> ApiResponse {
 }
 
 /// `POST /reset-password/cancel` (`token`): kills the request's secrets; the same page
-/// whatever the token (nothing to learn from it).
+/// whatever the token's value (nothing to learn from it); 400 without the field.
 pub async fn cancel_submit(api: &Api, req: &ApiRequest) -> ApiResponse {
     let lang = Lang::negotiate(req.header("accept-language"));
     let body = match form_body(req, lang) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let token = field(&body, "token").unwrap_or_default();
+    let Some(token) = field(&body, "token") else {
+        return invalid(lang);
+    };
     let w = lang.words();
     match api.service().cancel(&token, &api.context(req, VIA)).await {
         Ok(()) => result(lang, 200, w.cancel_title, w.cancelled),

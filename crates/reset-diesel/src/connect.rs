@@ -2,13 +2,8 @@
 
 use std::path::PathBuf;
 
-use diesel::ConnectionError;
-use diesel_async::SimpleAsyncConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use futures_util::FutureExt;
 
 use crate::backend::{pg, sqlite};
 
@@ -85,7 +80,7 @@ pub enum ConnectError {
 
 pub(crate) enum Pools {
     Pg(Pool<pg::Conn>),
-    Sqlite(Pool<sqlite::Pooled>),
+    Sqlite(sqlite::Writer),
 }
 
 pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, ConnectError> {
@@ -103,34 +98,11 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
                 std::fs::create_dir_all(dir)
                     .map_err(|e| ConnectError::Folder(dir.to_owned(), e))?;
             }
-            let mut config = ManagerConfig::<sqlite::Pooled>::default();
-            // A local file does not drop connections: skip the test query on every checkout.
-            config.recycling_method = RecyclingMethod::Fast;
-            config.custom_setup = Box::new(|path| open_sqlite(path.to_owned()).boxed());
-            let manager = AsyncDieselConnectionManager::<sqlite::Pooled>::new_with_config(
-                path.to_string_lossy().into_owned(),
-                config,
-            );
-            let pool = Pool::builder(manager)
-                .max_size(1)
-                .build()
-                .map_err(|e| ConnectError::Pool(e.to_string()))?;
-            Ok(Pools::Sqlite(pool))
+            let writer = sqlite::Writer::open(&path.to_string_lossy())
+                .map_err(|e| ConnectError::Connect(e.to_string()))?;
+            Ok(Pools::Sqlite(writer))
         }
     }
-}
-
-/// Opens a SQLite file with WAL, a busy timeout and foreign keys on.
-async fn open_sqlite(path: String) -> Result<sqlite::Pooled, ConnectionError> {
-    use diesel_async::AsyncConnection as _;
-    let mut conn = sqlite::Pooled::establish(&path).await?;
-    conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-    )
-    .await
-    .map_err(ConnectionError::CouldntSetupConfiguration)?;
-    Ok(conn)
 }
 
 #[cfg(test)]

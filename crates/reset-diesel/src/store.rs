@@ -38,7 +38,7 @@ impl std::fmt::Debug for DieselStore {
 }
 
 /// Runs `$body` with `$conn` a connection and `$db` the query module of whichever backend this
-/// store uses: awaited on PostgreSQL; on SQLite run whole in one blocking task (so `$body` may
+/// store uses: awaited on PostgreSQL; on SQLite run whole on the writer thread (so `$body` may
 /// only capture owned values).
 macro_rules! with_conn {
     ($self:ident, $db:ident, |$conn:ident| $body:expr) => {
@@ -49,14 +49,10 @@ macro_rules! with_conn {
                 use pg as $db;
                 $body.await.map_err(query)
             }
-            Pools::Sqlite(pool) => {
-                let mut pooled = pool.get().await.map_err(unavailable)?;
+            Pools::Sqlite(writer) => {
                 #[allow(unused_imports)]
                 use sqlite as $db;
-                pooled
-                    .spawn_blocking(move |$conn| $body)
-                    .await
-                    .map_err(query)
+                writer.run(move |$conn| $body).await.map_err(query)
             }
         }
     };
@@ -123,14 +119,15 @@ impl DieselStore {
                     .map(|v| v.len())
                     .map_err(migration_error)
             }
-            Pools::Sqlite(pool) => {
-                let conn = pool.get().await.map_err(unavailable)?;
-                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-                harness
-                    .run_pending_migrations(migrate::SQLITE)
-                    .map(|v| v.len())
-                    .map_err(migration_error)
-            }
+            Pools::Sqlite(writer) => writer
+                .alone(|conn| {
+                    conn.run_pending_migrations(migrate::SQLITE)
+                        .map(|v| v.len())
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .map_err(query)?
+                .map_err(|e| StoreError::Query(format!("migration failed: {e}"))),
         }
     }
 

@@ -36,15 +36,11 @@ async fn round_trip(db: TestDb) {
         }
         Backend::Sqlite => {
             let path = db.url().trim_start_matches("sqlite://").to_owned();
-            let conn = <diesel_async::sync_connection_wrapper::SyncConnectionWrapper<
-                diesel::SqliteConnection,
-            > as diesel_async::AsyncConnection>::establish(&path)
-            .await
-            .unwrap();
-            let mut h = AsyncMigrationHarness::new(conn);
-            h.revert_all_migrations(reset_diesel::SQLITE_MIGRATIONS)
+            use diesel::Connection as _;
+            let mut conn = diesel::SqliteConnection::establish(&path).unwrap();
+            conn.revert_all_migrations(reset_diesel::SQLITE_MIGRATIONS)
                 .unwrap();
-            h.run_pending_migrations(reset_diesel::SQLITE_MIGRATIONS)
+            conn.run_pending_migrations(reset_diesel::SQLITE_MIGRATIONS)
                 .unwrap();
         }
     }

@@ -3,8 +3,8 @@
 /// The imports every expansion of the query macros needs.
 ///
 /// `[async]` and `[.await]` for diesel-async connections (PostgreSQL); `[]` and `[]` for a
-/// synchronous connection run whole inside one blocking task (SQLite, through diesel-async's
-/// `SyncConnectionWrapper::spawn_blocking`, so a transaction costs one thread hop, not one per
+/// synchronous connection run whole on the SQLite writer thread (see `sqlite_writer`: calls that
+/// queue together share one commit, each in its own savepoint; no thread hop per
 /// statement).
 macro_rules! query_prelude {
     ([$($async:tt)*], [$($aw:tt)*], $run:path) => {
@@ -44,3 +44,4 @@ macro_rules! query_prelude {
 
 pub mod pg;
 pub mod sqlite;
+mod sqlite_writer;

@@ -1,14 +1,13 @@
-//! SQLite: the zero-setup default for a single instance. The pool holds one connection, so
-//! writers never race for SQLite's single write lock, and each store call runs whole in one
-//! blocking task on it.
+//! SQLite: the zero-setup default for a single instance. One connection, owned by one thread
+//! that runs store calls in batches (see [`Writer`]), so writers never race for SQLite's single
+//! write lock and many calls share one commit.
 
 use diesel::Connection as _;
 
-/// The connection the queries run on, inside the blocking task.
+pub use super::sqlite_writer::Writer;
+
+/// The connection the queries run on, inside the writer thread.
 pub type Conn = diesel::SqliteConnection;
-/// The pooled, async-facing wrapper around it.
-pub type Pooled =
-    diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>;
 
 /// Due messages; SQLite has one writer at a time, so no row locking is needed.
 fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {

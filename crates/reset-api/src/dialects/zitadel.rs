@@ -4,7 +4,6 @@
 //! `{"code": <gRPC status>, "message", "details": [{"@type", "reason"}]}`; only
 //! `application/json` is served, a gRPC content type gets 415 in this shape.
 
-use chrono::SecondsFormat;
 use reset_core::admin::{SCOPE_RESET, SCOPE_WRITE};
 use reset_core::{AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
 use serde::{Deserialize, Serialize};
@@ -70,12 +69,14 @@ pub struct Details {
 }
 
 impl From<ChangeDetails> for Details {
+    /// v1's details, spelled in camelCase.
     fn from(d: ChangeDetails) -> Self {
+        let v1 = crate::v1::admin::Details::from(d);
         Self {
-            sequence: d.sequence.to_string(),
-            change_date: d.change_date.to_rfc3339_opts(SecondsFormat::Millis, true),
-            resource_owner: d.resource_owner,
-            creation_date: d.creation_date.to_rfc3339_opts(SecondsFormat::Millis, true),
+            sequence: v1.sequence,
+            change_date: v1.change_date,
+            resource_owner: v1.resource_owner,
+            creation_date: v1.creation_date,
         }
     }
 }

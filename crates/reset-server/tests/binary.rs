@@ -11,7 +11,7 @@ use reset_testkit::process::{free_port, newest_mail, token_after, wait_ready};
 use std::time::Duration;
 
 mod common;
-use common::{BIN, Server, add_alice, command, post};
+use common::{BIN, Server, add_alice, command, post, request_alice};
 
 async fn walk_through(database_url: Option<&str>, framework: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -219,15 +219,7 @@ async fn mail_arrives_over_smtp_and_its_link_completes_the_reset() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (_server, base) = serve_with_smtp(dir.path(), sink.port).await;
-    assert_eq!(
-        post(
-            &base,
-            "/v1/password-reset/request",
-            serde_json::json!({"username": "alice"})
-        )
-        .await,
-        202
-    );
+    request_alice(&base).await;
     let raw = sink.wait_for(1, 10).await;
     assert_eq!(raw.len(), 1);
     let mail = mailparse::parse_mail(&raw[0]).unwrap();
@@ -268,15 +260,7 @@ async fn smtp_down_at_request_time_delivers_exactly_once_when_back() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, base) = serve_with_smtp(dir.path(), sink.port).await;
     let started = std::time::Instant::now();
-    assert_eq!(
-        post(
-            &base,
-            "/v1/password-reset/request",
-            serde_json::json!({"username": "alice"})
-        )
-        .await,
-        202
-    );
+    request_alice(&base).await;
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "the answer never waits for SMTP"

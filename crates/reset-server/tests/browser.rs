@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Server, add_alice, command, post};
+use common::{Server, add_alice, command, request_alice, store_in};
 use fantoccini::{Client, ClientBuilder, Locator};
 use reset_testkit::process::{free_port, newest_mail, token_after};
 
@@ -207,15 +207,7 @@ async fn a_person_resets_their_password_in_chromium() {
     };
     let id = add_alice(configured());
     let _server = Server::start(configured(), dir.path(), "server", port).await;
-    assert_eq!(
-        post(
-            &base,
-            "/v1/password-reset/request",
-            serde_json::json!({"username": "alice"})
-        )
-        .await,
-        202
-    );
+    request_alice(&base).await;
     let mail = newest_mail(&dir.path().join("data/mail")).await;
     let token = token_after(&mail, &format!("{base}/reset-password?token="));
 
@@ -244,12 +236,7 @@ async fn a_person_resets_their_password_in_chromium() {
     shot(&c, "3-changed.png").await;
     c.close().await.unwrap();
 
-    let store = reset_diesel::DieselStore::connect(
-        &format!("sqlite://{}", dir.path().join("data/reset.db").display()),
-        reset_diesel::PoolOptions::default(),
-    )
-    .await
-    .unwrap();
+    let store = store_in(dir.path()).await;
     use reset_core::UserDirectory as _;
     let user = store.by_id(&id).await.unwrap().unwrap();
     let hash = user.password_hash.unwrap();

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Server, add_alice, command, eventually, post, run};
+use common::{Server, add_alice, command, eventually, post, request_alice, run, store_in};
 use reset_mail::Signer;
 use reset_testkit::process::{SmtpSink, free_port};
 
@@ -232,14 +232,6 @@ async fn sms_and_webhooks_arrive_signed_after_the_receiver_failed_twice() {
     assert_eq!(types, expected);
 }
 
-/// The SQLite database of a server run in `dir`.
-async fn store_in(dir: &std::path::Path) -> reset_diesel::DieselStore {
-    let url = format!("sqlite://{}", dir.join("data/reset.db").display());
-    reset_diesel::DieselStore::connect(&url, reset_diesel::PoolOptions::default())
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_undeliverable_message_is_dead_lettered_shown_and_retried() {
     let Some(mut sink) = SmtpSink::start(0).await else {
@@ -260,15 +252,7 @@ async fn an_undeliverable_message_is_dead_lettered_shown_and_retried() {
     let id = add_alice(configured());
     let _server = Server::start(configured(), dir.path(), "server", port).await;
     let base = format!("http://127.0.0.1:{port}");
-    assert_eq!(
-        post(
-            &base,
-            "/v1/password-reset/request",
-            serde_json::json!({"username": "alice"})
-        )
-        .await,
-        202
-    );
+    request_alice(&base).await;
 
     let dead = || run(configured(), &["outbox", "list", "--state", "dead"]);
     assert!(
@@ -342,15 +326,7 @@ async fn a_worker_restarted_while_smtp_is_down_delivers_exactly_once() {
     add_alice(configured());
     let first = Server::start(configured(), dir.path(), "first", port).await;
     let base = format!("http://127.0.0.1:{port}");
-    assert_eq!(
-        post(
-            &base,
-            "/v1/password-reset/request",
-            serde_json::json!({"username": "alice"})
-        )
-        .await,
-        202
-    );
+    request_alice(&base).await;
     let retrying = || run(configured(), &["outbox", "list", "--state", "retrying"]);
     assert!(
         eventually(10, || !retrying().is_empty()).await,

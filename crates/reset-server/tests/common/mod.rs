@@ -103,6 +103,20 @@ pub async fn post(base: &str, path: &str, body: serde_json::Value) -> reqwest::S
         .status()
 }
 
+/// Asks the server at `base` to reset alice's password (202).
+pub async fn request_alice(base: &str) {
+    let body = serde_json::json!({"username": "alice"});
+    assert_eq!(post(base, "/v1/password-reset/request", body).await, 202);
+}
+
+/// The SQLite database of a server run in `dir` (its default `data/reset.db`).
+pub async fn store_in(dir: &Path) -> reset_diesel::DieselStore {
+    let url = format!("sqlite://{}", dir.join("data/reset.db").display());
+    reset_diesel::DieselStore::connect(&url, reset_diesel::PoolOptions::default())
+        .await
+        .unwrap()
+}
+
 /// Polls `check` every 50 ms for up to `secs` seconds.
 pub async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
     for _ in 0..secs * 20 {

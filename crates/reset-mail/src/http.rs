@@ -37,6 +37,8 @@ impl HttpCourier {
     pub fn new(signer: Signer) -> Result<Self, DeliveryError> {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
+            // A redirect would turn the POST into a body-less GET: only a 2xx counts.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("reset-server/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| DeliveryError::Transport(e.to_string()))?;
@@ -65,15 +67,41 @@ impl HttpCourier {
             .body(body)
             .send()
             .await
-            .map_err(|e| DeliveryError::Transport(format!("POST {url}: {e}")))?;
+            .map_err(|e| {
+                DeliveryError::Transport(format!("POST {}: {}", redacted(url), e.without_url()))
+            })?;
         let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(DeliveryError::Transport(format!(
-                "POST {url}: HTTP {}",
-                status.as_u16()
-            )))
+        let failure = format!("POST {}: HTTP {}", redacted(url), status.as_u16());
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            408 | 429 => Err(DeliveryError::Transport(failure)),
+            400..=499 => Err(DeliveryError::Refused(failure)),
+            _ => Err(DeliveryError::Transport(failure)),
         }
+    }
+}
+
+/// `url` without credentials or query (gateways often carry a key in either), for errors that
+/// end up in logs, the outbox and the audit trail.
+fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "<invalid URL>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_never_carry_credentials_or_keys() {
+        assert_eq!(
+            super::redacted("https://user:pw@sms.example/send?api_key=k"),
+            "https://sms.example/send"
+        );
     }
 }

@@ -9,7 +9,8 @@ use reset_core::store::OutboxMessage;
 
 use crate::render::Rendered;
 
-/// Why a message was not delivered (the worker retries it later).
+/// Why a message was not delivered: retried later, unless it is permanent (see
+/// [`DeliveryError::is_permanent`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     #[error("invalid address: {0}")]
@@ -18,15 +19,28 @@ pub enum DeliveryError {
     Build(String),
     #[error("the transport failed: {0}")]
     Transport(String),
+    /// The other side refused the message for good (an SMTP 5xx, an HTTP 4xx other than 408
+    /// and 429): trying again cannot help.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("no transport for channel {0}")]
     NoChannel(&'static str),
 }
 
 impl DeliveryError {
-    /// Whether trying again cannot help (a bad address, a broken template, no transport):
-    /// such a message goes to the dead-letter state at once.
+    /// Whether trying again cannot help (a bad address, a broken template, no transport, a
+    /// refusal): such a message goes to the dead-letter state at once.
     pub fn is_permanent(&self) -> bool {
         !matches!(self, Self::Transport(_))
+    }
+
+    /// An SMTP client error: permanent for a 5xx answer, else worth retrying.
+    fn smtp(e: &lettre::transport::smtp::Error) -> Self {
+        if e.is_permanent() {
+            Self::Refused(e.to_string())
+        } else {
+            Self::Transport(e.to_string())
+        }
     }
 }
 
@@ -131,7 +145,7 @@ impl MailTransport {
                 transport
                     .send(email)
                     .await
-                    .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+                    .map_err(|e| DeliveryError::smtp(&e))?;
             }
             Self::Log { .. } => {
                 let raw = String::from_utf8_lossy(&email.formatted()).into_owned();

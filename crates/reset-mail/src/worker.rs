@@ -12,8 +12,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Couriers, Renderer};
+use crate::{Couriers, DeliveryError, Renderer};
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
 use reset_core::Store;
 use reset_core::store::OutboxMessage;
 use tokio::sync::watch;
@@ -22,6 +23,13 @@ use tokio::sync::watch;
 const BATCH: u32 = 32;
 /// How long a claimed message is reserved for this worker.
 const LEASE_SECS: u64 = 120;
+/// Deliveries under way at once within a round.
+const CONCURRENCY: usize = 8;
+/// The longest one delivery may take before it counts as failed.
+const DELIVERY_TIMEOUT_SECS: u64 = 20;
+// A round ends well inside the lease, so no other worker claims a message this one still holds.
+const _: () =
+    assert!((BATCH as u64).div_ceil(CONCURRENCY as u64) * DELIVERY_TIMEOUT_SECS < LEASE_SECS);
 
 /// How the worker paces and gives up.
 #[derive(Debug, Clone, Copy)]
@@ -31,8 +39,8 @@ pub struct WorkerOptions {
     /// A message still undelivered this long after it was queued is dead-lettered (default one
     /// hour: twice a reset link's default lifetime, after which the secret inside is useless).
     pub max_age: Duration,
-    /// Failed tries before a message is dead-lettered (default 12; with the backoff that is
-    /// about an hour and a half, so `max_age` usually decides first).
+    /// Failed tries before a message is dead-lettered (default 12; with the default backoff
+    /// that is about two and a half hours, so `max_age` usually decides first).
     pub max_attempts: u32,
     /// The first retry's delay; each further one doubles it, up to an hour (default 5 s).
     pub retry_base: Duration,
@@ -59,7 +67,7 @@ pub async fn run(
 ) {
     loop {
         let claimed = deliver_due(store.as_ref(), &couriers, &renderer, &options).await;
-        if claimed == BATCH as usize {
+        if claimed == BATCH as usize && !*shutdown.borrow() {
             continue;
         }
         tokio::select! {
@@ -87,9 +95,11 @@ pub async fn deliver_due(
         }
     };
     let claimed = messages.len();
-    for message in messages {
-        deliver_one(store, couriers, renderer, options, &message).await;
-    }
+    futures_util::stream::iter(messages)
+        .for_each_concurrent(CONCURRENCY, |message| async move {
+            deliver_one(store, couriers, renderer, options, &message).await;
+        })
+        .await;
     claimed
 }
 
@@ -109,7 +119,15 @@ async fn deliver_one(
         );
         return dead(store, message, &reason).await;
     }
-    match couriers.deliver(message, renderer).await {
+    let timeout = Duration::from_secs(DELIVERY_TIMEOUT_SECS);
+    let delivered = tokio::time::timeout(timeout, couriers.deliver(message, renderer))
+        .await
+        .unwrap_or_else(|_| {
+            Err(DeliveryError::Transport(format!(
+                "no answer within {DELIVERY_TIMEOUT_SECS} s"
+            )))
+        });
+    match delivered {
         Ok(()) => {
             metrics::counter!("reset_outbox_delivered_total", "channel" => channel).increment(1);
             if let Err(e) = store.outbox_sent(Utc::now(), &message.id).await {

@@ -2,14 +2,17 @@
 //! queued while the previous batch ran goes into one `BEGIN IMMEDIATE … COMMIT`, each call in a
 //! savepoint of its own (so one call's failure rolls back only that call). This is group commit:
 //! under load, many short transactions share one commit and no call pays a thread hop or a
-//! pool checkout. A call's result is released only after its batch committed; if the commit
-//! fails, every call of the batch gets the error. SQLite has one writer at a time anyway, so
+//! pool checkout. A call's result is released only after its batch committed; if the batch
+//! fails (the commit, a panic, SQLite ending the transaction by itself), every call of it gets
+//! the error, and the connection is replaced when its state is in doubt. SQLite has one writer at a time anyway, so
 //! one thread loses no parallelism.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 
-use diesel::connection::SimpleConnection as _;
+use std::num::NonZeroU32;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection as _, TransactionManager as _};
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 use diesel::{Connection as _, ConnectionError, SqliteConnection};
 use tokio::sync::oneshot;
@@ -17,11 +20,12 @@ use tokio::sync::oneshot;
 /// Calls per batch at most, so one batch's latency stays bounded.
 const MAX_BATCH: usize = 64;
 
-/// Hands a batched call its result once the batch's fate is known (`Some` = the commit failed).
+/// Hands a batched call its result once the batch's fate is known (`Some` = it failed, why).
 type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 
-/// A call of a batch: runs in its savepoint and returns how to deliver its result.
-type Call = Box<dyn FnOnce(&mut SqliteConnection) -> Deliver + Send>;
+/// A call of a batch: given the connection, runs in its savepoint; given `None`, it was not
+/// run. Either way it returns how to deliver its result.
+type Call = Box<dyn FnOnce(Option<&mut SqliteConnection>) -> Deliver + Send>;
 
 enum Job {
     /// Runs inside the batch's transaction, in its own savepoint.
@@ -48,20 +52,30 @@ fn gone() -> DieselError {
     )
 }
 
+fn failed(why: String) -> DieselError {
+    DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(why))
+}
+
+/// Opens `path` with WAL, `synchronous = NORMAL`, a busy timeout and foreign keys.
+fn open_connection(path: &str) -> Result<SqliteConnection, ConnectionError> {
+    let mut conn = SqliteConnection::establish(path)?;
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
 impl Writer {
-    /// Opens `path` (WAL, `synchronous = NORMAL`, a busy timeout, foreign keys) and starts the
-    /// thread that owns it.
+    /// Opens `path` and starts the thread that owns the connection.
     pub fn open(path: &str) -> Result<Self, ConnectionError> {
-        let mut conn = SqliteConnection::establish(path)?;
-        conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-        )
-        .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        let conn = open_connection(path)?;
         let (jobs, queue) = mpsc::channel();
+        let path = path.to_owned();
         std::thread::Builder::new()
             .name("reset-sqlite".into())
-            .spawn(move || serve(conn, &queue))
+            .spawn(move || serve(&path, conn, &queue))
             .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
         Ok(Self { jobs })
     }
@@ -72,15 +86,13 @@ impl Writer {
         f: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
     ) -> QueryResult<T> {
         let (tx, rx) = oneshot::channel::<QueryResult<T>>();
-        let job = Job::Batched(Box::new(move |conn| {
-            let result = conn.transaction(f);
-            Box::new(move |commit_error: Option<&str>| {
-                let result = match commit_error {
-                    Some(e) => Err(DieselError::DatabaseError(
-                        DatabaseErrorKind::Unknown,
-                        Box::new(format!("the batch did not commit: {e}")),
-                    )),
-                    None => result,
+        let job = Job::Batched(Box::new(move |conn: Option<&mut SqliteConnection>| {
+            let result = conn.map(|conn| conn.transaction(f));
+            Box::new(move |failure: Option<&str>| {
+                let result = match (failure, result) {
+                    (Some(why), _) => Err(failed(format!("the batch did not commit: {why}"))),
+                    (None, Some(result)) => result,
+                    (None, None) => Err(failed("the call was not run".to_owned())),
                 };
                 let _ = tx.send(result);
             })
@@ -104,8 +116,9 @@ impl Writer {
 }
 
 /// The thread: take what is queued, run it as one batch, deliver, repeat until every handle
-/// is dropped.
-fn serve(mut conn: SqliteConnection, queue: &mpsc::Receiver<Job>) {
+/// is dropped. A batch that leaves the connection in doubt (a panic, a transaction SQLite
+/// ended by itself) gets a fresh connection: closing one rolls back whatever it had open.
+fn serve(path: &str, mut conn: SqliteConnection, queue: &mpsc::Receiver<Job>) {
     let mut next = None;
     loop {
         let first = match next.take() {
@@ -115,52 +128,93 @@ fn serve(mut conn: SqliteConnection, queue: &mpsc::Receiver<Job>) {
                 Err(_) => return,
             },
         };
-        let mut batch = match first {
+        let healthy = match first {
             Job::Alone(f) => {
-                if std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))).is_err() {
-                    tracing::error!("a SQLite job panicked");
-                }
-                continue;
+                let ran = std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))).is_ok();
+                ran && depth(&mut conn) == Some(0)
             }
-            Job::Batched(f) => vec![f],
-        };
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(Job::Batched(f)) => batch.push(f),
-                Ok(alone) => {
-                    next = Some(alone);
-                    break;
+            Job::Batched(f) => {
+                let mut batch = vec![f];
+                while batch.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(Job::Batched(f)) => batch.push(f),
+                        Ok(alone) => {
+                            next = Some(alone);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
-                Err(_) => break,
+                run_batch(&mut conn, batch)
+            }
+        };
+        if !healthy {
+            tracing::error!("the SQLite connection was left in doubt; opening a fresh one");
+            match open_connection(path) {
+                Ok(fresh) => conn = fresh,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot reopen the SQLite database; the store stops");
+                    return;
+                }
             }
         }
-        run_batch(&mut conn, batch);
     }
 }
 
-fn run_batch(conn: &mut SqliteConnection, batch: Vec<Call>) {
-    let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
-    let outcome = conn.immediate_transaction(|conn| {
-        for job in batch {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))) {
-                Ok(deliver) => delivers.push(deliver),
-                Err(_) => {
-                    // Its sender is gone with it, so its caller sees the writer as stopped;
-                    // the savepoint state is unknown, so the whole batch rolls back.
-                    tracing::error!("a SQLite job panicked; its batch rolls back");
-                    return Err(DieselError::RollbackTransaction);
-                }
-            }
+/// Transactions open on the connection, as diesel counts them (`None`: unknown, broken).
+fn depth(conn: &mut SqliteConnection) -> Option<u32> {
+    AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .map(|d| d.map_or(0, NonZeroU32::get))
+}
+
+/// One batch; `false` when the connection must be replaced.
+fn run_batch(conn: &mut SqliteConnection, batch: Vec<Call>) -> bool {
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN IMMEDIATE") {
+        let why = format!("cannot begin: {e}");
+        for call in batch {
+            call(None)(Some(&why));
         }
-        Ok::<(), DieselError>(())
-    });
-    let failure = outcome.err().map(|e| e.to_string());
-    if let Some(e) = &failure {
-        tracing::error!(error = %e, calls = delivers.len(), "a SQLite batch did not commit");
+        return depth(conn) == Some(0);
+    }
+    let mut calls = batch.into_iter();
+    let mut delivers: Vec<Deliver> = Vec::new();
+    let mut broken = None;
+    for call in calls.by_ref() {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| call(Some(&mut *conn)))) {
+            // The panicking call's sender went with it: its caller sees the writer as stopped.
+            Err(_) => broken = Some("a call of the batch panicked"),
+            Ok(deliver) => delivers.push(deliver),
+        }
+        // Some errors (a full disk, an I/O error) make SQLite end the whole transaction; later
+        // calls would then commit on their own, outside the batch. Stop here instead.
+        if broken.is_none() && depth(conn) != Some(1) {
+            broken = Some("the batch's transaction ended early");
+        }
+        if broken.is_some() {
+            break;
+        }
+    }
+    let failure = match broken {
+        Some(why) => Some(why.to_owned()),
+        None => AnsiTransactionManager::commit_transaction(&mut *conn)
+            .err()
+            .map(|e| e.to_string()),
+    };
+    if let Some(why) = &failure {
+        tracing::error!(error = %why, calls = delivers.len(), "a SQLite batch did not commit");
+        if depth(conn) != Some(0) {
+            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
+        }
     }
     for deliver in delivers {
         deliver(failure.as_deref());
     }
+    for call in calls {
+        call(None)(failure.as_deref());
+    }
+    broken.is_none() && depth(conn) == Some(0)
 }
 
 #[cfg(test)]
@@ -216,5 +270,31 @@ mod tests {
             .count();
         assert_eq!(failed, 20);
         assert_eq!(count(&w).await, 180);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_call_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().expect("dir");
+        let w = Writer::open(dir.path().join("t.db").to_str().expect("path")).expect("open");
+        w.alone(|c| c.batch_execute("CREATE TABLE t (x INTEGER PRIMARY KEY)"))
+            .await
+            .expect("gone")
+            .expect("create");
+        #[allow(clippy::panic)]
+        let boom = w
+            .run(|c| -> QueryResult<()> {
+                diesel::sql_query("INSERT INTO t (x) VALUES (1)").execute(c)?;
+                panic!("a bug in a query")
+            })
+            .await;
+        assert!(boom.is_err());
+        w.run(|c| diesel::sql_query("INSERT INTO t (x) VALUES (2)").execute(c))
+            .await
+            .expect("the writer still works");
+        assert_eq!(
+            count(&w).await,
+            1,
+            "the panicking call's insert was rolled back"
+        );
     }
 }

@@ -85,6 +85,7 @@ macro_rules! outbox_queries {
         /// Marks a message delivered and blanks its payload.
         pub $($async)* fn outbox_sent(conn: &mut $C, now: i64, id: &str) -> QueryResult<()> {
             diesel::update(outbox::table.find(id))
+                .filter(outbox::sent_at.is_null())
                 .set((
                     outbox::sent_at.eq(now),
                     outbox::payload.eq("{}"),
@@ -182,6 +183,7 @@ macro_rules! outbox_queries {
             }
             q.set((
                 outbox::dead_at.eq(None::<i64>),
+                outbox::last_error.eq(None::<String>),
                 outbox::attempts.eq(0),
                 outbox::next_attempt_at.eq(now),
                 outbox::queued_at.eq(now),

@@ -78,6 +78,7 @@ pub async fn reset_page(db: TestDb, spawn: Spawn) {
         );
         assert!(page.contains(&format!(r#"name="token" value="{token}""#)));
         assert!(page.contains(r#"action="reset-password""#));
+        assert!(page.contains(r#"minlength="8""#) && !page.contains("{n}"));
     }
 
     let mismatch = post_form(
@@ -92,6 +93,7 @@ pub async fn reset_page(db: TestDb, spawn: Spawn) {
     )
     .await;
     assert!(html(&mismatch, 422).contains("The two passwords are not the same."));
+    assert!(html(&get_lang(&s, &path, "en").await, 200).contains("At least 8 characters."));
     let weak = post_form(
         &s,
         "/reset-password",

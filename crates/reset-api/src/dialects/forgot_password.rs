@@ -201,25 +201,23 @@ pub async fn send_email(api: &Api, req: &ApiRequest) -> ApiResponse {
 }
 
 /// Refines a wrong-code answer where the contract tells more: unknown username (404) or no
-/// code outstanding.
+/// code outstanding. A code of another length than ours is a wrong code too.
 async fn explain(api: &Api, username: &str, e: ResetError) -> ApiResponse {
-    if matches!(e, ResetError::InvalidRequest(_)) {
-        // Our checks passed, so the core refused the code's length: a wrong code all the same.
-        return code_incorrect();
-    }
-    let refinable = matches!(
+    let wrong = matches!(
         e,
-        ResetError::CodeIncorrect { .. } | ResetError::AttemptsExhausted { .. }
+        ResetError::CodeIncorrect { .. } | ResetError::InvalidRequest(_)
     );
+    let refinable = wrong || matches!(e, ResetError::AttemptsExhausted { .. });
     if refinable && !api.dialects().forgot_password_hide_unknown {
         match api.service().account_summary(username).await {
             Ok(None) => return unknown_username(),
-            Ok(Some(a)) if !a.has_live_code && matches!(e, ResetError::CodeIncorrect { .. }) => {
-                return no_code();
-            }
+            Ok(Some(a)) if !a.has_live_code && wrong => return no_code(),
             Ok(_) => {}
             Err(e) => return core_error(e),
         }
+    }
+    if wrong {
+        return code_incorrect();
     }
     core_error(e)
 }

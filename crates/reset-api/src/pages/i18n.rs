@@ -20,26 +20,38 @@ impl Lang {
         }
     }
 
-    /// The best of ours for an `Accept-Language` header.
+    /// The best of ours for an `Accept-Language` header: the highest-quality entry whose
+    /// primary subtag we speak (the first of equals), English otherwise. Written here rather than
+    /// taken from a crate because the header is hostile input: entries are capped, and a `q`
+    /// that is not a number in (0, 1] drops its entry (a `q=0` language is one the client refuses).
     pub fn negotiate(header: Option<&str>) -> Self {
-        header
-            .map(accept_language::parse)
-            .unwrap_or_default()
-            .iter()
-            .find_map(|tag| {
-                match tag
-                    .split('-')
-                    .next()
-                    .map(str::to_ascii_lowercase)
-                    .as_deref()
-                {
-                    Some("en") => Some(Self::En),
-                    Some("ja") => Some(Self::Ja),
-                    Some("de") => Some(Self::De),
-                    _ => None,
-                }
-            })
-            .unwrap_or(Self::En)
+        let mut best: Option<(f32, Self)> = None;
+        for entry in header.unwrap_or_default().split(',').take(32) {
+            let mut parts = entry.split(';');
+            let tag = parts.next().unwrap_or_default().trim();
+            let quality = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
+                .filter(|q| q.is_finite() && *q > 0.0 && *q <= 1.0);
+            let (Some(quality), Some(lang)) = (quality, Self::of(tag)) else {
+                continue;
+            };
+            if best.is_none_or(|(b, _)| quality > b) {
+                best = Some((quality, lang));
+            }
+        }
+        best.map_or(Self::En, |(_, lang)| lang)
+    }
+
+    /// The language of a tag such as `ja-JP`, by its primary subtag.
+    fn of(tag: &str) -> Option<Self> {
+        let primary = tag.split('-').next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Self::En),
+            "ja" => Some(Self::Ja),
+            "de" => Some(Self::De),
+            _ => None,
+        }
     }
 
     pub fn words(self) -> &'static Words {
@@ -57,6 +69,7 @@ pub struct Words {
     pub title: &'static str,
     pub new_password: &'static str,
     pub confirm_password: &'static str,
+    /// `{n}` stands for the policy's shortest length.
     pub hint: &'static str,
     pub submit: &'static str,
     pub fix: &'static str,
@@ -97,7 +110,7 @@ static EN: Words = Words {
     title: "Choose a new password",
     new_password: "New password",
     confirm_password: "New password, again",
-    hint: "At least 8 characters. A few unrelated words make a strong, memorable password.",
+    hint: "At least {n} characters. A few unrelated words make a strong, memorable password.",
     submit: "Set the new password",
     fix: "Please choose another password:",
     mismatch: "The two passwords are not the same.",
@@ -123,7 +136,7 @@ static JA: Words = Words {
     title: "新しいパスワードの設定",
     new_password: "新しいパスワード",
     confirm_password: "新しいパスワード（確認）",
-    hint: "8文字以上。関係のない単語をいくつか並べると、強くて覚えやすいパスワードになります。",
+    hint: "{n}文字以上。関係のない単語をいくつか並べると、強くて覚えやすいパスワードになります。",
     submit: "パスワードを設定する",
     fix: "別のパスワードを選んでください：",
     mismatch: "2つのパスワードが一致しません。",
@@ -149,7 +162,7 @@ static DE: Words = Words {
     title: "Neues Passwort wählen",
     new_password: "Neues Passwort",
     confirm_password: "Neues Passwort wiederholen",
-    hint: "Mindestens 8 Zeichen. Einige zusammenhanglose Wörter ergeben ein starkes, merkbares Passwort.",
+    hint: "Mindestens {n} Zeichen. Einige zusammenhanglose Wörter ergeben ein starkes, merkbares Passwort.",
     submit: "Neues Passwort setzen",
     fix: "Bitte wählen Sie ein anderes Passwort:",
     mismatch: "Die beiden Passwörter stimmen nicht überein.",
@@ -183,5 +196,19 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("fr")), Lang::En);
         assert_eq!(Lang::negotiate(Some("")), Lang::En);
         assert_eq!(Lang::negotiate(None), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr, de;q=0")), Lang::En, "q=0 refuses");
+        assert_eq!(
+            Lang::negotiate(Some("de;q=0.5, ja;q=0.5")),
+            Lang::De,
+            "first of equals"
+        );
+    }
+
+    #[test]
+    fn hostile_headers_do_not_panic() {
+        let nans = vec!["de;q=nan"; 500].join(",");
+        assert_eq!(Lang::negotiate(Some(&nans)), Lang::En);
+        assert_eq!(Lang::negotiate(Some("ja;q=inf, de;q=-1, en;q=2")), Lang::En);
+        assert_eq!(Lang::negotiate(Some(&"x".repeat(100_000))), Lang::En);
     }
 }

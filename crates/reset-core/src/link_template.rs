@@ -25,6 +25,8 @@ pub enum TemplateError {
     UnknownPlaceholder(String),
     #[error("an unclosed placeholder")]
     Unclosed,
+    #[error("a backslash, space or control character, which URL parsers read differently")]
+    Ambiguous,
     #[error("the result is not an absolute URL")]
     NotAbsolute,
     #[error("the scheme must be https (http only on loopback)")]
@@ -75,6 +77,15 @@ pub fn render(
         rest = &after[end + 2..];
     }
     out.push_str(rest);
+    // WHATWG parsing (ours) reads `\` as `/` and drops tabs and newlines; other parsers (a
+    // mail client's linkifier) do not, and would see another host or extra text. Values are
+    // percent-encoded, so only the template itself can bring these in.
+    if out
+        .chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    {
+        return Err(TemplateError::Ambiguous);
+    }
     let url = Url::parse(&out).map_err(|_| TemplateError::NotAbsolute)?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(TemplateError::Scheme);
@@ -99,7 +110,8 @@ pub fn render(
         .filter_map(|a| Url::parse(a).ok())
         .any(|a| a.origin() == origin);
     if ok {
-        Ok(out)
+        // What was checked is what is sent.
+        Ok(url.to_string())
     } else {
         Err(TemplateError::Origin(origin.ascii_serialization()))
     }
@@ -154,6 +166,18 @@ mod tests {
             (
                 "https://app.example.com/?c={{.Code",
                 TemplateError::Unclosed,
+            ),
+            (
+                "https://app.example.com\\@evil.example/?c={{.Code}}",
+                TemplateError::Ambiguous,
+            ),
+            (
+                "https://app.example.com/?c={{.Code}}\n\nCall +1 555",
+                TemplateError::Ambiguous,
+            ),
+            (
+                "https://app.example.com/ ?c={{.Code}}",
+                TemplateError::Ambiguous,
             ),
         ];
         for (t, e) in refused {

@@ -78,7 +78,8 @@ pub enum OutboxCommand {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-    /// Queue dead-lettered messages again, as new (no tries, maximum age counted afresh).
+    /// Queue dead-lettered messages again, as new (no tries, maximum age counted afresh). Reset
+    /// links and codes are not retried: their secrets were dropped; the user asks again.
     Retry {
         /// The messages to retry.
         #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]

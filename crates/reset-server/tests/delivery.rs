@@ -291,20 +291,60 @@ async fn an_undeliverable_message_is_dead_lettered_shown_and_retried() {
         "{metrics}"
     );
 
+    // The dead reset link lost its secret: it is not retried.
+    assert_eq!(
+        run(configured(), &["outbox", "retry", "--all-dead"]).trim(),
+        "0 message(s) queued again"
+    );
+    let still_dead = store_in(dir.path())
+        .await
+        .outbox_list(Some("dead"), 10)
+        .await
+        .unwrap();
+    assert_eq!(still_dead.len(), 1);
+
+    // A "your password was changed" notice, dead-lettered the same way, is retried and arrives.
+    let token = run(
+        configured(),
+        &["token", "create", "--scope", "password:write"],
+    )
+    .trim()
+    .to_owned();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/users/{id}/password"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"new_password": {"password": "violet tractor melts quietly"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        eventually(15, || dead().lines().count() == 2).await,
+        "the notice was never dead-lettered"
+    );
     sink.resume().await;
     assert_eq!(
         run(configured(), &["outbox", "retry", "--all-dead"]).trim(),
         "1 message(s) queued again"
     );
-    assert_eq!(sink.wait_for(1, 10).await.len(), 1);
+    let mail = sink.wait_for(1, 10).await;
+    assert_eq!(mail.len(), 1);
+    let subject = mailparse::parse_mail(&mail[0])
+        .unwrap()
+        .headers
+        .iter()
+        .find(|h| h.get_key_ref().eq_ignore_ascii_case("Subject"))
+        .map(|h| h.get_value());
+    assert_eq!(subject.as_deref(), Some("Your password was changed"));
     assert!(
         eventually(5, || run(
             configured(),
             &["outbox", "list", "--state", "sent"]
         )
-        .contains(&fields[0].to_owned()))
+        .contains("password_changed"))
         .await
     );
+    assert!(dead().contains(fields[0]), "the reset link stays dead");
 }
 
 #[tokio::test(flavor = "multi_thread")]

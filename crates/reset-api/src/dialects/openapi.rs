@@ -208,7 +208,7 @@ pub fn zitadel_password_reset() {}
         (status = 200, description = "OK.", body = ZitadelSetPasswordResponse),
         (status = 400, description = "3 INVALID_ARGUMENT: bad body, wrong or used code, wrong current password, weak password.", body = ZitadelError),
         (status = 401, description = "16 UNAUTHENTICATED.", body = ZitadelError),
-        (status = 403, description = "7 PERMISSION_DENIED: the token lacks the scope this proof needs.", body = ZitadelError),
+        (status = 403, description = "7 PERMISSION_DENIED: the token lacks the scope this proof needs (`verificationCode`: password:reset; `currentPassword` or no proof: password:write).", body = ZitadelError),
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError),
         (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
         (status = 413, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError),

@@ -44,7 +44,8 @@ pub struct SetPasswordBody {
     pub new_password: NewPassword,
     /// The code from `returnCode`; used up. Needs `password:reset`.
     pub verification_code: Option<String>,
-    /// The user's current password instead of a code. Needs `password:reset`.
+    /// The user's current password instead of a code. Needs `password:write` (checking it
+    /// would otherwise be a password-guessing oracle).
     pub current_password: Option<String>,
 }
 
@@ -309,7 +310,9 @@ pub async fn set_password(api: &Api, req: &ApiRequest, id: Option<String>) -> Ap
             );
         }
         (Some(code), None) => (SCOPE_RESET, PasswordProof::Code(code)),
-        (None, Some(current)) => (SCOPE_RESET, PasswordProof::CurrentPassword(current)),
+        // Checking a current password is a guessing oracle: only a credential that may set any
+        // password anyway gets it.
+        (None, Some(current)) => (SCOPE_WRITE, PasswordProof::CurrentPassword(current)),
         (None, None) => (SCOPE_WRITE, PasswordProof::Trusted),
     };
     if !token.has_scope(scope) {

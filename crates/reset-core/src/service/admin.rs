@@ -8,7 +8,7 @@ use super::{ClientContext, ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::link_template::{self, TemplateValues};
 use crate::message::{Channel, EventDelivery, EventType, MessageKind};
-use crate::store::{IssueRequest, IssueTarget, User};
+use crate::store::{IssueOutcome, IssueRequest, IssueTarget, User};
 
 /// How an administrator wants the secret delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,12 +164,28 @@ impl ResetService {
             events,
             deliver,
         };
-        self.store.issue(issue).await?;
-        self.directory.record_change(&user.id, now).await?;
-        Ok(AdminIssued {
-            details: self.details(&user.id, now).await?,
-            code: returned,
-        })
+        // A self-service request of this user that arrived after ours but committed first wins
+        // the ordering check, and ours then stored nothing. Ask again as the newest: the
+        // administrator's answer must describe a secret that exists.
+        let mut issue = issue;
+        for _ in 0..3 {
+            if matches!(
+                self.store.issue(issue.clone()).await?,
+                IssueOutcome::Issued { .. }
+            ) {
+                if let Err(e) = self.directory.record_change(&user.id, now).await {
+                    tracing::warn!(user_id = %user.id, error = %e, "reset secret issued, but the change count was not kept");
+                }
+                return Ok(AdminIssued {
+                    details: self.details(&user.id, now).await?,
+                    code: returned,
+                });
+            }
+            issue.request_id = uuid::Uuid::now_v7().to_string();
+        }
+        Err(ResetError::Store(crate::error::StoreError::Conflict(
+            "the user's reset secrets kept changing; try again".into(),
+        )))
     }
 
     /// Sets `user_id`'s password, held to the policy, vouched for by `proof`.
@@ -188,7 +204,8 @@ impl ResetService {
                     email: None,
                     code,
                 };
-                self.complete(input, new_password, ctx).await?;
+                self.complete_for(input, new_password, ctx, Some(&user.id))
+                    .await?;
             }
             PasswordProof::CurrentPassword(current) => {
                 let ok = match &user.password_hash {

@@ -43,14 +43,15 @@ impl ResetService {
         token: &str,
         ctx: &ClientContext,
     ) -> Result<(Verified, User), ResetError> {
-        let verified = self
-            .verify(SecretInput::Token(token.to_owned()), ctx)
-            .await?;
         let now = self.clock.now();
-        let record = self
-            .live_token(token, now)
-            .await?
-            .ok_or(ResetError::InvalidToken)?;
+        self.limit_attempt(ctx, now).await?;
+        let (record, delivery) = self
+            .resolve(&SecretInput::Token(token.to_owned()), now)
+            .await?;
+        let verified = Verified {
+            expires_at: record.expires_at,
+            delivery,
+        };
         let user = self
             .directory
             .by_id(&record.user_id)

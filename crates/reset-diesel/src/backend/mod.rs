@@ -26,6 +26,7 @@ macro_rules! query_prelude {
 
         use crate::DEFAULT_ORG;
         use crate::queries::limits::state;
+        use crate::queries::outbox::SECRET_KINDS;
         use crate::rows::{AdminTokenRow, OutboxEntry, OutboxRow, SecretRow, UserRow, int, ms, new_id};
         use crate::schema::{
             admin_tokens, audit_events, outbox, password_history, rate_limits, reset_secrets,

@@ -11,7 +11,7 @@ pub(crate) mod limits;
 #[macro_use]
 mod meta;
 #[macro_use]
-mod outbox;
+pub(crate) mod outbox;
 #[macro_use]
 mod secrets;
 #[macro_use]

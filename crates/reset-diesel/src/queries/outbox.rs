@@ -1,6 +1,9 @@
 //! The durable outbox: messages are written in the transaction that decides them and delivered
 //! later by the worker.
 
+/// Message kinds whose payload holds a secret.
+pub(crate) const SECRET_KINDS: [&str; 2] = ["reset_link", "reset_code"];
+
 macro_rules! outbox_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         /// Queues one message, due now.
@@ -112,18 +115,26 @@ macro_rules! outbox_queries {
             Ok(())
         }
 
-        /// Dead-letters a message, keeping its payload for `outbox retry`, with an audit event.
+        /// Dead-letters a message, with an audit event. A reset message loses its payload (the
+        /// secret inside must not outlive the message); others keep it for `outbox retry`.
         pub $($async)* fn outbox_dead(conn: &mut $C, now: i64, id: &str, reason: &str) -> QueryResult<()> {
             let (id, reason) = (id.to_owned(), reason.to_owned());
             conn.transaction($($async)* move |conn| {
                 let row: Option<(Option<String>, String, String)> = diesel::update(outbox::table.find(&id))
                     .filter(outbox::sent_at.is_null())
+                    .filter(outbox::dead_at.is_null())
                     .set((outbox::dead_at.eq(now), outbox::last_error.eq(&reason)))
                     .returning((outbox::user_id, outbox::kind, outbox::channel))
                     .get_result(conn)
                     $($aw)*
                     .optional()?;
                 if let Some((user_id, kind, channel)) = row {
+                    if SECRET_KINDS.contains(&kind.as_str()) {
+                        diesel::update(outbox::table.find(&id))
+                            .set(outbox::payload.eq("{}"))
+                            .execute(conn)
+                            $($aw)*?;
+                    }
                     let details = serde_json::json!({ "message_id": id, "kind": kind, "channel": channel, "reason": reason });
                     audit(conn, now, user_id.as_deref(), "message_dropped", None, details)$($aw)*?;
                 }
@@ -172,11 +183,13 @@ macro_rules! outbox_queries {
         }
 
         /// Queues dead messages again, as new: no tries, due now, maximum age counted afresh.
-        /// `ids` empty: every dead message. Returns how many were queued.
+        /// `ids` empty: every dead message. Reset messages are not retried: their secrets were
+        /// dropped when they died (the user asks again). Returns how many were queued.
         pub $($async)* fn outbox_retry(conn: &mut $C, now: i64, ids: &[String]) -> QueryResult<usize> {
             let mut q = diesel::update(outbox::table)
                 .filter(outbox::dead_at.is_not_null())
                 .filter(outbox::sent_at.is_null())
+                .filter(outbox::kind.ne_all(SECRET_KINDS))
                 .into_boxed();
             if !ids.is_empty() {
                 q = q.filter(outbox::id.eq_any(ids));

@@ -25,6 +25,7 @@ export RESET_BIND="127.0.0.1:$port" RESET_PUBLIC_URL="http://127.0.0.1:$port" RE
 "$ROOT/target/debug/reset-server" serve >server.log 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat server.log >&2; echo "FAIL: the server did not start" >&2; exit 1; }
 cd "$ROOT"
 export RESET_URL="http://127.0.0.1:$port" RESET_MAIL_DIR="$WORK/server/data/mail"
 mkdir -p "$RESET_MAIL_DIR"

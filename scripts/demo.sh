@@ -21,9 +21,18 @@ fi
 mkdir -p "$DEMO/maildir/new" "$DEMO/maildir/cur" "$DEMO/maildir/tmp"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Another demo (or any server) on these ports would answer in place of ours.
+for port in 1025 8080 8081 8082; do
+  if port_open "$port"; then
+    echo "port $port is in use: stop what listens there (an earlier demo?) and try again" >&2
+    exit 1
+  fi
+done
 
 if port_open 5432 && command -v psql >/dev/null; then
   $SMOKE && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DBNAME" >/dev/null
@@ -59,6 +68,9 @@ for port in 8080 8081 8082; do
     sleep 0.1
   done
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "server on :$port did not start; see $DEMO/*.log" >&2; exit 1; }
+done
+for pid in "${PIDS[@]}"; do
+  kill -0 "$pid" 2>/dev/null || { echo "a demo process exited early; see $DEMO/*.log" >&2; exit 1; }
 done
 
 cat <<TEXT

@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXAMPLES=${1:-20}
-python3 -c "import schemathesis" 2>/dev/null \
-  || python3 -m pip install --quiet --disable-pip-version-check schemathesis
+SCHEMATHESIS=4.32.5
+[ "$(schemathesis --version 2>/dev/null)" = "schemathesis, version $SCHEMATHESIS" ] \
+  || python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS"
 cargo build --quiet -p reset-server
 BIN=$PWD/target/debug/reset-server
 WORK=$(mktemp -d)
@@ -29,6 +30,7 @@ for fw in axum actix warp; do
   "$BIN" serve >"$dir/server.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$dir/server.log" >&2; echo "FAIL: the $fw server did not start" >&2; exit 1; }
   cd - >/dev/null
   echo "=== schemathesis against $fw ==="
   schemathesis run openapi/reset.v1.json --url "http://127.0.0.1:$port" --checks all \

@@ -89,6 +89,7 @@ fn the_services_line_up() {
     for needed in [
         "postgres",
         "mailpit",
+        "migrate",
         "seed",
         "server-axum",
         "server-actix",
@@ -118,6 +119,16 @@ fn the_services_line_up() {
         if !name.starts_with("server-") {
             continue;
         }
+        assert_eq!(
+            service["depends_on"]["migrate"]["condition"].as_str(),
+            Some("service_completed_successfully"),
+            "{name} starts after the one migration run"
+        );
+        assert_eq!(
+            env(service, "RESET_MIGRATE_ON_START").as_deref(),
+            Some("false"),
+            "{name}"
+        );
         let framework = env(service, "RESET_FRAMEWORK").expect("RESET_FRAMEWORK");
         assert!(
             reset_server::serve::FRAMEWORKS.contains(&framework.as_str()),
@@ -183,6 +194,8 @@ fn the_services_line_up() {
             .any(|p| p.as_str() == Some("8025:8025")),
         "Mailpit's UI is published"
     );
+    let migrate = &doc["services"]["migrate"];
+    assert_eq!(migrate["command"][0].as_str(), Some("migrate"));
     let seed = &doc["services"]["seed"];
     assert!(seed["entrypoint"].as_vec().unwrap().iter().any(|a| {
         a.as_str()

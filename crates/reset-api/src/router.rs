@@ -1,7 +1,7 @@
 //! The route table: one list of (method, path, handler), and the 404/405 answers.
 
 use crate::api::Api;
-use crate::dialects::{Dialects, forgot_password, misskey, unleash, zitadel};
+use crate::dialects::{Dialect, Dialects, forgot_password, misskey, unleash, zitadel};
 use crate::pages;
 use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, Problem};
 use crate::request::ApiRequest;
@@ -37,6 +37,23 @@ pub(crate) enum Route {
     PageCancelSubmit,
     Docs,
     DocsAsset,
+}
+
+impl Route {
+    /// The dialect a route belongs to, for answers given in its shape.
+    fn dialect(self) -> Option<Dialect> {
+        match self {
+            Self::MisskeyRequest | Self::MisskeyReset => Some(Dialect::Misskey),
+            Self::ForgotSendEmail | Self::ForgotCheckCode | Self::ForgotResetPassword => {
+                Some(Dialect::ForgotPassword)
+            }
+            Self::UnleashPassword | Self::UnleashValidate | Self::UnleashPasswordEmail => {
+                Some(Dialect::Unleash)
+            }
+            Self::ZitadelPasswordReset | Self::ZitadelPassword => Some(Dialect::Zitadel),
+            _ => None,
+        }
+    }
 }
 
 /// One served (method, path).
@@ -168,28 +185,18 @@ async fn answer(
 ) -> ApiResponse {
     let Some(((_, _, route), params)) = on_path.iter().find(|(e, _)| e.0 == method) else {
         if on_path.is_empty() {
-            return Problem::new(NOT_FOUND, "There is no such route.").into_response();
+            return match api.dialects().owner(&req.path) {
+                Some(dialect) => dialect.not_found(),
+                None => Problem::new(NOT_FOUND, "There is no such route.").into_response(),
+            };
         }
         let mut allow: Vec<&str> = on_path.iter().map(|(e, _)| e.0).collect();
         if allow.contains(&"GET") {
             allow.push("HEAD");
         }
         let allow = allow.join(", ");
-        let dialect = match on_path[0].0.2 {
-            Route::MisskeyRequest | Route::MisskeyReset => Some(misskey::method_not_allowed()),
-            Route::ForgotSendEmail | Route::ForgotCheckCode | Route::ForgotResetPassword => {
-                Some(forgot_password::method_not_allowed())
-            }
-            Route::UnleashPassword | Route::UnleashValidate | Route::UnleashPasswordEmail => {
-                Some(unleash::method_not_allowed())
-            }
-            Route::ZitadelPasswordReset | Route::ZitadelPassword => {
-                Some(zitadel::method_not_allowed())
-            }
-            _ => None,
-        };
-        if let Some(response) = dialect {
-            return response.with_header("allow", allow);
+        if let Some(dialect) = on_path[0].0.2.dialect() {
+            return dialect.method_not_allowed().with_header("allow", allow);
         }
         return Problem::new(
             METHOD_NOT_ALLOWED,

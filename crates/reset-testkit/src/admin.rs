@@ -305,4 +305,21 @@ pub async fn bad_path_parameters(db: TestDb, spawn: Spawn) {
             .status,
         404
     );
+    // Unknown paths under a dialect's prefix answer in that dialect's shape.
+    let r = s
+        .post_as(&auth, "/v2/users//password_reset", json!({}))
+        .await;
+    assert_grpc(&r, 404, 5, "NOT_FOUND");
+    let r = s.post("/api/nope", json!({})).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"]["code"], "NO_SUCH_ENDPOINT");
+    let r = s.post("/api/auth/forgotPassword/nope", json!({})).await;
+    assert_eq!(
+        r.json(),
+        json!({"msg": "Not found", "error_code": "not_found"})
+    );
+    assert_eq!(
+        s.get("/auth/reset/nope").await.json()["name"],
+        "NotFoundError"
+    );
 }

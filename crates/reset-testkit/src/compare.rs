@@ -552,6 +552,22 @@ async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Rep
             Some(&reset),
         ),
         ("docs", "GET", "/docs", None, Vec::new(), None),
+        (
+            "misskey, unknown path",
+            "POST",
+            "/api/nope",
+            JSON,
+            body(json!({})),
+            None,
+        ),
+        (
+            "zitadel, empty user id",
+            "POST",
+            "/v2/users//password_reset",
+            JSON,
+            body(json!({})),
+            Some(&reset),
+        ),
         ("docs asset", "GET", "/docs/init.js", None, Vec::new(), None),
         (
             "docs, unknown asset",

@@ -112,6 +112,11 @@ fn invalid_request() -> ApiResponse {
     answer(400, "Invalid request", Some("invalid_request"))
 }
 
+/// 404 in this API's shape.
+pub fn not_found() -> ApiResponse {
+    answer(404, "Not found", Some("not_found"))
+}
+
 /// 405 in this API's shape.
 pub fn method_not_allowed() -> ApiResponse {
     answer(405, "Method not allowed", Some("method_not_allowed"))

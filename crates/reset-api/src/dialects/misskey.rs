@@ -69,6 +69,12 @@ pub const WEAK_PASSWORD: Kind = (
     "c2d3e4f5-0a1b-4c2d-8e3f-6a7b8c9d0e62",
     "The new password does not meet the password policy.",
 );
+pub const NO_SUCH_ENDPOINT: Kind = (
+    404,
+    "NO_SUCH_ENDPOINT",
+    "3a7c2e19-5b8d-4f06-9e4a-1c2d3b4a5f79",
+    "No such endpoint.",
+);
 pub const METHOD_NOT_ALLOWED: Kind = (
     405,
     "METHOD_NOT_ALLOWED",
@@ -152,6 +158,11 @@ fn core_error(e: ResetError) -> ApiResponse {
             error(INTERNAL_ERROR, None)
         }
     }
+}
+
+/// 404 in Misskey's shape.
+pub fn not_found() -> ApiResponse {
+    error(NO_SUCH_ENDPOINT, None)
 }
 
 /// 405 in Misskey's shape.

@@ -13,6 +13,8 @@ pub mod zitadel;
 
 use serde::{Deserialize, Serialize};
 
+use crate::response::ApiResponse;
+
 /// One dialect's switch and mount prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mount {
@@ -57,5 +59,89 @@ impl Default for Dialects {
             unleash: Mount::on("/auth/reset"),
             zitadel: Mount::on("/v2"),
         }
+    }
+}
+
+/// One of the dialects, for the answers the router gives on their behalf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Misskey,
+    ForgotPassword,
+    Unleash,
+    Zitadel,
+}
+
+impl Dialect {
+    /// 405, in the dialect's error shape (the router adds `Allow`).
+    pub fn method_not_allowed(self) -> ApiResponse {
+        match self {
+            Self::Misskey => misskey::method_not_allowed(),
+            Self::ForgotPassword => forgot_password::method_not_allowed(),
+            Self::Unleash => unleash::method_not_allowed(),
+            Self::Zitadel => zitadel::method_not_allowed(),
+        }
+    }
+
+    /// 404 for a path under the dialect's prefix that it does not serve.
+    pub fn not_found(self) -> ApiResponse {
+        match self {
+            Self::Misskey => misskey::not_found(),
+            Self::ForgotPassword => forgot_password::not_found(),
+            Self::Unleash => unleash::not_found(),
+            Self::Zitadel => zitadel::not_found(),
+        }
+    }
+}
+
+impl Dialects {
+    /// The enabled dialect whose prefix `path` lies under (the longest, when prefixes nest, as
+    /// Misskey's `/api` and forgot-password's `/api/auth/forgotPassword` do).
+    pub fn owner(&self, path: &str) -> Option<Dialect> {
+        [
+            (Dialect::Misskey, &self.misskey),
+            (Dialect::ForgotPassword, &self.forgot_password),
+            (Dialect::Unleash, &self.unleash),
+            (Dialect::Zitadel, &self.zitadel),
+        ]
+        .into_iter()
+        .filter(|(_, m)| m.enabled && m.contains(path))
+        .max_by_key(|(_, m)| m.prefix.len())
+        .map(|(d, _)| d)
+    }
+}
+
+impl Mount {
+    /// Whether `path` is the prefix or lies below it.
+    fn contains(&self, path: &str) -> bool {
+        let prefix = self.prefix.trim_end_matches('/');
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_enabled_prefix_owns_a_path() {
+        let d = Dialects::default();
+        assert_eq!(d.owner("/api/nope"), Some(Dialect::Misskey));
+        assert_eq!(
+            d.owner("/api/auth/forgotPassword/nope"),
+            Some(Dialect::ForgotPassword)
+        );
+        assert_eq!(d.owner("/v2/users//password_reset"), Some(Dialect::Zitadel));
+        assert_eq!(d.owner("/auth/reset"), Some(Dialect::Unleash));
+        assert_eq!(d.owner("/apix"), None);
+        assert_eq!(d.owner("/v1/nope"), None);
+        let mut off = Dialects::default();
+        off.forgot_password.enabled = false;
+        assert_eq!(
+            off.owner("/api/auth/forgotPassword/x"),
+            Some(Dialect::Misskey)
+        );
     }
 }

@@ -69,6 +69,7 @@ pub const INVALID_TOKEN: Kind = (
     "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73",
 );
 pub const NO_ACCESS: Kind = (403, "NoAccessError", "7f8a9b0c-1d2e-4f3a-9b4c-6d7e8f9a0b78");
+pub const NOT_FOUND: Kind = (404, "NotFoundError", "8a9b0c1d-2e3f-4a4b-8c5d-7e8f9a0b1c79");
 pub const METHOD_NOT_ALLOWED: Kind = (
     405,
     "MethodNotAllowedError",
@@ -173,6 +174,11 @@ fn core_error(e: ResetError) -> ApiResponse {
             error(INTERNAL, "Something went wrong on our side.")
         }
     }
+}
+
+/// 404 in Unleash's shape.
+pub fn not_found() -> ApiResponse {
+    error(NOT_FOUND, "The requested resource could not be found.")
 }
 
 /// 405 in Unleash's shape.

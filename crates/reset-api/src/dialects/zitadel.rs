@@ -136,6 +136,11 @@ fn invalid(reason: &'static str, message: impl Into<String>) -> ApiResponse {
     error(400, 3, reason, message)
 }
 
+/// 404 in Zitadel's shape (5 NOT_FOUND).
+pub fn not_found() -> ApiResponse {
+    error(404, 5, "NOT_FOUND", "Not found")
+}
+
 /// 405 in Zitadel's shape (12 UNIMPLEMENTED).
 pub fn method_not_allowed() -> ApiResponse {
     error(405, 12, "METHOD_NOT_ALLOWED", "Method not allowed")

@@ -45,11 +45,6 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-/// The names `GET /docs/{asset}` serves.
-pub fn asset_names() -> impl Iterator<Item = &'static str> {
-    ASSETS.iter().map(|(n, _, _)| *n)
-}
-
 /// `GET /docs`.
 pub fn page() -> ApiResponse {
     ApiResponse::bytes(

@@ -1,5 +1,5 @@
-//! Request bodies: media type (415), size (413), then JSON into a DTO (400). Each API turns a
-//! [`BodyError`] into its own error shape.
+//! Request bodies: size (413), a body that could not be read (400), media type (415), then
+//! JSON into a DTO (400). Each API turns a [`BodyError`] into its own error shape.
 
 use serde::de::DeserializeOwned;
 
@@ -19,11 +19,16 @@ pub enum BodyError {
     Invalid(String),
 }
 
-/// Whether the request says its body is `application/json` (parameters such as `charset` allowed).
-fn is_json(req: &ApiRequest) -> bool {
+/// Whether the request's `Content-Type` is `expected` (case aside; parameters such as
+/// `charset` allowed).
+pub(crate) fn media_type_is(req: &ApiRequest, expected: &str) -> bool {
     req.header("content-type")
         .and_then(|ct| ct.split(';').next())
-        .is_some_and(|mt| mt.trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|mt| mt.trim().eq_ignore_ascii_case(expected))
+}
+
+fn is_json(req: &ApiRequest) -> bool {
+    media_type_is(req, "application/json")
 }
 
 /// The body as `T`.

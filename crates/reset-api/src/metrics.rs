@@ -1,11 +1,15 @@
 //! `GET /metrics`: Prometheus text. Counters come through the `metrics` facade from anywhere in
-//! the process (responses here, deliveries in the outbox worker); the outbox gauges are read
+//! the process (responses here, deliveries in the outbox worker). The first `Api` built
+//! installs the process-wide Prometheus recorder; a host application with a `metrics` recorder
+//! of its own installs it before building the `Api` and exports our counters its own way. The
+//! outbox gauges are read
 //! from the database at scrape time, so every instance sharing a database reports the same
 //! queue.
 //!
 //! - `reset_http_responses_total{route, status}`: answers, by route pattern (`unmatched` for
 //!   404s) and status;
-//! - `reset_outbox_messages{state}`: `pending`, `retrying` (of pending), `dead`, `sent`;
+//! - `reset_outbox_messages{state}`: `pending`, `retrying` (of pending), `dead`, `sent`, and
+//!   `reset_outbox_readable` (1, or 0 when the database could not be read for them);
 //! - `reset_outbox_delivered_total`, `reset_outbox_failed_total`, `reset_outbox_dead_total`
 //!   `{channel}`: the worker's deliveries, failures and dead-lettered messages in this process.
 
@@ -42,7 +46,14 @@ pub(crate) fn record_response(route: &str, status: u16) {
 /// The scrape.
 pub async fn render(api: &Api) -> ApiResponse {
     let mut text = String::new();
-    match api.service().store().outbox_stats().await {
+    let stats = api.service().store().outbox_stats().await;
+    text.push_str("# HELP reset_outbox_readable Whether the outbox counts could be read.\n");
+    text.push_str("# TYPE reset_outbox_readable gauge\n");
+    text.push_str(&format!(
+        "reset_outbox_readable {}\n",
+        u8::from(stats.is_ok())
+    ));
+    match stats {
         Ok(s) => {
             text.push_str("# HELP reset_outbox_messages Outbox messages by state.\n");
             text.push_str("# TYPE reset_outbox_messages gauge\n");

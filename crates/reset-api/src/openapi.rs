@@ -39,7 +39,7 @@ account exists.",
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
         CompleteTokenBody, CompleteCodeBody, CancelBody, VerifyResponse, StatusResponse, Problem, ViolationBody,
-        misskey::RequestBody, misskey::ResetBody, misskey::ErrorBody, misskey::ErrorDetail,
+        misskey::RequestBody, misskey::ResetBody, misskey::ErrorBody, misskey::ErrorDetail, misskey::WeakPasswordInfo,
         forgot_password::SendEmailBody, forgot_password::CheckCodeBody, forgot_password::ResetPasswordBody,
         forgot_password::Message, unleash::PasswordBody, unleash::EmailBody, unleash::TokenUser, unleash::ErrorBody,
         admin::AdminResetBody, admin::SendLink, admin::NotificationType, admin::AdminPasswordBody, admin::NewPassword,

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::api::Api;
 use crate::json::{BodyError, read};
+use crate::problem::ViolationBody;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
@@ -60,8 +61,7 @@ pub struct Message {
     pub error_code: Option<&'static str>,
     /// Only with `weak_password`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub violations: Option<Vec<serde_json::Value>>,
+    pub violations: Option<Vec<ViolationBody>>,
 }
 
 fn answer(status: u16, msg: &'static str, error_code: Option<&'static str>) -> ApiResponse {
@@ -139,12 +139,7 @@ fn core_error(e: ResetError) -> ApiResponse {
                 msg: "The new password is too weak",
                 success_code: None,
                 error_code: Some("weak_password"),
-                violations: Some(
-                    violations
-                        .into_iter()
-                        .map(|v| serde_json::json!({"code": v.code, "message": v.message}))
-                        .collect(),
-                ),
+                violations: Some(violations.into_iter().map(ViolationBody::from).collect()),
             },
         ),
         ResetError::CredentialRequired
@@ -183,6 +178,9 @@ pub async fn send_email(api: &Api, req: &ApiRequest) -> ApiResponse {
         username: Some(body.username.clone()),
         delivery: Delivery::Code,
         all_addresses: true,
+        // Its clients may check the code right after "Sent"; when the answer reveals the
+        // account anyway, nothing is lost by issuing first.
+        synchronous: !api.dialects().forgot_password_hide_unknown,
         ..RequestInput::default()
     };
     if let Err(e) = api.service().request(input, &api.context(req, VIA)).await {

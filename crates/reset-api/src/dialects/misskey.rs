@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::api::Api;
 use crate::json::{BodyError, read};
+use crate::problem::ViolationBody;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
@@ -42,10 +43,16 @@ pub struct ErrorDetail {
     pub message: String,
     pub code: &'static str,
     pub id: &'static str,
-    /// Only with `WEAK_PASSWORD`: `{"violations": [{"code", "message"}]}`.
+    /// Only with `WEAK_PASSWORD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub info: Option<serde_json::Value>,
+    pub info: Option<WeakPasswordInfo>,
+}
+
+/// Why the password was refused: every broken rule.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MisskeyWeakPasswordInfo)]
+pub struct WeakPasswordInfo {
+    pub violations: Vec<ViolationBody>,
 }
 
 /// One Misskey error: status, code, fixed id, message.
@@ -106,7 +113,7 @@ pub const INTERNAL_ERROR: Kind = (
     "Internal error occurred. Please contact us if the error persists.",
 );
 
-fn error(kind: Kind, info: Option<serde_json::Value>) -> ApiResponse {
+fn error(kind: Kind, info: Option<WeakPasswordInfo>) -> ApiResponse {
     let (status, code, id, message) = kind;
     ApiResponse::json(
         status,
@@ -137,16 +144,12 @@ fn core_error(e: ResetError) -> ApiResponse {
         | ResetError::AttemptsExhausted { .. } => error(INVALID_TOKEN, None),
         ResetError::RateLimited { retry_after_secs } => error(RATE_LIMIT_EXCEEDED, None)
             .with_header("retry-after", retry_after_secs.to_string()),
-        ResetError::WeakPassword { violations } => {
-            let violations: Vec<serde_json::Value> = violations
-                .into_iter()
-                .map(|v| serde_json::json!({"code": v.code, "message": v.message}))
-                .collect();
-            error(
-                WEAK_PASSWORD,
-                Some(serde_json::json!({ "violations": violations })),
-            )
-        }
+        ResetError::WeakPassword { violations } => error(
+            WEAK_PASSWORD,
+            Some(WeakPasswordInfo {
+                violations: violations.into_iter().map(ViolationBody::from).collect(),
+            }),
+        ),
         ResetError::CredentialRequired
         | ResetError::AuthenticationFailed
         | ResetError::Forbidden(_)

@@ -59,8 +59,9 @@ pub fn misskey_reset() {}
 
 /// Forgot password: send a code to every address of the account.
 ///
-/// This contract reveals whether a username exists (404); the server setting
-/// `forgot_password_hide_unknown` answers unknown usernames as known ones instead.
+/// This contract reveals whether a username exists (404), and the code is stored before "Sent",
+/// so `checkCode` may follow at once. The server setting `forgot_password_hide_unknown` answers
+/// unknown usernames as known ones instead (and then stores the code just after answering).
 #[utoipa::path(
     post, path = "/api/auth/forgotPassword/sendEmail", tag = "forgot-password", operation_id = "forgotPasswordSendEmail",
     request_body(content = SendEmailBody, content_type = "application/json"),

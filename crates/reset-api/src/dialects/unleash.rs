@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::api::Api;
 use crate::json::{BodyError, read};
+use crate::problem::ViolationBody;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
@@ -50,8 +51,7 @@ pub struct ErrorBody {
     pub message: String,
     /// Only with `PasswordPolicyError`: each broken rule.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub details: Option<Vec<serde_json::Value>>,
+    pub details: Option<Vec<ViolationBody>>,
 }
 
 /// One Unleash error kind: status, name, fixed id.
@@ -112,7 +112,7 @@ fn body_error(e: BodyError) -> ApiResponse {
             CONTENT_TYPE,
             format!(
                 "We do not accept the content-type you provided ({}). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.",
-                ct.as_deref().unwrap_or("")
+                ct.as_deref().unwrap_or("none")
             ),
         ),
         BodyError::Unreadable | BodyError::Invalid(_) => error(
@@ -151,12 +151,7 @@ fn core_error(e: ResetError) -> ApiResponse {
                     id,
                     name,
                     message,
-                    details: Some(
-                        violations
-                            .into_iter()
-                            .map(|v| serde_json::json!({"code": v.code, "message": v.message}))
-                            .collect(),
-                    ),
+                    details: Some(violations.into_iter().map(ViolationBody::from).collect()),
                 },
             )
         }

@@ -4,7 +4,7 @@
 //! `{"code": <gRPC status>, "message", "details": [{"@type", "reason"}]}`; only
 //! `application/json` is served, a gRPC content type gets 415 in this shape.
 
-use reset_core::admin::{SCOPE_RESET, SCOPE_WRITE};
+use reset_core::admin::SCOPE_RESET;
 use reset_core::{AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -219,11 +219,8 @@ fn core_error(e: ResetError) -> ApiResponse {
 /// Whether the request sent no body at all (which this dialect reads as `{}`).
 fn no_body(req: &ApiRequest) -> bool {
     matches!(&req.body, Body::Bytes(b) if b.is_empty())
-        && req.header("content-type").is_none_or(|ct| {
-            ct.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        })
+        && (req.header("content-type").is_none()
+            || crate::json::media_type_is(req, "application/json"))
 }
 
 fn user_id(id: Option<String>) -> Result<String, ApiResponse> {
@@ -307,21 +304,19 @@ pub async fn set_password(api: &Api, req: &ApiRequest, id: Option<String>) -> Ap
     if body.new_password.change_required {
         tracing::info!(user_id = %id, "changeRequired asked for: enforcing it is the host application's login");
     }
-    let (scope, proof) = match (body.verification_code, body.current_password) {
+    let proof = match (body.verification_code, body.current_password) {
         (Some(_), Some(_)) => {
             return invalid(
                 "INVALID_REQUEST",
                 "Give only one of verificationCode and currentPassword",
             );
         }
-        (Some(code), None) => (SCOPE_RESET, PasswordProof::Code(code)),
-        // Checking a current password is a guessing oracle: only a credential that may set any
-        // password anyway gets it.
-        (None, Some(current)) => (SCOPE_WRITE, PasswordProof::CurrentPassword(current)),
-        (None, None) => (SCOPE_WRITE, PasswordProof::Trusted),
+        (Some(code), None) => PasswordProof::Code(code),
+        (None, Some(current)) => PasswordProof::CurrentPassword(current),
+        (None, None) => PasswordProof::Trusted,
     };
-    if !token.has_scope(scope) {
-        return core_error(ResetError::Forbidden(scope));
+    if !token.has_scope(proof.required_scope()) {
+        return core_error(ResetError::Forbidden(proof.required_scope()));
     }
     let result = api
         .service()

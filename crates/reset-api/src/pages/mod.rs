@@ -151,18 +151,12 @@ fn query_token(req: &ApiRequest) -> Option<String> {
 /// A form body, or the answer for why not (413, 415, 400).
 fn form_body(req: &ApiRequest, lang: Lang) -> Result<Vec<u8>, ApiResponse> {
     let w = lang.words();
-    let form_type = req
-        .header("content-type")
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|mt| {
-            mt.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
+    let form_type = crate::json::media_type_is(req, "application/x-www-form-urlencoded");
     match &req.body {
-        Body::TooLarge => Err(result(lang, 413, w.title, w.broken)),
-        Body::Bytes(b) if b.len() > MAX_BODY_BYTES => Err(result(lang, 413, w.title, w.broken)),
-        Body::Unreadable => Err(result(lang, 400, w.title, w.broken)),
-        Body::Bytes(_) if !form_type => Err(result(lang, 415, w.title, w.broken)),
+        Body::TooLarge => Err(result(lang, 413, w.title, w.unreadable)),
+        Body::Bytes(b) if b.len() > MAX_BODY_BYTES => Err(result(lang, 413, w.title, w.unreadable)),
+        Body::Unreadable => Err(result(lang, 400, w.title, w.unreadable)),
+        Body::Bytes(_) if !form_type => Err(result(lang, 415, w.title, w.unreadable)),
         Body::Bytes(b) => Ok(b.to_vec()),
     }
 }

@@ -2,7 +2,7 @@
 //! that may say a user does not exist.
 
 use chrono::SecondsFormat;
-use reset_core::admin::{SCOPE_RESET, SCOPE_WRITE};
+use reset_core::admin::SCOPE_RESET;
 use reset_core::{AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -159,12 +159,12 @@ pub async fn set_password(
     if body.new_password.change_required {
         tracing::info!(user_id = %id, "change_required asked for: enforcing it is the host application's login");
     }
-    let (scope, proof) = match body.verification_code {
-        Some(code) => (SCOPE_RESET, PasswordProof::Code(code)),
-        None => (SCOPE_WRITE, PasswordProof::Trusted),
+    let proof = match body.verification_code {
+        Some(code) => PasswordProof::Code(code),
+        None => PasswordProof::Trusted,
     };
-    if !token.has_scope(scope) {
-        return Err(ResetError::Forbidden(scope).into());
+    if !token.has_scope(proof.required_scope()) {
+        return Err(ResetError::Forbidden(proof.required_scope()).into());
     }
     let details = api
         .service()

@@ -29,6 +29,7 @@ pub async fn request(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem
         },
         locale: body.locale,
         all_addresses: false,
+        synchronous: false,
     };
     api.service().request(input, &api.context(req, VIA)).await?;
     Ok(ApiResponse::empty(202))

@@ -34,6 +34,18 @@ pub enum PasswordProof {
     Trusted,
 }
 
+impl PasswordProof {
+    /// The scope a credential needs to offer this proof. A current password needs
+    /// `password:write`: checking it would otherwise be a password-guessing oracle for a
+    /// credential that could not set the password anyway.
+    pub fn required_scope(&self) -> &'static str {
+        match self {
+            Self::Code(_) => crate::admin::SCOPE_RESET,
+            Self::CurrentPassword(_) | Self::Trusted => crate::admin::SCOPE_WRITE,
+        }
+    }
+}
+
 impl std::fmt::Debug for PasswordProof {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

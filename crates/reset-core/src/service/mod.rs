@@ -51,6 +51,10 @@ pub struct RequestInput {
     pub locale: Option<String>,
     /// Send to every address of the account, not just the one named (a dialect's promise).
     pub all_addresses: bool,
+    /// Write the secret before answering, so a call right after the answer finds it. Only for
+    /// surfaces whose answers already say whether the account exists: elsewhere the answer
+    /// must not wait for account-dependent work.
+    pub synchronous: bool,
 }
 
 /// A secret as submitted: a link token, or a code with the account it was sent to.

@@ -96,7 +96,8 @@ impl ResetService {
             .await
             .map_err(|e| ResetError::Hashing(e.to_string()))?;
         let (store, directory) = (self.store.clone(), self.directory.clone());
-        self.spawn_home(async move {
+        let synchronous = input.synchronous;
+        let work = async move {
             let outcome = async {
                 let user = directory.find(&lookup).await?;
                 let target = user.map(|u| target(&u, &lookup, &input, channel_enabled, locale));
@@ -131,7 +132,12 @@ impl ResetService {
                 }
             }
             drop(permit);
-        });
+        };
+        if synchronous {
+            work.await;
+        } else {
+            self.spawn_home(work);
+        }
         Ok(())
     }
 

@@ -53,8 +53,9 @@ pub trait UserDirectory: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Notes a change of the account (a reset secret issued by an administrator, a new
-    /// password), for the `sequence` the admin APIs report (default: nothing kept).
+    /// Notes a change of the account other than its password (a reset secret issued by an
+    /// administrator), for the `sequence` the admin APIs report; a directory that counts changes
+    /// counts a new password in `set_password_hash` (default: nothing kept).
     async fn record_change(&self, _id: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
         Ok(())
     }

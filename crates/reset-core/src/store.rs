@@ -108,7 +108,8 @@ pub struct IssueTarget {
 }
 
 /// Everything an accepted reset request writes, in one transaction: for a known account the new
-/// secrets, the supersession of older ones and the outbox row; an audit event either way.
+/// secrets, the supersession of older ones, the outbox rows (the message, one per recipient,
+/// and the webhook events); an audit event either way.
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
     pub now: DateTime<Utc>,
@@ -130,7 +131,8 @@ pub struct IssueRequest {
     pub deliver: bool,
 }
 
-/// What an accepted reset request did (for the log; the caller's answer never depends on it).
+/// What an accepted reset request did: for the log (a self-service answer never depends on
+/// it), and for an administrator's issue, which must not report a secret that was not stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssueOutcome {
     Issued {

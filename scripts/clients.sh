@@ -4,6 +4,7 @@
 # a full reset with each (clients/*/reset_flow.*) against a live server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 ROOT=$PWD
 WORK=$(mktemp -d)
 PID=
@@ -17,15 +18,14 @@ echo "--- generating the TypeScript client (openapi-typescript + openapi-fetch)"
 (cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate && npm run --silent build)
 
 cargo build --quiet -p reset-server
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p "$WORK/server" && cd "$WORK/server"
 export RESET_BIND="127.0.0.1:$port" RESET_PUBLIC_URL="http://127.0.0.1:$port" RESET_OUTBOX_POLL_MS=50 \
   RESET_LIMIT_REQUEST_PER_IDENTIFIER=0
 "$ROOT/target/debug/reset-server" user add --username alice --email alice@example.com >/dev/null
 "$ROOT/target/debug/reset-server" serve >server.log 2>&1 &
 PID=$!
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat server.log >&2; echo "FAIL: the server did not start" >&2; exit 1; }
+wait_ready "$port" "$WORK/server/server.log"
 cd "$ROOT"
 export RESET_URL="http://127.0.0.1:$port" RESET_MAIL_DIR="$WORK/server/data/mail"
 mkdir -p "$RESET_MAIL_DIR"

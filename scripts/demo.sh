@@ -7,6 +7,7 @@
 #   bash scripts/demo.sh --smoke   start, ask each server for a reset, wait for the 3 mails, stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 SMOKE=false
 [ "${1:-}" = "--smoke" ] && SMOKE=true
@@ -23,8 +24,6 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Another demo (or any server) on these ports would answer in place of ours.
 for port in 1025 8080 8081 8082; do
@@ -62,12 +61,8 @@ for fw in axum:8080 actix:8081 warp:8082; do
     "$BIN" serve >"$DEMO/$name.log" 2>&1 &
   PIDS+=($!)
 done
-for port in 8080 8081 8082; do
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "server on :$port did not start; see $DEMO/*.log" >&2; exit 1; }
+for fw in axum:8080 actix:8081 warp:8082; do
+  wait_ready "${fw##*:}" "$DEMO/${fw%%:*}.log"
 done
 for pid in "${PIDS[@]}"; do
   kill -0 "$pid" 2>/dev/null || { echo "a demo process exited early; see $DEMO/*.log" >&2; exit 1; }

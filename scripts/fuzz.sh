@@ -7,6 +7,7 @@
 #   bash scripts/fuzz.sh [MAX_EXAMPLES]   (default 20 per operation and phase)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 EXAMPLES=${1:-20}
 SCHEMATHESIS=4.32.5
 [ "$(schemathesis --version 2>/dev/null)" = "schemathesis, version $SCHEMATHESIS" ] \
@@ -20,7 +21,7 @@ trap cleanup EXIT
 
 for fw in axum actix warp; do
   dir="$WORK/$fw"; mkdir -p "$dir"; cd "$dir"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   # Rate limits off and cheap hashing: the fuzzer sends thousands of requests from one address.
   export RESET_BIND="127.0.0.1:$port" RESET_FRAMEWORK=$fw RESET_LIMIT_REQUEST_PER_IP=0 \
     RESET_LIMIT_ATTEMPT_PER_IP=0 RESET_LIMIT_REQUEST_PER_IDENTIFIER=0 RESET_ARGON2_MEMORY_KIB=1024 \
@@ -29,8 +30,7 @@ for fw in axum actix warp; do
   token=$("$BIN" token create --scope password:reset --scope password:write --name fuzz 2>/dev/null)
   "$BIN" serve >"$dir/server.log" 2>&1 &
   PID=$!
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$dir/server.log" >&2; echo "FAIL: the $fw server did not start" >&2; exit 1; }
+  wait_ready "$port" "$dir/server.log"
   cd - >/dev/null
   echo "=== schemathesis against $fw ==="
   schemathesis run openapi/reset.v1.json --url "http://127.0.0.1:$port" --checks all \

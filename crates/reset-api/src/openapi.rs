@@ -220,6 +220,8 @@ impl utoipa::Modify for BearerAuth {
         (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many failed credentials from this address.", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
     )
 )]
@@ -241,7 +243,7 @@ fn admin_password_reset() {}
         (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`weak_password` with `violations`.", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`attempts_exhausted` or `rate_limited`.", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "`attempts_exhausted`, or `rate_limited` (also: too many failed credentials from this address).", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
     )

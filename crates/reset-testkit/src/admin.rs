@@ -323,3 +323,36 @@ pub async fn bad_path_parameters(db: TestDb, spawn: Spawn) {
         "NotFoundError"
     );
 }
+
+/// Failed credentials count against the client's per-IP attempt limit: past it, 429 with
+/// `Retry-After`; a valid token still works.
+pub async fn admin_failed_credentials_are_limited(db: TestDb, spawn: Spawn) {
+    let mut config = crate::server::test_config();
+    config.rate_limits.attempt_per_ip.max = 3;
+    let s = TestServer::start_with(db, spawn, config, Default::default()).await;
+    let id = s.user("alice", &["alice@example.com"]).await;
+    let good = s.admin_token(&[RESET]).await;
+    let body = json!({"return_code": {}});
+    for _ in 0..3 {
+        assert_problem(
+            &s.post_as("Bearer rst_guess", &v1_reset(&id), body.clone())
+                .await,
+            401,
+            "authentication_failed",
+        );
+    }
+    let r = s
+        .post_as("Bearer rst_guess", &v1_reset(&id), body.clone())
+        .await;
+    assert_problem(&r, 429, "rate_limited");
+    assert!(r.header("retry-after").is_some());
+    let z = s
+        .post_as("Bearer rst_guess", &z_reset(&id), json!({"returnCode": {}}))
+        .await;
+    assert_grpc(&z, 429, 8, "RATE_LIMITED");
+    assert_eq!(
+        s.post_as(&good, &v1_reset(&id), body).await.status,
+        200,
+        "a valid token still works"
+    );
+}

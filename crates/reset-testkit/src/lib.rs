@@ -30,7 +30,7 @@ macro_rules! conformance_suite {
             forgot_password_twelve_tries, forgot_password_hides_unknown, unleash_seed,
             secrets_cross_dialects, dialects_switch_and_move, admin_auth_in_each_shape,
             admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed, bad_path_parameters,
-            reset_page, cancel_page
+            reset_page, cancel_page, admin_failed_credentials_are_limited
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

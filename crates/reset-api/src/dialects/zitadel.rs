@@ -229,9 +229,10 @@ fn user_id(id: Option<String>) -> Result<String, ApiResponse> {
 
 /// `POST /v2/users/{userId}/password_reset`.
 pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> ApiResponse {
+    let ctx = api.context(req, VIA);
     if let Err(e) = api
         .service()
-        .authenticate(req.header("authorization"), SCOPE_RESET)
+        .authenticate(req.header("authorization"), SCOPE_RESET, &ctx)
         .await
     {
         return core_error(e);
@@ -271,11 +272,7 @@ pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> 
             }
         }
     };
-    match api
-        .service()
-        .admin_issue(&id, how, &api.context(req, VIA))
-        .await
-    {
+    match api.service().admin_issue(&id, how, &ctx).await {
         Ok(issued) => ApiResponse::json(
             200,
             &PasswordResetResponse {
@@ -289,7 +286,12 @@ pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> 
 
 /// `POST /v2/users/{userId}/password`.
 pub async fn set_password(api: &Api, req: &ApiRequest, id: Option<String>) -> ApiResponse {
-    let token = match api.service().admin_token(req.header("authorization")).await {
+    let ctx = api.context(req, VIA);
+    let token = match api
+        .service()
+        .admin_token(req.header("authorization"), &ctx)
+        .await
+    {
         Ok(t) => t,
         Err(e) => return core_error(e),
     };
@@ -320,12 +322,7 @@ pub async fn set_password(api: &Api, req: &ApiRequest, id: Option<String>) -> Ap
     }
     let result = api
         .service()
-        .admin_set_password(
-            &id,
-            &body.new_password.password,
-            proof,
-            &api.context(req, VIA),
-        )
+        .admin_set_password(&id, &body.new_password.password, proof, &ctx)
         .await;
     match result {
         Ok(details) => ApiResponse::json(

@@ -111,8 +111,9 @@ pub async fn password_reset(
     req: &ApiRequest,
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
+    let ctx = api.context(req, VIA);
     api.service()
-        .authenticate(req.header("authorization"), SCOPE_RESET)
+        .authenticate(req.header("authorization"), SCOPE_RESET, &ctx)
         .await?;
     let id = user_id(id)?;
     let body: AdminResetBody = parse(req)?;
@@ -132,10 +133,7 @@ pub async fn password_reset(
             ));
         }
     };
-    let issued = api
-        .service()
-        .admin_issue(&id, how, &api.context(req, VIA))
-        .await?;
+    let issued = api.service().admin_issue(&id, how, &ctx).await?;
     Ok(ApiResponse::json(
         200,
         &AdminResetResponse {
@@ -150,9 +148,10 @@ pub async fn set_password(
     req: &ApiRequest,
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
+    let ctx = api.context(req, VIA);
     let token = api
         .service()
-        .admin_token(req.header("authorization"))
+        .admin_token(req.header("authorization"), &ctx)
         .await?;
     let id = user_id(id)?;
     let body: AdminPasswordBody = parse(req)?;
@@ -168,12 +167,7 @@ pub async fn set_password(
     }
     let details = api
         .service()
-        .admin_set_password(
-            &id,
-            &body.new_password.password,
-            proof,
-            &api.context(req, VIA),
-        )
+        .admin_set_password(&id, &body.new_password.password, proof, &ctx)
         .await?;
     Ok(ApiResponse::json(
         200,

@@ -1,8 +1,9 @@
 //! Creating, listing, revoking and checking administrators' bearer tokens.
 
-use super::ResetService;
+use super::{ClientContext, ResetService};
 use crate::admin::{AdminToken, NewAdminToken, SCOPES};
 use crate::error::ResetError;
+use crate::rate_limit::{CounterHit, ip_key};
 use crate::secret::{SecretHash, new_token};
 
 /// What tokens start with, so that they are easy to recognise in a leak scanner.
@@ -56,8 +57,9 @@ impl ResetService {
         &self,
         authorization: Option<&str>,
         scope: &'static str,
+        ctx: &ClientContext,
     ) -> Result<AdminToken, ResetError> {
-        let token = self.admin_token(authorization).await?;
+        let token = self.admin_token(authorization, ctx).await?;
         if token.has_scope(scope) {
             Ok(token)
         } else {
@@ -65,8 +67,36 @@ impl ResetService {
         }
     }
 
-    /// The live token an `Authorization` header presents, whatever its scopes.
-    pub async fn admin_token(&self, authorization: Option<&str>) -> Result<AdminToken, ResetError> {
+    /// The live token an `Authorization` header presents, whatever its scopes. Failed
+    /// attempts count against the client's per-IP attempt limit; past it they get
+    /// `RateLimited` (a valid token still works).
+    pub async fn admin_token(
+        &self,
+        authorization: Option<&str>,
+        ctx: &ClientContext,
+    ) -> Result<AdminToken, ResetError> {
+        match self.find_admin_token(authorization).await {
+            Err(ResetError::AuthenticationFailed) => {
+                let now = self.clock.now();
+                let hits = ctx
+                    .ip
+                    .map(|ip| CounterHit {
+                        key: format!("adm:ip:{}", ip_key(ip)),
+                        limit: self.config.rate_limits.attempt_per_ip,
+                    })
+                    .into_iter()
+                    .collect();
+                self.enforce(now, hits).await?;
+                Err(ResetError::AuthenticationFailed)
+            }
+            other => other,
+        }
+    }
+
+    async fn find_admin_token(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<AdminToken, ResetError> {
         let header = authorization
             .map(str::trim)
             .filter(|h| !h.is_empty())

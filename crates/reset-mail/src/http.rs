@@ -74,8 +74,9 @@ impl HttpCourier {
         let failure = format!("POST {}: HTTP {}", redacted(url), status.as_u16());
         match status.as_u16() {
             200..=299 => Ok(()),
-            408 | 429 => Err(DeliveryError::Transport(failure)),
-            400..=499 => Err(DeliveryError::Refused(failure)),
+            // This message is refused for good (malformed, gone); a 401/403/404 or a 5xx is
+            // a configuration or an outage the operator fixes, and the message waits for it.
+            400 | 410 | 413 | 422 => Err(DeliveryError::Refused(failure)),
             _ => Err(DeliveryError::Transport(failure)),
         }
     }

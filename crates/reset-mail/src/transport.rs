@@ -19,8 +19,9 @@ pub enum DeliveryError {
     Build(String),
     #[error("the transport failed: {0}")]
     Transport(String),
-    /// The other side refused the message for good (an SMTP 5xx, an HTTP 4xx other than 408
-    /// and 429): trying again cannot help.
+    /// The other side refused this message for good (the mailbox does not exist, the request
+    /// itself is malformed): trying again cannot help. Refusals that a fixed configuration would
+    /// turn around (credentials, relaying, a missing endpoint) stay retryable.
     #[error("refused: {0}")]
     Refused(String),
     #[error("no transport for channel {0}")]
@@ -34,9 +35,12 @@ impl DeliveryError {
         !matches!(self, Self::Transport(_))
     }
 
-    /// An SMTP client error: permanent for a 5xx answer, else worth retrying.
+    /// An SMTP client error: permanent only when the recipient's mailbox is refused (550,
+    /// 551, 553); an authentication or relaying refusal (535, 530, 554 …) is the operator's to
+    /// fix, and the message waits for it.
     fn smtp(e: &lettre::transport::smtp::Error) -> Self {
-        if e.is_permanent() {
+        let code = e.status().map(|c| c.to_string());
+        if matches!(code.as_deref(), Some("550" | "551" | "553")) {
             Self::Refused(e.to_string())
         } else {
             Self::Transport(e.to_string())

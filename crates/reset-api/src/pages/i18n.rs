@@ -30,7 +30,10 @@ impl Lang {
             let mut parts = entry.split(';');
             let tag = parts.next().unwrap_or_default().trim();
             let quality = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|p| {
+                    let (name, value) = p.split_once('=')?;
+                    name.trim().eq_ignore_ascii_case("q").then_some(value)
+                })
                 .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())
                 .filter(|q| q.is_finite() && *q > 0.0 && *q <= 1.0);
             let (Some(quality), Some(lang)) = (quality, Self::of(tag)) else {
@@ -207,6 +210,7 @@ mod tests {
             Lang::De,
             "first of equals"
         );
+        assert_eq!(Lang::negotiate(Some("de;Q=0, ja ; q = 0.1")), Lang::Ja);
     }
 
     #[test]

@@ -94,7 +94,6 @@ impl ResetService {
     ) -> Result<AdminIssued, ResetError> {
         let user = self.user(user_id).await?;
         let now = self.clock.now();
-        let request_id = uuid::Uuid::now_v7().to_string();
         let (channel, deliver) = match &how {
             AdminIssue::SendLink { channel, .. } => (*channel, true),
             AdminIssue::ReturnCode => (Channel::Email, false),
@@ -119,7 +118,71 @@ impl ResetService {
                 }
             )));
         }
-        let (secrets, payload, returned) = match how {
+        // A self-service request of this user that arrived after ours but committed first wins
+        // the ordering check, and ours then stored nothing. Mint again as the newest (a code's
+        // hash is bound to its request id): the administrator's answer must describe a secret
+        // that exists.
+        for _ in 0..3 {
+            let request_id = uuid::Uuid::now_v7().to_string();
+            let (secrets, payload, returned) =
+                self.mint_for_admin(&how, &user, now, &request_id)?;
+            let issue = IssueRequest {
+                now,
+                target: Some(IssueTarget {
+                    user_id: user.id.clone(),
+                    recipients: recipients.clone(),
+                    locale: user.locale.clone().unwrap_or_else(|| "en".to_owned()),
+                    username: user.username.clone(),
+                }),
+                events: EventDelivery::for_each(
+                    &self.config.webhook_urls,
+                    EventType::ResetRequested,
+                    now,
+                    &user.id,
+                    Some(&request_id),
+                    &ctx.via,
+                ),
+                request_id,
+                secrets,
+                guess_budget: None,
+                channel,
+                message_kind: MessageKind::ResetLink,
+                payload,
+                ip: ctx.ip.map(|ip| ip.to_string()),
+                via: ctx.via.clone(),
+                deliver,
+            };
+            if matches!(self.store.issue(issue).await?, IssueOutcome::Issued { .. }) {
+                if let Err(e) = self.directory.record_change(&user.id, now).await {
+                    tracing::warn!(user_id = %user.id, error = %e, "reset secret issued, but the change count was not kept");
+                }
+                return Ok(AdminIssued {
+                    details: self.details(&user.id, now).await?,
+                    code: returned,
+                });
+            }
+        }
+        Err(ResetError::Store(crate::error::StoreError::Conflict(
+            "the user's reset secrets kept changing; try again".into(),
+        )))
+    }
+
+    /// The secrets and payload `how` asks for, and the code to return (`ReturnCode`).
+    fn mint_for_admin(
+        &self,
+        how: &AdminIssue,
+        user: &User,
+        now: DateTime<Utc>,
+        request_id: &str,
+    ) -> Result<
+        (
+            Vec<crate::store::NewSecret>,
+            crate::message::MessagePayload,
+            Option<String>,
+        ),
+        ResetError,
+    > {
+        Ok(match how {
             AdminIssue::SendLink {
                 url_template: None, ..
             } => {
@@ -130,7 +193,7 @@ impl ResetService {
                 url_template: Some(template),
                 ..
             } => {
-                let (secrets, code, mut payload) = self.mint_code(now, &request_id);
+                let (secrets, code, mut payload) = self.mint_code(now, request_id);
                 let values = TemplateValues {
                     user_id: &user.id,
                     code: &code,
@@ -139,65 +202,16 @@ impl ResetService {
                 };
                 let mut allowed = self.config.allowed_link_origins.clone();
                 allowed.push(self.config.public_url.clone());
-                let link = link_template::render(&template, values, &allowed)
+                let link = link_template::render(template, values, &allowed)
                     .map_err(|e| ResetError::InvalidUrlTemplate(e.to_string()))?;
                 payload.link = Some(link);
                 (secrets, payload, None)
             }
             AdminIssue::ReturnCode => {
-                let (secrets, code, payload) = self.mint_code(now, &request_id);
+                let (secrets, code, payload) = self.mint_code(now, request_id);
                 (secrets, payload, Some(code))
             }
-        };
-        let events = EventDelivery::for_each(
-            &self.config.webhook_urls,
-            EventType::ResetRequested,
-            now,
-            &user.id,
-            Some(&request_id),
-            &ctx.via,
-        );
-        let issue = IssueRequest {
-            now,
-            target: Some(IssueTarget {
-                user_id: user.id.clone(),
-                recipients,
-                locale: user.locale.clone().unwrap_or_else(|| "en".to_owned()),
-                username: user.username.clone(),
-            }),
-            request_id,
-            secrets,
-            guess_budget: None,
-            channel,
-            message_kind: MessageKind::ResetLink,
-            payload,
-            ip: ctx.ip.map(|ip| ip.to_string()),
-            via: ctx.via.clone(),
-            events,
-            deliver,
-        };
-        // A self-service request of this user that arrived after ours but committed first wins
-        // the ordering check, and ours then stored nothing. Ask again as the newest: the
-        // administrator's answer must describe a secret that exists.
-        let mut issue = issue;
-        for _ in 0..3 {
-            if matches!(
-                self.store.issue(issue.clone()).await?,
-                IssueOutcome::Issued { .. }
-            ) {
-                if let Err(e) = self.directory.record_change(&user.id, now).await {
-                    tracing::warn!(user_id = %user.id, error = %e, "reset secret issued, but the change count was not kept");
-                }
-                return Ok(AdminIssued {
-                    details: self.details(&user.id, now).await?,
-                    code: returned,
-                });
-            }
-            issue.request_id = uuid::Uuid::now_v7().to_string();
-        }
-        Err(ResetError::Store(crate::error::StoreError::Conflict(
-            "the user's reset secrets kept changing; try again".into(),
-        )))
+        })
     }
 
     /// Sets `user_id`'s password, held to the policy, vouched for by `proof`.
@@ -211,13 +225,11 @@ impl ResetService {
         let user = self.user(user_id).await?;
         match proof {
             PasswordProof::Code(code) => {
-                let input = SecretInput::Code {
-                    username: Some(user.username.clone()),
-                    email: None,
+                let input = SecretInput::UserCode {
+                    user_id: user.id.clone(),
                     code,
                 };
-                self.complete_for(input, new_password, ctx, Some(&user.id))
-                    .await?;
+                self.complete(input, new_password, ctx).await?;
             }
             PasswordProof::CurrentPassword(current) => {
                 let ok = match &user.password_hash {

@@ -19,25 +19,9 @@ impl ResetService {
         new_password: &str,
         ctx: &ClientContext,
     ) -> Result<(), ResetError> {
-        self.complete_for(input, new_password, ctx, None).await
-    }
-
-    /// [`ResetService::complete`], only for a secret of `only_user` when given (an
-    /// administrator names the user in the path; a host directory need not keep usernames
-    /// unique).
-    pub(super) async fn complete_for(
-        &self,
-        input: SecretInput,
-        new_password: &str,
-        ctx: &ClientContext,
-        only_user: Option<&str>,
-    ) -> Result<(), ResetError> {
         let now = self.clock.now();
         self.limit_attempt(ctx, now).await?;
         let (record, _) = self.resolve(&input, now).await?;
-        if only_user.is_some_and(|id| id != record.user_id) {
-            return Err(ResetError::InvalidToken);
-        }
         let user = self
             .directory
             .by_id(&record.user_id)

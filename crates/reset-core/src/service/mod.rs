@@ -66,6 +66,11 @@ pub enum SecretInput {
         email: Option<String>,
         code: String,
     },
+    /// A code for the account with this id (administrators name the user by id).
+    UserCode {
+        user_id: String,
+        code: String,
+    },
 }
 
 impl std::fmt::Debug for SecretInput {
@@ -78,6 +83,10 @@ impl std::fmt::Debug for SecretInput {
                 .debug_struct("Code")
                 .field("username", username)
                 .field("email", email)
+                .finish_non_exhaustive(),
+            Self::UserCode { user_id, .. } => f
+                .debug_struct("UserCode")
+                .field("user_id", user_id)
                 .finish_non_exhaustive(),
         }
     }

@@ -120,7 +120,8 @@ impl ResetService {
                     })
                     .await
             };
-            match outcome.await {
+            let outcome = outcome.await;
+            match &outcome {
                 Ok(IssueOutcome::Issued { .. }) => {
                     tracing::info!(%request_id, "reset secret issued")
                 }
@@ -132,11 +133,15 @@ impl ResetService {
                 }
             }
             drop(permit);
+            outcome
         };
         if synchronous {
-            work.await;
+            // The caller promised its client that the secret exists once it answers.
+            work.await?;
         } else {
-            self.spawn_home(work);
+            self.spawn_home(async move {
+                let _ = work.await;
+            });
         }
         Ok(())
     }

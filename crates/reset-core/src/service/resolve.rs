@@ -8,7 +8,7 @@ use crate::identity::AccountLookup;
 use crate::message::Delivery;
 use crate::rate_limit::{CounterHit, Limit};
 use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
-use crate::store::{SecretKind, SecretRecord};
+use crate::store::{SecretKind, SecretRecord, User};
 
 impl ResetService {
     /// The live secret behind `input`, or the error `api.md` gives for it. A wrong code is
@@ -33,16 +33,30 @@ impl ResetService {
             } => {
                 let lookup = AccountLookup::parse(username.as_deref(), email.as_deref())
                     .map_err(|e| ResetError::InvalidRequest(e.into()))?;
-                let digits = self.config.code_digits;
-                if !is_code_shaped(code, digits) {
-                    return Err(ResetError::InvalidRequest(format!(
-                        "`code` must be {digits} digits"
-                    )));
-                }
-                self.check_code(&lookup, code, now)
+                self.code_shaped(code)?;
+                let user = self.directory.find(&lookup).await?;
+                self.check_code(user, lookup.no_code_key(), code, now)
                     .await
                     .map(|r| (r, Delivery::Code))
             }
+            SecretInput::UserCode { user_id, code } => {
+                self.code_shaped(code)?;
+                let user = self.directory.by_id(user_id).await?;
+                self.check_code(user, format!("nocode:id:{user_id}"), code, now)
+                    .await
+                    .map(|r| (r, Delivery::Code))
+            }
+        }
+    }
+
+    fn code_shaped(&self, code: &str) -> Result<(), ResetError> {
+        let digits = self.config.code_digits;
+        if is_code_shaped(code, digits) {
+            Ok(())
+        } else {
+            Err(ResetError::InvalidRequest(format!(
+                "`code` must be {digits} digits"
+            )))
         }
     }
 
@@ -60,19 +74,21 @@ impl ResetService {
         Ok(record.filter(|r| SecretHash(hash).matches(&r.hash) && r.is_live(now)))
     }
 
+    /// `user`'s live code against `code`; `no_code_key` names the stand-in try counter used
+    /// when there is no live code (or no such user).
     async fn check_code(
         &self,
-        lookup: &AccountLookup,
+        user: Option<User>,
+        no_code_key: String,
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<SecretRecord, ResetError> {
-        let user = self.directory.find(lookup).await?;
         let live = match &user {
             Some(u) => self.store.live_code(&u.id, now).await?,
             None => None,
         };
         let Some(record) = live else {
-            return self.no_code(lookup, now).await;
+            return self.no_code(no_code_key, now).await;
         };
         let exhausted = || ResetError::AttemptsExhausted {
             retry_after_secs: u64::try_from((record.expires_at - now).num_seconds())
@@ -101,14 +117,9 @@ impl ResetService {
     /// code would, with a per-identifier try counter standing in for the code's own. Every code
     /// request restarts that counter (see `request`), as a real code starts with all its tries
     /// and expires with the counter's window.
-    async fn no_code(
-        &self,
-        lookup: &AccountLookup,
-        now: DateTime<Utc>,
-    ) -> Result<SecretRecord, ResetError> {
+    async fn no_code(&self, key: String, now: DateTime<Utc>) -> Result<SecretRecord, ResetError> {
         let max = self.config.code_max_attempts;
         let limit = Limit::new(max, self.config.code_ttl_secs);
-        let key = lookup.no_code_key();
         let states = self.store.hit(now, &[CounterHit { key, limit }]).await?;
         let state = states
             .first()

@@ -150,15 +150,27 @@ fn serve(path: &str, mut conn: SqliteConnection, queue: &mpsc::Receiver<Job>) {
         };
         if !healthy {
             tracing::error!("the SQLite connection was left in doubt; opening a fresh one");
-            match open_connection(path) {
-                Ok(fresh) => conn = fresh,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot reopen the SQLite database; the store stops");
-                    return;
-                }
+            match reopen(path) {
+                Some(fresh) => conn = fresh,
+                None => return,
             }
         }
     }
+}
+
+/// A fresh connection, tried a few times; `None` stops the writer (every call then fails
+/// with "the SQLite writer thread stopped").
+fn reopen(path: &str) -> Option<SqliteConnection> {
+    for attempt in 1..=5 {
+        match open_connection(path) {
+            Ok(conn) => return Some(conn),
+            Err(e) => {
+                tracing::error!(error = %e, attempt, "cannot reopen the SQLite database");
+                std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+            }
+        }
+    }
+    None
 }
 
 /// Transactions open on the connection, as diesel counts them (`None`: unknown, broken).
@@ -204,8 +216,13 @@ fn run_batch(conn: &mut SqliteConnection, batch: Vec<Call>) -> bool {
     };
     if let Some(why) = &failure {
         tracing::error!(error = %why, calls = delivers.len(), "a SQLite batch did not commit");
-        if depth(conn) != Some(0) {
-            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
+        // Unwind every level left open (a panicking call leaves its savepoints behind).
+        for _ in 0..8 {
+            if depth(conn) == Some(0)
+                || AnsiTransactionManager::rollback_transaction(&mut *conn).is_err()
+            {
+                break;
+            }
         }
     }
     for deliver in delivers {

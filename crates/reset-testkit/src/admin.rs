@@ -12,6 +12,7 @@ const STRONG2: &str = "copper lantern drifts eastward";
 const RESET: &str = "password:reset";
 const WRITE: &str = "password:write";
 
+/// Whether the stored hash of `user_id` verifies `password`.
 pub(crate) async fn password_is(s: &TestServer, user_id: &str, password: &str) -> bool {
     let user = s
         .api

@@ -3,9 +3,9 @@
 
 use chrono::Duration;
 use futures::future::join_all;
-use reset_core::password::verify_password;
 use serde_json::json;
 
+use crate::admin::password_is;
 pub use crate::admin::*;
 use crate::db::TestDb;
 pub use crate::dialects::*;
@@ -32,18 +32,6 @@ fn assert_problem(r: &crate::server::Reply, status: u16, code: &str) {
             .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
     );
     assert!(body["title"].is_string() && body["detail"].is_string());
-}
-
-async fn password_is(s: &TestServer, user_id: &str, password: &str) -> bool {
-    let user = s
-        .api
-        .service()
-        .directory()
-        .by_id(user_id)
-        .await
-        .expect("store")
-        .expect("user");
-    verify_password(password, user.password_hash.as_deref().expect("hash"))
 }
 
 pub async fn link_flow(db: TestDb, spawn: Spawn) {

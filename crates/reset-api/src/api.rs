@@ -65,6 +65,32 @@ impl Api {
         }
     }
 
+    /// The same API answering only `GET /metrics` (Prometheus text); every other request is
+    /// v1's 404 (or 405). Serve it on a listener of its own, never the public one: the outbox
+    /// and delivery series move only when a real account is asked for, so whoever can scrape
+    /// them can tell which accounts exist.
+    pub fn metrics_only(&self) -> Api {
+        let mut options = self.inner.options.clone();
+        let d = &mut options.dialects;
+        for mount in [
+            &mut d.misskey,
+            &mut d.forgot_password,
+            &mut d.unleash,
+            &mut d.zitadel,
+        ] {
+            mount.enabled = false;
+        }
+        Self {
+            inner: Arc::new(Inner {
+                service: self.inner.service.clone(),
+                home: self.inner.home.clone(),
+                table: router::metrics_table(),
+                options,
+                openapi: self.inner.openapi.clone(),
+            }),
+        }
+    }
+
     /// Answers one request. Never panics on input; every failure is a response.
     pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
         let mut response = router::dispatch(self, &req).await;

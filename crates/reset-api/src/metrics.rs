@@ -1,10 +1,13 @@
-//! `GET /metrics`: Prometheus text. Counters come through the `metrics` facade from anywhere in
-//! the process (responses here, deliveries in the outbox worker). The first `Api` built
-//! installs the process-wide Prometheus recorder; a host application with a `metrics` recorder
-//! of its own installs it before building the `Api` and exports our counters its own way. The
-//! outbox gauges are read
-//! from the database at scrape time, so every instance sharing a database reports the same
-//! queue.
+//! `GET /metrics`: Prometheus text, served only by [`Api::metrics_only`](crate::Api::metrics_only)
+//! on a listener of its own (the server's `metrics_bind`), never among the public routes: the
+//! outbox and delivery series move only when a real account is asked for, an account-existence
+//! oracle to anyone who can scrape them.
+//!
+//! Counters come through the `metrics` facade from anywhere in the process (responses here,
+//! deliveries in the outbox worker). The first `Api` built installs the process-wide Prometheus
+//! recorder; a host application with a `metrics` recorder of its own installs it before
+//! building the `Api` and exports our counters its own way. The outbox gauges are read from the
+//! database at scrape time, so every instance sharing a database reports the same queue.
 //!
 //! - `reset_http_responses_total{route, status}`: answers, by route pattern (`unmatched` for
 //!   404s) and status;

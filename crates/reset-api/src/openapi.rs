@@ -31,7 +31,7 @@ unknown fields with 400 `invalid_request`. No self-service response, status, hea
 account exists.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, metrics, openapi_json,
+    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
         d::unleash_password, d::unleash_validate, d::unleash_password_email,
         admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password,
@@ -53,7 +53,7 @@ account exists.",
         (name = "self-service", description = "Forgotten passwords, without a credential."),
         (name = "pages", description = "HTML pages for people: the form behind the emailed link, and the \"this wasn't me\" confirmation. No JavaScript; strict CSP; English, Japanese or German by `Accept-Language`."),
         (name = "administration", description = "For operators, with an admin token (`reset-server token create`); may say that a user does not exist."),
-        (name = "operations", description = "Health, readiness, metrics and this document."),
+        (name = "operations", description = "Health, readiness and this document."),
         (name = "misskey", description = "Misskey's reset API (prefix `/api`), answered in its own shapes."),
         (name = "forgot-password", description = "The code-based forgot-password API (prefix `/api/auth/forgotPassword`)."),
         (name = "unleash", description = "Unleash's reset API (prefix `/auth/reset`)."),
@@ -169,14 +169,6 @@ fn healthz() {}
         (status = 503, description = "`not_ready`.", body = Problem, content_type = "application/problem+json")
     ))]
 fn readyz() {}
-
-/// Prometheus metrics: HTTP answers by route and status, the outbox by state (from the
-/// database, so shared by every instance), deliveries, failures and dead letters by channel.
-#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "metrics",
-    responses((status = 200, description = "Prometheus text exposition format 0.0.4.",
-        content_type = "text/plain; version=0.0.4; charset=utf-8", body = String,
-        example = "reset_outbox_messages{state=\"dead\"} 0\n")))]
-fn metrics() {}
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",

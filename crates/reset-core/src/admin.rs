@@ -1,13 +1,15 @@
 //! Administrators' bearer tokens: `rst_` + 32 random bytes (URL-safe base64), shown once at
 //! creation; only their keyed hash is stored, and presented tokens are compared in constant
-//! time. Each token carries scopes: `password:reset` (issue reset secrets, set a password with
-//! one) and `password:write` (set a password without one).
+//! time. Each token carries scopes: `password:reset` (send reset secrets, set a password with a
+//! code) and `password:write` (set a password without a code, or have a code returned to the
+//! caller: either way the caller can choose the password).
 
 use chrono::{DateTime, Utc};
 
-/// Issue reset secrets for a user; set a password with a verification code.
+/// Send reset secrets to a user; set a password with a verification code.
 pub const SCOPE_RESET: &str = "password:reset";
-/// Set a user's password without a verification code.
+/// Set a user's password without a verification code; with `password:reset`, have a code
+/// returned (`return_code`) instead of sent.
 pub const SCOPE_WRITE: &str = "password:write";
 /// Every scope there is.
 pub const SCOPES: [&str; 2] = [SCOPE_RESET, SCOPE_WRITE];

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::password::HasherConfig;
 use crate::policy::PolicyConfig;
 use crate::rate_limit::{Limit, RateLimits};
+use crate::store::Retention;
 
 /// Everything about resets that an operator may tune.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub struct ResetConfig {
     /// beside `public_url`'s.
     pub allowed_link_origins: Vec<String>,
     pub rate_limits: RateLimits,
+    /// How long spent secrets, counters, delivered mail and audit events are kept.
+    pub retention: Retention,
     pub policy: PolicyConfig,
     pub hasher: HasherConfig,
 }
@@ -47,6 +50,7 @@ impl Default for ResetConfig {
             webhook_urls: Vec::new(),
             allowed_link_origins: Vec::new(),
             rate_limits: RateLimits::default(),
+            retention: Retention::default(),
             policy: PolicyConfig::default(),
             hasher: HasherConfig::default(),
         }

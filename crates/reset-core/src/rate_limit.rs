@@ -34,6 +34,11 @@ pub struct RateLimits {
     pub request_per_ip: Limit,
     /// verify, complete and cancel calls per client IP.
     pub attempt_per_ip: Limit,
+    /// Messages sent to one account (every identifier, address and dialect together) per
+    /// short window. Past it a request is answered as usual and nothing is sent.
+    pub send_per_account: Limit,
+    /// The same per day.
+    pub send_per_account_per_day: Limit,
 }
 
 impl Default for RateLimits {
@@ -42,6 +47,8 @@ impl Default for RateLimits {
             request_per_identifier: Limit::new(5, 15 * 60),
             request_per_ip: Limit::new(50, 15 * 60),
             attempt_per_ip: Limit::new(100, 15 * 60),
+            send_per_account: Limit::new(3, 15 * 60),
+            send_per_account_per_day: Limit::new(10, 24 * 60 * 60),
         }
     }
 }
@@ -82,6 +89,11 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
 /// The counter that holds an account's daily guess budget for codes.
 pub fn guess_budget_key(user_id: &str) -> String {
     format!("guess:{user_id}")
+}
+
+/// The counter of messages sent to an account in one of its send caps' windows.
+pub fn send_cap_key(user_id: &str, limit: &Limit) -> String {
+    format!("send:{}:{user_id}", limit.window_secs)
 }
 
 #[cfg(test)]

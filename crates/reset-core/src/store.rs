@@ -117,8 +117,13 @@ pub struct IssueRequest {
     pub target: Option<IssueTarget>,
     pub request_id: String,
     pub secrets: Vec<NewSecret>,
-    /// For codes: the account's daily guess budget; when spent, nothing is issued.
+    /// For codes: the account's daily guess budget; when spent, nothing is issued and the
+    /// account's older secrets are killed (a spent code must not stay usable).
     pub guess_budget: Option<Limit>,
+    /// Caps on the messages one account receives (see [`crate::rate_limit::send_cap_key`]),
+    /// counted here across every identifier and dialect: when one would be passed, nothing is
+    /// issued or sent and the older secrets stay as they are. Empty for administrators.
+    pub send_caps: Vec<Limit>,
     pub channel: Channel,
     pub message_kind: MessageKind,
     pub payload: MessagePayload,
@@ -138,8 +143,8 @@ pub enum IssueOutcome {
     Issued {
         user_id: String,
     },
-    /// No such account, identifiers of two accounts, no address for the channel, or the guess
-    /// budget is spent.
+    /// No such account, identifiers of two accounts, no address for the channel, the guess
+    /// budget is spent, or the account's send cap is reached.
     NotIssued,
 }
 
@@ -179,6 +184,57 @@ pub struct OutboxMessage {
     pub queued_at: DateTime<Utc>,
 }
 
+/// One try at a code, as [`Store::code_try`] counted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeTry {
+    /// The try counter of the identifier the caller named, after this try: the only state the
+    /// answer may depend on (it exists alike for known and unknown identifiers).
+    pub counter: CounterState,
+    /// The account's live code when it still had tries left, its `attempts` now counting this
+    /// try. `None` for an unknown account, no live code, or a code whose own tries are spent.
+    pub code: Option<SecretRecord>,
+}
+
+/// How long what is no longer needed is kept before [`Store::sweep`] deletes it, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Retention {
+    /// Reset secrets, counted from their expiry (used or not).
+    pub secrets_secs: u64,
+    /// Delivered outbox rows, counted from delivery.
+    pub outbox_sent_secs: u64,
+    /// Dead-lettered outbox rows, counted from when they were given up.
+    pub outbox_dead_secs: u64,
+    /// Audit events, counted from when they happened.
+    pub audit_secs: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 60 * 60;
+        Self {
+            secrets_secs: DAY,
+            outbox_sent_secs: 7 * DAY,
+            outbox_dead_secs: 30 * DAY,
+            audit_secs: 90 * DAY,
+        }
+    }
+}
+
+/// Rows one [`Store::sweep`] call deleted, by table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub secrets: u64,
+    pub rate_limits: u64,
+    pub outbox: u64,
+    pub audit: u64,
+}
+
+impl Swept {
+    pub fn total(&self) -> u64 {
+        self.secrets + self.rate_limits + self.outbox + self.audit
+    }
+}
+
 /// The outbox at a glance, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxStats {
@@ -204,8 +260,8 @@ pub trait Store: Send + Sync {
         hits: &[CounterHit],
     ) -> Result<Vec<CounterState>, StoreError>;
 
-    /// Starts each counter afresh: count 0, window from `now`.
-    async fn restart(&self, now: DateTime<Utc>, keys: &[String]) -> Result<(), StoreError>;
+    /// Starts each counter afresh: count 0, a window of the counter's limit from `now`.
+    async fn restart(&self, now: DateTime<Utc>, counters: &[CounterHit]) -> Result<(), StoreError>;
 
     /// A reset request: see [`IssueRequest`].
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError>;
@@ -220,22 +276,25 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<SecretRecord>, StoreError>;
 
-    /// Counts one wrong try against a code and the account's guess budget, atomically:
-    /// `attempts = attempts + 1 WHERE attempts < max_attempts`. Returns the new count, or `None`
-    /// when the code already had all its tries.
-    async fn wrong_code(
+    /// One try at a code, right or wrong, in one transaction whose statements are the same
+    /// whether or not the account exists (`user_id` is then a stand-in that matches no secret):
+    /// bumps `counter` (the named identifier's try counter), counts the try against the
+    /// account's live code (`attempts = attempts + 1 WHERE attempts < max_attempts`) and its
+    /// guess `budget`. See [`CodeTry`].
+    async fn code_try(
         &self,
         now: DateTime<Utc>,
-        secret_id: &str,
+        counter: &CounterHit,
         user_id: &str,
         budget: Limit,
-    ) -> Result<Option<u32>, StoreError>;
+    ) -> Result<CodeTry, StoreError>;
 
     /// The account's earlier password hashes, newest first (at most `n`).
     async fn password_history(&self, user_id: &str, n: u32) -> Result<Vec<String>, StoreError>;
 
-    /// Consumes the secret in one statement: live, tries left, not used. `false` when it was
-    /// no longer usable (of concurrent callers, exactly one gets `true`).
+    /// Consumes the secret in one statement: live, not used, and (a code) not past its tries,
+    /// the try that found it included. `false` when it was no longer usable (of concurrent
+    /// callers, exactly one gets `true`).
     async fn consume(
         &self,
         now: DateTime<Utc>,
@@ -291,6 +350,17 @@ pub trait Store: Send + Sync {
 
     /// Counts by state.
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
+
+    /// Deletes at most `batch` rows of each kind that are no longer needed: secrets expired
+    /// for longer than their retention, rate-limit counters whose window is over, delivered
+    /// and dead outbox rows and audit events past theirs. Call again while it deletes a full
+    /// batch.
+    async fn sweep(
+        &self,
+        now: DateTime<Utc>,
+        retention: &Retention,
+        batch: u32,
+    ) -> Result<Swept, StoreError>;
 
     async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError>;
 

@@ -7,7 +7,7 @@ mod backend;
 mod connect;
 mod migrate;
 mod rows;
-pub use rows::OutboxEntry;
+pub use rows::{OutboxEntry, RowCounts};
 pub mod schema;
 mod store;
 

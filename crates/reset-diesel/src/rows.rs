@@ -178,3 +178,12 @@ impl AdminTokenRow {
         }
     }
 }
+
+/// Rows per table, for operators and tests (what the retention sweep keeps small).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    pub reset_secrets: u64,
+    pub rate_limits: u64,
+    pub outbox: u64,
+    pub audit_events: u64,
+}

@@ -57,6 +57,7 @@ diesel::table! {
         key -> Text,
         window_start -> BigInt,
         count -> Integer,
+        expires_at -> BigInt,
     }
 }
 

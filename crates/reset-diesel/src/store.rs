@@ -12,14 +12,14 @@ use reset_core::identity::AccountLookup;
 use reset_core::message::EventDelivery;
 use reset_core::rate_limit::{CounterHit, CounterState, Limit};
 use reset_core::store::{
-    Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, OutboxStats, SecretRecord,
-    Store, User,
+    CodeTry, Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, OutboxStats,
+    Retention, SecretRecord, Store, Swept, User,
 };
 
 use crate::backend::{pg, sqlite};
 use crate::connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, Pools, pools};
 use crate::migrate;
-use crate::rows::{OutboxEntry, ms};
+use crate::rows::{OutboxEntry, RowCounts, ms};
 
 /// The store over PostgreSQL or SQLite.
 pub struct DieselStore {
@@ -141,6 +141,11 @@ impl DieselStore {
         with_conn!(self, db, |conn| db::list_users(conn))
     }
 
+    /// Rows in the tables the retention sweep keeps small.
+    pub async fn row_counts(&self) -> Result<RowCounts, StoreError> {
+        with_conn!(self, db, |conn| db::row_counts(conn))
+    }
+
     /// A user's audit event kinds, oldest first.
     pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let user_id = user_id.to_owned();
@@ -228,9 +233,9 @@ impl Store for DieselStore {
         with_conn!(self, db, |conn| db::hit(conn, ms(now), &hits))
     }
 
-    async fn restart(&self, now: DateTime<Utc>, keys: &[String]) -> Result<(), StoreError> {
-        let keys = keys.to_vec();
-        with_conn!(self, db, |conn| db::restart(conn, ms(now), &keys))
+    async fn restart(&self, now: DateTime<Utc>, counters: &[CounterHit]) -> Result<(), StoreError> {
+        let counters = counters.to_vec();
+        with_conn!(self, db, |conn| db::restart(conn, ms(now), &counters))
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
@@ -251,18 +256,18 @@ impl Store for DieselStore {
         with_conn!(self, db, |conn| db::live_code(conn, &user_id, ms(now)))
     }
 
-    async fn wrong_code(
+    async fn code_try(
         &self,
         now: DateTime<Utc>,
-        secret_id: &str,
+        counter: &CounterHit,
         user_id: &str,
         budget: Limit,
-    ) -> Result<Option<u32>, StoreError> {
-        let (secret_id, user_id) = (secret_id.to_owned(), user_id.to_owned());
-        with_conn!(self, db, |conn| db::wrong_code(
+    ) -> Result<CodeTry, StoreError> {
+        let (counter, user_id) = (counter.clone(), user_id.to_owned());
+        with_conn!(self, db, |conn| db::code_try(
             conn,
             ms(now),
-            &secret_id,
+            &counter,
             &user_id,
             budget
         ))
@@ -366,6 +371,21 @@ impl Store for DieselStore {
 
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
         with_conn!(self, db, |conn| db::outbox_stats(conn))
+    }
+
+    async fn sweep(
+        &self,
+        now: DateTime<Utc>,
+        retention: &Retention,
+        batch: u32,
+    ) -> Result<Swept, StoreError> {
+        let retention = *retention;
+        with_conn!(self, db, |conn| db::sweep(
+            conn,
+            ms(now),
+            retention,
+            i64::from(batch)
+        ))
     }
 
     async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError> {

@@ -8,10 +8,20 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
-/// The secret was neither `whsec_<base64>` nor a usable raw string.
+/// The secret was neither `whsec_<base64>` of at least 16 bytes nor a raw string of at least 16.
 #[derive(Debug, thiserror::Error)]
-#[error("a signing secret must be `whsec_` followed by base64, or at least 16 characters")]
+#[error(
+    "a signing secret must be `whsec_` followed by base64 of at least 16 bytes, or at least 16 characters"
+)]
 pub struct BadSecret;
+
+/// Shortest key accepted, in bytes: shorter ones can be brute-forced offline from one signed
+/// delivery.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// How far a delivery's timestamp may be from the receiver's clock, in seconds (the Standard
+/// Webhooks convention's tolerance): an older signed delivery is a replay.
+pub const TOLERANCE_SECS: i64 = 5 * 60;
 
 /// Signs request bodies with one endpoint secret.
 #[derive(Clone)]
@@ -31,10 +41,9 @@ impl Signer {
     pub fn new(secret: &str) -> Result<Self, BadSecret> {
         let key = match secret.strip_prefix("whsec_") {
             Some(b64) => STANDARD.decode(b64).map_err(|_| BadSecret)?,
-            None if secret.len() >= 16 => secret.as_bytes().to_vec(),
-            None => return Err(BadSecret),
+            None => secret.as_bytes().to_vec(),
         };
-        if key.is_empty() {
+        if key.len() < MIN_KEY_BYTES {
             return Err(BadSecret);
         }
         Ok(Self { key })
@@ -46,8 +55,20 @@ impl Signer {
     }
 
     /// Whether `header` (space-separated `v1,<sig>` entries) holds a valid signature, compared
-    /// in constant time. For receivers written in Rust, and for our tests.
+    /// in constant time, for a timestamp within [`TOLERANCE_SECS`] of the system clock. For
+    /// receivers written in Rust, and for our tests.
     pub fn verify(&self, id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.verify_at(id, timestamp, body, header, now)
+    }
+
+    /// [`Signer::verify`] against `now` (Unix seconds) instead of the system clock.
+    pub fn verify_at(&self, id: &str, timestamp: i64, body: &[u8], header: &str, now: i64) -> bool {
+        if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
+            return false;
+        }
         let expected = self.mac(id, timestamp, body);
         header
             .split(' ')
@@ -76,13 +97,33 @@ mod tests {
         let body = br#"{"test": 2432232314}"#;
         let sig = s.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body);
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-        assert!(s.verify(
+        let now = 1_614_265_330 + 60;
+        assert!(s.verify_at(
             "msg_p5jXN8AQM9LWM0D4loKWxJek",
             1_614_265_330,
             body,
-            &format!("v1,bm90IGl0 {sig}")
+            &format!("v1,bm90IGl0 {sig}"),
+            now
         ));
-        assert!(!s.verify("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_331, body, &sig));
+        assert!(!s.verify_at(
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1_614_265_331,
+            body,
+            &sig,
+            now
+        ));
+    }
+
+    #[test]
+    fn stale_or_future_timestamps_are_refused() {
+        let s = Signer::new("a-long-enough-raw-secret").expect("secret");
+        let at = 1_790_000_000;
+        let sig = s.sign("msg_1", at, b"{}");
+        assert!(s.verify_at("msg_1", at, b"{}", &sig, at + TOLERANCE_SECS));
+        assert!(!s.verify_at("msg_1", at, b"{}", &sig, at + TOLERANCE_SECS + 1));
+        assert!(!s.verify_at("msg_1", at, b"{}", &sig, at - TOLERANCE_SECS - 1));
+        let fresh = s.sign("msg_2", at, b"{}");
+        assert!(!s.verify("msg_2", at, b"{}", &fresh), "years old: a replay");
     }
 
     #[test]
@@ -90,6 +131,9 @@ mod tests {
         assert!(Signer::new("short").is_err());
         assert!(Signer::new("whsec_%%%").is_err());
         assert!(Signer::new("whsec_").is_err());
+        // Base64 of 15 bytes: too short a key, however it is written.
+        assert!(Signer::new("whsec_MDEyMzQ1Njc4OWFiY2Rl").is_err());
+        assert!(Signer::new("whsec_MDEyMzQ1Njc4OWFiY2RlZg==").is_ok());
         assert!(Signer::new("a-long-enough-raw-secret").is_ok());
     }
 }

@@ -5,7 +5,8 @@
 //! a permanent error such as a bad address) goes to the dead-letter state with an audit event;
 //! `reset-server outbox list|retry` shows and re-queues those.
 //!
-//! Metrics (the `metrics` facade; the server exports them at `GET /metrics`):
+//! Metrics (the `metrics` facade; the server exports them at `GET /metrics` on its private
+//! `metrics_bind` listener):
 //! `reset_outbox_delivered_total`, `reset_outbox_failed_total` and `reset_outbox_dead_total`,
 //! each by `channel`.
 

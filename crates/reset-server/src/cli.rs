@@ -121,6 +121,12 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_BIND", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
+    /// Address of a second listener that serves only GET /metrics (Prometheus text). Keep it
+    /// private: its outbox and delivery series move only when a real account is asked for
+    /// [default: off]
+    #[arg(long, env = "RESET_METRICS_BIND", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_bind: Option<String>,
     /// postgres://… or sqlite://path [default: sqlite://data/reset.db]
     #[arg(long, env = "RESET_DATABASE_URL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,6 +215,35 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_LIMIT_WINDOW_SECS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit_window_secs: Option<u64>,
+    /// Messages to one account (all its identifiers, addresses and dialects) per 15 minutes;
+    /// past it requests are answered as usual and nothing is sent, 0 = off [default: 3]
+    #[arg(long, env = "RESET_LIMIT_SEND_PER_ACCOUNT", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_send_per_account: Option<u32>,
+    /// Messages to one account per day, 0 = off [default: 10]
+    #[arg(long, env = "RESET_LIMIT_SEND_PER_ACCOUNT_PER_DAY", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_send_per_account_per_day: Option<u32>,
+    /// Days an expired reset secret is kept before the sweep deletes it [default: 1]
+    #[arg(long, env = "RESET_RETENTION_SECRETS_DAYS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_secrets_days: Option<u64>,
+    /// Days a delivered outbox row is kept [default: 7]
+    #[arg(long, env = "RESET_RETENTION_SENT_DAYS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_sent_days: Option<u64>,
+    /// Days a dead-lettered outbox row is kept [default: 30]
+    #[arg(long, env = "RESET_RETENTION_DEAD_DAYS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_dead_days: Option<u64>,
+    /// Days an audit event is kept [default: 90]
+    #[arg(long, env = "RESET_RETENTION_AUDIT_DAYS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_audit_days: Option<u64>,
+    /// Seconds between retention sweeps, 0 = no sweep [default: 300]
+    #[arg(long, env = "RESET_SWEEP_INTERVAL_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_interval_secs: Option<u64>,
     /// Fewest characters in a new password [default: 8]
     #[arg(long, env = "RESET_PASSWORD_MIN_LENGTH", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

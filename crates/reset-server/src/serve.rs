@@ -29,6 +29,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
 
+    if settings.dialect_forgot_password && !settings.forgot_password_hide_unknown {
+        tracing::warn!(
+            prefix = %settings.dialect_forgot_password_prefix,
+            "the forgot-password dialect answers 404 for unknown usernames (its clients expect it), so it tells who has an account; set RESET_FORGOT_PASSWORD_HIDE_UNKNOWN=true to hide them, or RESET_DIALECT_FORGOT_PASSWORD=false to switch it off"
+        );
+    }
+
     let (stop_worker, stopped) = watch::channel(false);
     let worker = tokio::spawn(worker::run(
         store.clone(),
@@ -38,11 +45,29 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         stopped,
     ));
 
+    let sweeper = tokio::spawn(sweep_every(
+        service.clone(),
+        std::time::Duration::from_secs(settings.sweep_interval_secs),
+        stop_worker.subscribe(),
+    ));
+
     let listener = TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, framework = %settings.framework, database = %wiring::redact(&settings.database_url), "listening");
+    let metrics = match &settings.metrics_bind {
+        Some(bind) => Some(
+            serve_metrics(
+                bind,
+                settings.framework.clone(),
+                api.metrics_only(),
+                stop_worker.subscribe(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     run_framework(&settings.framework, listener, api, shutdown_signal()).await?;
 
     tracing::info!("shutting down");
@@ -50,7 +75,63 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     service.settle().await;
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = sweeper.await;
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     Ok(())
+}
+
+/// Binds `bind` and serves `api` (built with [`Api::metrics_only`]: `GET /metrics` and nothing
+/// else) on it until `stop` says so. Never on the public listener: the outbox and delivery
+/// series move only when a real account is asked for.
+async fn serve_metrics(
+    bind: &str,
+    framework: String,
+    api: Api,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding metrics_bind {bind}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "metrics listening (GET /metrics only)");
+    let shutdown = async move {
+        let _ = stop.changed().await;
+    };
+    Ok(tokio::spawn(async move {
+        if let Err(e) = run_framework(&framework, listener, api, shutdown).await {
+            tracing::error!(error = %e, "the metrics listener failed");
+        }
+    }))
+}
+
+/// The retention sweep, every `interval` (none when it is zero) until `stop` says so.
+async fn sweep_every(
+    service: reset_core::ResetService,
+    interval: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    if interval.is_zero() {
+        return;
+    }
+    loop {
+        match service.sweep().await {
+            Ok(swept) if swept.total() > 0 => tracing::info!(
+                secrets = swept.secrets,
+                rate_limits = swept.rate_limits,
+                outbox = swept.outbox,
+                audit = swept.audit,
+                "retention sweep"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed; trying again later"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Serves `api` on `listener` with the named framework until `shutdown` resolves.

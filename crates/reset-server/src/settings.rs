@@ -7,16 +7,21 @@ use figment::Figment;
 use figment::providers::{Format as _, Serialized, Toml};
 use ipnet::IpNet;
 use reset_api::dialects::{Dialects, Mount};
+use reset_core::store::Retention;
 use reset_core::{HasherConfig, Limit, PolicyConfig, RateLimits, ResetConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::SettingsArgs;
+
+/// Seconds in a day: the retention settings are in days.
+const DAY: u64 = 24 * 60 * 60;
 
 /// Every setting, with its default. See `reset-server --help` for each one's meaning.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub bind: String,
+    pub metrics_bind: Option<String>,
     pub database_url: String,
     pub framework: String,
     pub data_dir: PathBuf,
@@ -39,6 +44,13 @@ pub struct Settings {
     pub limit_request_per_ip: u32,
     pub limit_attempt_per_ip: u32,
     pub limit_window_secs: u64,
+    pub limit_send_per_account: u32,
+    pub limit_send_per_account_per_day: u32,
+    pub retention_secrets_days: u64,
+    pub retention_sent_days: u64,
+    pub retention_dead_days: u64,
+    pub retention_audit_days: u64,
+    pub sweep_interval_secs: u64,
     pub password_min_length: usize,
     pub password_max_length: usize,
     pub password_min_score: u8,
@@ -71,6 +83,7 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
+            .field("metrics_bind", &self.metrics_bind)
             .field("database_url", &self.database_url)
             .field("framework", &self.framework)
             .field("public_url", &self.public_url)
@@ -85,6 +98,7 @@ impl Default for Settings {
         let dialects = Dialects::default();
         Self {
             bind: "127.0.0.1:8080".into(),
+            metrics_bind: None,
             database_url: "sqlite://data/reset.db".into(),
             framework: "axum".into(),
             data_dir: "data".into(),
@@ -107,6 +121,13 @@ impl Default for Settings {
             limit_request_per_ip: core.rate_limits.request_per_ip.max,
             limit_attempt_per_ip: core.rate_limits.attempt_per_ip.max,
             limit_window_secs: core.rate_limits.request_per_ip.window_secs,
+            limit_send_per_account: core.rate_limits.send_per_account.max,
+            limit_send_per_account_per_day: core.rate_limits.send_per_account_per_day.max,
+            retention_secrets_days: core.retention.secrets_secs / DAY,
+            retention_sent_days: core.retention.outbox_sent_secs / DAY,
+            retention_dead_days: core.retention.outbox_dead_secs / DAY,
+            retention_audit_days: core.retention.audit_secs / DAY,
+            sweep_interval_secs: 300,
             password_min_length: core.policy.min_length,
             password_max_length: core.policy.max_length,
             password_min_score: core.policy.min_score,
@@ -261,6 +282,14 @@ impl Settings {
                 request_per_identifier: Limit::new(self.limit_request_per_identifier, window),
                 request_per_ip: Limit::new(self.limit_request_per_ip, window),
                 attempt_per_ip: Limit::new(self.limit_attempt_per_ip, window),
+                send_per_account: Limit::new(self.limit_send_per_account, 15 * 60),
+                send_per_account_per_day: Limit::new(self.limit_send_per_account_per_day, DAY),
+            },
+            retention: Retention {
+                secrets_secs: self.retention_secrets_days.saturating_mul(DAY),
+                outbox_sent_secs: self.retention_sent_days.saturating_mul(DAY),
+                outbox_dead_secs: self.retention_dead_days.saturating_mul(DAY),
+                audit_secs: self.retention_audit_days.saturating_mul(DAY),
             },
             policy: PolicyConfig {
                 min_length: self.password_min_length,

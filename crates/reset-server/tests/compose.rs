@@ -147,6 +147,13 @@ fn the_services_line_up() {
             published.1, "8080",
             "{name}: the container listens on RESET_BIND's port"
         );
+        if let Some(bind) = env(service, "RESET_METRICS_BIND") {
+            let port = bind.rsplit_once(':').expect("HOST:PORT").1;
+            assert!(
+                port != "8080" && ports.iter().all(|p| !p.ends_with(&format!(":{port}"))),
+                "{name}: /metrics tells accounts apart; its port {port} must not be published"
+            );
+        }
         assert_eq!(
             env(service, "RESET_PUBLIC_URL").unwrap(),
             format!("http://localhost:{}", published.0),

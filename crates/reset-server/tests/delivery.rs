@@ -240,11 +240,12 @@ async fn an_undeliverable_message_is_dead_lettered_shown_and_retried() {
     sink.stop();
     let smtp_port = sink.port;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (port, metrics_port) = (free_port(), free_port());
     let configured = || {
         let mut c = command(dir.path(), None, port);
         c.env("RESET_MAIL_TRANSPORT", "smtp")
             .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+            .env("RESET_METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
             .env("RESET_OUTBOX_MAX_AGE_SECS", "1")
             .env("RESET_OUTBOX_RETRY_BASE_MS", "100");
         c
@@ -270,7 +271,7 @@ async fn an_undeliverable_message_is_dead_lettered_shown_and_retried() {
 
     let audit = store_in(dir.path()).await.audit_kinds(&id).await.unwrap();
     assert!(audit.contains(&"message_dropped".to_owned()), "{audit:?}");
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    let metrics = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
         .await
         .unwrap()
         .text()

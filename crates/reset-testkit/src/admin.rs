@@ -67,6 +67,7 @@ pub async fn admin_auth_in_each_shape(db: TestDb, spawn: Spawn) {
     let id = s.user("alice", &["alice@example.com"]).await;
     let write_only = s.admin_token(&[WRITE]).await;
     let reset = s.admin_token(&[RESET]).await;
+    let both = s.admin_token(&[RESET, WRITE]).await;
     let body = json!({"return_code": {}});
     let r = s.post(&v1_reset(&id), body.clone()).await;
     assert_problem(&r, 401, "credential_required");
@@ -83,8 +84,14 @@ pub async fn admin_auth_in_each_shape(db: TestDb, spawn: Spawn) {
         403,
         "forbidden",
     );
+    // A returned code sets any password: it needs password:write too.
     assert_problem(
-        &s.post_as(&reset, &v1_reset("no-such-user"), body.clone())
+        &s.post_as(&reset, &v1_reset(&id), body.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &s.post_as(&both, &v1_reset("no-such-user"), body.clone())
             .await,
         404,
         "user_not_found",
@@ -121,7 +128,13 @@ pub async fn admin_auth_in_each_shape(db: TestDb, spawn: Spawn) {
         "PERMISSION_DENIED",
     );
     assert_grpc(
-        &s.post_as(&reset, &z_reset("no-such-user"), z).await,
+        &s.post_as(&reset, &z_reset(&id), z.clone()).await,
+        403,
+        7,
+        "PERMISSION_DENIED",
+    );
+    assert_grpc(
+        &s.post_as(&both, &z_reset("no-such-user"), z).await,
         404,
         5,
         "USER_NOT_FOUND",
@@ -160,7 +173,7 @@ pub async fn admin_auth_in_each_shape(db: TestDb, spawn: Spawn) {
 pub async fn admin_return_code_sets_the_password(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s.user("alice", &["alice@example.com"]).await;
-    let auth = s.admin_token(&[RESET]).await;
+    let auth = s.admin_token(&[RESET, WRITE]).await;
     let r = s
         .post_as(&auth, &v1_reset(&id), json!({"return_code": {}}))
         .await;
@@ -332,7 +345,7 @@ pub async fn admin_failed_credentials_are_limited(db: TestDb, spawn: Spawn) {
     config.rate_limits.attempt_per_ip.max = 3;
     let s = TestServer::start_with(db, spawn, config, Default::default()).await;
     let id = s.user("alice", &["alice@example.com"]).await;
-    let good = s.admin_token(&[RESET]).await;
+    let good = s.admin_token(&[RESET, WRITE]).await;
     let body = json!({"return_code": {}});
     for _ in 0..3 {
         assert_problem(

@@ -9,6 +9,7 @@ pub mod dialects;
 pub mod pages;
 pub mod process;
 pub mod scenarios;
+pub mod security;
 pub mod server;
 
 pub use db::TestDb;
@@ -30,7 +31,11 @@ macro_rules! conformance_suite {
             forgot_password_twelve_tries, forgot_password_hides_unknown, unleash_seed,
             secrets_cross_dialects, dialects_switch_and_move, admin_auth_in_each_shape,
             admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed, bad_path_parameters,
-            reset_page, cancel_page, admin_failed_credentials_are_limited
+            reset_page, cancel_page, admin_failed_credentials_are_limited,
+            tries_restart_with_every_request_alike, forgot_password_hidden_tries_alike,
+            spent_budget_kills_the_old_code, send_cap_counts_the_account, cancel_link_is_cancel_only,
+            message_goes_to_the_stored_address, sweep_forgets_what_is_not_needed,
+            passphrase_with_the_username_inside
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

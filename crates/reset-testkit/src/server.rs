@@ -8,7 +8,7 @@ use reset_api::{Api, ApiOptions};
 use reset_core::store::OutboxMessage;
 use reset_core::{
     ManualClock, NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey, Store,
-    UserInput,
+    UserDirectory, UserInput,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 
@@ -16,6 +16,9 @@ use crate::db::TestDb;
 
 /// How an adapter serves: take the bound listener and the API, serve until the runtime ends.
 pub type Spawn = fn(tokio::net::TcpListener, Api);
+
+/// A host application's directory standing in front of the store's own.
+pub type WrapDirectory = fn(Arc<DieselStore>) -> Arc<dyn UserDirectory>;
 
 /// One server under test.
 pub struct TestServer {
@@ -99,6 +102,10 @@ pub fn test_config() -> ResetConfig {
     let mut c = ResetConfig::default();
     c.rate_limits.attempt_per_ip.max = 10_000;
     c.rate_limits.request_per_ip.max = 10_000;
+    // Scenarios send many messages to one account; `send_cap_counts_the_account` checks the
+    // real caps.
+    c.rate_limits.send_per_account.max = 1000;
+    c.rate_limits.send_per_account_per_day.max = 1000;
     c.public_url = "https://reset.example".into();
     c.allowed_link_origins = vec![
         "https://app.example.com".into(),
@@ -118,12 +125,25 @@ impl TestServer {
         config: ResetConfig,
         options: ApiOptions,
     ) -> Self {
-        Self::start_inner(db, spawn, config, options, true).await
+        Self::start_inner(db, spawn, config, options, true, None).await
+    }
+
+    /// A server whose accounts are found through `directory` (wrapping the store's own).
+    pub async fn start_with_directory(db: TestDb, spawn: Spawn, directory: WrapDirectory) -> Self {
+        Self::start_inner(
+            db,
+            spawn,
+            test_config(),
+            ApiOptions::default(),
+            true,
+            Some(directory),
+        )
+        .await
     }
 
     /// A server whose database has no tables yet (for readiness checks).
     pub async fn start_unmigrated(db: TestDb, spawn: Spawn) -> Self {
-        Self::start_inner(db, spawn, test_config(), ApiOptions::default(), false).await
+        Self::start_inner(db, spawn, test_config(), ApiOptions::default(), false, None).await
     }
 
     async fn start_inner(
@@ -132,6 +152,7 @@ impl TestServer {
         config: ResetConfig,
         options: ApiOptions,
         migrate: bool,
+        directory: Option<WrapDirectory>,
     ) -> Self {
         let store = Arc::new(
             DieselStore::connect(db.url(), PoolOptions { max_connections: 8 })
@@ -144,7 +165,10 @@ impl TestServer {
         let clock = Arc::new(ManualClock::new(start_time()));
         let ports = Ports {
             store: store.clone(),
-            directory: store.clone(),
+            directory: match directory {
+                Some(wrap) => wrap(store.clone()),
+                None => store.clone(),
+            },
             clock: clock.clone(),
             rng: Arc::new(OsSecretRng),
             revoker: Arc::new(NoopRevoker),

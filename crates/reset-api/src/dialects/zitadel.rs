@@ -230,13 +230,14 @@ fn user_id(id: Option<String>) -> Result<String, ApiResponse> {
 /// `POST /v2/users/{userId}/password_reset`.
 pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> ApiResponse {
     let ctx = api.context(req, VIA);
-    if let Err(e) = api
+    let token = match api
         .service()
         .authenticate(req.header("authorization"), SCOPE_RESET, &ctx)
         .await
     {
-        return core_error(e);
-    }
+        Ok(token) => token,
+        Err(e) => return core_error(e),
+    };
     let id = match user_id(id) {
         Ok(id) => id,
         Err(r) => return r,
@@ -272,6 +273,9 @@ pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> 
             }
         }
     };
+    if !token.has_scope(how.required_scope()) {
+        return core_error(ResetError::Forbidden(how.required_scope()));
+    }
     match api.service().admin_issue(&id, how, &ctx).await {
         Ok(issued) => ApiResponse::json(
             200,

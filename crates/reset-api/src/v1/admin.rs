@@ -112,7 +112,8 @@ pub async fn password_reset(
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
     let ctx = api.context(req, VIA);
-    api.service()
+    let token = api
+        .service()
         .authenticate(req.header("authorization"), SCOPE_RESET, &ctx)
         .await?;
     let id = user_id(id)?;
@@ -133,6 +134,9 @@ pub async fn password_reset(
             ));
         }
     };
+    if !token.has_scope(how.required_scope()) {
+        return Err(ResetError::Forbidden(how.required_scope()).into());
+    }
     let issued = api.service().admin_issue(&id, how, &ctx).await?;
     Ok(ApiResponse::json(
         200,

@@ -23,6 +23,17 @@ pub enum AdminIssue {
     ReturnCode,
 }
 
+impl AdminIssue {
+    /// The scope a credential needs to ask for this. A returned code sets any password, so it
+    /// needs `password:write`, as setting a password without a code does.
+    pub fn required_scope(&self) -> &'static str {
+        match self {
+            Self::SendLink { .. } => crate::admin::SCOPE_RESET,
+            Self::ReturnCode => crate::admin::SCOPE_WRITE,
+        }
+    }
+}
+
 /// How an administrator's password change is vouched for.
 #[derive(Clone)]
 pub enum PasswordProof {
@@ -145,6 +156,7 @@ impl ResetService {
                 request_id,
                 secrets,
                 guess_budget: None,
+                send_caps: Vec::new(),
                 channel,
                 message_kind: MessageKind::ResetLink,
                 payload,
@@ -153,6 +165,10 @@ impl ResetService {
                 deliver,
             };
             if matches!(self.store.issue(issue).await?, IssueOutcome::Issued { .. }) {
+                // The id-named try counter starts afresh with the new secret, as a
+                // self-service request restarts its identifiers' counters.
+                let counter = self.try_counter(super::resolve::user_counter_key(&user.id));
+                self.store.restart(now, &[counter]).await?;
                 if let Err(e) = self.directory.record_change(&user.id, now).await {
                     tracing::warn!(user_id = %user.id, error = %e, "reset secret issued, but the change count was not kept");
                 }

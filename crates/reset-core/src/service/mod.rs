@@ -9,6 +9,7 @@ mod inspect;
 pub use inspect::AccountSummary;
 mod request;
 mod resolve;
+mod sweep;
 mod users;
 pub use users::UserInput;
 mod verify;
@@ -182,6 +183,18 @@ impl ResetService {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The try counter of one identifier (`nocode:…` keys): as many tries as a code has, in a
+    /// window as long as a code lives.
+    fn try_counter(&self, key: String) -> CounterHit {
+        CounterHit {
+            key,
+            limit: crate::rate_limit::Limit::new(
+                self.config.code_max_attempts,
+                self.config.code_ttl_secs,
+            ),
+        }
     }
 
     /// Counts one verify/complete/cancel call against the client's IP.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{ClientContext, RequestInput, ResetService};
 use crate::error::ResetError;
-use crate::identity::AccountLookup;
+use crate::identity::{AccountLookup, normalize_email};
 use crate::message::Channel;
 use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, ip_key};
@@ -47,11 +47,15 @@ impl ResetService {
             });
         }
         self.enforce(now, limits).await?;
-        if input.delivery == Delivery::Code {
-            // Known account or not, the identifiers' stand-in try counter starts afresh, as
-            // the new code does: nothing in later answers tells the two apart.
-            self.store.restart(now, &lookup.no_code_keys()).await?;
-        }
+        // Every accepted request, known account or not and whatever its delivery, starts the
+        // named identifiers' try counters afresh, as a new code starts with all its tries (or a
+        // link kills the code): later answers depend on these counters alone.
+        let counters: Vec<CounterHit> = lookup
+            .no_code_keys()
+            .into_iter()
+            .map(|key| self.try_counter(key))
+            .collect();
+        self.store.restart(now, &counters).await?;
 
         let (secrets, payload, kind, guess_budget) = match input.delivery {
             Delivery::Link => {
@@ -76,6 +80,7 @@ impl ResetService {
             request_id: request_id.clone(),
             secrets,
             guess_budget,
+            send_caps: vec![rl.send_per_account, rl.send_per_account_per_day],
             channel: input.channel,
             message_kind: kind,
             payload,
@@ -146,23 +151,34 @@ impl ResetService {
         Ok(())
     }
 
-    /// A link token's secret, and the message payload carrying its link and cancel link.
+    /// A link token's secret and its cancel-only secret, and the message payload carrying the
+    /// link and the cancel link. The cancel link never carries the reset token: a user who
+    /// forwards "this wasn't me" to their IT desk must not hand over a working reset.
     pub(super) fn mint_link(&self, now: DateTime<Utc>) -> (Vec<NewSecret>, MessagePayload) {
         let ttl = Duration::seconds(secs(self.config.link_ttl_secs));
         let token = new_token(self.rng.as_ref());
-        let secret = NewSecret {
-            kind: SecretKind::Link,
-            hash: self.token_hash(token.expose()),
-            expires_at: now + ttl,
-            max_attempts: 0,
-        };
+        let cancel = new_token(self.rng.as_ref());
+        let secrets = vec![
+            NewSecret {
+                kind: SecretKind::Link,
+                hash: self.token_hash(token.expose()),
+                expires_at: now + ttl,
+                max_attempts: 0,
+            },
+            NewSecret {
+                kind: SecretKind::Cancel,
+                hash: self.token_hash(cancel.expose()),
+                expires_at: now + ttl,
+                max_attempts: 0,
+            },
+        ];
         let payload = MessagePayload {
             link: Some(self.config.reset_link(token.expose())),
-            cancel_link: Some(self.config.cancel_link(token.expose())),
+            cancel_link: Some(self.config.cancel_link(cancel.expose())),
             valid_minutes: Some(ttl.num_minutes()),
             ..MessagePayload::default()
         };
-        (vec![secret], payload)
+        (secrets, payload)
     }
 
     /// A code's secret and its cancel-only secret, the code itself, and a payload with the
@@ -211,9 +227,10 @@ impl ResetService {
     }
 }
 
-/// Where a known account's message goes: the address the request named (else the account's
-/// first; every one with `all_addresses`), or its phone for SMS; the request's language, else
-/// the account's, else English.
+/// Where a known account's message goes: the account's stored address equal to the one the
+/// request named, else the account's first stored one (never the string as typed: a host
+/// directory that matches addresses loosely must not mail a look-alike); every stored one with
+/// `all_addresses`; or its phone for SMS. The request's language, else the account's, else English.
 fn target(
     user: &User,
     lookup: &AccountLookup,
@@ -226,8 +243,14 @@ fn target(
         Channel::Email if input.all_addresses => user.emails.clone(),
         Channel::Email => lookup
             .email
-            .clone()
-            .or_else(|| user.emails.first().cloned())
+            .as_ref()
+            .and_then(|named| {
+                user.emails
+                    .iter()
+                    .find(|stored| normalize_email(stored).is_ok_and(|s| &s == named))
+            })
+            .or_else(|| user.emails.first())
+            .cloned()
             .into_iter()
             .collect(),
         Channel::Sms => user.phone.clone().into_iter().collect(),

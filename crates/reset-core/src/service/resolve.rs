@@ -6,7 +6,6 @@ use super::{ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::identity::AccountLookup;
 use crate::message::Delivery;
-use crate::rate_limit::{CounterHit, Limit};
 use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
@@ -42,7 +41,7 @@ impl ResetService {
             SecretInput::UserCode { user_id, code } => {
                 self.code_shaped(code)?;
                 let user = self.directory.by_id(user_id).await?;
-                self.check_code(user, format!("nocode:id:{user_id}"), code, now)
+                self.check_code(user, user_counter_key(user_id), code, now)
                     .await
                     .map(|r| (r, Delivery::Code))
             }
@@ -74,67 +73,58 @@ impl ResetService {
         Ok(record.filter(|r| SecretHash(hash).matches(&r.hash) && r.is_live(now)))
     }
 
-    /// `user`'s live code against `code`; `no_code_key` names the stand-in try counter used
-    /// when there is no live code (or no such user).
+    /// One try of `code` for `user` (or an unknown account), counted by `counter_key`, the
+    /// named identifier's try counter. The answer is a function of that counter alone, which
+    /// exists alike for known and unknown identifiers and restarts with every accepted request
+    /// (see `request`); the code's own try count and the account's guess budget are hidden
+    /// caps beneath it. Both cases run the same store call and the same hashing.
     async fn check_code(
         &self,
         user: Option<User>,
-        no_code_key: String,
+        counter_key: String,
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<SecretRecord, ResetError> {
-        let live = match &user {
-            Some(u) => self.store.live_code(&u.id, now).await?,
-            None => None,
-        };
-        let Some(record) = live else {
-            return self.no_code(no_code_key, now).await;
-        };
-        let exhausted = || ResetError::AttemptsExhausted {
-            retry_after_secs: u64::try_from((record.expires_at - now).num_seconds())
-                .unwrap_or(0)
-                .max(1),
-        };
-        if record.attempts >= record.max_attempts {
-            return Err(exhausted());
-        }
-        if SecretHash(self.code_hash(&record.request_id, code)).matches(&record.hash) {
-            return Ok(record);
-        }
-        match self
-            .store
-            .wrong_code(now, &record.id, &record.user_id, self.config.guess_budget)
-            .await?
-        {
-            Some(attempts) => Err(ResetError::CodeIncorrect {
-                attempts_remaining: record.max_attempts.saturating_sub(attempts),
-            }),
-            None => Err(exhausted()),
-        }
-    }
-
-    /// No live code for these identifiers, known account or not: answer exactly as a wrong
-    /// code would, with a per-identifier try counter standing in for the code's own. Every code
-    /// request restarts that counter (see `request`), as a real code starts with all its tries
-    /// and expires with the counter's window.
-    async fn no_code(&self, key: String, now: DateTime<Utc>) -> Result<SecretRecord, ResetError> {
         let max = self.config.code_max_attempts;
-        let limit = Limit::new(max, self.config.code_ttl_secs);
-        let states = self.store.hit(now, &[CounterHit { key, limit }]).await?;
-        let state = states
-            .first()
-            .copied()
-            .unwrap_or(crate::rate_limit::CounterState {
-                count: max + 1,
-                resets_in_secs: 1,
-            });
-        if state.count > max {
+        let counter = self.try_counter(counter_key);
+        let account = match &user {
+            Some(u) => u.id.clone(),
+            None => stand_in_account(&counter.key),
+        };
+        let tried = self
+            .store
+            .code_try(now, &counter, &account, self.config.guess_budget)
+            .await?;
+        let (request_id, stored) = match &tried.code {
+            Some(r) => (r.request_id.as_str(), r.hash.as_str()),
+            None => (STAND_IN_REQUEST, ""),
+        };
+        let matches = SecretHash(self.code_hash(request_id, code)).matches(stored);
+        if tried.counter.count > max {
             return Err(ResetError::AttemptsExhausted {
-                retry_after_secs: state.resets_in_secs.max(1),
+                retry_after_secs: tried.counter.resets_in_secs.max(1),
             });
         }
-        Err(ResetError::CodeIncorrect {
-            attempts_remaining: max - state.count,
-        })
+        match tried.code {
+            Some(record) if matches => Ok(record),
+            _ => Err(ResetError::CodeIncorrect {
+                attempts_remaining: max - tried.counter.count,
+            }),
+        }
     }
+}
+
+/// The try counter of codes submitted with a user id (administrators name users by id).
+pub(super) fn user_counter_key(user_id: &str) -> String {
+    format!("nocode:id:{user_id}")
+}
+
+/// The request id hashed with a code when there is no live code, so that both cases hash.
+const STAND_IN_REQUEST: &str = "no-code";
+
+/// The account id an unknown identifier's tries are counted under: it matches no secret (ids
+/// are UUIDs), and its guess-budget counter is one row per identifier, as a known account's is
+/// one per account.
+fn stand_in_account(counter_key: &str) -> String {
+    format!("unknown:{counter_key}")
 }

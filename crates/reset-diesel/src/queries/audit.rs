@@ -1,4 +1,5 @@
-//! The audit trail: append-only, never a secret in `details`.
+//! The audit trail: append-only (the retention sweep removes old events), never a secret in
+//! `details`.
 
 macro_rules! audit_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
@@ -23,6 +24,20 @@ macro_rules! audit_queries {
                 .execute(conn)
                 $($aw)*?;
             Ok(())
+        }
+
+        /// Deletes at most `batch` audit events from before `before`.
+        pub $($async)* fn sweep_audit(conn: &mut $C, before: i64, batch: i64) -> QueryResult<usize> {
+            let old = audit_events::table
+                .filter(audit_events::at.lt(before))
+                .select(audit_events::id)
+                .limit(batch)
+                .load::<String>(conn)
+                $($aw)*?;
+            // Two statements, ids first: not every backend takes LIMIT inside IN (…).
+            diesel::delete(audit_events::table.filter(audit_events::id.eq_any(&old)))
+                .execute(conn)
+                $($aw)*
         }
 
         /// Audit event kinds of a user, oldest first (for tests and operators).

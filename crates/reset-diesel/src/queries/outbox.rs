@@ -143,6 +143,34 @@ macro_rules! outbox_queries {
             $($aw)*
         }
 
+        /// Deletes at most `batch` delivered rows from before `sent_before` and dead ones given
+        /// up before `dead_before`.
+        pub $($async)* fn sweep_outbox(conn: &mut $C, sent_before: i64, dead_before: i64, batch: i64) -> QueryResult<usize> {
+            let old = outbox::table
+                .filter(outbox::sent_at.lt(sent_before).or(outbox::dead_at.lt(dead_before)))
+                .select(outbox::id)
+                .limit(batch)
+                .load::<String>(conn)
+                $($aw)*?;
+            // Two statements, ids first: not every backend takes LIMIT inside IN (…).
+            diesel::delete(outbox::table.filter(outbox::id.eq_any(&old)))
+                .execute(conn)
+                $($aw)*
+        }
+
+        /// See [`reset_core::store::Store::sweep`]: one short transaction per table, so a
+        /// sweep never holds locks for long.
+        pub $($async)* fn sweep(conn: &mut $C, now: i64, retention: Retention, batch: i64) -> QueryResult<Swept> {
+            let ago = |secs: u64| now.saturating_sub(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX));
+            let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+            Ok(Swept {
+                secrets: count(sweep_secrets(conn, ago(retention.secrets_secs), batch)$($aw)*?),
+                rate_limits: count(sweep_limits(conn, now, batch)$($aw)*?),
+                outbox: count(sweep_outbox(conn, ago(retention.outbox_sent_secs), ago(retention.outbox_dead_secs), batch)$($aw)*?),
+                audit: count(sweep_audit(conn, ago(retention.audit_secs), batch)$($aw)*?),
+            })
+        }
+
         /// Counts by state: pending, retrying (of pending), dead, sent.
         pub $($async)* fn outbox_stats(conn: &mut $C) -> QueryResult<OutboxStats> {
             let n = |v: i64| u64::try_from(v).unwrap_or(0);

@@ -7,6 +7,16 @@ macro_rules! secret_queries {
             reset_secrets::used_at.is_null().and(reset_secrets::superseded_at.is_null())
         }
 
+        /// Kills every live secret of the account.
+        $($async)* fn supersede(conn: &mut $C, now: i64, user_id: &str) -> QueryResult<usize> {
+            diesel::update(reset_secrets::table)
+                .filter(reset_secrets::user_id.eq(user_id))
+                .filter(unspent())
+                .set(reset_secrets::superseded_at.eq(now))
+                .execute(conn)
+                $($aw)*
+        }
+
         /// See [`reset_core::store::IssueRequest`]: one transaction.
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
             conn.transaction($($async)* move |conn| {
@@ -21,13 +31,8 @@ macro_rules! secret_queries {
                 });
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), details)$($aw)*?;
                 let Some(user) = user else { return Ok(IssueOutcome::NotIssued) };
-                if req.deliver && user.recipients.is_empty() { return Ok(IssueOutcome::NotIssued) }
-                if let Some(budget) = req.guess_budget {
-                    if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
-                        audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
-                        return Ok(IssueOutcome::NotIssued);
-                    }
-                }
+                let messages = if req.deliver { user.recipients.len() } else { 0 };
+                if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
                 // One issue at a time per account; requests are ordered by their ids (UUIDv7,
                 // taken on arrival), not by when their transactions happen to run.
                 lock_user(conn, &user.user_id)$($aw)*?;
@@ -41,12 +46,35 @@ macro_rules! secret_queries {
                 if newer.is_some() {
                     return Ok(IssueOutcome::NotIssued);
                 }
-                diesel::update(reset_secrets::table)
-                    .filter(reset_secrets::user_id.eq(&user.user_id))
-                    .filter(unspent())
-                    .set(reset_secrets::superseded_at.eq(now))
-                    .execute(conn)
-                    $($aw)*?;
+                if let Some(budget) = req.guess_budget {
+                    if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
+                        // No new code, and no old one left to keep guessing at.
+                        supersede(conn, now, &user.user_id)$($aw)*?;
+                        audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
+                        return Ok(IssueOutcome::NotIssued);
+                    }
+                }
+                let needed = u32::try_from(messages).unwrap_or(u32::MAX);
+                for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
+                    let sent = peek(conn, now, &send_cap_key(&user.user_id, cap), *cap)$($aw)*?;
+                    if sent.saturating_add(needed) > cap.max {
+                        // The secrets already sent stay usable: the account's owner may be
+                        // reading one of those messages right now.
+                        audit(conn, now, Some(&user.user_id), "reset_not_sent_account_cap", req.ip.as_deref(), serde_json::json!({
+                            "request_id": req.request_id,
+                            "cap": cap.max,
+                            "window_secs": cap.window_secs,
+                        }))$($aw)*?;
+                        return Ok(IssueOutcome::NotIssued);
+                    }
+                }
+                for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
+                    let hit = CounterHit { key: send_cap_key(&user.user_id, cap), limit: *cap };
+                    for _ in 0..needed {
+                        bump(conn, now, &hit)$($aw)*?;
+                    }
+                }
+                supersede(conn, now, &user.user_id)$($aw)*?;
                 for s in &req.secrets {
                     diesel::insert_into(reset_secrets::table)
                         .values((
@@ -100,28 +128,50 @@ macro_rules! secret_queries {
             Ok(row.and_then(SecretRow::into_record))
         }
 
-        /// One wrong try: `attempts + 1` only while tries are left, and the account's guess
-        /// budget, in one transaction.
-        pub $($async)* fn wrong_code(conn: &mut $C, now: i64, secret_id: &str, user_id: &str, budget: Limit) -> QueryResult<Option<u32>> {
-            let (secret_id, user_id) = (secret_id.to_owned(), user_id.to_owned());
+        /// See [`reset_core::store::Store::code_try`]: the same three statements whether or not
+        /// `user_id` names an account.
+        pub $($async)* fn code_try(conn: &mut $C, now: i64, counter: &CounterHit, user_id: &str, budget: Limit) -> QueryResult<CodeTry> {
+            let (counter, user_id) = (counter.clone(), user_id.to_owned());
             conn.transaction($($async)* move |conn| {
-                let attempts: Option<i32> = diesel::update(reset_secrets::table)
-                    .filter(reset_secrets::id.eq(&secret_id))
+                let counter = bump(conn, now, &counter)$($aw)*?;
+                let rows: Vec<SecretRow> = diesel::update(reset_secrets::table)
+                    .filter(reset_secrets::user_id.eq(&user_id))
+                    .filter(reset_secrets::kind.eq(SecretKind::Code.as_str()))
+                    .filter(unspent())
+                    .filter(reset_secrets::expires_at.gt(now))
                     .filter(reset_secrets::attempts.lt(reset_secrets::max_attempts))
                     .set(reset_secrets::attempts.eq(reset_secrets::attempts + 1))
-                    .returning(reset_secrets::attempts)
-                    .get_result(conn)
-                    $($aw)*
-                    .optional()?;
-                if attempts.is_some() && !budget.is_off() {
+                    .returning(SecretRow::as_returning())
+                    .get_results(conn)
+                    $($aw)*?;
+                if !budget.is_off() {
                     bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: budget })$($aw)*?;
                 }
-                Ok(attempts.map(|a| u32::try_from(a).unwrap_or(0)))
+                let code = rows
+                    .into_iter()
+                    .filter_map(SecretRow::into_record)
+                    .max_by(|a, b| a.request_id.cmp(&b.request_id));
+                Ok(CodeTry { counter, code })
             })
             $($aw)*
         }
 
-        /// Consumes the secret in one statement: unspent, unexpired and (codes) with tries left.
+        /// Deletes at most `batch` secrets expired before `before`.
+        pub $($async)* fn sweep_secrets(conn: &mut $C, before: i64, batch: i64) -> QueryResult<usize> {
+            let old = reset_secrets::table
+                .filter(reset_secrets::expires_at.le(before))
+                .select(reset_secrets::id)
+                .limit(batch)
+                .load::<String>(conn)
+                $($aw)*?;
+            // Two statements, ids first: not every backend takes LIMIT inside IN (…).
+            diesel::delete(reset_secrets::table.filter(reset_secrets::id.eq_any(&old)))
+                .execute(conn)
+                $($aw)*
+        }
+
+        /// Consumes the secret in one statement: unspent, unexpired and (codes) not past their
+        /// tries; the try that found the code is already counted, hence `<=`.
         pub $($async)* fn consume(conn: &mut $C, now: i64, secret_id: &str, user_id: &str) -> QueryResult<bool> {
             let consumed = diesel::update(reset_secrets::table)
                 .filter(reset_secrets::id.eq(secret_id))
@@ -131,7 +181,7 @@ macro_rules! secret_queries {
                 .filter(
                     reset_secrets::kind
                         .ne(SecretKind::Code.as_str())
-                        .or(reset_secrets::attempts.lt(reset_secrets::max_attempts)),
+                        .or(reset_secrets::attempts.le(reset_secrets::max_attempts)),
                 )
                 .set(reset_secrets::used_at.eq(now))
                 .execute(conn)

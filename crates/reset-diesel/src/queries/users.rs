@@ -2,17 +2,22 @@
 
 macro_rules! user_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
-        $($async)* fn with_emails(conn: &mut $C, row: UserRow) -> QueryResult<User> {
+        /// The account's addresses, in order; for a row that was not found, the same query
+        /// under an id that matches nothing.
+        $($async)* fn with_emails(conn: &mut $C, row: Option<UserRow>) -> QueryResult<Option<User>> {
+            let id = row.as_ref().map_or(String::new(), |r| r.id.clone());
             let emails = user_emails::table
-                .filter(user_emails::user_id.eq(&row.id))
+                .filter(user_emails::user_id.eq(&id))
                 .order(user_emails::position.asc())
                 .select(user_emails::address)
                 .load::<String>(conn)
                 $($aw)*?;
-            Ok(row.into_user(emails))
+            Ok(row.map(|r| r.into_user(emails)))
         }
 
-        /// The account both names belong to (or the one name given).
+        /// The account both names belong to (or the one name given). The same statements run
+        /// whether or not it exists (an unknown account's follow-up queries use an id that
+        /// matches nothing), so no timing tells the two apart.
         pub $($async)* fn find_user(conn: &mut $C, lookup: &AccountLookup) -> QueryResult<Option<User>> {
             let row = match (&lookup.username, &lookup.email) {
                 (Some(name), email) => {
@@ -22,17 +27,18 @@ macro_rules! user_queries {
                         .first(conn)
                         $($aw)*
                         .optional()?;
-                    match (row, email) {
-                        (Some(r), Some(e)) => {
+                    match email {
+                        Some(e) => {
+                            let id = row.as_ref().map_or(String::new(), |r| r.id.clone());
                             let owns: i64 = user_emails::table
                                 .filter(user_emails::address.eq(e))
-                                .filter(user_emails::user_id.eq(&r.id))
+                                .filter(user_emails::user_id.eq(&id))
                                 .count()
                                 .get_result(conn)
                                 $($aw)*?;
-                            (owns > 0).then_some(r)
+                            row.filter(|_| owns > 0)
                         }
-                        (r, _) => r,
+                        None => row,
                     }
                 }
                 (None, Some(e)) => users::table
@@ -44,10 +50,7 @@ macro_rules! user_queries {
                     .optional()?,
                 (None, None) => None,
             };
-            match row {
-                Some(r) => Ok(Some(with_emails(conn, r)$($aw)*?)),
-                None => Ok(None),
-            }
+            with_emails(conn, row)$($aw)*
         }
 
         pub $($async)* fn user(conn: &mut $C, id: &str) -> QueryResult<Option<User>> {
@@ -57,10 +60,7 @@ macro_rules! user_queries {
                 .first(conn)
                 $($aw)*
                 .optional()?;
-            match row {
-                Some(r) => Ok(Some(with_emails(conn, r)$($aw)*?)),
-                None => Ok(None),
-            }
+            with_emails(conn, row)$($aw)*
         }
 
         pub $($async)* fn create_user(conn: &mut $C, now: i64, new: NewUser) -> QueryResult<User> {
@@ -97,7 +97,7 @@ macro_rules! user_queries {
                     .select(UserRow::as_select())
                     .first(conn)
                     $($aw)*?;
-                with_emails(conn, row)$($aw)*
+                with_emails(conn, Some(row))$($aw)*?.ok_or(diesel::result::Error::NotFound)
             })
             $($aw)*
         }

@@ -16,7 +16,8 @@ const RESET: &str = "password:reset";
 pub async fn zitadel_seed(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s.user("alice", &["alice@example.com"]).await;
-    let auth = s.admin_token(&[RESET]).await;
+    // returnCode needs password:write as well (a returned code sets any password).
+    let auth = s.admin_token(&[RESET, "password:write"]).await;
     let link = json!({"notificationType": "NOTIFICATION_TYPE_Unspecified", "urlTemplate": "https://example.com/password/changey?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}"});
     let both = json!({"sendLink": link, "returnCode": {}});
     assert_grpc(
@@ -113,9 +114,11 @@ pub async fn zitadel_seed(db: TestDb, spawn: Spawn) {
 
     // currentPassword instead of a code: only with password:write (else it is a guessing oracle).
     let writer = s.admin_token(&[RESET, "password:write"]).await;
+    let reset_only = s.admin_token(&[RESET]).await;
     let current = json!({"newPassword": {"password": STRONG2}, "currentPassword": STRONG});
     assert_grpc(
-        &s.post_as(&auth, &z_password(&id), current.clone()).await,
+        &s.post_as(&reset_only, &z_password(&id), current.clone())
+            .await,
         403,
         7,
         "PERMISSION_DENIED",

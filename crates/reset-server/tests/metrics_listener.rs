@@ -1,0 +1,214 @@
+//! `/metrics` lives on its own listener (`RESET_METRICS_BIND`), never on the public one: its
+//! outbox and delivery series move only when a real account is asked for, so whoever can scrape
+//! them can tell which accounts exist. Through the real binary, on every framework: the public
+//! listener answers `/metrics` like any unknown path, the metrics listener serves Prometheus text
+//! and nothing else, and it stops with the server.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Server, add_alice, command};
+use reset_testkit::process::free_port;
+
+/// The server in `dir` on `framework`, with the metrics listener on `metrics_port`.
+fn configured(dir: &std::path::Path, framework: &str, port: u16, metrics_port: u16) -> Command {
+    let mut c = command(dir, None, port);
+    c.env("RESET_FRAMEWORK", framework)
+        .env("RESET_METRICS_BIND", format!("127.0.0.1:{metrics_port}"));
+    c
+}
+
+/// An answer as a client sees it: status, headers but `date`, body.
+async fn seen(r: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
+    let mut headers: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter(|(n, _)| n.as_str() != "date")
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    headers.sort();
+    (r.status().as_u16(), headers, r.text().await.unwrap())
+}
+
+/// Asserts `r` is v1's "no such route" 404 (problem+json, code `not_found`).
+async fn assert_unrouted(r: reqwest::Response, what: &str) {
+    assert_eq!(r.status(), 404, "{what}");
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{what}"
+    );
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "{what}: {body}");
+}
+
+/// Messages in the outbox (pending, dead and sent), from a scrape.
+fn outbox_total(scrape: &str) -> u64 {
+    ["pending", "dead", "sent"]
+        .iter()
+        .map(|state| {
+            let series = format!("reset_outbox_messages{{state=\"{state}\"}} ");
+            scrape
+                .lines()
+                .find_map(|l| l.strip_prefix(series.as_str()))
+                .unwrap_or_else(|| panic!("no {series} in {scrape}"))
+                .trim()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum()
+}
+
+async fn scrape(http: &reqwest::Client, metrics: &str) -> String {
+    let r = http.get(format!("{metrics}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    r.text().await.unwrap()
+}
+
+async fn only_on_its_own_listener(framework: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    let server = Server::start(
+        configured(dir.path(), framework, port, metrics_port),
+        dir.path(),
+        framework,
+        port,
+    )
+    .await;
+    let (base, metrics) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{metrics_port}"),
+    );
+    let http = reqwest::Client::new();
+
+    let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_unrouted(r, "GET /metrics on the public listener").await;
+    let text = scrape(&http, &metrics).await;
+    assert!(text.contains("reset_outbox_messages"), "{text}");
+    for (method, path) in [
+        ("GET", "/readyz"),
+        ("GET", "/openapi.json"),
+        ("POST", "/v1/password-reset/request"),
+        ("POST", "/api/request-reset-password"),
+    ] {
+        let r = http
+            .request(method.parse().unwrap(), format!("{metrics}{path}"))
+            .header("content-type", "application/json")
+            .body(r#"{"username":"alice"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_unrouted(r, &format!("{method} {path} on the metrics listener")).await;
+    }
+
+    // It stops with the server: SIGTERM, exit 0, the port closed.
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut server = server;
+    let mut status = None;
+    for _ in 0..200 {
+        if let Some(s) = server.0.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = std::fs::read_to_string(dir.path().join(format!("{framework}.log"))).unwrap();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit {status:?}: {log}"
+    );
+    assert!(
+        log.contains("metrics listening") && log.contains(&format!("127.0.0.1:{metrics_port}")),
+        "the address is logged: {log}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", metrics_port)).is_err(),
+        "the metrics listener outlived the server"
+    );
+}
+
+macro_rules! on_every_framework {
+    ($($framework:ident),*) => {
+        mod only_on_its_own_listener {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $framework() {
+                    super::only_on_its_own_listener(stringify!($framework)).await;
+                }
+            )*
+        }
+    };
+}
+
+on_every_framework!(actix, axum, warp);
+
+/// The public listener answers a known and an unknown account alike, and has no `/metrics` to
+/// tell them apart by; the metrics listener's outbox series do move for the known one only,
+/// which is why it must stay private.
+#[tokio::test(flavor = "multi_thread")]
+async fn public_answers_do_not_tell_accounts_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    add_alice(configured(dir.path(), "axum", port, metrics_port));
+    let _server = Server::start(
+        configured(dir.path(), "axum", port, metrics_port),
+        dir.path(),
+        "server",
+        port,
+    )
+    .await;
+    let (base, metrics) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{metrics_port}"),
+    );
+    let http = reqwest::Client::new();
+    assert_eq!(outbox_total(&scrape(&http, &metrics).await), 0);
+
+    let mut answers = Vec::new();
+    for username in ["alice", "nobody-at-all"] {
+        let r = http
+            .post(format!("{base}/v1/password-reset/request"))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "username": username }).to_string())
+            .send()
+            .await
+            .unwrap();
+        answers.push(seen(r).await);
+    }
+    assert_eq!(answers[0].0, 202, "{answers:?}");
+    assert_eq!(answers[0], answers[1], "known and unknown answered alike");
+    let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_unrouted(r, "GET /metrics on the public listener").await;
+
+    // The private series: one message, alice's; none for the unknown account.
+    let mut total = 0;
+    for _ in 0..200 {
+        total = outbox_total(&scrape(&http, &metrics).await);
+        if total > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(total, 1, "alice's message, and only hers");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(outbox_total(&scrape(&http, &metrics).await), 1);
+}

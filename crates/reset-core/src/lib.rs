@@ -11,6 +11,7 @@ pub mod link_template;
 pub mod message;
 pub mod password;
 pub mod policy;
+pub mod private_fs;
 pub mod rate_limit;
 pub mod revoker;
 pub mod rng;

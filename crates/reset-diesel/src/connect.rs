@@ -94,9 +94,15 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
             Ok(Pools::Pg(pool))
         }
         DatabaseUrl::Sqlite(path) => {
+            // The database holds secrets' hashes and queued messages' links: folder and file
+            // (and so SQLite's -wal and -shm, which take the file's mode) are owner-only.
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
+                reset_core::private_fs::create_dir_all(dir)
                     .map_err(|e| ConnectError::Folder(dir.to_owned(), e))?;
+            }
+            if path.as_os_str() != ":memory:" {
+                reset_core::private_fs::touch(path)
+                    .map_err(|e| ConnectError::Folder(path.clone(), e))?;
             }
             let writer = sqlite::Writer::open(&path.to_string_lossy())
                 .map_err(|e| ConnectError::Connect(e.to_string()))?;

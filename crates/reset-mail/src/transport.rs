@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use reset_core::Channel;
 use reset_core::store::OutboxMessage;
 
@@ -57,12 +57,9 @@ impl From<crate::render::RenderError> for DeliveryError {
 /// A configured mail transport.
 #[derive(Clone)]
 pub enum MailTransport {
-    /// One `.eml` file per message in a folder.
-    File {
-        dir: PathBuf,
-        transport: AsyncFileTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
+    /// One `.eml` file per message (`{outbox id}.eml`) in a folder; the folder is `0700` and
+    /// each file `0600` (they hold live links).
+    File { dir: PathBuf, from: Mailbox },
     /// The whole message on standard error (development only: it shows the secret).
     Log { from: Mailbox },
     /// An SMTP server (`smtp://host:port`, `smtps://…`, `smtp://…?tls=required`, credentials in
@@ -87,14 +84,12 @@ impl std::fmt::Debug for MailTransport {
 }
 
 impl MailTransport {
-    /// The file transport; creates `dir` when missing.
+    /// The file transport; creates `dir` (owner-only) when missing.
     pub fn file(dir: PathBuf, from: &str) -> Result<Self, DeliveryError> {
-        std::fs::create_dir_all(&dir)
+        reset_core::private_fs::create_dir_all(&dir)
             .map_err(|e| DeliveryError::Transport(format!("{}: {e}", dir.display())))?;
-        let transport = AsyncFileTransport::new(&dir);
         Ok(Self::File {
             dir,
-            transport,
             from: mailbox(from)?,
         })
     }
@@ -139,11 +134,16 @@ impl MailTransport {
             ))
             .map_err(|e| DeliveryError::Build(e.to_string()))?;
         match self {
-            Self::File { transport, .. } => {
-                transport
-                    .send(email)
-                    .await
-                    .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+            Self::File { dir, .. } => {
+                let path = dir.join(format!("{}.eml", message.id));
+                let bytes = email.formatted();
+                tokio::task::spawn_blocking(move || {
+                    reset_core::private_fs::write(&path, &bytes)
+                        .map_err(|e| format!("{}: {e}", path.display()))
+                })
+                .await
+                .map_err(|e| DeliveryError::Transport(e.to_string()))?
+                .map_err(DeliveryError::Transport)?;
             }
             Self::Smtp { transport, .. } => {
                 transport

@@ -21,7 +21,7 @@ pub fn load(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<SecretK
         return SecretKey::from_base64(&text)
             .with_context(|| format!("the key in {}", path.display()));
     }
-    std::fs::create_dir_all(data_dir)
+    reset_core::private_fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let key = SecretKey::generate(&OsSecretRng);
     write_private(&path, &key.to_base64())

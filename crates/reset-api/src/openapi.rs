@@ -93,8 +93,12 @@ fn request_reset() {}
 
 /// Check a secret without using it up.
 ///
-/// A mail scanner that follows a link must not burn it, so verify never consumes. Every wrong
-/// code counts against the code's tries (12 by default), on verify and complete alike.
+/// A mail scanner that follows a link must not burn it, so verify never consumes. Every code
+/// try counts, right or wrong, on verify and complete alike: `attempts_remaining` and
+/// `attempts_exhausted` come from a try counter per submitted identifier (12 tries in a code's
+/// lifetime by default) that every accepted reset request restarts, for known and unknown
+/// identifiers alike. The code's own tries and the account's daily budget are further caps that
+/// no answer shows.
 #[utoipa::path(
     post, path = "/v1/password-reset/verify", tag = "self-service", operation_id = "verifyPasswordReset",
     request_body(content = VerifyBody, content_type = "application/json"),
@@ -196,8 +200,9 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Issue a reset secret for a user: send a link (optionally built from `url_template`) or
-/// return a code.
+/// Issue a reset secret for a user: send a link (optionally built from `url_template`, scope
+/// `password:reset`) or return a code (`return_code`: a returned code sets any password, so it
+/// needs `password:write` as well).
 #[utoipa::path(
     post, path = "/v1/users/{user_id}/password-reset", tag = "administration", operation_id = "adminPasswordReset",
     params(("user_id" = String, Path, description = "The user's id.")),
@@ -208,7 +213,7 @@ impl utoipa::Modify for BearerAuth {
             example = json!({"details": {"sequence": "2", "change_date": "2026-11-24T09:00:00.000Z", "resource_owner": "default", "creation_date": "2026-11-20T08:00:00.000Z"}, "verification_code": "482901"})),
         (status = 400, description = "`invalid_request` (also: not exactly one of `send_link`/`return_code`, no address for the channel) or `invalid_url_template`.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`credential_required` or `authentication_failed`; with `WWW-Authenticate: Bearer`.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`: the token lacks `password:reset`.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the token lacks `password:reset`, or (for `return_code`) `password:write`.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),

@@ -195,7 +195,7 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_CODE_MAX_ATTEMPTS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code_max_attempts: Option<u32>,
-    /// Wrong codes per account per day before codes stop being issued [default: 30]
+    /// Code tries per account per day before codes stop being issued [default: 30]
     #[arg(long, env = "RESET_GUESS_BUDGET_PER_DAY", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guess_budget_per_day: Option<u32>,

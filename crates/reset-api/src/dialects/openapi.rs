@@ -175,6 +175,8 @@ pub fn unleash_password_email() {}
 /// Zitadel v2: issue a reset code for a user, sent as a link or returned.
 ///
 /// An empty body sends a link by email. `urlTemplate` must resolve to an allowed origin.
+/// `returnCode` needs `password:write` beside `password:reset`: a returned code sets any
+/// password.
 #[utoipa::path(
     post, path = "/v2/users/{userId}/password_reset", tag = "zitadel", operation_id = "zitadelPasswordReset",
     params(("userId" = String, Path, description = "The user's id.")),
@@ -185,7 +187,7 @@ pub fn unleash_password_email() {}
             example = json!({"details": {"sequence": "2", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}, "verificationCode": "482901"})),
         (status = 400, description = "3 INVALID_ARGUMENT: bad body, refused urlTemplate, no address for the channel.", body = ZitadelError),
         (status = 401, description = "16 UNAUTHENTICATED: no or a wrong bearer token.", body = ZitadelError),
-        (status = 403, description = "7 PERMISSION_DENIED: the token lacks `password:reset`.", body = ZitadelError),
+        (status = 403, description = "7 PERMISSION_DENIED: the token lacks `password:reset`, or (for `returnCode`) `password:write`.", body = ZitadelError),
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError,
             example = json!({"code": 5, "message": "User could not be found", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "USER_NOT_FOUND"}]})),
         (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),

@@ -21,7 +21,8 @@ const VIA: &str = "admin";
 #[schema(example = json!({"send_link": {"notification_type": "email", "url_template": "https://app.example.com/reset?user={{.UserID}}&code={{.Code}}"}}))]
 pub struct AdminResetBody {
     pub send_link: Option<SendLink>,
-    /// `{}`: send nothing and return the code.
+    /// `{}`: send nothing and return the code. Needs `password:write` as well: a returned code
+    /// sets any password.
     #[schema(value_type = Option<Object>)]
     pub return_code: Option<serde_json::Map<String, serde_json::Value>>,
 }

@@ -44,6 +44,7 @@ codes! {
     INVALID_URL_TEMPLATE = "invalid_url_template", "8b9c0d1e-2f3a-4b4c-9d5e-7f8a9b0c1d17", 400, "Invalid URL template";
     INTERNAL_ERROR = "internal_error", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d11", 500, "Internal error";
     NOT_READY = "not_ready", "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e12", 503, "Not ready";
+    SERVICE_UNAVAILABLE = "service_unavailable", "9c0d1e2f-3a4b-4c5d-8e6f-8a9b0c1d2e18", 503, "Service unavailable";
 }
 
 /// A v1 error body (RFC 9457 problem details with `code` and `id`).
@@ -157,6 +158,11 @@ impl Problem {
                 INVALID_URL_TEMPLATE,
                 format!("The url_template is refused: {why}."),
             ),
+            ResetError::Unavailable { retry_after_secs } => Self::new(
+                SERVICE_UNAVAILABLE,
+                "A check the answer needs is unavailable; nothing was changed. Try again later.",
+            )
+            .retry_after(retry_after_secs),
             ResetError::Store(_) | ResetError::Hashing(_) => {
                 let reference = uuid::Uuid::new_v4();
                 tracing::error!(%reference, error = %error, "internal error");
@@ -168,7 +174,7 @@ impl Problem {
         }
     }
 
-    /// The response: problem+json, with `Retry-After` on 429s.
+    /// The response: problem+json, with `Retry-After` on 429s and 503s.
     pub fn into_response(self) -> ApiResponse {
         let mut response = ApiResponse::json_as(self.status, PROBLEM_JSON, &self);
         if self.status == 401 {

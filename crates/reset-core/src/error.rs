@@ -40,6 +40,10 @@ pub enum ResetError {
     /// (400 `invalid_url_template`).
     #[error("invalid url template: {0}")]
     InvalidUrlTemplate(String),
+    /// A dependency the answer needs is unavailable for now (503 `service_unavailable`, with
+    /// `Retry-After`): the breach check when it fails closed.
+    #[error("temporarily unavailable")]
+    Unavailable { retry_after_secs: u64 },
     /// The store failed; the cause is logged, never shown.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -52,7 +56,7 @@ pub enum ResetError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
     /// Stable machine code: `too_short`, `too_long`, `contains_username`, `contains_email`,
-    /// `too_guessable`, `reused`.
+    /// `too_guessable`, `reused`, `breached`.
     pub code: &'static str,
     /// English explanation for people.
     pub message: String,

@@ -124,6 +124,16 @@ impl PasswordPolicy {
         violations
     }
 
+    /// The violation for a password seen `seen` times in known breaches.
+    pub fn breached(seen: u64) -> Violation {
+        Violation {
+            code: "breached",
+            message: format!(
+                "This password has appeared {seen} times in data breaches; attackers try those first. Choose another."
+            ),
+        }
+    }
+
     /// The violation for reusing a recent password.
     pub fn reused() -> Violation {
         Violation {

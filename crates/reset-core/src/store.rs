@@ -190,8 +190,8 @@ pub struct CodeTry {
     /// The try counter of the identifier the caller named, after this try: the only state the
     /// answer may depend on (it exists alike for known and unknown identifiers).
     pub counter: CounterState,
-    /// The account's live code when it still had tries left, its `attempts` now counting this
-    /// try. `None` for an unknown account, no live code, or a code whose own tries are spent.
+    /// The account's live code when it still had tries left, its `attempts` counting this try.
+    /// `None` for an unknown account, no live code, or a code whose own tries are spent.
     pub code: Option<SecretRecord>,
 }
 
@@ -277,10 +277,10 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<SecretRecord>, StoreError>;
 
     /// One try at a code, right or wrong, in one transaction whose statements are the same
-    /// whether or not the account exists (`user_id` is then a stand-in that matches no secret):
-    /// bumps `counter` (the named identifier's try counter), counts the try against the
-    /// account's live code (`attempts = attempts + 1 WHERE attempts < max_attempts`) and its
-    /// guess `budget`. See [`CodeTry`].
+    /// whether or not the account exists or has a live code (`user_id` is then a stand-in that
+    /// matches no secret): bumps `counter` (the named identifier's try counter), finds the
+    /// account's live code and bumps its own try counter (a stand-in one when there is none),
+    /// and bumps the account's guess `budget`. See [`CodeTry`].
     async fn code_try(
         &self,
         now: DateTime<Utc>,
@@ -292,9 +292,9 @@ pub trait Store: Send + Sync {
     /// The account's earlier password hashes, newest first (at most `n`).
     async fn password_history(&self, user_id: &str, n: u32) -> Result<Vec<String>, StoreError>;
 
-    /// Consumes the secret in one statement: live, not used, and (a code) not past its tries,
-    /// the try that found it included. `false` when it was no longer usable (of concurrent
-    /// callers, exactly one gets `true`).
+    /// Consumes the secret in one statement: live and not used (a code's tries are checked by
+    /// [`Store::code_try`], which hands out only codes with tries left). `false` when it was no
+    /// longer usable (of concurrent callers, exactly one gets `true`).
     async fn consume(
         &self,
         now: DateTime<Utc>,
@@ -350,6 +350,16 @@ pub trait Store: Send + Sync {
 
     /// Counts by state.
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
+
+    /// Appends one audit event without details (for events outside the other transactions,
+    /// such as a breach check that could not run).
+    async fn audit(
+        &self,
+        now: DateTime<Utc>,
+        user_id: Option<&str>,
+        kind: &'static str,
+        ip: Option<String>,
+    ) -> Result<(), StoreError>;
 
     /// Deletes at most `batch` rows of each kind that are no longer needed: secrets expired
     /// for longer than their retention, rate-limit counters whose window is over, delivered

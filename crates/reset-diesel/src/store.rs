@@ -373,6 +373,24 @@ impl Store for DieselStore {
         with_conn!(self, db, |conn| db::outbox_stats(conn))
     }
 
+    async fn audit(
+        &self,
+        now: DateTime<Utc>,
+        user_id: Option<&str>,
+        kind: &'static str,
+        ip: Option<String>,
+    ) -> Result<(), StoreError> {
+        let user_id = user_id.map(str::to_owned);
+        with_conn!(self, db, |conn| db::audit(
+            conn,
+            ms(now),
+            user_id.as_deref(),
+            kind,
+            ip.as_deref(),
+            serde_json::json!({})
+        ))
+    }
+
     async fn sweep(
         &self,
         now: DateTime<Utc>,

@@ -1,22 +1,40 @@
 //! The load run behind `docs/benchmarks.md`: the axum server on SQLite, in this process, driven
 //! over loopback HTTP by concurrent keep-alive clients. Run it in release:
-//! `cargo run --release -p reset-load` (`--help` for the knobs).
+//! `cargo run --release -p reset-load` (`--help` for the knobs). `reset-load timing` compares
+//! known and unknown accounts on the wrong-code path instead (see `timing.rs`).
 
-use std::net::SocketAddr;
+mod database;
+mod server;
+mod timing;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use futures::future::join_all;
-use reset_api::{Api, ApiOptions};
-use reset_core::{
-    Clock as _, Limit, NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey,
-    Store as _, SystemClock, UserInput,
-};
-use reset_diesel::{DieselStore, PoolOptions};
+use reset_api::ApiOptions;
+use reset_core::{Clock as _, Limit, ResetConfig, Store as _, SystemClock, UserInput};
 use serde_json::json;
 
+/// The load run of the server for docs/benchmarks.md (the default), or the timing run.
 #[derive(Debug, Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    load: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Known vs unknown account: wrong codes on verify, complete and forgot-password's checkCode,
+    /// in alternating pairs, against the timing targets.
+    Timing(timing::TimingArgs),
+}
+
+// The throughput run's knobs.
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
@@ -87,30 +105,27 @@ impl Stats {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Timing(args)) => timing::run(args).await,
+        None => load(cli.load).await,
+    }
+}
+
+async fn load(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("load.db").display());
-    let store = Arc::new(DieselStore::connect(&url, PoolOptions::default()).await?);
-    store.migrate().await?;
     let mut config = ResetConfig::default();
     // Limits on (their counters are part of every request's cost) but too high to trigger.
     let high = Limit::new(1_000_000_000, 900);
     config.rate_limits.request_per_identifier = high;
     config.rate_limits.request_per_ip = high;
     config.rate_limits.attempt_per_ip = high;
-    let ports = Ports {
-        store: store.clone(),
-        directory: store.clone(),
-        clock: Arc::new(SystemClock),
-        rng: Arc::new(OsSecretRng),
-        revoker: Arc::new(NoopRevoker),
-    };
-    let service = ResetService::new(ports, SecretKey::generate(&OsSecretRng), config)?;
-    let api = Api::new(service.clone(), ApiOptions::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = reset_axum::router(api).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let server::Server {
+        store,
+        service,
+        base,
+    } = server::start(&url, config, ApiOptions::default()).await?;
 
     let known = UserInput {
         username: "known".into(),

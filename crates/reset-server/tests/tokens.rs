@@ -53,7 +53,10 @@ async fn a_created_token_works_until_revoked() {
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert!(body["details"]["sequence"].is_string(), "{body}");
-    assert!(body.get("verification_code").is_none(), "sent, not returned");
+    assert!(
+        body.get("verification_code").is_none(),
+        "sent, not returned"
+    );
 
     let token_id = fields[0];
     assert_eq!(

@@ -142,6 +142,10 @@ fn core_error(e: ResetError) -> ApiResponse {
                 violations: Some(violations.into_iter().map(ViolationBody::from).collect()),
             },
         ),
+        ResetError::Unavailable { retry_after_secs } => {
+            answer(503, "Temporarily unavailable", Some("service_unavailable"))
+                .with_header("retry-after", retry_after_secs.to_string())
+        }
         ResetError::CredentialRequired
         | ResetError::AuthenticationFailed
         | ResetError::Forbidden(_)

@@ -106,6 +106,12 @@ pub const RATE_LIMIT_EXCEEDED: Kind = (
     "d5826d14-3982-4d2e-8011-b9e9f02499ef",
     "Rate limit exceeded. Please try again later.",
 );
+pub const UNAVAILABLE: Kind = (
+    503,
+    "UNAVAILABLE",
+    "4a0e2f3b-7c1d-4e5f-9a6b-0c1d2e3f4a66",
+    "Temporarily unavailable. Please try again later.",
+);
 pub const INTERNAL_ERROR: Kind = (
     500,
     "INTERNAL_ERROR",
@@ -150,6 +156,9 @@ fn core_error(e: ResetError) -> ApiResponse {
                 violations: violations.into_iter().map(ViolationBody::from).collect(),
             }),
         ),
+        ResetError::Unavailable { retry_after_secs } => {
+            error(UNAVAILABLE, None).with_header("retry-after", retry_after_secs.to_string())
+        }
         ResetError::CredentialRequired
         | ResetError::AuthenticationFailed
         | ResetError::Forbidden(_)

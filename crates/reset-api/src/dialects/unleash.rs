@@ -91,6 +91,11 @@ pub const TOO_MANY_REQUESTS: Kind = (
     "5d6e7f8a-9b0c-4d1e-9f2a-4b5c6d7e8f76",
 );
 pub const INTERNAL: Kind = (500, "InternalError", "6e7f8a9b-0c1d-4e2f-8a3b-5c6d7e8f9a77");
+pub const UNAVAILABLE: Kind = (
+    503,
+    "ServiceUnavailableError",
+    "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d80",
+);
 
 fn error(kind: Kind, message: impl Into<String>) -> ApiResponse {
     let (status, name, id) = kind;
@@ -159,6 +164,11 @@ fn core_error(e: ResetError) -> ApiResponse {
             NO_ACCESS,
             format!("You need the \"{scope}\" permission to perform this action."),
         ),
+        ResetError::Unavailable { retry_after_secs } => error(
+            UNAVAILABLE,
+            "A check the answer needs is unavailable; try again later.",
+        )
+        .with_header("retry-after", retry_after_secs.to_string()),
         ResetError::CredentialRequired
         | ResetError::AuthenticationFailed
         | ResetError::UserNotFound

@@ -209,6 +209,10 @@ fn core_error(e: ResetError) -> ApiResponse {
             "INVALID_URL_TEMPLATE",
             format!("urlTemplate refused: {why}"),
         ),
+        ResetError::Unavailable { retry_after_secs } => {
+            error(503, 14, "UNAVAILABLE", "Temporarily unavailable")
+                .with_header("retry-after", retry_after_secs.to_string())
+        }
         ResetError::Store(_) | ResetError::Hashing(_) => {
             tracing::error!(error = %e, "internal error (zitadel)");
             error(500, 13, "INTERNAL", "Internal error")

@@ -95,6 +95,7 @@ pub struct Words {
     pub contains_email: &'static str,
     pub too_guessable: &'static str,
     pub reused: &'static str,
+    pub breached: &'static str,
 }
 
 impl Words {
@@ -106,6 +107,7 @@ impl Words {
             "contains_username" => self.contains_username,
             "contains_email" => self.contains_email,
             "reused" => self.reused,
+            "breached" => self.breached,
             _ => self.too_guessable,
         }
     }
@@ -136,6 +138,7 @@ static EN: Words = Words {
     contains_email: "It contains your email address.",
     too_guessable: "It is too easy to guess.",
     reused: "You used it recently.",
+    breached: "It has appeared in data breaches, so attackers try it early.",
 };
 
 static JA: Words = Words {
@@ -163,6 +166,7 @@ static JA: Words = Words {
     contains_email: "メールアドレスが含まれています。",
     too_guessable: "推測されやすすぎます。",
     reused: "最近使ったパスワードです。",
+    breached: "過去のデータ漏えいで流出したことがあるため、攻撃者が最初に試します。",
 };
 
 static DE: Words = Words {
@@ -190,6 +194,7 @@ static DE: Words = Words {
     contains_email: "Es enthält Ihre E-Mail-Adresse.",
     too_guessable: "Es ist zu leicht zu erraten.",
     reused: "Sie haben es kürzlich benutzt.",
+    breached: "Es ist in Datenlecks aufgetaucht; Angreifer probieren es zuerst.",
 };
 
 #[cfg(test)]

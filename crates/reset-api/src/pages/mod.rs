@@ -113,6 +113,8 @@ fn failure(api: &Api, lang: Lang, token: &str, e: ResetError) -> ApiResponse {
         ResetError::RateLimited { retry_after_secs }
         | ResetError::AttemptsExhausted { retry_after_secs } => result(lang, 429, w.title, w.busy)
             .with_header("retry-after", retry_after_secs.to_string()),
+        ResetError::Unavailable { retry_after_secs } => result(lang, 503, w.title, w.broken)
+            .with_header("retry-after", retry_after_secs.to_string()),
         ResetError::Store(_) | ResetError::Hashing(_) => {
             tracing::error!(error = %e, "internal error (page)");
             result(lang, 500, w.title, w.broken)

@@ -271,7 +271,7 @@ impl ResetService {
         new_password: &str,
         ctx: &ClientContext,
     ) -> Result<(), ResetError> {
-        self.check_policy(user, new_password).await?;
+        self.check_policy(user, new_password, ctx).await?;
         let hash = self.hasher.hash(new_password).await?;
         let at = self.clock.now();
         self.directory

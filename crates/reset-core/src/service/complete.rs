@@ -1,7 +1,7 @@
 //! `complete`: set the new password, using the secret exactly once.
 
 use super::{ClientContext, ResetService, SecretInput};
-use crate::error::ResetError;
+use crate::error::{ResetError, Violation};
 use crate::message::{EventDelivery, EventType};
 use crate::policy::{PasswordPolicy, PolicySubject};
 use crate::store::{Completion, User};
@@ -28,7 +28,7 @@ impl ResetService {
             .await?
             .ok_or(ResetError::InvalidToken)?;
 
-        self.check_policy(&user, new_password).await?;
+        self.check_policy(&user, new_password, ctx).await?;
         let password_hash = self.hasher.hash(new_password).await?;
         let consumed_at = self.clock.now();
         if !self
@@ -63,11 +63,13 @@ impl ResetService {
         Ok(())
     }
 
-    /// The password policy, history included: `WeakPassword` with every violation.
+    /// The password policy, breach check and history included: `WeakPassword` with every
+    /// violation. The breach check runs only once the cheap rules pass, before any argon2 work.
     pub(super) async fn check_policy(
         &self,
         user: &User,
         new_password: &str,
+        ctx: &ClientContext,
     ) -> Result<(), ResetError> {
         let mut violations = {
             let (policy, password) = (self.policy.clone(), new_password.to_owned());
@@ -84,6 +86,9 @@ impl ResetService {
                 })
                 .await?
         };
+        if violations.is_empty() {
+            violations.extend(self.check_breach(user, new_password, ctx).await?);
+        }
         let history = self.policy.config().history;
         if violations.is_empty() && history > 0 {
             let earlier = self.store.password_history(&user.id, history).await?;
@@ -103,6 +108,47 @@ impl ResetService {
             Ok(())
         } else {
             Err(ResetError::WeakPassword { violations })
+        }
+    }
+
+    /// The breach check's violation, if the password was seen often enough. Unavailable: a 503
+    /// when failing closed, else the password passes, with an audit event and a counter.
+    async fn check_breach(
+        &self,
+        user: &User,
+        new_password: &str,
+        ctx: &ClientContext,
+    ) -> Result<Option<Violation>, ResetError> {
+        let Some((checker, policy)) = &self.breach else {
+            return Ok(None);
+        };
+        match checker.times_seen(new_password).await {
+            Ok(seen) if seen >= policy.min_count.max(1) => Ok(Some(PasswordPolicy::breached(seen))),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                metrics::counter!("reset_breach_check_unavailable_total").increment(1);
+                if policy.fail_closed {
+                    tracing::warn!(error = %e, "breach check unavailable: refusing the change for now");
+                    return Err(ResetError::Unavailable {
+                        retry_after_secs: policy.retry_after_secs.max(1),
+                    });
+                }
+                tracing::warn!(error = %e, "breach check unavailable: letting the password through");
+                let ip = ctx.ip.map(|ip| ip.to_string());
+                if let Err(e) = self
+                    .store
+                    .audit(
+                        self.clock.now(),
+                        Some(&user.id),
+                        "breach_check_unavailable",
+                        ip,
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not record the breach check's failure");
+                }
+                Ok(None)
+            }
         }
     }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
+use crate::breach::{BreachChecker, BreachPolicy};
 use crate::clock::Clock;
 use crate::config::ResetConfig;
 use crate::directory::UserDirectory;
@@ -128,6 +129,8 @@ pub struct ResetService {
     /// The runtime the service was built on: background work runs there, not on whichever
     /// runtime a request arrived on (actix-web gives each worker its own, dropped at shutdown).
     home: Option<tokio::runtime::Handle>,
+    /// The breached-password check, when one is configured.
+    breach: Option<(Arc<dyn BreachChecker>, BreachPolicy)>,
 }
 
 /// Accepted reset requests whose transaction may wait at once; beyond, callers wait for a permit.
@@ -157,7 +160,19 @@ impl ResetService {
             config: Arc::new(config),
             pending: Arc::new(Semaphore::new(MAX_PENDING_ISSUES as usize)),
             home: tokio::runtime::Handle::try_current().ok(),
+            breach: None,
         })
+    }
+
+    /// Refuses new passwords that `checker` has seen in breaches, as `policy` says.
+    #[must_use]
+    pub fn with_breach_check(
+        mut self,
+        checker: Arc<dyn BreachChecker>,
+        policy: BreachPolicy,
+    ) -> Self {
+        self.breach = Some((checker, policy));
+        self
     }
 
     pub fn config(&self) -> &ResetConfig {

@@ -24,7 +24,7 @@ macro_rules! query_prelude {
             Retention, SecretKind, SecretRecord, Swept, User,
         };
 
-        use crate::DEFAULT_ORG;
+        use crate::{DECOY_ID, DEFAULT_ORG};
         use crate::queries::limits::state;
         use crate::queries::outbox::SECRET_KINDS;
         use crate::rows::{AdminTokenRow, OutboxEntry, OutboxRow, RowCounts, SecretRow, UserRow, int, ms, new_id};

@@ -7,11 +7,11 @@ macro_rules! meta_queries {
             Ok(())
         }
 
-        /// Rows in the tables the retention sweep keeps small.
+        /// Rows in the tables the retention sweep keeps small (the decoy not counted).
         pub $($async)* fn row_counts(conn: &mut $C) -> QueryResult<RowCounts> {
             let n = |c: i64| u64::try_from(c).unwrap_or(0);
             Ok(RowCounts {
-                reset_secrets: n(reset_secrets::table.count().get_result(conn)$($aw)*?),
+                reset_secrets: n(reset_secrets::table.filter(reset_secrets::id.ne(DECOY_ID)).count().get_result(conn)$($aw)*?),
                 rate_limits: n(rate_limits::table.count().get_result(conn)$($aw)*?),
                 outbox: n(outbox::table.count().get_result(conn)$($aw)*?),
                 audit_events: n(audit_events::table.count().get_result(conn)$($aw)*?),

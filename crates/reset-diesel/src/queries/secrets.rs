@@ -128,30 +128,41 @@ macro_rules! secret_queries {
             Ok(row.and_then(SecretRow::into_record))
         }
 
-        /// See [`reset_core::store::Store::code_try`]: the same three statements whether or not
-        /// `user_id` names an account.
+        /// See [`reset_core::store::Store::code_try`]. The same four statements run whether
+        /// or not `user_id` names an account with a live code, each reading or writing one row
+        /// (the decoy's code stands in for a missing one; the code's own try count is a counter,
+        /// `codetry:{secret id}`, under a stand-in key when there is no code): no timing tells
+        /// the cases apart.
         pub $($async)* fn code_try(conn: &mut $C, now: i64, counter: &CounterHit, user_id: &str, budget: Limit) -> QueryResult<CodeTry> {
             let (counter, user_id) = (counter.clone(), user_id.to_owned());
             conn.transaction($($async)* move |conn| {
-                let counter = bump(conn, now, &counter)$($aw)*?;
-                let rows: Vec<SecretRow> = diesel::update(reset_secrets::table)
-                    .filter(reset_secrets::user_id.eq(&user_id))
-                    .filter(reset_secrets::kind.eq(SecretKind::Code.as_str()))
-                    .filter(unspent())
-                    .filter(reset_secrets::expires_at.gt(now))
-                    .filter(reset_secrets::attempts.lt(reset_secrets::max_attempts))
-                    .set(reset_secrets::attempts.eq(reset_secrets::attempts + 1))
-                    .returning(SecretRow::as_returning())
-                    .get_results(conn)
-                    $($aw)*?;
-                if !budget.is_off() {
-                    bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: budget })$($aw)*?;
-                }
-                let code = rows
-                    .into_iter()
-                    .filter_map(SecretRow::into_record)
-                    .max_by(|a, b| a.request_id.cmp(&b.request_id));
-                Ok(CodeTry { counter, code })
+                let state = bump(conn, now, &counter)$($aw)*?;
+                // The account's newest live code, else the decoy's: one row read either way.
+                let row: Option<SecretRow> = reset_secrets::table
+                    .filter(
+                        reset_secrets::user_id.eq(&user_id)
+                            .and(reset_secrets::kind.eq(SecretKind::Code.as_str()))
+                            .and(unspent())
+                            .and(reset_secrets::expires_at.gt(now))
+                            .or(reset_secrets::id.eq(DECOY_ID)),
+                    )
+                    .order((reset_secrets::id.eq(DECOY_ID), reset_secrets::request_id.desc()))
+                    .select(SecretRow::as_select())
+                    .first(conn)
+                    $($aw)*
+                    .optional()?;
+                let code = row.and_then(SecretRow::into_record).filter(|c| c.id != DECOY_ID);
+                let own = match &code {
+                    Some(c) => format!("codetry:{}", c.id),
+                    None => format!("codetry:none:{user_id}"),
+                };
+                let tries = bump(conn, now, &CounterHit { key: own, limit: counter.limit })$($aw)*?;
+                let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
+                bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: guess })$($aw)*?;
+                let code = code
+                    .filter(|c| tries.count <= c.max_attempts)
+                    .map(|c| SecretRecord { attempts: tries.count, ..c });
+                Ok(CodeTry { counter: state, code })
             })
             $($aw)*
         }
@@ -170,19 +181,14 @@ macro_rules! secret_queries {
                 $($aw)*
         }
 
-        /// Consumes the secret in one statement: unspent, unexpired and (codes) not past their
-        /// tries; the try that found the code is already counted, hence `<=`.
+        /// Consumes the secret in one statement: unspent and unexpired. A code's tries are
+        /// counted by `code_try`, which hands out a code only while it has tries left.
         pub $($async)* fn consume(conn: &mut $C, now: i64, secret_id: &str, user_id: &str) -> QueryResult<bool> {
             let consumed = diesel::update(reset_secrets::table)
                 .filter(reset_secrets::id.eq(secret_id))
                 .filter(reset_secrets::user_id.eq(user_id))
                 .filter(unspent())
                 .filter(reset_secrets::expires_at.gt(now))
-                .filter(
-                    reset_secrets::kind
-                        .ne(SecretKind::Code.as_str())
-                        .or(reset_secrets::attempts.le(reset_secrets::max_attempts)),
-                )
                 .set(reset_secrets::used_at.eq(now))
                 .execute(conn)
                 $($aw)*?;

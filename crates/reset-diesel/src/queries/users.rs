@@ -15,45 +15,57 @@ macro_rules! user_queries {
             Ok(row.map(|r| r.into_user(emails)))
         }
 
-        /// The account both names belong to (or the one name given). The same statements run
-        /// whether or not it exists (an unknown account's follow-up queries use an id that
-        /// matches nothing), so no timing tells the two apart.
+        /// The account both names belong to (or the one name given). Every lookup reads one
+        /// account row and its addresses: the named account's, or the decoy's when there is
+        /// none (see [`crate::DECOY_ID`]), so no timing tells a known account from an unknown
+        /// one.
         pub $($async)* fn find_user(conn: &mut $C, lookup: &AccountLookup) -> QueryResult<Option<User>> {
-            let row = match (&lookup.username, &lookup.email) {
+            let (row, owns) = match (&lookup.username, &lookup.email) {
                 (Some(name), email) => {
-                    let row = users::table
-                        .filter(users::username.eq(name))
+                    let row: Option<UserRow> = users::table
+                        .filter(users::username.eq(name).or(users::id.eq(DECOY_ID)))
+                        .order(users::id.eq(DECOY_ID))
                         .select(UserRow::as_select())
                         .first(conn)
                         $($aw)*
                         .optional()?;
-                    match email {
+                    let owns = match email {
                         Some(e) => {
                             let id = row.as_ref().map_or(String::new(), |r| r.id.clone());
-                            let owns: i64 = user_emails::table
+                            let n: i64 = user_emails::table
                                 .filter(user_emails::address.eq(e))
                                 .filter(user_emails::user_id.eq(&id))
                                 .count()
                                 .get_result(conn)
                                 $($aw)*?;
-                            row.filter(|_| owns > 0)
+                            n > 0
                         }
-                        None => row,
-                    }
+                        None => true,
+                    };
+                    (row, owns)
                 }
-                (None, Some(e)) => users::table
-                    .inner_join(user_emails::table)
-                    .filter(user_emails::address.eq(e))
-                    .select(UserRow::as_select())
-                    .first(conn)
-                    $($aw)*
-                    .optional()?,
-                (None, None) => None,
+                (None, Some(e)) => {
+                    let row: Option<UserRow> = users::table
+                        .inner_join(user_emails::table)
+                        // The decoy's address is the empty string: both on the address index.
+                        .filter(user_emails::address.eq_any([e.as_str(), ""]))
+                        .order(users::id.eq(DECOY_ID))
+                        .select(UserRow::as_select())
+                        .first(conn)
+                        $($aw)*
+                        .optional()?;
+                    (row, true)
+                }
+                (None, None) => (None, false),
             };
-            with_emails(conn, row)$($aw)*
+            let user = with_emails(conn, row)$($aw)*?;
+            Ok(user.filter(|u| owns && u.id != DECOY_ID))
         }
 
         pub $($async)* fn user(conn: &mut $C, id: &str) -> QueryResult<Option<User>> {
+            if id == DECOY_ID {
+                return Ok(None);
+            }
             let row = users::table
                 .find(id)
                 .select(UserRow::as_select())
@@ -104,6 +116,7 @@ macro_rules! user_queries {
 
         pub $($async)* fn list_users(conn: &mut $C) -> QueryResult<Vec<User>> {
             let rows = users::table
+                .filter(users::id.ne(DECOY_ID))
                 .order(users::created_at.asc())
                 .select(UserRow::as_select())
                 .load(conn)

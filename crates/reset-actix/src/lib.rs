@@ -4,28 +4,63 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
-use reset_api::{Api, ApiRequest, ApiResponse, read_body};
+use std::time::Duration;
+
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_service, map_config};
+use actix_web::dev::AppConfig;
+use reset_api::connections::{Conn, Connections, Guarded};
+use reset_api::{Api, ApiRequest, ApiResponse};
 
 /// Serves the API at the root of `listener` with one worker per core until `shutdown`
-/// resolves, then lets in-flight requests finish (actix's own signal handling is off: the
-/// caller owns shutdown).
+/// resolves, with the deadlines and connection cap of `api.limits()` (see
+/// [`reset_api::connections`]; actix-web's own request and keep-alive timers are off, so that
+/// every adapter behaves alike); on shutdown, requests in flight get the grace period, idle and
+/// slow connections end at once. actix's own signal handling is off: the caller owns shutdown.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     api: Api,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = *api.limits();
+    let connections = Connections::new(limits);
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let server =
-        actix_web::HttpServer::new(move || actix_web::App::new().configure(configure(api.clone())))
-            .workers(workers)
-            .disable_signals()
-            .shutdown_timeout(30)
-            .listen(listener.into_std()?)?
-            .run();
+    let addr = listener.local_addr()?;
+    let accepted = connections.clone();
+    let server = actix_server::Server::build()
+        .workers(workers)
+        // actix accepts on its own thread: the cap is per worker (each stops accepting at its
+        // share, and accepting pauses when all have).
+        .max_concurrent_connections((limits.max_connections / workers).max(1))
+        .disable_signals()
+        .listen("reset", listener.into_std()?, move || {
+            let accepted = accepted.clone();
+            let app = actix_web::App::new().configure(configure(api.clone()));
+            fn_service(move |io: tokio::net::TcpStream| {
+                let peer = io.peer_addr().ok();
+                let _ = io.set_nodelay(true);
+                let (io, _) = accepted.guard(io, None);
+                async move { Ok::<_, DispatchError>((io, peer)) }
+            })
+            .and_then(
+                HttpService::build()
+                    .keep_alive(KeepAlive::Os)
+                    .client_request_timeout(Duration::ZERO)
+                    .local_addr(addr)
+                    .on_connect_ext(|io: &Guarded<tokio::net::TcpStream>, ext| {
+                        ext.insert(io.conn());
+                    })
+                    .h1(map_config(app.into_factory(), |()| AppConfig::default())),
+            )
+        })?
+        .run();
     let handle = server.handle();
     tokio::spawn(async move {
         shutdown.await;
-        handle.stop(true).await;
+        handle.pause().await;
+        connections.shut_down().await;
+        handle.stop(false).await;
     });
     server.await
 }
@@ -40,7 +75,12 @@ pub fn configure(api: Api) -> impl FnOnce(&mut ServiceConfig) {
 }
 
 async fn handle(req: HttpRequest, mut payload: web::Payload, api: web::Data<Api>) -> HttpResponse {
-    let body = read_body(&mut payload).await;
+    // The connection is busy (not idle, not slow) until the answer is made.
+    let _in_flight = req.conn_data::<Conn>().map(Conn::request);
+    let body = match api.read_body(&mut payload).await {
+        Ok(body) => body,
+        Err(late) => return into_response(late),
+    };
     let request = ApiRequest {
         method: req.method().as_str().to_owned(),
         path: path_below_mount(&req),
@@ -84,7 +124,12 @@ fn into_response(r: ApiResponse) -> HttpResponse {
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
     );
     for (name, value) in r.headers {
-        response.append_header((name, value));
+        // actix-web writes `connection` itself.
+        if name == "connection" && value == "close" {
+            response.force_close();
+        } else {
+            response.append_header((name, value));
+        }
     }
     response.body(Bytes::from(r.body.to_vec()))
 }

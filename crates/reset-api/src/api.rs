@@ -9,7 +9,8 @@ use reset_core::{ClientContext, ResetService};
 use crate::client_ip::client_ip;
 use crate::dialects::Dialects;
 use crate::problem::{INTERNAL_ERROR, Problem};
-use crate::request::ApiRequest;
+use crate::connections::{ServeLimits, body_timeout_response};
+use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
 use crate::{openapi, router};
 
@@ -29,6 +30,9 @@ pub struct ApiOptions {
 #[derive(Clone)]
 pub struct Api {
     inner: Arc<Inner>,
+    /// The deadlines and cap its adapters' `serve` applies; the body deadline applies wherever
+    /// the routes are mounted.
+    limits: ServeLimits,
 }
 
 struct Inner {
@@ -62,7 +66,29 @@ impl Api {
                 options,
                 openapi,
             }),
+            limits: ServeLimits::default(),
         }
+    }
+
+    /// The same API with other connection limits.
+    pub fn with_limits(mut self, limits: ServeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &ServeLimits {
+        &self.limits
+    }
+
+    /// [`read_body`] within the body deadline (`limits().body_timeout`); when the body is late,
+    /// the answer to send instead (408, and the connection closes).
+    pub async fn read_body<B: bytes::Buf, E>(
+        &self,
+        chunks: impl futures_util::Stream<Item = Result<B, E>> + Unpin,
+    ) -> Result<Body, ApiResponse> {
+        tokio::time::timeout(self.limits.body_timeout, read_body(chunks))
+            .await
+            .map_err(|_| body_timeout_response())
     }
 
     /// The same API answering only `GET /metrics` (Prometheus text); every other request is
@@ -88,6 +114,7 @@ impl Api {
                 options,
                 openapi: self.inner.openapi.clone(),
             }),
+            limits: self.limits,
         }
     }
 

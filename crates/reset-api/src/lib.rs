@@ -6,6 +6,7 @@
 
 mod api;
 pub mod client_ip;
+pub mod connections;
 pub mod dialects;
 pub mod docs;
 pub mod dto;
@@ -20,5 +21,6 @@ mod router;
 mod v1;
 
 pub use api::{Api, ApiOptions};
+pub use connections::{ServeLimits, serve_connections};
 pub use request::{ApiRequest, Body, MAX_BODY_BYTES, read_body};
 pub use response::ApiResponse;

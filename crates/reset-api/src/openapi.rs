@@ -118,9 +118,11 @@ fn verify_secret() {}
 
 /// Set the new password, using the secret exactly once.
 ///
-/// The policy is checked before the secret is used: 8–256 characters after NFKC, not containing
-/// the username or the email's local part (names of 3+ characters), a zxcvbn score of at least 3,
-/// and optionally not one of the last N passwords. A weak password leaves the secret valid.
+/// The policy is checked before the secret is used: 8–256 characters after NFKC, not essentially
+/// the username or the email's local part (names of 3+ characters), a zxcvbn score of at least 3
+/// (the names count as guessable words), where configured not seen in known breaches
+/// (violation `breached`, a k-anonymity range API or an offline corpus) and not one of the last
+/// N passwords. A weak password leaves the secret valid.
 /// On success every outstanding secret of the account dies, sessions are revoked through the
 /// host's hook, a "password changed" notice is queued and an audit event written. No session is
 /// created: the user logs in with the new password. Of concurrent calls with one secret, exactly
@@ -138,7 +140,9 @@ fn verify_secret() {}
             body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`attempts_exhausted` or `rate_limited`.", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the breached-password check could not run and is configured to fail closed; nothing was changed and the secret stays valid.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 fn complete_reset() {}
@@ -242,7 +246,9 @@ fn admin_password_reset() {}
         (status = 422, description = "`weak_password` with `violations`.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`attempts_exhausted`, or `rate_limited` (also: too many failed credentials from this address).", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the breached-password check could not run and is configured to fail closed; nothing was changed and the secret stays valid.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 fn admin_set_password() {}
@@ -285,7 +291,9 @@ fn page_form() {}
         (status = 422, description = "The form again, with the reasons.", content_type = "text/html; charset=utf-8", body = String),
         (status = 429, description = "Too many attempts.", content_type = "text/html; charset=utf-8", body = String,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "A page saying something went wrong.", content_type = "text/html; charset=utf-8", body = String)
+        (status = 500, description = "A page saying something went wrong.", content_type = "text/html; charset=utf-8", body = String),
+        (status = 503, description = "The breached-password check could not run (configured to fail closed): try again later; the link still works.", content_type = "text/html; charset=utf-8", body = String,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")))
     ))]
 fn page_submit() {}
 

@@ -78,7 +78,8 @@ pub struct Problem {
 /// One broken password rule.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ViolationBody {
-    /// `too_short`, `too_long`, `contains_username`, `contains_email`, `too_guessable`, `reused`.
+    /// `too_short`, `too_long`, `contains_username`, `contains_email`, `too_guessable`, `reused`,
+    /// `breached` (seen in known data breaches; the message says how often).
     pub code: String,
     pub message: String,
 }

@@ -8,19 +8,45 @@ use axum::body::Body as AxumBody;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
-use reset_api::{Api, ApiRequest, ApiResponse, read_body};
+use hyper::body::Incoming;
+use hyper::service::{Service as _, service_fn};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use reset_api::{Api, ApiRequest, ApiResponse};
 
-/// Serves the API at the root of `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish. The peer address is passed on for rate limits.
+/// Serves the API at the root of `listener` until `shutdown` resolves, with the deadlines and
+/// connection cap of `api.limits()` (see [`reset_api::connections`]); on shutdown, requests in
+/// flight get the grace period, idle and slow connections end at once. HTTP/1.1 only, as on
+/// every adapter. The peer address is passed on for rate limits.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     api: Api,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(api).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = *api.limits();
+    let app = TowerToHyperService::new(router(api));
+    reset_api::serve_connections(listener, limits, shutdown, move |io, peer, conn| {
+        let app = app.clone();
+        let service = service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let in_flight = conn.request();
+            let answer = app.call(req);
+            async move {
+                let answer = answer.await;
+                drop(in_flight);
+                answer
+            }
+        });
+        async move {
+            // The header deadline is the wrapper's, the same on every adapter.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .header_read_timeout(None)
+                .serve_connection(TokioIo::new(io), service)
+                .await;
+        }
+    })
+    .await
 }
 
 /// Every route of the API, as one axum router; nest it under any prefix.
@@ -34,7 +60,10 @@ async fn handle(State(api): State<Api>, request: Request) -> Response {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let body = read_body(body.into_data_stream()).await;
+    let body = match api.read_body(body.into_data_stream()).await {
+        Ok(body) => body,
+        Err(late) => return into_response(late),
+    };
     let request = ApiRequest {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),

@@ -179,6 +179,30 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_DB_MAX_CONNECTIONS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db_max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers (from connecting, or from the first
+    /// byte of a later request); then the connection is closed unanswered [default: 10]
+    #[arg(long, env = "RESET_HEADER_TIMEOUT_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_timeout_secs: Option<u64>,
+    /// Seconds a client has to send a request's body, from the end of its headers; then 408
+    /// and the connection is closed [default: 15]
+    #[arg(long, env = "RESET_BODY_TIMEOUT_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_timeout_secs: Option<u64>,
+    /// Seconds an idle keep-alive connection stays open between requests [default: 30]
+    #[arg(long, env = "RESET_KEEPALIVE_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_secs: Option<u64>,
+    /// Connections served at once; past it new ones wait in the listen backlog [default: the
+    /// open-file limit less 64]
+    #[arg(long, env = "RESET_MAX_CONNECTIONS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// Seconds requests in flight get to finish on SIGTERM/SIGINT before their connections are
+    /// cut; idle and slow connections are closed at once [default: 20]
+    #[arg(long, env = "RESET_SHUTDOWN_GRACE_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shutdown_grace_secs: Option<u64>,
     /// Link lifetime in seconds [default: 1800]
     #[arg(long, env = "RESET_LINK_TTL_SECS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,6 +268,30 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_SWEEP_INTERVAL_SECS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep_interval_secs: Option<u64>,
+    /// Breached-password check through a Pwned Passwords range API, e.g.
+    /// https://api.pwnedpasswords.com (only 5 hex digits of each password's SHA-1 are sent);
+    /// off when unset
+    #[arg(long, env = "RESET_BREACH_API_URL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breach_api_url: Option<String>,
+    /// Breached-password check against an offline corpus (sorted SHA1HEX:COUNT lines, as the
+    /// Pwned Passwords downloader writes them); off when unset
+    #[arg(long, env = "RESET_BREACH_FILE", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breach_file: Option<std::path::PathBuf>,
+    /// Refuse a password seen in breaches at least this often [default: 1]
+    #[arg(long, env = "RESET_BREACH_MIN_COUNT", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breach_min_count: Option<u64>,
+    /// Range API timeout in milliseconds [default: 1500]
+    #[arg(long, env = "RESET_BREACH_TIMEOUT_MS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breach_timeout_ms: Option<u64>,
+    /// When the check cannot run: true answers 503 with Retry-After, false lets the password
+    /// through with an audit event and a counter [default: false]
+    #[arg(long, env = "RESET_BREACH_FAIL_CLOSED", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breach_fail_closed: Option<bool>,
     /// Fewest characters in a new password [default: 8]
     #[arg(long, env = "RESET_PASSWORD_MIN_LENGTH", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,12 +1,15 @@
 //! The resolved settings: defaults, then the TOML file, then RESET_* variables and flags.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use figment::Figment;
 use figment::providers::{Format as _, Serialized, Toml};
 use ipnet::IpNet;
+use reset_api::ServeLimits;
 use reset_api::dialects::{Dialects, Mount};
+use reset_core::breach::BreachPolicy;
 use reset_core::store::Retention;
 use reset_core::{HasherConfig, Limit, PolicyConfig, RateLimits, ResetConfig};
 use serde::{Deserialize, Serialize};
@@ -35,6 +38,11 @@ pub struct Settings {
     pub trusted_proxies: String,
     pub migrate_on_start: bool,
     pub db_max_connections: usize,
+    pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub keepalive_secs: u64,
+    pub max_connections: usize,
+    pub shutdown_grace_secs: u64,
     pub link_ttl_secs: u64,
     pub code_ttl_secs: u64,
     pub code_digits: usize,
@@ -51,6 +59,11 @@ pub struct Settings {
     pub retention_dead_days: u64,
     pub retention_audit_days: u64,
     pub sweep_interval_secs: u64,
+    pub breach_api_url: Option<String>,
+    pub breach_file: Option<PathBuf>,
+    pub breach_min_count: u64,
+    pub breach_timeout_ms: u64,
+    pub breach_fail_closed: bool,
     pub password_min_length: usize,
     pub password_max_length: usize,
     pub password_min_score: u8,
@@ -96,6 +109,7 @@ impl Default for Settings {
     fn default() -> Self {
         let core = ResetConfig::default();
         let dialects = Dialects::default();
+        let limits = ServeLimits::default();
         Self {
             bind: "127.0.0.1:8080".into(),
             metrics_bind: None,
@@ -112,6 +126,11 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             migrate_on_start: true,
             db_max_connections: 16,
+            header_timeout_secs: limits.header_timeout.as_secs(),
+            body_timeout_secs: limits.body_timeout.as_secs(),
+            keepalive_secs: limits.keepalive.as_secs(),
+            max_connections: limits.max_connections,
+            shutdown_grace_secs: limits.shutdown_grace.as_secs(),
             link_ttl_secs: core.link_ttl_secs,
             code_ttl_secs: core.code_ttl_secs,
             code_digits: core.code_digits,
@@ -128,6 +147,11 @@ impl Default for Settings {
             retention_dead_days: core.retention.outbox_dead_secs / DAY,
             retention_audit_days: core.retention.audit_secs / DAY,
             sweep_interval_secs: 300,
+            breach_api_url: None,
+            breach_file: None,
+            breach_min_count: BreachPolicy::default().min_count,
+            breach_timeout_ms: 1500,
+            breach_fail_closed: false,
             password_min_length: core.policy.min_length,
             password_max_length: core.policy.max_length,
             password_min_score: core.policy.min_score,
@@ -190,6 +214,14 @@ impl Settings {
         anyhow::ensure!(
             self.password_min_length <= self.password_max_length,
             "password_min_length exceeds password_max_length"
+        );
+        anyhow::ensure!(
+            self.header_timeout_secs >= 1 && self.body_timeout_secs >= 1 && self.keepalive_secs >= 1,
+            "header_timeout_secs, body_timeout_secs and keepalive_secs must be at least 1"
+        );
+        anyhow::ensure!(
+            self.max_connections >= 1,
+            "max_connections must be at least 1"
         );
         anyhow::ensure!(
             self.code_max_attempts >= 1,
@@ -263,6 +295,26 @@ impl Settings {
                     .with_context(|| format!("trusted_proxies: {s:?} is not an IP or CIDR"))
             })
             .collect()
+    }
+
+    /// The HTTP server's deadlines, connection cap and shutdown grace (every adapter's).
+    pub fn serve_limits(&self) -> ServeLimits {
+        ServeLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            keepalive: Duration::from_secs(self.keepalive_secs),
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
+    /// What the service does with the breach check's answers.
+    pub fn breach_policy(&self) -> BreachPolicy {
+        BreachPolicy {
+            min_count: self.breach_min_count.max(1),
+            fail_closed: self.breach_fail_closed,
+            ..BreachPolicy::default()
+        }
     }
 
     /// The core's configuration.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use reset_api::{Api, ApiOptions};
+use reset_core::breach::BreachChecker;
 use reset_core::{NoopRevoker, OsSecretRng, Ports, ResetService, SystemClock};
 use reset_diesel::{DieselStore, PoolOptions};
 use std::time::Duration;
@@ -34,7 +35,34 @@ pub fn service(settings: &Settings, store: Arc<DieselStore>) -> anyhow::Result<R
         rng: Arc::new(OsSecretRng),
         revoker: Arc::new(NoopRevoker),
     };
-    ResetService::new(ports, key, settings.reset_config()).context("argon2 parameters")
+    let service =
+        ResetService::new(ports, key, settings.reset_config()).context("argon2 parameters")?;
+    Ok(match breach_checker(settings)? {
+        Some(checker) => service.with_breach_check(checker, settings.breach_policy()),
+        None => service,
+    })
+}
+
+/// The breached-password check the settings ask for: the offline corpus file, or the range
+/// API, or none.
+fn breach_checker(settings: &Settings) -> anyhow::Result<Option<Arc<dyn BreachChecker>>> {
+    match (&settings.breach_file, &settings.breach_api_url) {
+        (Some(_), Some(_)) => anyhow::bail!("set one of breach_file and breach_api_url, not both"),
+        (Some(file), None) => {
+            let corpus = reset_breach::CorpusFile::open(file)
+                .map_err(|e| anyhow::anyhow!("breach_file: {e}"))?;
+            tracing::info!(file = %file.display(), "breached-password check: offline corpus");
+            Ok(Some(Arc::new(corpus)))
+        }
+        (None, Some(url)) => {
+            let timeout = std::time::Duration::from_millis(settings.breach_timeout_ms.max(1));
+            let api = reset_breach::RangeApi::new(url, timeout)
+                .map_err(|e| anyhow::anyhow!("breach_api_url: {e}"))?;
+            tracing::info!(%url, fail_closed = settings.breach_fail_closed, "breached-password check: range API");
+            Ok(Some(Arc::new(api)))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 pub fn api(settings: &Settings, service: ResetService) -> anyhow::Result<Api> {
@@ -44,7 +72,8 @@ pub fn api(settings: &Settings, service: ResetService) -> anyhow::Result<Api> {
             trusted_proxies: settings.trusted_proxies()?,
             dialects: settings.dialects(),
         },
-    ))
+    )
+    .with_limits(settings.serve_limits()))
 }
 
 /// Mail plus, where configured, the SMS gateway and the webhook courier.

@@ -3,11 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod admin;
+pub mod breach;
 pub mod compare;
+pub mod connections;
 pub mod db;
 pub mod dialects;
 pub mod pages;
 pub mod process;
+pub mod range_server;
 pub mod scenarios;
 pub mod security;
 pub mod server;
@@ -35,7 +38,10 @@ macro_rules! conformance_suite {
             tries_restart_with_every_request_alike, forgot_password_hidden_tries_alike,
             spent_budget_kills_the_old_code, send_cap_counts_the_account, cancel_link_is_cancel_only,
             message_goes_to_the_stored_address, sweep_forgets_what_is_not_needed,
-            passphrase_with_the_username_inside
+            passphrase_with_the_username_inside,
+            half_sent_headers_are_closed, stalled_body_gets_408, idle_keepalive_is_closed,
+            connection_cap_holds,
+            breached_password_is_refused, breach_check_down_fails_open, breach_check_down_fails_closed
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

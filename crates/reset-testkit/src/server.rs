@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
-use reset_api::{Api, ApiOptions};
+use reset_api::{Api, ApiOptions, ServeLimits};
+use reset_core::breach::{BreachChecker, BreachPolicy};
 use reset_core::store::OutboxMessage;
 use reset_core::{
     ManualClock, NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey, Store,
@@ -19,6 +20,14 @@ pub type Spawn = fn(tokio::net::TcpListener, Api);
 
 /// A host application's directory standing in front of the store's own.
 pub type WrapDirectory = fn(Arc<DieselStore>) -> Arc<dyn UserDirectory>;
+
+/// What a scenario sets beyond the core's config and the API options.
+#[derive(Default)]
+struct Extras {
+    directory: Option<WrapDirectory>,
+    limits: Option<ServeLimits>,
+    breach: Option<(Arc<dyn BreachChecker>, BreachPolicy)>,
+}
 
 /// One server under test.
 pub struct TestServer {
@@ -125,7 +134,7 @@ impl TestServer {
         config: ResetConfig,
         options: ApiOptions,
     ) -> Self {
-        Self::start_inner(db, spawn, config, options, true, None).await
+        Self::start_inner(db, spawn, config, options, true, Extras::default()).await
     }
 
     /// A server whose accounts are found through `directory` (wrapping the store's own).
@@ -136,14 +145,62 @@ impl TestServer {
             test_config(),
             ApiOptions::default(),
             true,
-            Some(directory),
+            Extras {
+                directory: Some(directory),
+                ..Extras::default()
+            },
         )
         .await
     }
 
     /// A server whose database has no tables yet (for readiness checks).
     pub async fn start_unmigrated(db: TestDb, spawn: Spawn) -> Self {
-        Self::start_inner(db, spawn, test_config(), ApiOptions::default(), false, None).await
+        Self::start_inner(
+            db,
+            spawn,
+            test_config(),
+            ApiOptions::default(),
+            false,
+            Extras::default(),
+        )
+        .await
+    }
+
+    /// A server whose adapter serves with `limits` (short deadlines, a small cap).
+    pub async fn start_limited(db: TestDb, spawn: Spawn, limits: ServeLimits) -> Self {
+        Self::start_inner(
+            db,
+            spawn,
+            test_config(),
+            ApiOptions::default(),
+            true,
+            Extras {
+                limits: Some(limits),
+                ..Extras::default()
+            },
+        )
+        .await
+    }
+
+    /// A server whose password policy includes `checker`'s breach check.
+    pub async fn start_with_breach(
+        db: TestDb,
+        spawn: Spawn,
+        checker: Arc<dyn BreachChecker>,
+        policy: BreachPolicy,
+    ) -> Self {
+        Self::start_inner(
+            db,
+            spawn,
+            test_config(),
+            ApiOptions::default(),
+            true,
+            Extras {
+                breach: Some((checker, policy)),
+                ..Extras::default()
+            },
+        )
+        .await
     }
 
     async fn start_inner(
@@ -152,7 +209,7 @@ impl TestServer {
         config: ResetConfig,
         options: ApiOptions,
         migrate: bool,
-        directory: Option<WrapDirectory>,
+        extras: Extras,
     ) -> Self {
         let store = Arc::new(
             DieselStore::connect(db.url(), PoolOptions { max_connections: 8 })
@@ -165,7 +222,7 @@ impl TestServer {
         let clock = Arc::new(ManualClock::new(start_time()));
         let ports = Ports {
             store: store.clone(),
-            directory: match directory {
+            directory: match extras.directory {
                 Some(wrap) => wrap(store.clone()),
                 None => store.clone(),
             },
@@ -174,8 +231,14 @@ impl TestServer {
             revoker: Arc::new(NoopRevoker),
         };
         let key = SecretKey::new(vec![42; 32]).expect("key");
-        let service = ResetService::new(ports, key, config).expect("service");
-        let api = Api::new(service, options);
+        let mut service = ResetService::new(ports, key, config).expect("service");
+        if let Some((checker, policy)) = extras.breach {
+            service = service.with_breach_check(checker, policy);
+        }
+        let mut api = Api::new(service, options);
+        if let Some(limits) = extras.limits {
+            api = api.with_limits(limits);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -1,7 +1,9 @@
 //! Helpers for tests that run a program as a user would: wait for it to be ready, read the
-//! mail it wrote.
+//! mail it wrote, and a real SMTP server for it to send to.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Polls `url` until it answers 200 (up to 10 s); `false` if it never did.
@@ -61,90 +63,80 @@ pub fn token_after(mail: &str, link_prefix: &str) -> String {
     line[link_prefix.len()..].trim().to_owned()
 }
 
-/// A real SMTP server for tests: aiosmtpd (PyPI) writing what it accepts to a Maildir.
+/// A real SMTP server for tests, inside the test process: the `mailin` crate speaks the
+/// protocol over a real TCP socket on loopback, and every message it accepts is kept. It can
+/// refuse messages (550, permanent), go away (the port closes, open sessions die) and come back
+/// on the same port, as a real mail server does. Nothing to install.
 pub struct SmtpSink {
-    child: Option<std::process::Child>,
     pub port: u16,
-    dir: tempfile::TempDir,
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    refusing: Arc<AtomicBool>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SmtpSink {
-    /// Starts the server on `port` (0: a free one); `None`, loudly, when aiosmtpd is not
-    /// installed (`python3 -m pip install aiosmtpd`), except with `CI=true`, where that panics.
+    /// Starts the server on `port` (0: a free one). Always `Some`: kept an `Option` so the
+    /// callers read as they did when the sink was an external program.
     pub async fn start(port: u16) -> Option<Self> {
-        let installed = std::process::Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !installed {
-            assert!(
-                !crate::db::strict(),
-                "aiosmtpd is not installed and CI=true"
-            );
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED an SMTP test: aiosmtpd is not installed (python3 -m pip install aiosmtpd) ***\n"
-            );
-            return None;
-        }
         let port = if port == 0 { free_port() } else { port };
         let mut sink = Self {
-            child: None,
             port,
-            dir: tempfile::tempdir().expect("temp dir"),
+            received: Arc::default(),
+            refusing: Arc::default(),
+            task: None,
         };
         sink.resume().await;
         Some(sink)
     }
 
-    /// (Re)starts the server process on the same port and Maildir.
+    /// (Re)starts listening on the same port.
     pub async fn resume(&mut self) {
-        let child = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{}", self.port),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(self.dir.path().join("maildir"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
-        self.child = Some(child);
+        self.stop();
+        let mut listener = None;
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
-                return;
+            match tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("aiosmtpd did not start on port {}", self.port);
+        let listener =
+            listener.unwrap_or_else(|| panic!("SMTP sink: port {} stays busy", self.port));
+        let (received, refusing) = (self.received.clone(), self.refusing.clone());
+        self.task = Some(tokio::spawn(async move {
+            // Sessions live in the set, so stopping the server ends them too.
+            let mut sessions = tokio::task::JoinSet::new();
+            while let Ok((conn, peer)) = listener.accept().await {
+                let handler = Collect {
+                    received: received.clone(),
+                    refusing: refusing.clone(),
+                    message: Vec::new(),
+                };
+                sessions.spawn(smtp_session(conn, peer.ip(), handler));
+            }
+        }));
     }
 
-    /// Stops the server (the Maildir stays).
+    /// Goes away: the port closes and open sessions are cut (what was accepted stays).
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(task) = self.task.take() {
+            task.abort();
         }
+    }
+
+    /// While `true`, every recipient is refused with 550 (a permanent failure).
+    pub fn refuse(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
     }
 
     /// The raw messages received so far.
     pub fn received(&self) -> Vec<Vec<u8>> {
-        let Ok(entries) = std::fs::read_dir(self.dir.path().join("maildir/new")) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|e| std::fs::read(e.path()).ok())
-            .collect()
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Waits up to `secs` seconds for at least `n` messages.
@@ -163,6 +155,75 @@ impl SmtpSink {
 impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Keeps each accepted message.
+struct Collect {
+    received: Arc<Mutex<Vec<Vec<u8>>>>,
+    refusing: Arc<AtomicBool>,
+    message: Vec<u8>,
+}
+
+impl mailin::Handler for Collect {
+    fn rcpt(&mut self, _to: &str) -> mailin::Response {
+        if self.refusing.load(Ordering::SeqCst) {
+            mailin::response::NO_MAILBOX
+        } else {
+            mailin::response::OK
+        }
+    }
+
+    fn data_start(&mut self, _: &str, _: &str, _: bool, _: &[String]) -> mailin::Response {
+        self.message.clear();
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.message.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin::Response {
+        let message = std::mem::take(&mut self.message);
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
+        mailin::response::OK
+    }
+}
+
+/// One SMTP session: the greeting, then each line through `mailin`'s state machine.
+async fn smtp_session(conn: tokio::net::TcpStream, peer: std::net::IpAddr, handler: Collect) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let (read, mut write) = conn.into_split();
+    let mut read = tokio::io::BufReader::new(read);
+    let mut session = mailin::SessionBuilder::new("reset-testkit").build(peer, handler);
+    let send = |r: &mailin::Response| r.buffer().unwrap_or_default();
+    if write.write_all(&send(&session.greeting())).await.is_err() {
+        return;
+    }
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match read.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let response = session.process(&line);
+        match response.action {
+            mailin::Action::NoReply => {}
+            mailin::Action::Close => {
+                let _ = write.write_all(&send(&response)).await;
+                return;
+            }
+            mailin::Action::Reply | mailin::Action::UpgradeTls => {
+                if write.write_all(&send(&response)).await.is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 

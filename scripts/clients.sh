@@ -17,13 +17,13 @@ openapi-python-client generate --path openapi/reset.v1.json --output-path "$WORK
 echo "--- generating the TypeScript client (openapi-typescript + openapi-fetch)"
 (cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent generate && npm run --silent build)
 
-cargo build --quiet -p reset-server
+BIN=$(server_bin)
 port=$(free_port)
 mkdir -p "$WORK/server" && cd "$WORK/server"
 export RESET_BIND="127.0.0.1:$port" RESET_PUBLIC_URL="http://127.0.0.1:$port" RESET_OUTBOX_POLL_MS=50 \
   RESET_LIMIT_REQUEST_PER_IDENTIFIER=0
-"$ROOT/target/debug/reset-server" user add --username alice --email alice@example.com >/dev/null
-"$ROOT/target/debug/reset-server" serve >server.log 2>&1 &
+"$BIN" user add --username alice --email alice@example.com >/dev/null
+"$BIN" serve >server.log 2>&1 &
 PID=$!
 wait_ready "$port" "$WORK/server/server.log"
 cd "$ROOT"

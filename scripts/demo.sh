@@ -48,8 +48,7 @@ SMTP_PORT=1025
 python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$DEMO/maildir" &
 PIDS+=($!)
 
-cargo build --quiet -p reset-server
-BIN=target/debug/reset-server
+BIN=$(server_bin)
 export RESET_DATABASE_URL="$DB" RESET_DATA_DIR="$DEMO" RESET_MAIL_TRANSPORT=smtp \
   RESET_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" RESET_OUTBOX_POLL_MS=200
 "$BIN" migrate >/dev/null

@@ -12,8 +12,7 @@ EXAMPLES=${1:-20}
 SCHEMATHESIS=4.32.5
 [ "$(schemathesis --version 2>/dev/null)" = "schemathesis, version $SCHEMATHESIS" ] \
   || python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS"
-cargo build --quiet -p reset-server
-BIN=$PWD/target/debug/reset-server
+BIN=$(server_bin)
 WORK=$(mktemp -d)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }

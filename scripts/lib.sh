@@ -20,3 +20,13 @@ wait_ready() {
   echo "FAIL: the server on :$port did not become ready" >&2
   exit 1
 }
+
+# Builds reset-server and prints where cargo put it (honours CARGO_TARGET_DIR and the like).
+server_bin() {
+  cargo build --quiet -p reset-server --message-format=json \
+    | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "reset-server" and m.get("executable"):
+        print(m["executable"])'
+}

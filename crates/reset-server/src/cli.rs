@@ -96,12 +96,14 @@ pub enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        /// An address of the account (repeat for several; the first gets notices).
-        #[arg(long = "email", required = true)]
+        /// An address of the account (repeat for several; the first gets notices). An account
+        /// needs an address or a phone number (an SMS-only account has no address).
+        #[arg(long = "email", required_unless_present = "phone")]
         emails: Vec<String>,
         /// Initial password (not held to the policy).
         #[arg(long)]
         password: Option<String>,
+        /// A phone number for SMS resets.
         #[arg(long)]
         phone: Option<String>,
         /// Preferred message language (en, ja, de).

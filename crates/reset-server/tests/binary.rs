@@ -272,3 +272,27 @@ async fn smtp_down_at_request_time_delivers_exactly_once_when_back() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sink.received().len(), 1, "delivered exactly once");
 }
+
+/// An SMS-only account has a phone and no address; an account with neither is refused.
+#[test]
+fn user_add_takes_a_phone_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let out = command(dir.path(), None, port)
+        .args(["user", "add", "--username", "sms", "--phone", "+15550100"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = command(dir.path(), None, port)
+        .args(["user", "add", "--username", "nothing"])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "an account needs an address or a phone"
+    );
+}

@@ -39,7 +39,6 @@ pub async fn serve(
             let app = actix_web::App::new().configure(configure(api.clone()));
             fn_service(move |io: tokio::net::TcpStream| {
                 let peer = io.peer_addr().ok();
-                let _ = io.set_nodelay(true);
                 let (io, _) = accepted.guard(io, None);
                 async move { Ok::<_, DispatchError>((io, peer)) }
             })

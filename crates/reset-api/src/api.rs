@@ -7,9 +7,9 @@ use ipnet::IpNet;
 use reset_core::{ClientContext, ResetService};
 
 use crate::client_ip::client_ip;
+use crate::connections::{ServeLimits, body_timeout_response};
 use crate::dialects::Dialects;
 use crate::problem::{INTERNAL_ERROR, Problem};
-use crate::connections::{ServeLimits, body_timeout_response};
 use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
 use crate::{openapi, router};

@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -134,8 +134,9 @@ impl Connections {
     /// Waits for a free place under the cap. Taken before `accept`, so that at the cap new
     /// connections wait in the listen backlog instead of being accepted and starved.
     pub async fn slot(&self) -> Slot {
-        let permit = self.shared.slots.clone().acquire_owned().await.ok();
-        Slot(permit)
+        Slot {
+            _permit: self.shared.slots.clone().acquire_owned().await.ok(),
+        }
     }
 
     /// Wraps an accepted connection in its deadlines; `slot` is given back when it closes. The
@@ -175,7 +176,7 @@ impl Connections {
         tracing::info!(
             cut,
             grace_secs = self.shared.limits.shutdown_grace.as_secs_f64(),
-            "connections closed; those still open at the end of the grace period are cut"
+            "shutdown: idle and slow connections closed; connections still open after the grace period are cut"
         );
         cut
     }
@@ -183,7 +184,9 @@ impl Connections {
 
 /// A place under the connection cap, held while the connection is open.
 #[derive(Debug)]
-pub struct Slot(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+pub struct Slot {
+    _permit: Option<OwnedSemaphorePermit>,
+}
 
 /// Serves `listener` until `shutdown` resolves: at most `limits.max_connections` connections,
 /// each wrapped in its deadlines and handed to `serve_one` (the framework's connection driver),
@@ -221,7 +224,6 @@ where
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
         let (io, conn) = connections.guard(stream, Some(slot));
         tasks.spawn(serve_one(io, peer, conn));
         while tasks.try_join_next().is_some() {}
@@ -243,6 +245,9 @@ struct ConnState {
     /// Responses made so far, and when the last was.
     done: u64,
     done_at: Option<Instant>,
+    /// The task reading the connection: woken when a response is ready, since the
+    /// connection's deadlines (and the shutdown) apply again from then on.
+    reader: Option<Waker>,
 }
 
 impl Conn {
@@ -263,10 +268,16 @@ pub struct InFlight(Conn);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let mut s = self.0.state();
-        s.busy = s.busy.saturating_sub(1);
-        s.done += 1;
-        s.done_at = Some(Instant::now());
+        let reader = {
+            let mut s = self.0.state();
+            s.busy = s.busy.saturating_sub(1);
+            s.done += 1;
+            s.done_at = Some(Instant::now());
+            s.reader.take()
+        };
+        if let Some(reader) = reader {
+            reader.wake();
+        }
     }
 }
 
@@ -329,7 +340,11 @@ impl<T> Guarded<T> {
         }
         let limits = self.shared.limits;
         {
-            let s = self.conn.state();
+            let mut s = self.conn.state();
+            match &mut s.reader {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                reader => *reader = Some(cx.waker().clone()),
+            }
             if s.busy > 0 {
                 self.phase = Phase::Busy;
                 self.deadline = None;

@@ -216,7 +216,9 @@ impl Settings {
             "password_min_length exceeds password_max_length"
         );
         anyhow::ensure!(
-            self.header_timeout_secs >= 1 && self.body_timeout_secs >= 1 && self.keepalive_secs >= 1,
+            self.header_timeout_secs >= 1
+                && self.body_timeout_secs >= 1
+                && self.keepalive_secs >= 1,
             "header_timeout_secs, body_timeout_secs and keepalive_secs must be at least 1"
         );
         anyhow::ensure!(

@@ -30,8 +30,12 @@ async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<String
             }
         }
     };
-    tokio::time::timeout(within, read).await.ok()?;
-    Some(String::from_utf8_lossy(&got).into_owned())
+    let closed = tokio::time::timeout(within, read).await.is_ok();
+    let got = String::from_utf8_lossy(&got).into_owned();
+    if !closed {
+        eprintln!("still open after {within:?}, got {got:?}");
+    }
+    closed.then_some(got)
 }
 
 fn request_head(length: usize) -> String {

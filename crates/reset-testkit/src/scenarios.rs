@@ -7,12 +7,12 @@ use serde_json::json;
 
 use crate::admin::password_is;
 pub use crate::admin::*;
+pub use crate::breach::*;
 pub use crate::connections::*;
 use crate::db::TestDb;
 pub use crate::dialects::*;
 pub use crate::pages::*;
 pub use crate::security::*;
-pub use crate::breach::*;
 use crate::server::{Spawn, TestServer, test_config};
 
 const REQUEST: &str = "/v1/password-reset/request";

@@ -28,7 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, futures::OwnedNotified, watch};
 use tokio::time::{Instant, Sleep};
 
-use crate::problem::{ErrorCode, Problem};
+use crate::problem::Problem;
 use crate::response::ApiResponse;
 
 /// File descriptors kept back from the connection cap, for the database pool, the mail
@@ -87,13 +87,7 @@ pub fn default_max_connections() -> usize {
 
 /// The body did not arrive within `body_timeout`: 408, and the connection is closed after it.
 pub fn body_timeout_response() -> ApiResponse {
-    const REQUEST_TIMEOUT: ErrorCode = ErrorCode {
-        code: "request_timeout",
-        id: "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a19",
-        status: 408,
-        title: "Request timeout",
-    };
-    Problem::new(REQUEST_TIMEOUT, "The request body did not arrive in time.")
+    Problem::new(crate::problem::REQUEST_TIMEOUT, "The request body did not arrive in time.")
         .into_response()
         .with_header("connection", "close")
 }

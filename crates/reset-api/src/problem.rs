@@ -44,6 +44,7 @@ codes! {
     INVALID_URL_TEMPLATE = "invalid_url_template", "8b9c0d1e-2f3a-4b4c-9d5e-7f8a9b0c1d17", 400, "Invalid URL template";
     INTERNAL_ERROR = "internal_error", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d11", 500, "Internal error";
     NOT_READY = "not_ready", "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e12", 503, "Not ready";
+    REQUEST_TIMEOUT = "request_timeout", "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a19", 408, "Request timeout";
     SERVICE_UNAVAILABLE = "service_unavailable", "9c0d1e2f-3a4b-4c5d-8e6f-8a9b0c1d2e18", 503, "Service unavailable";
 }
 

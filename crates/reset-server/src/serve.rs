@@ -72,7 +72,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     tracing::info!("shutting down");
     // Accepted reset requests are written before the worker stops.
+    let pending = service.pending_issues();
+    if pending > 0 {
+        tracing::info!(pending, "draining accepted reset requests");
+    }
     service.settle().await;
+    tracing::info!(drained = pending, "accepted reset requests written");
     let _ = stop_worker.send(true);
     let _ = worker.await;
     let _ = sweeper.await;

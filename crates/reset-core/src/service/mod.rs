@@ -260,6 +260,11 @@ impl ResetService {
         }
     }
 
+    /// Accepted reset requests whose transaction has not finished yet.
+    pub fn pending_issues(&self) -> usize {
+        (MAX_PENDING_ISSUES as usize).saturating_sub(self.pending.available_permits())
+    }
+
     /// Waits until every accepted reset request has been written (before shutdown, and in
     /// tests before reading the outbox).
     pub async fn settle(&self) {

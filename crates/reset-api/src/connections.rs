@@ -87,9 +87,12 @@ pub fn default_max_connections() -> usize {
 
 /// The body did not arrive within `body_timeout`: 408, and the connection is closed after it.
 pub fn body_timeout_response() -> ApiResponse {
-    Problem::new(crate::problem::REQUEST_TIMEOUT, "The request body did not arrive in time.")
-        .into_response()
-        .with_header("connection", "close")
+    Problem::new(
+        crate::problem::REQUEST_TIMEOUT,
+        "The request body did not arrive in time.",
+    )
+    .into_response()
+    .with_header("connection", "close")
 }
 
 /// The connections of one server: its limits, its cap, its shutdown. Cheap to clone.

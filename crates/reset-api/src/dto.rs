@@ -128,7 +128,7 @@ pub enum CompleteBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "q1Fz3k0b5m2Jt8Yw4Xc6Vn9Lp7Hs2Dg5Ra1Ue3Io8Ky"}))]
 pub struct CancelBody {
-    /// A link token or the cancel-only token of a code message.
+    /// A link token, or the cancel-only token of a message's "this wasn't me" link.
     pub token: String,
 }
 

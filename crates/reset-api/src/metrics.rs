@@ -14,7 +14,8 @@
 //! - `reset_outbox_messages{state}`: `pending`, `retrying` (of pending), `dead`, `sent`, and
 //!   `reset_outbox_readable` (1, or 0 when the database could not be read for them);
 //! - `reset_outbox_delivered_total`, `reset_outbox_failed_total`, `reset_outbox_dead_total`
-//!   `{channel}`: the worker's deliveries, failures and dead-lettered messages in this process.
+//!   `{channel}`: the worker's deliveries, failures and dead-lettered messages in this process;
+//! - `reset_breach_check_unavailable_total`: breached-password checks that could not run.
 
 use std::sync::OnceLock;
 

@@ -28,7 +28,8 @@ Unleash, Zitadel v2) answer in their own systems' shapes over the same core. Eve
 `Cache-Control: no-store`; v1 errors are RFC 9457 problem+json with a stable `code` and a UUID `id` fixed per code. \
 Request bodies are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 413); v1 refuses \
 unknown fields with 400 `invalid_request`. No self-service response, status, header or timing reveals whether an \
-account exists.",
+account exists, with one documented exception: the forgot-password dialect answers 404 for an unknown username, as the \
+API it imitates does, unless the server hides unknown usernames there (`RESET_FORGOT_PASSWORD_HIDE_UNKNOWN=true`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json,

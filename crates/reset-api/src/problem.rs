@@ -176,7 +176,8 @@ impl Problem {
         }
     }
 
-    /// The response: problem+json, with `Retry-After` on 429s and 503s.
+    /// The response: problem+json, with `Retry-After` where the problem carries one (429s, and
+    /// the 503 of a breach check failing closed).
     pub fn into_response(self) -> ApiResponse {
         let mut response = ApiResponse::json_as(self.status, PROBLEM_JSON, &self);
         if self.status == 401 {

@@ -1,4 +1,4 @@
-//! The service's tunables, with the defaults `api.md` promises.
+//! The service's tunables, with the defaults `docs/api.md` promises.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ pub struct ResetConfig {
     pub code_digits: usize,
     /// Tries per code, on verify and complete together (default 12).
     pub code_max_attempts: u32,
-    /// Wrong codes per account across requests before new codes stop being issued
+    /// Code tries (right or wrong) per account across requests before new codes stop being issued
     /// (default 30 a day; links are still issued).
     pub guess_budget: Limit,
     /// The public base URL that links are built from; never the request's Host header.

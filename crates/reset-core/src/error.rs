@@ -1,4 +1,4 @@
-//! The service's errors: each variant is one stable machine code of `api.md`.
+//! The service's errors: each variant is one stable machine code of `docs/api.md`.
 
 use serde::Serialize;
 

@@ -1,5 +1,7 @@
-//! The password policy: length in NFKC code points, no username or email local part inside,
-//! a zxcvbn score floor, and (optionally) no reuse of the last N passwords. No composition rules.
+//! The password policy: length in NFKC code points, not essentially the username or the email's
+//! local part, a zxcvbn score floor (the names given to zxcvbn as guessable words), and
+//! (optionally) no reuse of the last N passwords; the service adds the breach check. No
+//! composition rules.
 
 use serde::{Deserialize, Serialize};
 

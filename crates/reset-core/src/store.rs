@@ -16,7 +16,7 @@ pub enum SecretKind {
     Link,
     /// A numeric code: verifies and completes; found through its account.
     Code,
-    /// A cancel-only token sent beside a code.
+    /// A cancel-only token, sent beside a link or a code for the "this wasn't me" link.
     Cancel,
 }
 

@@ -36,6 +36,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
 
+    if settings.dialect_forgot_password && settings.code_digits > 6 {
+        tracing::warn!(
+            code_digits = settings.code_digits,
+            "the forgot-password dialect takes codes of 1 to 6 digits, as its clients send them: with longer codes its checkCode and resetPassword refuse every code"
+        );
+    }
+
     let (stop_worker, stopped) = watch::channel(false);
     let worker = tokio::spawn(worker::run(
         store.clone(),

@@ -96,6 +96,10 @@ async fn walk_through(database_url: Option<&str>, framework: &str) {
         "{log}"
     );
     assert!(!log.contains(token), "the token must never be logged");
+    assert!(
+        log.contains("RESET_FORGOT_PASSWORD_HIDE_UNKNOWN=true"),
+        "the revealing forgot-password default is announced: {log}"
+    );
 }
 
 macro_rules! walk_through_tests {

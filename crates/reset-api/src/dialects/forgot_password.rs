@@ -1,4 +1,4 @@
-//! The code-based forgot-password API (`forgot-password-code-api.txt`), under
+//! The code-based forgot-password API (`docs/compat.md`, section 2), under
 //! `/api/auth/forgotPassword`: `sendEmail`, `checkCode`, `resetPassword`. Answers are
 //! `{"msg", "error_code"?}`. Its contract says whether a username exists (404); with
 //! `forgot_password_hide_unknown` unknown usernames are answered as known ones ("Sent", then

@@ -1,4 +1,4 @@
-//! Misskey (`misskey-request-reset-password.txt`): `POST /api/request-reset-password`
+//! Misskey (`docs/compat.md`, section 1): `POST /api/request-reset-password`
 //! `{username, email}` → 204 always; `POST /api/reset-password` `{token, password}` → 204.
 //! Errors are `{"error": {"message", "code", "id"}}` with Misskey's codes and fixed ids.
 

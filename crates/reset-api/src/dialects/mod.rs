@@ -1,4 +1,4 @@
-//! Compatibility dialects (`../shared/spec/compat.md`): other systems' reset APIs, answered in
+//! Compatibility dialects (`docs/compat.md`): other systems' reset APIs, answered in
 //! their own paths, shapes and statuses, over the same core as v1. A secret issued through one
 //! works through any other that takes that kind of secret.
 //!
@@ -37,7 +37,7 @@ impl Mount {
     }
 }
 
-/// Which dialects are mounted, and where. All on by default, at compat.md's prefixes.
+/// Which dialects are mounted, and where. All on by default, at `docs/compat.md`'s prefixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialects {
     pub misskey: Mount,

@@ -52,7 +52,10 @@ pub fn misskey_request() {}
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`.", body = MisskeyError),
         (status = 429, description = "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.", body = MisskeyError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`INTERNAL_ERROR`.", body = MisskeyError)
+        (status = 500, description = "`INTERNAL_ERROR`.", body = MisskeyError),
+        (status = 503, description = "`UNAVAILABLE`: the breached-password check could not run (configured to fail closed); the token stays valid.", body = MisskeyError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")),
+            example = json!({"error": {"message": "Temporarily unavailable. Please try again later.", "code": "UNAVAILABLE", "id": "4a0e2f3b-7c1d-4e5f-9a6b-0c1d2e3f4a66"}}))
     )
 )]
 pub fn misskey_reset() {}
@@ -81,8 +84,9 @@ pub fn misskey_reset() {}
 )]
 pub fn forgot_send_email() {}
 
-/// Forgot password: check a code without using it up. Every wrong code counts; after 12 the
-/// code is dead (`rate_limit_exceeded`) and only a new one helps.
+/// Forgot password: check a code without using it up. Every try counts, right or wrong, on a
+/// per-username counter that every accepted request restarts (a request through another API
+/// included); past 12 tries the answer is `rate_limit_exceeded` until the next request.
 #[utoipa::path(
     post, path = "/api/auth/forgotPassword/checkCode", tag = "forgot-password", operation_id = "forgotPasswordCheckCode",
     request_body(content = CheckCodeBody, content_type = "application/json"),
@@ -115,7 +119,10 @@ pub fn forgot_check_code() {}
         (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
         (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = ForgotMessage)
+        (status = 500, description = "`internal_error`.", body = ForgotMessage),
+        (status = 503, description = "`service_unavailable`: the breached-password check could not run (configured to fail closed); the code stays valid.", body = ForgotMessage,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")),
+            example = json!({"msg": "Temporarily unavailable", "error_code": "service_unavailable"}))
     )
 )]
 pub fn forgot_reset_password() {}
@@ -135,7 +142,10 @@ pub fn forgot_reset_password() {}
             example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."})),
         (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`InternalError`.", body = UnleashError)
+        (status = 500, description = "`InternalError`.", body = UnleashError),
+        (status = 503, description = "`ServiceUnavailableError`: the breached-password check could not run (configured to fail closed); the token stays valid.", body = UnleashError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")),
+            example = json!({"id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d80", "name": "ServiceUnavailableError", "message": "A check the answer needs is unavailable; try again later."}))
     )
 )]
 pub fn unleash_password() {}
@@ -218,7 +228,10 @@ pub fn zitadel_password_reset() {}
         (status = 415, description = "3 INVALID_ARGUMENT: not JSON.", body = ZitadelError),
         (status = 429, description = "8 RESOURCE_EXHAUSTED: the code's tries are spent, or rate limited.", body = ZitadelError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "13 INTERNAL.", body = ZitadelError)
+        (status = 500, description = "13 INTERNAL.", body = ZitadelError),
+        (status = 503, description = "14 UNAVAILABLE: the breached-password check could not run (configured to fail closed).", body = ZitadelError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")),
+            example = json!({"code": 14, "message": "Temporarily unavailable", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "UNAVAILABLE"}]}))
     )
 )]
 pub fn zitadel_set_password() {}

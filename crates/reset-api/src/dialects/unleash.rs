@@ -1,4 +1,4 @@
-//! Unleash (`unleash-reset-password.txt`), under `/auth/reset`: `POST /password`
+//! Unleash (`docs/compat.md`, section 3), under `/auth/reset`: `POST /password`
 //! `{token, password}` → 200; `GET /validate?token=` → 200 `{email, name, id}` without using
 //! the token up; `POST /password-email` `{email}` → 200 always. Errors are
 //! `{"id", "name", "message"}`; Unleash gives each error instance a fresh id, we give each

@@ -1,4 +1,4 @@
-//! Zitadel v2 (`zitadel-v2-password-reset.txt`), under `/v2`, with a bearer admin token:
+//! Zitadel v2 (`docs/compat.md`, section 4), under `/v2`, with a bearer admin token:
 //! `POST /users/{userId}/password_reset` (`sendLink` or `returnCode`; an empty body sends a
 //! link by email) and `POST /users/{userId}/password`. Errors are
 //! `{"code": <gRPC status>, "message", "details": [{"@type", "reason"}]}`; only
@@ -103,7 +103,7 @@ pub struct SetPasswordResponse {
 #[schema(as = ZitadelError, example = json!({"code": 5, "message": "User could not be found", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "USER_NOT_FOUND"}]}))]
 pub struct ErrorBody {
     /// The gRPC status: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED,
-    /// 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL, 16 UNAUTHENTICATED.
+    /// 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
     pub code: i32,
     pub message: String,
     pub details: Vec<ErrorDetail>,

@@ -1,4 +1,4 @@
-//! The browser pages (`api.md`, "Browser pages"): the form an emailed link opens, the result
+//! The browser pages (`docs/api.md`, "Browser pages"): the form an emailed link opens, the result
 //! after it, and the "this wasn't me" confirmation. Plain HTML forms (no JavaScript), in
 //! English, Japanese or German by `Accept-Language`, with a strict Content-Security-Policy
 //! (nothing but the page's own inline style, whose hash it names), no third-party resources,

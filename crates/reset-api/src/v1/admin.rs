@@ -1,4 +1,4 @@
-//! The v1 administration routes (`api.md`, "Administration"): bearer admin tokens, and answers
+//! The v1 administration routes (`docs/api.md`, "Administration"): bearer admin tokens, and answers
 //! that may say a user does not exist.
 
 use chrono::SecondsFormat;

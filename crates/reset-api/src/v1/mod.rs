@@ -1,4 +1,4 @@
-//! The v1 API of `api.md`: self-service, administration and operations.
+//! The v1 API of `docs/api.md`: self-service, administration and operations.
 
 pub mod admin;
 pub mod ops;

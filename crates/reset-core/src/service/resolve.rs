@@ -10,7 +10,7 @@ use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
 impl ResetService {
-    /// The live secret behind `input`, or the error `api.md` gives for it. A wrong code is
+    /// The live secret behind `input`, or the error `docs/api.md` gives for it. A wrong code is
     /// counted (atomically, in the store) before this returns.
     pub(super) async fn resolve(
         &self,

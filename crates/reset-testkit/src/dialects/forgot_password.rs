@@ -1,4 +1,4 @@
-//! The code-based forgot-password API (`forgot-password-code-api.txt`) replayed, with its 12 tries and its enumeration switch.
+//! The code-based forgot-password API (`docs/compat.md`, section 2) replayed, with its 12 tries and its enumeration switch.
 
 use serde_json::json;
 

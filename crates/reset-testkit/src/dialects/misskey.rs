@@ -1,4 +1,4 @@
-//! Misskey (`misskey-request-reset-password.txt`) replayed.
+//! Misskey (`docs/compat.md`, section 1) replayed.
 
 use serde_json::json;
 

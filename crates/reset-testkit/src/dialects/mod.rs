@@ -1,5 +1,6 @@
-//! The dialect scenarios, one file per seed document: every request example, documented status
-//! and exact body replayed; plus secrets crossing from one dialect to another.
+//! The dialect scenarios, one file per seed document (see `docs/compat.md`): every request
+//! example, documented status and exact body replayed; plus secrets crossing from one dialect to
+//! another.
 
 mod common;
 pub mod cross;

@@ -1,4 +1,4 @@
-//! Unleash (`unleash-reset-password.txt`) replayed.
+//! Unleash (`docs/compat.md`, section 3) replayed.
 
 use serde_json::json;
 

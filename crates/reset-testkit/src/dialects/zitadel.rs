@@ -1,4 +1,4 @@
-//! Zitadel v2 (`zitadel-v2-password-reset.txt`) replayed: its curl example, each body alone,
+//! Zitadel v2 (`docs/compat.md`, section 4) replayed: its curl example, each body alone,
 //! an empty body, gRPC content types, and the code setting the password.
 
 use serde_json::json;

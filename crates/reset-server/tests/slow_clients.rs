@@ -186,7 +186,10 @@ async fn two_thousand_slow_clients(framework: &str) {
             closed += 1;
         }
     }
-    assert_eq!(closed, 2000, "every slow connection closed at the header timeout");
+    assert_eq!(
+        closed, 2000,
+        "every slow connection closed at the header timeout"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,0 +1,55 @@
+//! The load's HTTP side: one POST, and many clients hammering one route for a while.
+
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+
+use crate::stats::Stats;
+
+pub async fn post(http: &reqwest::Client, base: &str, path: &str, body: String) -> u16 {
+    http.post(format!("{base}{path}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+/// `clients` loops sending to `path` for `seconds`: a POST of `body` as JSON, or a GET when
+/// `body` is `None`.
+pub async fn hammer(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: Option<&str>,
+    clients: usize,
+    seconds: u64,
+) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let tasks = (0..clients).map(|_| {
+        let (http, url, body) = (
+            http.clone(),
+            format!("{base}{path}"),
+            body.map(str::to_owned),
+        );
+        async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let request = match &body {
+                    Some(b) => http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(b.clone()),
+                    None => http.get(&url),
+                };
+                let status = request.send().await.map_or(0, |r| r.status().as_u16());
+                lat.push((t.elapsed(), status));
+            }
+            lat
+        }
+    });
+    let latencies = join_all(tasks).await.into_iter().flatten().collect();
+    Stats::from(latencies, start.elapsed())
+}

@@ -17,9 +17,13 @@ lint:
     cargo clippy --all-targets -- -D warnings
     for dep in diesel diesel-async axum actix-web warp hyper; do ! cargo tree -p reset-core -e normal -i "$dep" >/dev/null 2>&1 || { echo "reset-core depends on $dep"; exit 1; }; done
 
-# Regenerate openapi/reset.v1.json after a deliberate API change (review the diff)
+# Regenerate openapi/reset.v1.json and its 3.0.3 rendition after a deliberate API change (review the diff)
 openapi:
     UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi
+
+# Generate the Go client (openapi-generator, default options) and compile it, as CI does
+go-client:
+    bash scripts/go-client.sh
 
 # Micro-benchmarks (criterion) and the HTTP load run; results go in docs/benchmarks.md
 bench:

@@ -21,8 +21,7 @@ use reset_api::{Api, ApiOptions};
 use reset_core::password::verify_password;
 use reset_core::store::User;
 use reset_core::{
-    AccountLookup, NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey,
-    StoreError, SystemClock, UserDirectory,
+    AccountLookup, Ports, ResetConfig, ResetService, SecretKey, StoreError, UserDirectory,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_mail::MailTransport;
@@ -189,13 +188,7 @@ pub async fn reset_api(users: HostUsers, data: &Path, public_url: &str) -> anyho
         .await?,
     );
     store.migrate().await?;
-    let ports = Ports {
-        store: store.clone(),
-        directory: Arc::new(users),
-        clock: Arc::new(SystemClock),
-        rng: Arc::new(OsSecretRng),
-        revoker: Arc::new(NoopRevoker),
-    };
+    let ports = Ports::new(store.clone(), Arc::new(users));
     // A real application loads its key from its secret store; the example keeps a fixed one.
     let key = SecretKey::new(b"example key: replace me in production!".to_vec())?;
     let config = ResetConfig {

@@ -41,6 +41,7 @@ struct Inner {
     home: Option<tokio::runtime::Handle>,
     options: ApiOptions,
     openapi: Bytes,
+    openapi_3_0: Bytes,
     /// The routes served, dialects included.
     table: Vec<router::Entry>,
 }
@@ -56,6 +57,7 @@ impl std::fmt::Debug for Api {
 impl Api {
     pub fn new(service: ResetService, options: ApiOptions) -> Self {
         let openapi = Bytes::from(openapi::document_json());
+        let openapi_3_0 = Bytes::from(openapi::document_3_0_json());
         crate::metrics::install();
         let home = tokio::runtime::Handle::try_current().ok();
         Self {
@@ -65,6 +67,7 @@ impl Api {
                 table: router::table(&options.dialects),
                 options,
                 openapi,
+                openapi_3_0,
             }),
             limits: ServeLimits::default(),
         }
@@ -113,6 +116,7 @@ impl Api {
                 table: router::metrics_table(),
                 options,
                 openapi: self.inner.openapi.clone(),
+                openapi_3_0: self.inner.openapi_3_0.clone(),
             }),
             limits: self.limits,
         }
@@ -163,6 +167,10 @@ impl Api {
 
     pub(crate) fn openapi_bytes(&self) -> Bytes {
         self.inner.openapi.clone()
+    }
+
+    pub(crate) fn openapi_3_0_bytes(&self) -> Bytes {
+        self.inner.openapi_3_0.clone()
     }
 
     /// The caller's context: client IP through trusted proxies, and the API surface.

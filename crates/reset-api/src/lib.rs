@@ -13,6 +13,7 @@ pub mod dto;
 mod json;
 mod metrics;
 pub mod openapi;
+pub mod openapi_3_0;
 pub mod pages;
 pub mod problem;
 mod request;

@@ -50,7 +50,7 @@ pub(crate) fn record_response(route: &str, status: u16) {
 /// The scrape.
 pub async fn render(api: &Api) -> ApiResponse {
     let mut text = String::new();
-    let stats = api.service().store().outbox_stats().await;
+    let stats = api.service().outbox_stats().await;
     text.push_str("# HELP reset_outbox_readable Whether the outbox counts could be read.\n");
     text.push_str("# TYPE reset_outbox_readable gauge\n");
     text.push_str(&format!(

@@ -32,7 +32,8 @@ account exists, with one documented exception: the forgot-password dialect answe
 API it imitates does, unless the server hides unknown usernames there (`RESET_FORGOT_PASSWORD_HIDE_UNKNOWN=true`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json,
+    servers((url = "http://127.0.0.1:8080", description = "The default public URL (`RESET_PUBLIC_URL`); a deployment answers at its own.")),
+    paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json, openapi_3_0_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
         d::unleash_password, d::unleash_validate, d::unleash_password_email,
         admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password,
@@ -43,13 +44,13 @@ API it imitates does, unless the server hides unknown usernames there (`RESET_FO
         misskey::RequestBody, misskey::ResetBody, misskey::ErrorBody, misskey::ErrorDetail, misskey::WeakPasswordInfo,
         forgot_password::SendEmailBody, forgot_password::CheckCodeBody, forgot_password::ResetPasswordBody,
         forgot_password::Message, unleash::PasswordBody, unleash::EmailBody, unleash::TokenUser, unleash::ErrorBody,
-        admin::AdminResetBody, admin::SendLink, admin::NotificationType, admin::AdminPasswordBody, admin::NewPassword,
+        admin::AdminResetBody, admin::SendLink, admin::AdminPasswordBody, admin::NewPassword,
         admin::Details, admin::AdminResetResponse, admin::AdminPasswordResponse,
         zitadel::PasswordResetBody, zitadel::SendLink, zitadel::SetPasswordBody, zitadel::NewPassword, zitadel::Details,
         zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail,
         PageResetForm, PageCancelForm
     )),
-    modifiers(&BearerAuth, &Examples),
+    modifiers(&BearerAuth, &Examples, &ProblemAsJson),
     tags(
         (name = "self-service", description = "Forgotten passwords, without a credential."),
         (name = "pages", description = "HTML pages for people: the form behind the emailed link, and the \"this wasn't me\" confirmation. No JavaScript; strict CSP; English, Japanese or German by `Accept-Language`."),
@@ -70,6 +71,13 @@ pub fn document_json() -> String {
         .unwrap_or_else(|_| "{}".to_owned());
     json.push('\n');
     json
+}
+
+/// The OpenAPI 3.0.3 rendition of the same document, as served and committed
+/// (`openapi/reset.v1.openapi-3.0.json`); see [`crate::openapi_3_0`].
+pub fn document_3_0_json() -> String {
+    let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    crate::openapi_3_0::to_json(&crate::openapi_3_0::convert(&doc))
 }
 
 /// Ask for a reset link or code.
@@ -186,6 +194,11 @@ fn readyz() {}
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)))]
 fn openapi_json() {}
+
+/// This document as OpenAPI 3.0.3, for generators that read 3.0 only (progenitor).
+#[utoipa::path(get, path = "/openapi-3.0.json", tag = "operations", operation_id = "openapi30",
+    responses((status = 200, description = "The OpenAPI 3.0.3 rendition of this document.", content_type = "application/json", body = Object)))]
+fn openapi_3_0_json() {}
 
 /// The `bearer` security scheme: admin tokens from `reset-server token create`.
 struct BearerAuth;
@@ -377,13 +390,52 @@ impl utoipa::Modify for Examples {
     }
 }
 
+/// Lists every problem body under `application/json` too: generators that type only
+/// `application/json` (progenitor) then type the errors. The router answers with that media type
+/// when the request's `Accept` asks for it and not for problem+json.
+struct ProblemAsJson;
+
+impl utoipa::Modify for ProblemAsJson {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for response in op.responses.responses.values_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if let Some(problem) = response.content.get(crate::problem::PROBLEM_JSON) {
+                        let problem = problem.clone();
+                        response
+                            .content
+                            .entry("application/json".to_owned())
+                            .or_insert(problem);
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn example_for(media: &str, status: &str, description: &str) -> Option<serde_json::Value> {
     if media.starts_with("text/html") {
         return Some(serde_json::Value::String("<!doctype html>…".into()));
     }
     if media == "application/json" && status == "200" && description.contains("OpenAPI") {
+        let version = if description.contains("3.0.3") {
+            "3.0.3"
+        } else {
+            "3.1.0"
+        };
         return Some(
-            serde_json::json!({"openapi": "3.1.0", "info": {"title": "Password reset", "version": "1.0.0"}, "paths": {}}),
+            serde_json::json!({"openapi": version, "info": {"title": "Password reset", "version": "1.0.0"}, "paths": {}}),
         );
     }
     if media != crate::problem::PROBLEM_JSON {

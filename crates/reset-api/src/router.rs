@@ -3,7 +3,7 @@
 use crate::api::Api;
 use crate::dialects::{Dialect, Dialects, forgot_password, misskey, unleash, zitadel};
 use crate::pages;
-use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, Problem};
+use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, PROBLEM_JSON, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 use crate::v1;
@@ -19,6 +19,7 @@ pub(crate) enum Route {
     Readyz,
     Metrics,
     OpenApi,
+    OpenApi30,
     MisskeyRequest,
     MisskeyReset,
     ForgotSendEmail,
@@ -69,6 +70,7 @@ pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
         ("GET", "/healthz", Route::Healthz),
         ("GET", "/readyz", Route::Readyz),
         ("GET", "/openapi.json", Route::OpenApi),
+        ("GET", "/openapi-3.0.json", Route::OpenApi30),
         ("GET", "/docs", Route::Docs),
         ("GET", "/docs/{asset}", Route::DocsAsset),
         (
@@ -155,8 +157,42 @@ pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
         .filter_map(|e| captures(&e.1, &req.path).map(|c| (e, c)))
         .collect();
     let pattern = on_path.first().map_or("unmatched", |(e, _)| e.1.as_str());
-    let response = answer(api, req, method, &on_path).await;
+    let response = negotiate(req, answer(api, req, method, &on_path).await);
     crate::metrics::record_response(pattern, response.status);
+    response
+}
+
+/// A problem answers as `application/json` (the same body) when the request's `Accept` asks
+/// for `application/json` and not for `application/problem+json`: generators that type only
+/// `application/json` (the document lists problems under both) then get typed errors. Without
+/// `Accept`, or with `*/*` or problem+json, the answer stays problem+json.
+fn negotiate(req: &ApiRequest, mut response: ApiResponse) -> ApiResponse {
+    let Some(at) = response
+        .headers
+        .iter()
+        .position(|(n, v)| *n == "content-type" && v == PROBLEM_JSON)
+    else {
+        return response;
+    };
+    let (mut json, mut problem) = (false, false);
+    for range in req.header_all("accept").flat_map(|v| v.split(',')) {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if refused {
+            continue;
+        }
+        json |= media == "application/json";
+        problem |= media == PROBLEM_JSON;
+    }
+    if json && !problem {
+        response.headers[at].1 = "application/json".to_owned();
+    }
     response
 }
 
@@ -220,6 +256,7 @@ async fn answer(
         Route::Readyz => v1::ops::readyz(api).await,
         Route::Metrics => Ok(crate::metrics::render(api).await),
         Route::OpenApi => Ok(v1::ops::openapi(api)),
+        Route::OpenApi30 => Ok(v1::ops::openapi_3_0(api)),
         Route::MisskeyRequest => Ok(misskey::request(api, req).await),
         Route::MisskeyReset => Ok(misskey::reset(api, req).await),
         Route::ForgotSendEmail => Ok(forgot_password::send_email(api, req).await),
@@ -249,4 +286,76 @@ fn param(params: &[String]) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(std::borrow::Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::INVALID_TOKEN;
+
+    fn content_type(accept: &[&str]) -> String {
+        let req = ApiRequest {
+            method: "POST".into(),
+            path: "/v1/password-reset/complete".into(),
+            query: None,
+            headers: accept
+                .iter()
+                .map(|v| ("accept".to_owned(), (*v).to_owned()))
+                .collect(),
+            body: crate::Body::Bytes(bytes::Bytes::new()),
+            peer: None,
+        };
+        let problem = Problem::new(INVALID_TOKEN, "x").into_response();
+        let body = problem.body.clone();
+        let answered = negotiate(&req, problem);
+        assert_eq!(answered.body, body, "the same body either way");
+        answered
+            .header("content-type")
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn problems_answer_application_json_only_when_asked_for_it_alone() {
+        for (accept, expected) in [
+            (&[][..], PROBLEM_JSON),
+            (&["*/*"][..], PROBLEM_JSON),
+            (&["application/problem+json"][..], PROBLEM_JSON),
+            (
+                &["application/json, application/problem+json"][..],
+                PROBLEM_JSON,
+            ),
+            (
+                &["application/json", "application/problem+json;q=0.5"][..],
+                PROBLEM_JSON,
+            ),
+            (&["application/*"][..], PROBLEM_JSON),
+            (&["application/json;q=0"][..], PROBLEM_JSON),
+            (&["application/json"][..], "application/json"),
+            (
+                &["Application/JSON; charset=utf-8, */*;q=0.1"][..],
+                "application/json",
+            ),
+            (
+                &["application/json", "application/problem+json;q=0"][..],
+                "application/json",
+            ),
+        ] {
+            assert_eq!(content_type(accept), expected, "Accept: {accept:?}");
+        }
+    }
+
+    #[test]
+    fn other_answers_are_left_alone() {
+        let req = ApiRequest {
+            method: "GET".into(),
+            path: "/healthz".into(),
+            query: None,
+            headers: vec![("accept".into(), "application/json".into())],
+            body: crate::Body::Bytes(bytes::Bytes::new()),
+            peer: None,
+        };
+        let page = ApiResponse::bytes(200, "text/html; charset=utf-8", bytes::Bytes::new());
+        assert_eq!(negotiate(&req, page.clone()), page);
+    }
 }

@@ -35,6 +35,98 @@ fn committed_document_matches_the_code() {
     }
 }
 
+fn committed_3_0_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/reset.v1.openapi-3.0.json")
+}
+
+/// The 3.0.3 rendition is derived from the same document; it drifts with it.
+#[test]
+fn committed_3_0_rendition_matches_the_code() {
+    let generated = reset_api::openapi::document_3_0_json();
+    let path = committed_3_0_path();
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != generated {
+        let diff = similar::TextDiff::from_lines(&committed, &generated)
+            .unified_diff()
+            .context_radius(3)
+            .header("openapi/reset.v1.openapi-3.0.json (committed)", "the code")
+            .to_string();
+        panic!(
+            "the API document's 3.0.3 rendition changed:\n\n{diff}\n\
+             Run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` (or `just openapi`) \
+             and commit both documents."
+        );
+    }
+}
+
+#[test]
+fn the_3_0_rendition_has_the_same_operations_and_schemas() {
+    let v31: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    let v30: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_3_0_json()).unwrap();
+    assert_eq!(v30["openapi"], "3.0.3");
+    let keys = |v: &serde_json::Value| -> BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(keys(&v30["paths"]), keys(&v31["paths"]));
+    assert_eq!(
+        keys(&v30["components"]["schemas"]),
+        keys(&v31["components"]["schemas"])
+    );
+    assert_eq!(v30["servers"], v31["servers"]);
+}
+
+/// Every problem body is listed under `application/json` too, for generators that type only
+/// that media type; the router answers with it when `Accept` asks for it.
+#[test]
+fn every_problem_is_also_listed_as_application_json() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let content = &response["content"];
+                if let Some(problem) = content.get("application/problem+json") {
+                    assert_eq!(
+                        content.get("application/json"),
+                        Some(problem),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// No two string enums share a value: openapi-generator's Go client (default options) declares
+/// each value as a package-level constant.
+#[test]
+fn no_two_enums_share_a_value() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        for value in schema["enum"].as_array().into_iter().flatten() {
+            let value = value.as_str().unwrap().to_uppercase();
+            if let Some(other) = seen.insert(value.clone(), name.clone()) {
+                panic!("{value} is in both {other} and {name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn names_a_default_server() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&reset_api::openapi::document_json()).unwrap();
+    assert_eq!(doc["servers"][0]["url"], "http://127.0.0.1:8080");
+}
+
 #[test]
 fn every_route_is_documented_and_every_operation_routed() {
     let doc: serde_json::Value =

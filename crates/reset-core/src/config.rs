@@ -31,6 +31,9 @@ pub struct ResetConfig {
     /// beside `public_url`'s.
     pub allowed_link_origins: Vec<String>,
     pub rate_limits: RateLimits,
+    /// How long an accepted reset request keeps trying to reach an unavailable database before
+    /// it is dropped (logged and counted), in seconds (default 60).
+    pub issue_retry_secs: u64,
     /// How long spent secrets, counters, delivered mail and audit events are kept.
     pub retention: Retention,
     pub policy: PolicyConfig,
@@ -50,6 +53,7 @@ impl Default for ResetConfig {
             webhook_urls: Vec::new(),
             allowed_link_origins: Vec::new(),
             rate_limits: RateLimits::default(),
+            issue_retry_secs: 60,
             retention: Retention::default(),
             policy: PolicyConfig::default(),
             hasher: HasherConfig::default(),

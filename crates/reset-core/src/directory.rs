@@ -60,7 +60,9 @@ pub trait UserDirectory: Send + Sync {
         Ok(())
     }
 
-    /// Ends the account's sessions after a reset (default: nothing to end).
+    /// Ends the account's sessions once its password has changed (a reset, or an administrator
+    /// setting it): the one hook for that. A failure is logged, not fatal: the password has
+    /// changed already (default: nothing to end).
     async fn revoke_sessions(&self, _id: &str) -> Result<(), StoreError> {
         Ok(())
     }

@@ -41,15 +41,41 @@ pub enum ResetError {
     #[error("invalid url template: {0}")]
     InvalidUrlTemplate(String),
     /// A dependency the answer needs is unavailable for now (503 `service_unavailable`, with
-    /// `Retry-After`): the breach check when it fails closed.
+    /// `Retry-After`): the database, or the breach check when it fails closed.
     #[error("temporarily unavailable")]
     Unavailable { retry_after_secs: u64 },
     /// The store failed; the cause is logged, never shown.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// Hashing failed or its worker died; the cause is logged, never shown.
     #[error("password hashing failed: {0}")]
     Hashing(String),
+}
+
+/// A database that cannot be reached is a 503 with `Retry-After` (the client may try again
+/// shortly); any other store failure stays an opaque 500.
+impl From<StoreError> for ResetError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "the database is unavailable");
+                Self::Unavailable {
+                    retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+                }
+            }
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// The `Retry-After` of a 503 for an unreachable database.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+impl StoreError {
+    /// Whether trying again later may succeed (the database could not be reached).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
 }
 
 /// One broken rule of the password policy.

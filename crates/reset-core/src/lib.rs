@@ -14,7 +14,6 @@ pub mod password;
 pub mod policy;
 pub mod private_fs;
 pub mod rate_limit;
-pub mod revoker;
 pub mod rng;
 pub mod secret;
 pub mod service;
@@ -29,11 +28,11 @@ pub use message::{Channel, Delivery, MessageKind};
 pub use password::{HasherConfig, PasswordHasher};
 pub use policy::{PasswordPolicy, PolicyConfig};
 pub use rate_limit::{Limit, RateLimits};
-pub use revoker::{NoopRevoker, SessionRevoker};
 pub use rng::{OsSecretRng, SecretRng, SeededRng};
 pub use secret::SecretKey;
 pub use service::{
-    AccountSummary, AdminIssue, AdminIssued, ChangeDetails, ClientContext, PasswordProof, Ports,
-    RequestInput, ResetService, SecretInput, UserInput, Verified,
+    AccountSummary, AdminAction, AdminIssue, AdminIssued, AdminSession, ChangeDetails,
+    ClientContext, PasswordProof, Ports, RequestInput, ResetService, SecretInput, UserInput,
+    Verified,
 };
 pub use store::Store;

@@ -134,6 +134,9 @@ pub struct IssueRequest {
     /// Queue the message (needs a recipient); `false` stores the secrets only (an
     /// administrator takes the code to deliver it their own way).
     pub deliver: bool,
+    /// A later attempt of a request whose earlier attempt failed: if that one committed after
+    /// all (its answer was lost with the connection), nothing is written again.
+    pub retried: bool,
 }
 
 /// What an accepted reset request did: for the log (a self-service answer never depends on

@@ -62,16 +62,42 @@ fn unavailable(e: PoolError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// A failed query: a broken or closed connection (the database restarting, a failover, a cut
+/// network) is `Unavailable`, which callers may wait out; anything else is a `Query` error.
 fn query(e: DieselError) -> StoreError {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             StoreError::Conflict(info.message().to_owned())
         }
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            info,
+        ) => StoreError::Unavailable(info.message().to_owned()),
+        DieselError::DatabaseError(_, info) if connection_lost(info.message()) => {
             StoreError::Unavailable(info.message().to_owned())
+        }
+        DieselError::BrokenTransactionManager => {
+            StoreError::Unavailable("the connection broke inside a transaction".into())
         }
         other => StoreError::Query(other.to_string()),
     }
+}
+
+/// Messages of PostgreSQL and its client for a connection that went away (SQLSTATE classes 08
+/// and 57P0x carry no kind of their own in Diesel).
+fn connection_lost(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "connection closed",
+        "terminating connection",
+        "server closed the connection",
+        "connection reset",
+        "broken pipe",
+        "the database system is",
+        "error communicating with the server",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
 }
 
 impl DieselStore {

@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use reset_api::{Api, ApiOptions};
-use reset_core::{
-    NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey, SystemClock,
-};
+use reset_core::{OsSecretRng, Ports, ResetConfig, ResetService, SecretKey};
 use reset_diesel::{DieselStore, PoolOptions};
 
 /// A running server and the handles a run needs beside HTTP.
@@ -22,13 +20,7 @@ pub struct Server {
 pub async fn start(url: &str, config: ResetConfig, options: ApiOptions) -> anyhow::Result<Server> {
     let store = Arc::new(DieselStore::connect(url, PoolOptions::default()).await?);
     store.migrate().await?;
-    let ports = Ports {
-        store: store.clone(),
-        directory: store.clone(),
-        clock: Arc::new(SystemClock),
-        rng: Arc::new(OsSecretRng),
-        revoker: Arc::new(NoopRevoker),
-    };
+    let ports = Ports::new(store.clone(), store.clone());
     let service = ResetService::new(ports, SecretKey::generate(&OsSecretRng), config)?;
     let api = Api::new(service.clone(), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

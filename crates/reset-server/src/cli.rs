@@ -270,6 +270,11 @@ pub struct SettingsArgs {
     #[arg(long, env = "RESET_SWEEP_INTERVAL_SECS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep_interval_secs: Option<u64>,
+    /// Seconds an accepted reset request keeps waiting for an unreachable database (with
+    /// backoff) before it is dropped, logged and counted [default: 60]
+    #[arg(long, env = "RESET_ISSUE_RETRY_SECS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_retry_secs: Option<u64>,
     /// Breached-password check through a Pwned Passwords range API, e.g.
     /// https://api.pwnedpasswords.com (only 5 hex digits of each password's SHA-1 are sent);
     /// off when unset

@@ -59,6 +59,7 @@ pub struct Settings {
     pub retention_dead_days: u64,
     pub retention_audit_days: u64,
     pub sweep_interval_secs: u64,
+    pub issue_retry_secs: u64,
     pub breach_api_url: Option<String>,
     pub breach_file: Option<PathBuf>,
     pub breach_min_count: u64,
@@ -147,6 +148,7 @@ impl Default for Settings {
             retention_dead_days: core.retention.outbox_dead_secs / DAY,
             retention_audit_days: core.retention.audit_secs / DAY,
             sweep_interval_secs: 300,
+            issue_retry_secs: core.issue_retry_secs,
             breach_api_url: None,
             breach_file: None,
             breach_min_count: BreachPolicy::default().min_count,
@@ -339,6 +341,7 @@ impl Settings {
                 send_per_account: Limit::new(self.limit_send_per_account, 15 * 60),
                 send_per_account_per_day: Limit::new(self.limit_send_per_account_per_day, DAY),
             },
+            issue_retry_secs: self.issue_retry_secs,
             retention: Retention {
                 secrets_secs: self.retention_secrets_days.saturating_mul(DAY),
                 outbox_sent_secs: self.retention_sent_days.saturating_mul(DAY),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use reset_api::{Api, ApiOptions};
 use reset_core::breach::BreachChecker;
-use reset_core::{NoopRevoker, OsSecretRng, Ports, ResetService, SystemClock};
+use reset_core::{Ports, ResetService};
 use reset_diesel::{DieselStore, PoolOptions};
 use std::time::Duration;
 
@@ -28,13 +28,7 @@ pub async fn store(settings: &Settings) -> anyhow::Result<Arc<DieselStore>> {
 /// The service on the real clock and random source.
 pub fn service(settings: &Settings, store: Arc<DieselStore>) -> anyhow::Result<ResetService> {
     let key = crate::secret_key::load(settings.secret_key.as_deref(), &settings.data_dir)?;
-    let ports = Ports {
-        store: store.clone(),
-        directory: store,
-        clock: Arc::new(SystemClock),
-        rng: Arc::new(OsSecretRng),
-        revoker: Arc::new(NoopRevoker),
-    };
+    let ports = Ports::new(store.clone(), store);
     let service =
         ResetService::new(ports, key, settings.reset_config()).context("argon2 parameters")?;
     Ok(match breach_checker(settings)? {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod dialects;
 pub mod pages;
 pub mod process;
+pub mod proxy;
 pub mod range_server;
 pub mod scenarios;
 pub mod security;

@@ -8,8 +8,7 @@ use reset_api::{Api, ApiOptions, ServeLimits};
 use reset_core::breach::{BreachChecker, BreachPolicy};
 use reset_core::store::OutboxMessage;
 use reset_core::{
-    ManualClock, NoopRevoker, OsSecretRng, Ports, ResetConfig, ResetService, SecretKey, Store,
-    UserDirectory, UserInput,
+    ManualClock, Ports, ResetConfig, ResetService, SecretKey, Store, UserDirectory, UserInput,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 
@@ -220,16 +219,11 @@ impl TestServer {
             store.migrate().await.expect("migrate");
         }
         let clock = Arc::new(ManualClock::new(start_time()));
-        let ports = Ports {
-            store: store.clone(),
-            directory: match extras.directory {
-                Some(wrap) => wrap(store.clone()),
-                None => store.clone(),
-            },
-            clock: clock.clone(),
-            rng: Arc::new(OsSecretRng),
-            revoker: Arc::new(NoopRevoker),
+        let directory = match extras.directory {
+            Some(wrap) => wrap(store.clone()),
+            None => store.clone(),
         };
+        let ports = Ports::new(store.clone(), directory).with_clock(clock.clone());
         let key = SecretKey::new(vec![42; 32]).expect("key");
         let mut service = ResetService::new(ports, key, config).expect("service");
         if let Some((checker, policy)) = extras.breach {

@@ -4,8 +4,7 @@
 //! `{"code": <gRPC status>, "message", "details": [{"@type", "reason"}]}`; only
 //! `application/json` is served, a gRPC content type gets 415 in this shape.
 
-use reset_core::admin::SCOPE_RESET;
-use reset_core::{AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
+use reset_core::{AdminAction, AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -234,12 +233,12 @@ fn user_id(id: Option<String>) -> Result<String, ApiResponse> {
 /// `POST /v2/users/{userId}/password_reset`.
 pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> ApiResponse {
     let ctx = api.context(req, VIA);
-    let token = match api
+    let session = match api
         .service()
-        .authenticate(req.header("authorization"), SCOPE_RESET, &ctx)
+        .authorize(req.header("authorization"), AdminAction::Issue, &ctx)
         .await
     {
-        Ok(token) => token,
+        Ok(session) => session,
         Err(e) => return core_error(e),
     };
     let id = match user_id(id) {
@@ -277,10 +276,7 @@ pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> 
             }
         }
     };
-    if !token.has_scope(how.required_scope()) {
-        return core_error(ResetError::Forbidden(how.required_scope()));
-    }
-    match api.service().admin_issue(&id, how, &ctx).await {
+    match api.service().admin_issue(&session, &id, how, &ctx).await {
         Ok(issued) => ApiResponse::json(
             200,
             &PasswordResetResponse {
@@ -295,12 +291,12 @@ pub async fn password_reset(api: &Api, req: &ApiRequest, id: Option<String>) -> 
 /// `POST /v2/users/{userId}/password`.
 pub async fn set_password(api: &Api, req: &ApiRequest, id: Option<String>) -> ApiResponse {
     let ctx = api.context(req, VIA);
-    let token = match api
+    let session = match api
         .service()
-        .admin_token(req.header("authorization"), &ctx)
+        .authorize(req.header("authorization"), AdminAction::SetPassword, &ctx)
         .await
     {
-        Ok(t) => t,
+        Ok(session) => session,
         Err(e) => return core_error(e),
     };
     let id = match user_id(id) {
@@ -325,12 +321,9 @@ pub async fn set_password(api: &Api, req: &ApiRequest, id: Option<String>) -> Ap
         (None, Some(current)) => PasswordProof::CurrentPassword(current),
         (None, None) => PasswordProof::Trusted,
     };
-    if !token.has_scope(proof.required_scope()) {
-        return core_error(ResetError::Forbidden(proof.required_scope()));
-    }
     let result = api
         .service()
-        .admin_set_password(&id, &body.new_password.password, proof, &ctx)
+        .admin_set_password(&session, &id, &body.new_password.password, proof, &ctx)
         .await;
     match result {
         Ok(details) => ApiResponse::json(

@@ -2,8 +2,7 @@
 //! that may say a user does not exist.
 
 use chrono::SecondsFormat;
-use reset_core::admin::SCOPE_RESET;
-use reset_core::{AdminIssue, ChangeDetails, Channel, PasswordProof, ResetError};
+use reset_core::{AdminAction, AdminIssue, ChangeDetails, Channel, PasswordProof};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,6 +30,9 @@ pub struct AdminResetBody {
 #[serde(deny_unknown_fields)]
 pub struct SendLink {
     /// `email` (default) or `sms`.
+    // Documented as v1's `Channel`: one schema per concept (enum values must not collide in
+    // generated clients).
+    #[schema(value_type = Option<crate::dto::ChannelDto>)]
     pub notification_type: Option<NotificationType>,
     /// A link with `{{.UserID}}`, `{{.Code}}`, `{{.OrgID}}`, `{{.LoginName}}` (each value
     /// URL-encoded); it must resolve to `https` (or `http` on loopback) on an allowed origin.
@@ -113,9 +115,9 @@ pub async fn password_reset(
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
     let ctx = api.context(req, VIA);
-    let token = api
+    let session = api
         .service()
-        .authenticate(req.header("authorization"), SCOPE_RESET, &ctx)
+        .authorize(req.header("authorization"), AdminAction::Issue, &ctx)
         .await?;
     let id = user_id(id)?;
     let body: AdminResetBody = parse(req)?;
@@ -135,10 +137,7 @@ pub async fn password_reset(
             ));
         }
     };
-    if !token.has_scope(how.required_scope()) {
-        return Err(ResetError::Forbidden(how.required_scope()).into());
-    }
-    let issued = api.service().admin_issue(&id, how, &ctx).await?;
+    let issued = api.service().admin_issue(&session, &id, how, &ctx).await?;
     Ok(ApiResponse::json(
         200,
         &AdminResetResponse {
@@ -154,9 +153,9 @@ pub async fn set_password(
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
     let ctx = api.context(req, VIA);
-    let token = api
+    let session = api
         .service()
-        .admin_token(req.header("authorization"), &ctx)
+        .authorize(req.header("authorization"), AdminAction::SetPassword, &ctx)
         .await?;
     let id = user_id(id)?;
     let body: AdminPasswordBody = parse(req)?;
@@ -167,12 +166,9 @@ pub async fn set_password(
         Some(code) => PasswordProof::Code(code),
         None => PasswordProof::Trusted,
     };
-    if !token.has_scope(proof.required_scope()) {
-        return Err(ResetError::Forbidden(proof.required_scope()).into());
-    }
     let details = api
         .service()
-        .admin_set_password(&id, &body.new_password.password, proof, &ctx)
+        .admin_set_password(&session, &id, &body.new_password.password, proof, &ctx)
         .await?;
     Ok(ApiResponse::json(
         200,

@@ -1,4 +1,4 @@
-//! `GET /healthz`, `GET /readyz`, `GET /openapi.json`.
+//! `GET /healthz`, `GET /readyz`, `GET /openapi.json`, `GET /openapi-3.0.json`.
 
 use crate::api::Api;
 use crate::dto::StatusResponse;
@@ -12,7 +12,7 @@ pub fn healthz() -> ApiResponse {
 
 /// The database answers and every migration is applied.
 pub async fn readyz(api: &Api) -> Result<ApiResponse, Problem> {
-    match api.service().store().ready().await {
+    match api.service().ready().await {
         Ok(()) => Ok(ApiResponse::json(200, &StatusResponse { status: "ready" })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
@@ -27,4 +27,9 @@ pub async fn readyz(api: &Api) -> Result<ApiResponse, Problem> {
 /// The OpenAPI document, the same bytes as `openapi/reset.v1.json`.
 pub fn openapi(api: &Api) -> ApiResponse {
     ApiResponse::bytes(200, "application/json", api.openapi_bytes())
+}
+
+/// Its OpenAPI 3.0.3 rendition, the same bytes as `openapi/reset.v1.openapi-3.0.json`.
+pub fn openapi_3_0(api: &Api) -> ApiResponse {
+    ApiResponse::bytes(200, "application/json", api.openapi_3_0_bytes())
 }

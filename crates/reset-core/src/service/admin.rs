@@ -1,14 +1,40 @@
 //! The administrators' operations (`admin_issue`, `admin_set_password`): the caller is trusted
-//! with whether a user exists, so these answer `UserNotFound`. Authentication and scopes are
-//! checked by the caller with [`ResetService::authenticate`].
+//! with whether a user exists, so these answer `UserNotFound`. Who may call them is decided
+//! here: [`ResetService::authorize`] checks the credential (before the request is read, so a
+//! bad credential is `401` whatever the body), and each operation checks the scopes it needs.
 
 use chrono::{DateTime, Utc};
 
 use super::{ClientContext, ResetService, SecretInput};
+use crate::admin::{AdminToken, SCOPE_RESET, SCOPE_WRITE};
 use crate::error::ResetError;
 use crate::link_template::{self, TemplateValues};
 use crate::message::{Channel, EventDelivery, EventType, MessageKind};
 use crate::store::{IssueOutcome, IssueRequest, IssueTarget, User};
+
+/// The administrators' operation a credential is presented for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    /// [`ResetService::admin_issue`]: every way of issuing needs `password:reset`.
+    Issue,
+    /// [`ResetService::admin_set_password`]: the scope it needs depends on the proof.
+    SetPassword,
+}
+
+/// A credential [`ResetService::authorize`] accepted, which the admin operations take and
+/// check their scopes on.
+#[derive(Debug, Clone)]
+pub struct AdminSession {
+    token: AdminToken,
+}
+
+impl AdminSession {
+    /// `Forbidden` with the first of `scopes` the token lacks.
+    fn require(&self, scopes: &[&'static str]) -> Result<(), ResetError> {
+        let missing = scopes.iter().copied().find(|s| !self.token.has_scope(s));
+        missing.map_or(Ok(()), |scope| Err(ResetError::Forbidden(scope)))
+    }
+}
 
 /// How an administrator wants the secret delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +50,12 @@ pub enum AdminIssue {
 }
 
 impl AdminIssue {
-    /// The scope a credential needs to ask for this. A returned code sets any password, so it
-    /// needs `password:write`, as setting a password without a code does.
-    pub fn required_scope(&self) -> &'static str {
+    /// The scopes a credential needs to ask for this. A returned code sets any password, so it
+    /// needs `password:write` as well, as setting a password without a code does.
+    fn required_scopes(&self) -> &'static [&'static str] {
         match self {
-            Self::SendLink { .. } => crate::admin::SCOPE_RESET,
-            Self::ReturnCode => crate::admin::SCOPE_WRITE,
+            Self::SendLink { .. } => &[SCOPE_RESET],
+            Self::ReturnCode => &[SCOPE_RESET, SCOPE_WRITE],
         }
     }
 }
@@ -49,10 +75,10 @@ impl PasswordProof {
     /// The scope a credential needs to offer this proof. A current password needs
     /// `password:write`: checking it would otherwise be a password-guessing oracle for a
     /// credential that could not set the password anyway.
-    pub fn required_scope(&self) -> &'static str {
+    fn required_scope(&self) -> &'static str {
         match self {
-            Self::Code(_) => crate::admin::SCOPE_RESET,
-            Self::CurrentPassword(_) | Self::Trusted => crate::admin::SCOPE_WRITE,
+            Self::Code(_) => SCOPE_RESET,
+            Self::CurrentPassword(_) | Self::Trusted => SCOPE_WRITE,
         }
     }
 }
@@ -96,13 +122,37 @@ impl std::fmt::Debug for AdminIssued {
 }
 
 impl ResetService {
-    /// Issues a reset secret for `user_id`, superseding the user's older ones.
+    /// Checks the `Authorization` header presented for `action`, before the request is read:
+    /// `CredentialRequired` without one, `AuthenticationFailed` for an unknown or revoked
+    /// token (counted against the client's per-IP attempt limit, past which it is
+    /// `RateLimited`; a valid token still works), `Forbidden` when no call of `action` could
+    /// be allowed. The operation then checks what its request needs.
+    pub async fn authorize(
+        &self,
+        authorization: Option<&str>,
+        action: AdminAction,
+        ctx: &ClientContext,
+    ) -> Result<AdminSession, ResetError> {
+        let session = AdminSession {
+            token: self.admin_token(authorization, ctx).await?,
+        };
+        match action {
+            AdminAction::Issue => session.require(&[SCOPE_RESET])?,
+            AdminAction::SetPassword => {}
+        }
+        Ok(session)
+    }
+
+    /// Issues a reset secret for `user_id`, superseding the user's older ones. Sending needs
+    /// `password:reset`; a returned code `password:write` as well.
     pub async fn admin_issue(
         &self,
+        session: &AdminSession,
         user_id: &str,
         how: AdminIssue,
         ctx: &ClientContext,
     ) -> Result<AdminIssued, ResetError> {
+        session.require(how.required_scopes())?;
         let user = self.user(user_id).await?;
         let now = self.clock.now();
         let (channel, deliver) = match &how {
@@ -163,6 +213,7 @@ impl ResetService {
                 ip: ctx.ip.map(|ip| ip.to_string()),
                 via: ctx.via.clone(),
                 deliver,
+                retried: false,
             };
             if matches!(self.store.issue(issue).await?, IssueOutcome::Issued { .. }) {
                 // The id-named try counter starts afresh with the new secret, as a
@@ -230,14 +281,17 @@ impl ResetService {
         })
     }
 
-    /// Sets `user_id`'s password, held to the policy, vouched for by `proof`.
+    /// Sets `user_id`'s password, held to the policy, vouched for by `proof`. With a code it
+    /// needs `password:reset`; with the current password or nothing, `password:write`.
     pub async fn admin_set_password(
         &self,
+        session: &AdminSession,
         user_id: &str,
         new_password: &str,
         proof: PasswordProof,
         ctx: &ClientContext,
     ) -> Result<ChangeDetails, ResetError> {
+        session.require(&[proof.required_scope()])?;
         let user = self.user(user_id).await?;
         match proof {
             PasswordProof::Code(code) => {
@@ -308,5 +362,69 @@ impl ResetService {
             resource_owner: user.org_id,
             creation_date: user.created_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(scopes: &[&str]) -> AdminSession {
+        AdminSession {
+            token: AdminToken {
+                id: "t".into(),
+                name: "t".into(),
+                scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                created_at: DateTime::UNIX_EPOCH,
+                revoked_at: None,
+            },
+        }
+    }
+
+    fn issue(scopes: &[&str], how: &AdminIssue) -> Result<(), ResetError> {
+        session(scopes).require(how.required_scopes())
+    }
+
+    fn set(scopes: &[&str], proof: &PasswordProof) -> Result<(), ResetError> {
+        session(scopes).require(&[proof.required_scope()])
+    }
+
+    #[test]
+    fn each_operation_needs_its_scopes() {
+        let link = AdminIssue::SendLink {
+            channel: Channel::Email,
+            url_template: None,
+        };
+        let both = [SCOPE_RESET, SCOPE_WRITE];
+        assert!(issue(&[SCOPE_RESET], &link).is_ok());
+        assert!(matches!(
+            issue(&[SCOPE_WRITE], &link),
+            Err(ResetError::Forbidden(SCOPE_RESET))
+        ));
+        // A returned code needs both; the scope named is the first one missing.
+        assert!(issue(&both, &AdminIssue::ReturnCode).is_ok());
+        assert!(matches!(
+            issue(&[SCOPE_RESET], &AdminIssue::ReturnCode),
+            Err(ResetError::Forbidden(SCOPE_WRITE))
+        ));
+        assert!(matches!(
+            issue(&[SCOPE_WRITE], &AdminIssue::ReturnCode),
+            Err(ResetError::Forbidden(SCOPE_RESET))
+        ));
+
+        let code = PasswordProof::Code("1".into());
+        let current = PasswordProof::CurrentPassword("x".into());
+        assert!(set(&[SCOPE_RESET], &code).is_ok());
+        assert!(matches!(
+            set(&[SCOPE_WRITE], &code),
+            Err(ResetError::Forbidden(SCOPE_RESET))
+        ));
+        for proof in [current, PasswordProof::Trusted] {
+            assert!(set(&[SCOPE_WRITE], &proof).is_ok());
+            assert!(matches!(
+                set(&[SCOPE_RESET], &proof),
+                Err(ResetError::Forbidden(SCOPE_WRITE))
+            ));
+        }
     }
 }

@@ -52,25 +52,10 @@ impl ResetService {
         Ok(self.store.revoke_admin_token(self.clock.now(), id).await?)
     }
 
-    /// The token an `Authorization` header presents, when it is live and has `scope`.
-    pub async fn authenticate(
-        &self,
-        authorization: Option<&str>,
-        scope: &'static str,
-        ctx: &ClientContext,
-    ) -> Result<AdminToken, ResetError> {
-        let token = self.admin_token(authorization, ctx).await?;
-        if token.has_scope(scope) {
-            Ok(token)
-        } else {
-            Err(ResetError::Forbidden(scope))
-        }
-    }
-
-    /// The live token an `Authorization` header presents, whatever its scopes. Failed
-    /// attempts count against the client's per-IP attempt limit; past it they get
-    /// `RateLimited` (a valid token still works).
-    pub async fn admin_token(
+    /// The live token an `Authorization` header presents, whatever its scopes (callers go
+    /// through [`ResetService::authorize`]). Failed attempts count against the client's per-IP
+    /// attempt limit; past it they get `RateLimited` (a valid token still works).
+    pub(super) async fn admin_token(
         &self,
         authorization: Option<&str>,
         ctx: &ClientContext,

@@ -195,8 +195,5 @@ impl ResetService {
         if let Err(e) = self.directory.revoke_sessions(&user.id).await {
             tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a password change");
         }
-        if let Err(e) = self.revoker.revoke_sessions(&user.id).await {
-            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a password change");
-        }
     }
 }

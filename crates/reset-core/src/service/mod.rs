@@ -3,7 +3,7 @@
 mod admin;
 mod admin_tokens;
 mod cancel;
-pub use admin::{AdminIssue, AdminIssued, ChangeDetails, PasswordProof};
+pub use admin::{AdminAction, AdminIssue, AdminIssued, AdminSession, ChangeDetails, PasswordProof};
 mod complete;
 mod inspect;
 pub use inspect::AccountSummary;
@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 
 use crate::breach::{BreachChecker, BreachPolicy};
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::config::ResetConfig;
 use crate::directory::UserDirectory;
 use crate::error::ResetError;
@@ -29,10 +29,9 @@ use crate::message::{Channel, Delivery};
 use crate::password::PasswordHasher;
 use crate::policy::PasswordPolicy;
 use crate::rate_limit::CounterHit;
-use crate::revoker::SessionRevoker;
-use crate::rng::SecretRng;
+use crate::rng::{OsSecretRng, SecretRng};
 use crate::secret::SecretKey;
-use crate::store::Store;
+use crate::store::{OutboxStats, Store};
 
 /// Who is calling: the client IP (already resolved through trusted proxies) and the API
 /// surface the call came through, for the audit trail.
@@ -101,15 +100,52 @@ pub struct Verified {
     pub delivery: Delivery,
 }
 
-/// The ports a [`ResetService`] runs on.
+/// The ports a [`ResetService`] runs on: a store and a directory, on the system clock and the
+/// OS random source unless a test swaps them.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use reset_core::{ManualClock, Ports, SeededRng, Store, UserDirectory};
+/// # fn ports(store: Arc<dyn Store>, directory: Arc<dyn UserDirectory>) -> Ports {
+/// let start = chrono::Utc::now();
+/// Ports::new(store, directory)
+///     .with_clock(Arc::new(ManualClock::new(start)))
+///     .with_rng(Arc::new(SeededRng::new(7)))
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Ports {
-    pub store: Arc<dyn Store>,
-    /// Where accounts live: `reset-diesel`'s own table, or the host application's.
-    pub directory: Arc<dyn UserDirectory>,
-    pub clock: Arc<dyn Clock>,
-    pub rng: Arc<dyn SecretRng>,
-    pub revoker: Arc<dyn SessionRevoker>,
+    store: Arc<dyn Store>,
+    directory: Arc<dyn UserDirectory>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn SecretRng>,
+}
+
+impl Ports {
+    /// `directory` is where accounts live: `reset-diesel`'s own table (often the same value as
+    /// `store`), or the host application's. It also ends a user's sessions after a reset.
+    pub fn new(store: Arc<dyn Store>, directory: Arc<dyn UserDirectory>) -> Self {
+        Self {
+            store,
+            directory,
+            clock: Arc::new(SystemClock),
+            rng: Arc::new(OsSecretRng),
+        }
+    }
+
+    /// Another clock (tests: [`ManualClock`](crate::ManualClock)).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Another random source (tests: [`SeededRng`](crate::SeededRng)).
+    #[must_use]
+    pub fn with_rng(mut self, rng: Arc<dyn SecretRng>) -> Self {
+        self.rng = rng;
+        self
+    }
 }
 
 /// The password-reset operations. Cheap to clone; share one per process.
@@ -119,7 +155,6 @@ pub struct ResetService {
     directory: Arc<dyn UserDirectory>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecretRng>,
-    revoker: Arc<dyn SessionRevoker>,
     key: SecretKey,
     hasher: PasswordHasher,
     policy: PasswordPolicy,
@@ -153,7 +188,6 @@ impl ResetService {
             directory: ports.directory,
             clock: ports.clock,
             rng: ports.rng,
-            revoker: ports.revoker,
             key,
             hasher,
             policy: PasswordPolicy::new(config.policy.clone()),
@@ -177,10 +211,6 @@ impl ResetService {
 
     pub fn config(&self) -> &ResetConfig {
         &self.config
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     pub fn directory(&self) -> &Arc<dyn UserDirectory> {
@@ -258,6 +288,17 @@ impl ResetService {
             Some(home) => drop(home.spawn(work)),
             None => drop(tokio::spawn(work)),
         }
+    }
+
+    /// `Ok` when the store answers and every migration is applied (`/readyz`).
+    pub async fn ready(&self) -> Result<(), ResetError> {
+        Ok(self.store.ready().await?)
+    }
+
+    /// The outbox's messages by state, read from the store at each call (`/metrics`): every
+    /// instance sharing a database reports the same queue.
+    pub async fn outbox_stats(&self) -> Result<OutboxStats, ResetError> {
+        Ok(self.store.outbox_stats().await?)
     }
 
     /// Accepted reset requests whose transaction has not finished yet.

@@ -88,6 +88,7 @@ impl ResetService {
             via: ctx.via.clone(),
             events: Vec::new(),
             deliver: true,
+            retried: false,
         };
         let hooks = self.config.webhook_urls.clone();
         let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
@@ -102,30 +103,50 @@ impl ResetService {
             .map_err(|e| ResetError::Hashing(e.to_string()))?;
         let (store, directory) = (self.store.clone(), self.directory.clone());
         let synchronous = input.synchronous;
+        let retry_for = std::time::Duration::from_secs(self.config.issue_retry_secs);
         let work = async move {
-            let outcome = async {
-                let user = directory.find(&lookup).await?;
-                let target = user.map(|u| target(&u, &lookup, &input, channel_enabled, locale));
-                let events = match &target {
-                    Some(t) => EventDelivery::for_each(
-                        &hooks,
-                        EventType::ResetRequested,
-                        issue.now,
-                        &t.user_id,
-                        Some(&issue.request_id),
-                        &issue.via,
-                    ),
-                    None => Vec::new(),
+            // An unreachable database is waited for, with backoff, up to `issue_retry_secs`:
+            // the request was answered 202, so it must not be lost to a restart or a failover.
+            // Requests of one account still take effect in arrival order (by request id).
+            let deadline = tokio::time::Instant::now() + retry_for;
+            let mut wait = std::time::Duration::from_millis(100);
+            let mut retried = false;
+            let outcome = loop {
+                let attempt = async {
+                    let user = directory.find(&lookup).await?;
+                    let target =
+                        user.map(|u| target(&u, &lookup, &input, channel_enabled, locale.clone()));
+                    let events = match &target {
+                        Some(t) => EventDelivery::for_each(
+                            &hooks,
+                            EventType::ResetRequested,
+                            issue.now,
+                            &t.user_id,
+                            Some(&issue.request_id),
+                            &issue.via,
+                        ),
+                        None => Vec::new(),
+                    };
+                    store
+                        .issue(IssueRequest {
+                            target,
+                            events,
+                            retried,
+                            ..issue.clone()
+                        })
+                        .await
                 };
-                store
-                    .issue(IssueRequest {
-                        target,
-                        events,
-                        ..issue
-                    })
-                    .await
+                match attempt.await {
+                    Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
+                        metrics::counter!("reset_issue_retries_total").increment(1);
+                        tracing::warn!(%request_id, error = %e, retry_in_ms = wait.as_millis(), "reset request waits for the database");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                        retried = true;
+                    }
+                    other => break other,
+                }
             };
-            let outcome = outcome.await;
             match &outcome {
                 Ok(IssueOutcome::Issued { .. }) => {
                     tracing::info!(%request_id, "reset secret issued")
@@ -134,7 +155,8 @@ impl ResetService {
                     tracing::info!(%request_id, "reset request accepted, nothing sent")
                 }
                 Err(e) => {
-                    tracing::error!(%request_id, error = %e, "reset request lost: the store failed")
+                    metrics::counter!("reset_issue_dropped_total").increment(1);
+                    tracing::error!(%request_id, error = %e, "reset request dropped: the store failed (after retrying while it was unreachable)")
                 }
             }
             drop(permit);

@@ -21,6 +21,18 @@ macro_rules! secret_queries {
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
+                if req.retried {
+                    // An earlier attempt may have committed before its answer was lost.
+                    let done: Option<String> = reset_secrets::table
+                        .filter(reset_secrets::request_id.eq(&req.request_id))
+                        .select(reset_secrets::user_id)
+                        .first(conn)
+                        $($aw)*
+                        .optional()?;
+                    if let Some(user_id) = done {
+                        return Ok(IssueOutcome::Issued { user_id });
+                    }
+                }
                 let user = req.target.clone();
                 let details = serde_json::json!({
                     "request_id": req.request_id,

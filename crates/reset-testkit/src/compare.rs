@@ -93,6 +93,7 @@ async fn script(s: &TestServer) -> Vec<(String, Reply)> {
         ("GET", "/readyz"),
         ("GET", "/openapi.json"),
         ("HEAD", "/openapi.json"),
+        ("GET", "/openapi-3.0.json"),
         ("GET", "/nope"),
         ("GET", "/v1/password-reset/request"),
         ("PUT", "/v1/password-reset/request"),

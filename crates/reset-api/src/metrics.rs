@@ -15,7 +15,11 @@
 //!   `reset_outbox_readable` (1, or 0 when the database could not be read for them);
 //! - `reset_outbox_delivered_total`, `reset_outbox_failed_total`, `reset_outbox_dead_total`
 //!   `{channel}`: the worker's deliveries, failures and dead-lettered messages in this process;
-//! - `reset_breach_check_unavailable_total`: breached-password checks that could not run.
+//! - `reset_breach_check_unavailable_total`: breached-password checks that could not run;
+//! - `reset_issue_pending`: reset requests answered 202 whose transaction has not finished (for
+//!   instance while waiting for the database), and `reset_issue_retries_total`,
+//!   `reset_issue_dropped_total`: their retries, and those given up after
+//!   `RESET_ISSUE_RETRY_SECS`.
 
 use std::sync::OnceLock;
 
@@ -50,6 +54,14 @@ pub(crate) fn record_response(route: &str, status: u16) {
 /// The scrape.
 pub async fn render(api: &Api) -> ApiResponse {
     let mut text = String::new();
+    text.push_str(
+        "# HELP reset_issue_pending Accepted reset requests whose transaction has not finished.\n",
+    );
+    text.push_str("# TYPE reset_issue_pending gauge\n");
+    text.push_str(&format!(
+        "reset_issue_pending {}\n",
+        api.service().pending_issues()
+    ));
     let stats = api.service().outbox_stats().await;
     text.push_str("# HELP reset_outbox_readable Whether the outbox counts could be read.\n");
     text.push_str("# TYPE reset_outbox_readable gauge\n");

@@ -97,6 +97,7 @@ async fn only_on_its_own_listener(framework: &str) {
     assert_unrouted(r, "GET /metrics on the public listener").await;
     let text = scrape(&http, &metrics).await;
     assert!(text.contains("reset_outbox_messages"), "{text}");
+    assert!(text.contains("reset_issue_pending "), "{text}");
     for (method, path) in [
         ("GET", "/readyz"),
         ("GET", "/openapi.json"),

@@ -29,7 +29,8 @@ Unleash, Zitadel v2) answer in their own systems' shapes over the same core. Eve
 Request bodies are JSON (`Content-Type: application/json`, else 415) of at most 64 KiB (else 413); v1 refuses \
 unknown fields with 400 `invalid_request`. No self-service response, status, header or timing reveals whether an \
 account exists, with one documented exception: the forgot-password dialect answers 404 for an unknown username, as the \
-API it imitates does, unless the server hides unknown usernames there (`RESET_FORGOT_PASSWORD_HIDE_UNKNOWN=true`).",
+API it imitates does, unless the server hides unknown usernames there (`RESET_FORGOT_PASSWORD_HIDE_UNKNOWN=true`). \
+While the database cannot be reached, every operation that needs it answers 503 with `Retry-After`, in its own shape.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     servers((url = "http://127.0.0.1:8080", description = "The default public URL (`RESET_PUBLIC_URL`); a deployment answers at its own.")),
@@ -95,7 +96,9 @@ pub fn document_3_0_json() -> String {
         (status = 415, description = "`unsupported_media_type`: the body is not application/json.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until the limit resets."))),
-        (status = 500, description = "`internal_error`, with a reference in `detail`.", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "`internal_error`, with a reference in `detail`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database cannot be reached; nothing was accepted, try again after `Retry-After`.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 fn request_reset() {}
@@ -121,7 +124,9 @@ fn request_reset() {}
         (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`attempts_exhausted` (request a new code) or `rate_limited`.", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database cannot be reached; nothing was accepted, try again after `Retry-After`.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 fn verify_secret() {}
@@ -152,7 +157,7 @@ fn verify_secret() {}
         (status = 429, description = "`attempts_exhausted` or `rate_limited`.", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`: the breached-password check could not run and is configured to fail closed; nothing was changed and the secret stays valid.", body = Problem,
+        (status = 503, description = "`service_unavailable`: the database cannot be reached, or the breached-password check could not run and is configured to fail closed; nothing was changed and the secret stays valid.", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
@@ -172,7 +177,9 @@ fn complete_reset() {}
         (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database cannot be reached; nothing was accepted, try again after `Retry-After`.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 fn cancel_reset() {}
@@ -241,7 +248,9 @@ impl utoipa::Modify for BearerAuth {
         (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many failed credentials from this address.", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database cannot be reached; nothing was accepted, try again after `Retry-After`.", body = Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 fn admin_password_reset() {}
@@ -266,7 +275,7 @@ fn admin_password_reset() {}
         (status = 429, description = "`attempts_exhausted`, or `rate_limited` (also: too many failed credentials from this address).", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "`internal_error`.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`: the breached-password check could not run and is configured to fail closed; nothing was changed and the secret stays valid.", body = Problem,
+        (status = 503, description = "`service_unavailable`: the database cannot be reached, or the breached-password check could not run and is configured to fail closed; nothing was changed and the secret stays valid.", body = Problem,
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]

@@ -9,17 +9,18 @@ pub mod client_ip;
 pub mod connections;
 pub mod dialects;
 pub mod docs;
-pub mod dto;
-mod json;
 mod metrics;
 pub mod openapi;
 pub mod openapi_3_0;
 pub mod pages;
 pub mod problem;
 mod request;
+mod request_body;
 mod response;
 mod router;
 mod v1;
+/// v1's wire types (request and response bodies), for clients written in Rust.
+pub use v1::wire;
 
 pub use api::{Api, ApiOptions};
 pub use connections::{ServeLimits, serve_connections};

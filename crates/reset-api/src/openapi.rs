@@ -9,12 +9,12 @@ use utoipa::OpenApi;
 
 use crate::dialects::openapi as d;
 use crate::dialects::{forgot_password, misskey, unleash, zitadel};
-use crate::dto::{
+use crate::problem::{Problem, ViolationBody};
+use crate::v1::admin;
+use crate::v1::wire::{
     CancelBody, ChannelDto, CodeBody, CompleteBody, CompleteCodeBody, CompleteTokenBody,
     DeliveryDto, ResetRequestBody, StatusResponse, TokenBody, VerifyBody, VerifyResponse,
 };
-use crate::problem::{Problem, ViolationBody};
-use crate::v1::admin;
 
 /// The document.
 #[derive(OpenApi)]

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod admin;
+pub mod admin_token;
 pub mod breach;
 pub mod clock;
 pub mod config;

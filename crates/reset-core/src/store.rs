@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::admin::{AdminToken, NewAdminToken};
+use crate::admin_token::{AdminToken, NewAdminToken};
 use crate::error::StoreError;
 use crate::message::{Channel, EventDelivery, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, CounterState, Limit};

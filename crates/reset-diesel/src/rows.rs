@@ -168,8 +168,8 @@ pub struct AdminTokenRow {
 }
 
 impl AdminTokenRow {
-    pub fn into_token(self) -> reset_core::admin::AdminToken {
-        reset_core::admin::AdminToken {
+    pub fn into_token(self) -> reset_core::admin_token::AdminToken {
+        reset_core::admin_token::AdminToken {
             id: self.id,
             name: self.name,
             scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),

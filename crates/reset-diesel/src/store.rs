@@ -6,7 +6,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_migrations::MigrationHarness as _;
 use reset_core::UserDirectory;
-use reset_core::admin::{AdminToken, NewAdminToken};
+use reset_core::admin_token::{AdminToken, NewAdminToken};
 use reset_core::error::StoreError;
 use reset_core::identity::AccountLookup;
 use reset_core::message::EventDelivery;

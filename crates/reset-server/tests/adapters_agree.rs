@@ -2,7 +2,7 @@
 //! matter and body bytes, on SQLite and on PostgreSQL.
 
 use reset_testkit::TestDb;
-use reset_testkit::compare::{Adapter, assert_adapters_agree};
+use reset_testkit::adapters_agree::{Adapter, assert_adapters_agree};
 
 fn axum(l: tokio::net::TcpListener, api: reset_api::Api) {
     tokio::spawn(reset_axum::serve(l, api, std::future::pending()));

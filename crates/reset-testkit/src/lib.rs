@@ -2,9 +2,9 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod adapters_agree;
 pub mod admin;
 pub mod breach;
-pub mod compare;
 pub mod connections;
 pub mod db;
 pub mod dialects;

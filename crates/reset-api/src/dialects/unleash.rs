@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::Api;
-use crate::json::{BodyError, read};
 use crate::problem::ViolationBody;
 use crate::request::ApiRequest;
+use crate::request_body::{BodyError, read};
 use crate::response::ApiResponse;
 
 const VIA: &str = "unleash";

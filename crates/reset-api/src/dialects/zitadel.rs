@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::Api;
-use crate::json::{BodyError, read};
 use crate::request::{ApiRequest, Body};
+use crate::request_body::{BodyError, read};
 use crate::response::ApiResponse;
 
 const VIA: &str = "zitadel";
@@ -223,7 +223,7 @@ fn core_error(e: ResetError) -> ApiResponse {
 fn no_body(req: &ApiRequest) -> bool {
     matches!(&req.body, Body::Bytes(b) if b.is_empty())
         && (req.header("content-type").is_none()
-            || crate::json::media_type_is(req, "application/json"))
+            || crate::request_body::media_type_is(req, "application/json"))
 }
 
 fn user_id(id: Option<String>) -> Result<String, ApiResponse> {

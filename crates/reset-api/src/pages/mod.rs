@@ -153,7 +153,7 @@ fn query_token(req: &ApiRequest) -> Option<String> {
 /// A form body, or the answer for why not (413, 415, 400).
 fn form_body(req: &ApiRequest, lang: Lang) -> Result<Vec<u8>, ApiResponse> {
     let w = lang.words();
-    let form_type = crate::json::media_type_is(req, "application/x-www-form-urlencoded");
+    let form_type = crate::request_body::media_type_is(req, "application/x-www-form-urlencoded");
     match &req.body {
         Body::TooLarge => Err(result(lang, 413, w.title, w.unreadable)),
         Body::Bytes(b) if b.len() > MAX_BODY_BYTES => Err(result(lang, 413, w.title, w.unreadable)),

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::Api;
-use crate::json::parse;
 use crate::problem::{INVALID_REQUEST, Problem};
 use crate::request::ApiRequest;
+use crate::request_body::parse;
 use crate::response::ApiResponse;
 
 const VIA: &str = "admin";
@@ -32,7 +32,7 @@ pub struct SendLink {
     /// `email` (default) or `sms`.
     // Documented as v1's `Channel`: one schema per concept (enum values must not collide in
     // generated clients).
-    #[schema(value_type = Option<crate::dto::ChannelDto>)]
+    #[schema(value_type = Option<crate::v1::wire::ChannelDto>)]
     pub notification_type: Option<NotificationType>,
     /// A link with `{{.UserID}}`, `{{.Code}}`, `{{.OrgID}}`, `{{.LoginName}}` (each value
     /// URL-encoded); it must resolve to `https` (or `http` on loopback) on an allowed origin.

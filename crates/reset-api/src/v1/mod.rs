@@ -3,3 +3,4 @@
 pub mod admin;
 pub mod ops;
 pub mod self_service;
+pub mod wire;

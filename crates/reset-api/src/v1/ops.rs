@@ -1,9 +1,9 @@
 //! `GET /healthz`, `GET /readyz`, `GET /openapi.json`, `GET /openapi-3.0.json`.
 
 use crate::api::Api;
-use crate::dto::StatusResponse;
 use crate::problem::{NOT_READY, Problem};
 use crate::response::ApiResponse;
+use crate::v1::wire::StatusResponse;
 
 /// The process is up.
 pub fn healthz() -> ApiResponse {

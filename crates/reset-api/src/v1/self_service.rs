@@ -4,13 +4,13 @@ use chrono::SecondsFormat;
 use reset_core::{Channel, Delivery, RequestInput, SecretInput};
 
 use crate::api::Api;
-use crate::dto::{
-    CancelBody, ChannelDto, DeliveryDto, ResetRequestBody, SecretFields, VerifyResponse,
-};
-use crate::json::parse;
 use crate::problem::{INVALID_REQUEST, Problem};
 use crate::request::ApiRequest;
+use crate::request_body::parse;
 use crate::response::ApiResponse;
+use crate::v1::wire::{
+    CancelBody, ChannelDto, DeliveryDto, ResetRequestBody, SecretFields, VerifyResponse,
+};
 
 const VIA: &str = "v1";
 

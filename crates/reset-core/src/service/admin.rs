@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{ClientContext, ResetService, SecretInput};
-use crate::admin::{AdminToken, SCOPE_RESET, SCOPE_WRITE};
+use crate::admin_token::{AdminToken, SCOPE_RESET, SCOPE_WRITE};
 use crate::error::ResetError;
 use crate::link_template::{self, TemplateValues};
 use crate::message::{Channel, EventDelivery, EventType, MessageKind};

@@ -1,7 +1,7 @@
 //! Creating, listing, revoking and checking administrators' bearer tokens.
 
 use super::{ClientContext, ResetService};
-use crate::admin::{AdminToken, NewAdminToken, SCOPES};
+use crate::admin_token::{AdminToken, NewAdminToken, SCOPES};
 use crate::error::ResetError;
 use crate::rate_limit::{CounterHit, ip_key};
 use crate::secret::{SecretHash, new_token};

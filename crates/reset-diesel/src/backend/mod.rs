@@ -15,7 +15,7 @@ macro_rules! query_prelude {
         use diesel::sql_types::{BigInt, Integer};
         #[allow(unused_imports)]
         use $run;
-        use reset_core::admin::{AdminToken, NewAdminToken};
+        use reset_core::admin_token::{AdminToken, NewAdminToken};
         use reset_core::identity::AccountLookup;
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
         use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key, send_cap_key};

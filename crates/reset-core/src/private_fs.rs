@@ -35,13 +35,19 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// Creates an empty owner-only file at `path` unless one exists.
+/// Creates an empty owner-only file at `path` unless one exists (never truncating one that
+/// another process created a moment ago).
 pub fn touch(path: &Path) -> std::io::Result<()> {
-    if path.exists() {
-        return Ok(());
+    let mut create = options();
+    create.truncate(false).create_new(true);
+    match create.open(path) {
+        Ok(file) => {
+            drop(file);
+            restrict(path, 0o600)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
-    drop(options().open(path)?);
-    restrict(path, 0o600)
 }
 
 #[cfg(unix)]

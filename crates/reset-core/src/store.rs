@@ -118,7 +118,7 @@ pub struct IssueRequest {
     pub request_id: String,
     pub secrets: Vec<NewSecret>,
     /// For codes: the account's daily guess budget; when spent, nothing is issued and the
-    /// account's older secrets are killed (a spent code must not stay usable).
+    /// account's live code is killed (a spent code must not stay usable; its links stay).
     pub guess_budget: Option<Limit>,
     /// Caps on the messages one account receives (see [`crate::rate_limit::send_cap_key`]),
     /// counted here across every identifier and dialect: when one would be passed, nothing is

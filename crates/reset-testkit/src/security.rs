@@ -365,3 +365,30 @@ pub async fn passphrase_with_the_username_inside(db: TestDb, spawn: Spawn) {
         }
     }
 }
+
+/// Anyone can spend an account's guess budget with wrong codes; a code request refused by the
+/// spent budget then kills the account's live code, never the links already sent.
+pub async fn spent_budget_leaves_links_alone(db: TestDb, spawn: Spawn) {
+    let mut config = test_config();
+    config.guess_budget.max = 3;
+    let s = TestServer::start_with(db, spawn, config, Default::default()).await;
+    s.user("vic", &["vic@example.com"]).await;
+    for _ in 0..3 {
+        let r = s
+            .post(VERIFY, json!({"username": "vic", "code": "000001"}))
+            .await;
+        assert_eq!(r.status, 400);
+    }
+    s.post(REQUEST, json!({"username": "vic"})).await;
+    let token = s.last_token("vic@example.com").await;
+    let r = s
+        .post(REQUEST, json!({"username": "vic", "delivery": "code"}))
+        .await;
+    assert_eq!(r.status, 202);
+    s.messages().await;
+    assert_eq!(
+        s.post(VERIFY, json!({"token": token})).await.status,
+        200,
+        "the link sent before still works"
+    );
+}

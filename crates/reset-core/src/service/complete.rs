@@ -44,6 +44,11 @@ impl ResetService {
             .await
         {
             // The password did not change: give the secret back, so the user can try again.
+            // Not when the directory could not be reached: the change may have landed before
+            // the connection went away, and a secret must never be usable twice.
+            if e.is_transient() {
+                return Err(e.into());
+            }
             if let Err(release) = self.store.release(&record.id, consumed_at).await {
                 tracing::error!(user_id = %user.id, error = %release, "could not give back a secret after a failed password change");
             }

@@ -21,18 +21,6 @@ macro_rules! secret_queries {
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
-                if req.retried {
-                    // An earlier attempt may have committed before its answer was lost.
-                    let done: Option<String> = reset_secrets::table
-                        .filter(reset_secrets::request_id.eq(&req.request_id))
-                        .select(reset_secrets::user_id)
-                        .first(conn)
-                        $($aw)*
-                        .optional()?;
-                    if let Some(user_id) = done {
-                        return Ok(IssueOutcome::Issued { user_id });
-                    }
-                }
                 let user = req.target.clone();
                 let details = serde_json::json!({
                     "request_id": req.request_id,
@@ -48,6 +36,19 @@ macro_rules! secret_queries {
                 // One issue at a time per account; requests are ordered by their ids (UUIDv7,
                 // taken on arrival), not by when their transactions happen to run.
                 lock_user(conn, &user.user_id)$($aw)*?;
+                if req.retried {
+                    // An earlier attempt may have committed before its answer was lost; under
+                    // the account's lock, its secrets are visible now.
+                    let done: Option<String> = reset_secrets::table
+                        .filter(reset_secrets::request_id.eq(&req.request_id))
+                        .select(reset_secrets::id)
+                        .first(conn)
+                        $($aw)*
+                        .optional()?;
+                    if done.is_some() {
+                        return Ok(IssueOutcome::Issued { user_id: user.user_id });
+                    }
+                }
                 let newer: Option<String> = reset_secrets::table
                     .filter(reset_secrets::user_id.eq(&user.user_id))
                     .filter(reset_secrets::request_id.gt(&req.request_id))
@@ -60,8 +61,15 @@ macro_rules! secret_queries {
                 }
                 if let Some(budget) = req.guess_budget {
                     if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
-                        // No new code, and no old one left to keep guessing at.
-                        supersede(conn, now, &user.user_id)$($aw)*?;
+                        // No new code, and no old one left to keep guessing at. Only codes die:
+                        // a spent budget must not let anyone kill the links already sent.
+                        diesel::update(reset_secrets::table)
+                            .filter(reset_secrets::user_id.eq(&user.user_id))
+                            .filter(reset_secrets::kind.eq(SecretKind::Code.as_str()))
+                            .filter(unspent())
+                            .set(reset_secrets::superseded_at.eq(now))
+                            .execute(conn)
+                            $($aw)*?;
                         audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
                         return Ok(IssueOutcome::NotIssued);
                     }

@@ -370,32 +370,17 @@ struct Examples;
 
 impl utoipa::Modify for Examples {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::RefOr;
-        for item in openapi.paths.paths.values_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for op in ops.into_iter().flatten() {
-                for (status, response) in &mut op.responses.responses {
-                    let RefOr::T(response) = response else {
-                        continue;
-                    };
-                    let description = response.description.clone();
-                    for (media, content) in &mut response.content {
-                        let RefOr::T(content) = content else {
-                            continue;
-                        };
-                        if content.example.is_none() && content.examples.is_empty() {
-                            content.example = example_for(media, status, &description);
-                        }
-                    }
+        for_each_response(openapi, |status, response| {
+            let description = response.description.clone();
+            for (media, content) in &mut response.content {
+                let utoipa::openapi::RefOr::T(content) = content else {
+                    continue;
+                };
+                if content.example.is_none() && content.examples.is_empty() {
+                    content.example = example_for(media, status, &description);
                 }
             }
-        }
+        });
     }
 }
 
@@ -406,27 +391,35 @@ struct ProblemAsJson;
 
 impl utoipa::Modify for ProblemAsJson {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::RefOr;
-        for item in openapi.paths.paths.values_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for op in ops.into_iter().flatten() {
-                for response in op.responses.responses.values_mut() {
-                    let RefOr::T(response) = response else {
-                        continue;
-                    };
-                    if let Some(problem) = response.content.get(crate::problem::PROBLEM_JSON) {
-                        let problem = problem.clone();
-                        response
-                            .content
-                            .entry("application/json".to_owned())
-                            .or_insert(problem);
-                    }
+        for_each_response(openapi, |_, response| {
+            if let Some(problem) = response.content.get(crate::problem::PROBLEM_JSON) {
+                let problem = problem.clone();
+                response
+                    .content
+                    .entry("application/json".to_owned())
+                    .or_insert(problem);
+            }
+        });
+    }
+}
+
+/// Calls `f` with the status and the (inline) response of every operation of every path.
+fn for_each_response(
+    openapi: &mut utoipa::openapi::OpenApi,
+    mut f: impl FnMut(&str, &mut utoipa::openapi::Response),
+) {
+    for item in openapi.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, response) in &mut op.responses.responses {
+                if let utoipa::openapi::RefOr::T(response) = response {
+                    f(status, response);
                 }
             }
         }

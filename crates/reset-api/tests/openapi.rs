@@ -7,60 +7,49 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-fn committed_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/reset.v1.json")
-}
-
-#[test]
-fn committed_document_matches_the_code() {
-    let generated = reset_api::openapi::document_json();
-    let path = committed_path();
+/// Compares `generated` with the committed `openapi/{file}`, or writes it there with
+/// `UPDATE_OPENAPI=1`; a difference fails with a unified diff and `hint`.
+fn assert_committed(file: &str, generated: &str, what: &str, hint: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../openapi")
+        .join(file);
     if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &generated).unwrap();
+        std::fs::write(&path, generated).unwrap();
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != generated {
-        let diff = similar::TextDiff::from_lines(&committed, &generated)
+        let diff = similar::TextDiff::from_lines(committed.as_str(), generated)
             .unified_diff()
             .context_radius(3)
-            .header("openapi/reset.v1.json (committed)", "the code")
+            .header(&format!("openapi/{file} (committed)"), "the code")
             .to_string();
-        panic!(
-            "the API document changed:\n\n{diff}\n\
-             If the change is deliberate, run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` \
-             (or `just openapi`), commit the document and add a line to openapi/CHANGELOG.md; \
-             removing or renaming anything is a breaking change for generated clients."
-        );
+        panic!("{what} changed:\n\n{diff}\n{hint}");
     }
 }
 
-fn committed_3_0_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/reset.v1.openapi-3.0.json")
+#[test]
+fn committed_document_matches_the_code() {
+    assert_committed(
+        "reset.v1.json",
+        &reset_api::openapi::document_json(),
+        "the API document",
+        "If the change is deliberate, run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` \
+         (or `just openapi`), commit the document and add a line to openapi/CHANGELOG.md; \
+         removing or renaming anything is a breaking change for generated clients.",
+    );
 }
 
 /// The 3.0.3 rendition is derived from the same document; it drifts with it.
 #[test]
 fn committed_3_0_rendition_matches_the_code() {
-    let generated = reset_api::openapi::document_3_0_json();
-    let path = committed_3_0_path();
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed != generated {
-        let diff = similar::TextDiff::from_lines(&committed, &generated)
-            .unified_diff()
-            .context_radius(3)
-            .header("openapi/reset.v1.openapi-3.0.json (committed)", "the code")
-            .to_string();
-        panic!(
-            "the API document's 3.0.3 rendition changed:\n\n{diff}\n\
-             Run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` (or `just openapi`) \
-             and commit both documents."
-        );
-    }
+    assert_committed(
+        "reset.v1.openapi-3.0.json",
+        &reset_api::openapi::document_3_0_json(),
+        "the API document's 3.0.3 rendition",
+        "Run `UPDATE_OPENAPI=1 cargo test -p reset-api --test openapi` (or `just openapi`) \
+         and commit both documents.",
+    );
 }
 
 #[test]

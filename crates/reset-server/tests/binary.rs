@@ -71,23 +71,9 @@ async fn walk_through(database_url: Option<&str>, framework: &str) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("alice@example.com"));
 
     // Graceful shutdown on SIGTERM, exit status 0.
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
     let mut server = server;
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = server.0.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.sigterm();
+    let status = server.wait_exit(Duration::from_secs(5)).await;
     assert!(status.is_some_and(|s| s.success()), "exit: {status:?}");
 
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();

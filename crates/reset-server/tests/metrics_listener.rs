@@ -115,23 +115,9 @@ async fn only_on_its_own_listener(framework: &str) {
     }
 
     // It stops with the server: SIGTERM, exit 0, the port closed.
-    let pid = server.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
     let mut server = server;
-    let mut status = None;
-    for _ in 0..200 {
-        if let Some(s) = server.0.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server.sigterm();
+    let status = server.wait_exit(Duration::from_secs(10)).await;
     let log = std::fs::read_to_string(dir.path().join(format!("{framework}.log"))).unwrap();
     assert!(
         status.is_some_and(|s| s.success()),

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reset_core::Store as _;
@@ -89,15 +88,8 @@ async fn sigterm_with_stuck_clients(framework: &str) {
     request_alice(&base).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let pid = server.0.id().to_string();
     let signalled = Instant::now();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    server.sigterm();
     for (name, conn) in [("idle", &mut idle), ("half-sent", &mut half)] {
         let closed = until_closed(conn, GRACE / 2).await;
         assert_eq!(
@@ -114,14 +106,9 @@ async fn sigterm_with_stuck_clients(framework: &str) {
     let cut = until_closed(&mut stuck, GRACE * 2).await;
     assert!(cut.is_some(), "the stuck connection is cut");
 
-    let mut status = None;
-    while signalled.elapsed() < GRACE + Duration::from_secs(3) {
-        if let Some(s) = server.0.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let status = server
+        .wait_exit((GRACE + Duration::from_secs(3)).saturating_sub(signalled.elapsed()))
+        .await;
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     assert!(
         status.is_some_and(|s| s.success()),

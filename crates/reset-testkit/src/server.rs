@@ -138,16 +138,26 @@ impl TestServer {
 
     /// A server whose accounts are found through `directory` (wrapping the store's own).
     pub async fn start_with_directory(db: TestDb, spawn: Spawn, directory: WrapDirectory) -> Self {
+        Self::start_extras(
+            db,
+            spawn,
+            Extras {
+                directory: Some(directory),
+                ..Extras::default()
+            },
+        )
+        .await
+    }
+
+    /// A migrated server on the test config, with `extras`.
+    async fn start_extras(db: TestDb, spawn: Spawn, extras: Extras) -> Self {
         Self::start_inner(
             db,
             spawn,
             test_config(),
             ApiOptions::default(),
             true,
-            Extras {
-                directory: Some(directory),
-                ..Extras::default()
-            },
+            extras,
         )
         .await
     }
@@ -167,12 +177,9 @@ impl TestServer {
 
     /// A server whose adapter serves with `limits` (short deadlines, a small cap).
     pub async fn start_limited(db: TestDb, spawn: Spawn, limits: ServeLimits) -> Self {
-        Self::start_inner(
+        Self::start_extras(
             db,
             spawn,
-            test_config(),
-            ApiOptions::default(),
-            true,
             Extras {
                 limits: Some(limits),
                 ..Extras::default()
@@ -188,12 +195,9 @@ impl TestServer {
         checker: Arc<dyn BreachChecker>,
         policy: BreachPolicy,
     ) -> Self {
-        Self::start_inner(
+        Self::start_extras(
             db,
             spawn,
-            test_config(),
-            ApiOptions::default(),
-            true,
             Extras {
                 breach: Some((checker, policy)),
                 ..Extras::default()

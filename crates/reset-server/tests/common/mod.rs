@@ -63,6 +63,34 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends SIGTERM (asserting that `kill` could).
+    pub fn sigterm(&self) {
+        let pid = self.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// Waits up to `within` for the process to exit: its status, or `None` if it still runs.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// Runs `command` with `args`, asserting success; returns standard output.
 pub fn run(mut command: Command, args: &[&str]) -> String {
     let out = command.args(args).output().unwrap();

@@ -256,11 +256,14 @@ pub trait Store: Send + Sync {
     /// Whether the database answers and every migration is applied.
     async fn ready(&self) -> Result<(), StoreError>;
 
-    /// Bumps each counter (fixed windows, one atomic upsert each) and returns their states.
+    /// Bumps each counter (fixed windows, one atomic upsert each) and returns their states;
+    /// when none is over its limit, starts the `then_restart` counters afresh (as
+    /// [`Store::restart`] does), all in one transaction.
     async fn hit(
         &self,
         now: DateTime<Utc>,
         hits: &[CounterHit],
+        then_restart: &[CounterHit],
     ) -> Result<Vec<CounterState>, StoreError>;
 
     /// Starts each counter afresh: count 0, a window of the counter's limit from `now`.

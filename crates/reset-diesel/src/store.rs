@@ -254,9 +254,15 @@ impl Store for DieselStore {
         &self,
         now: DateTime<Utc>,
         hits: &[CounterHit],
+        then_restart: &[CounterHit],
     ) -> Result<Vec<CounterState>, StoreError> {
-        let hits = hits.to_vec();
-        with_conn!(self, db, |conn| db::hit(conn, ms(now), &hits))
+        let (hits, then_restart) = (hits.to_vec(), then_restart.to_vec());
+        with_conn!(self, db, |conn| db::hit(
+            conn,
+            ms(now),
+            &hits,
+            &then_restart
+        ))
     }
 
     async fn restart(&self, now: DateTime<Utc>, counters: &[CounterHit]) -> Result<(), StoreError> {

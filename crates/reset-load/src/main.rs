@@ -164,7 +164,7 @@ async fn store_alone(server: &server::Server, high: Limit) -> anyhow::Result<()>
     let n = 5000u32;
     let t = Instant::now();
     for _ in 0..n {
-        server.store.hit(SystemClock.now(), &hits).await?;
+        server.store.hit(SystemClock.now(), &hits, &[]).await?;
     }
     let each = |t: Instant| t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
     println!(

@@ -71,7 +71,7 @@ impl ResetService {
                     })
                     .into_iter()
                     .collect();
-                self.enforce(now, hits).await?;
+                self.enforce(now, hits, &[]).await?;
                 Err(ResetError::AuthenticationFailed)
             }
             other => other,

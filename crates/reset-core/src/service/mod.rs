@@ -256,20 +256,22 @@ impl ResetService {
             })
             .into_iter()
             .collect();
-        self.enforce(now, hits).await
+        self.enforce(now, hits, &[]).await
     }
 
-    /// Bumps the counters that are on, in one transaction; `RateLimited` when any is over.
+    /// Bumps the counters that are on, and when none is over, restarts `then_restart`, in one
+    /// transaction; `RateLimited` when any is over.
     async fn enforce(
         &self,
         now: DateTime<Utc>,
         mut hits: Vec<CounterHit>,
+        then_restart: &[CounterHit],
     ) -> Result<(), ResetError> {
         hits.retain(|h| !h.limit.is_off());
-        if hits.is_empty() {
+        if hits.is_empty() && then_restart.is_empty() {
             return Ok(());
         }
-        let states = self.store.hit(now, &hits).await?;
+        let states = self.store.hit(now, &hits, then_restart).await?;
         let retry_after = states
             .iter()
             .zip(&hits)

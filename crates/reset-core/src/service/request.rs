@@ -46,16 +46,16 @@ impl ResetService {
                 limit: rl.request_per_ip,
             });
         }
-        self.enforce(now, limits).await?;
         // Every accepted request, known account or not and whatever its delivery, starts the
         // named identifiers' try counters afresh, as a new code starts with all its tries (or a
-        // link kills the code): later answers depend on these counters alone.
+        // link kills the code): later answers depend on these counters alone. Done in the rate
+        // limits' own transaction, only when they let the request through.
         let counters: Vec<CounterHit> = lookup
             .no_code_keys()
             .into_iter()
             .map(|key| self.try_counter(key))
             .collect();
-        self.store.restart(now, &counters).await?;
+        self.enforce(now, limits, &counters).await?;
 
         let (secrets, payload, kind, guess_budget) = match input.delivery {
             Delivery::Link => {

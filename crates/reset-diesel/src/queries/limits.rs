@@ -34,8 +34,14 @@ macro_rules! limit_queries {
         /// Starts counters afresh (count 0, window from `now`), in one transaction.
         pub $($async)* fn restart(conn: &mut $C, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
             let counters = counters.to_vec();
-            conn.transaction($($async)* move |conn| {
-                for c in &counters {
+            conn.transaction($($async)* move |conn| restart_all(conn, now, &counters)$($aw)*)
+            $($aw)*
+        }
+
+        /// Starts counters afresh, inside the caller's transaction.
+        $($async)* fn restart_all(conn: &mut $C, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
+            {
+                for c in counters {
                     let end = now + c.limit.window().num_milliseconds();
                     diesel::insert_into(rate_limits::table)
                         .values((rate_limits::key.eq(&c.key), rate_limits::window_start.eq(now), rate_limits::count.eq(0), rate_limits::expires_at.eq(end)))
@@ -45,8 +51,7 @@ macro_rules! limit_queries {
                         .execute(conn)$($aw)*?;
                 }
                 Ok(())
-            })
-            $($aw)*
+            }
         }
 
         /// Deletes at most `batch` counters whose window is over.
@@ -76,16 +81,21 @@ macro_rules! limit_queries {
             Ok(count.map_or(0, |c| u32::try_from(c).unwrap_or(0)))
         }
 
+        /// See [`reset_core::store::Store::hit`]: one transaction.
         pub $($async)* fn hit(
             conn: &mut $C,
             now: i64,
             hits: &[CounterHit],
+            then_restart: &[CounterHit],
         ) -> QueryResult<Vec<CounterState>> {
-            let hits = hits.to_vec();
+            let (hits, then_restart) = (hits.to_vec(), then_restart.to_vec());
             conn.transaction($($async)* move |conn| {
                 let mut states = Vec::with_capacity(hits.len());
                 for h in &hits {
                     states.push(bump(conn, now, h)$($aw)*?);
+                }
+                if !states.iter().zip(&hits).any(|(s, h)| s.exceeds(&h.limit)) {
+                    restart_all(conn, now, &then_restart)$($aw)*?;
                 }
                 Ok(states)
             })

@@ -35,4 +35,4 @@ pub use service::{
     ClientContext, PasswordProof, Ports, RequestInput, ResetService, SecretInput, UserInput,
     Verified,
 };
-pub use store::Store;
+pub use store::{AdminTokens, Outbox, ResetState, Store};

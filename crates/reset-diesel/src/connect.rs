@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 
-use crate::backend::{pg, sqlite};
+use crate::backend::{mysql, pg, sqlite};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
+    Mysql,
     Sqlite,
 }
 
@@ -19,6 +20,8 @@ pub enum Backend {
 pub enum DatabaseUrl {
     /// `postgres://…` or `postgresql://…`, passed to tokio-postgres as is.
     Postgres(String),
+    /// `mysql://…` (MySQL 8.0+ or MariaDB 10.6+), passed to mysql_async as is.
+    Mysql(String),
     /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db` or `sqlite:path.db`.
     Sqlite(PathBuf),
 }
@@ -27,6 +30,12 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, ConnectError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres(url.to_owned()))
+        } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+            // mysql_async knows only the `mysql` scheme.
+            Ok(Self::Mysql(format!(
+                "mysql://{}",
+                url.split_once("://").map_or("", |(_, rest)| rest)
+            )))
         } else if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -44,12 +53,13 @@ impl DatabaseUrl {
     pub fn backend(&self) -> Backend {
         match self {
             Self::Postgres(_) => Backend::Postgres,
+            Self::Mysql(_) => Backend::Mysql,
             Self::Sqlite(_) => Backend::Sqlite,
         }
     }
 }
 
-/// Pool sizing. SQLite always uses one connection (one writer at a time is all SQLite allows,
+/// Pool sizing (PostgreSQL and MySQL). SQLite always uses one connection (one writer at a time is all SQLite allows,
 /// and one connection avoids `SQLITE_BUSY` on lock upgrades).
 #[derive(Debug, Clone, Copy)]
 pub struct PoolOptions {
@@ -68,7 +78,7 @@ impl Default for PoolOptions {
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("unsupported database URL {0:?}: use postgres://… or sqlite://path")]
+    #[error("unsupported database URL {0:?}: use postgres://…, mysql://… or sqlite://path")]
     BadUrl(String),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(PathBuf, std::io::Error),
@@ -80,6 +90,7 @@ pub enum ConnectError {
 
 pub(crate) enum Pools {
     Pg(Pool<pg::Conn>),
+    Mysql(Pool<mysql::Conn>),
     Sqlite(sqlite::Writer),
 }
 
@@ -92,6 +103,17 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
                 .build()
                 .map_err(|e| ConnectError::Pool(e.to_string()))?;
             Ok(Pools::Pg(pool))
+        }
+        DatabaseUrl::Mysql(u) => {
+            let mut config = ManagerConfig::default();
+            config.custom_setup = Box::new(|url| Box::pin(mysql_connection(url)));
+            let manager =
+                AsyncDieselConnectionManager::<mysql::Conn>::new_with_config(u.clone(), config);
+            let pool = Pool::builder(manager)
+                .max_size(options.max_connections.max(1))
+                .build()
+                .map_err(|e| ConnectError::Pool(e.to_string()))?;
+            Ok(Pools::Mysql(pool))
         }
         DatabaseUrl::Sqlite(path) => {
             // The database holds secrets' hashes and queued messages' links: folder and file
@@ -109,6 +131,23 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
             Ok(Pools::Sqlite(writer))
         }
     }
+}
+
+/// A MySQL connection in the session settings the queries assume: `READ COMMITTED` (each
+/// statement sees what committed before it, as on PostgreSQL; InnoDB's default `REPEATABLE
+/// READ` would pin a transaction's reads to its first one, and take gap locks), strict mode
+/// (a value that does not fit is an error, never silently cut), times in UTC.
+async fn mysql_connection(url: &str) -> diesel::ConnectionResult<mysql::Conn> {
+    use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
+    let mut conn = mysql::Conn::establish(url).await?;
+    conn.batch_execute(
+        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
+         SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'; \
+         SET time_zone = '+00:00'",
+    )
+    .await
+    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
 }
 
 #[cfg(test)]
@@ -131,7 +170,13 @@ mod tests {
                 .ok(),
             Some(Backend::Postgres)
         );
-        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert_eq!(
+            DatabaseUrl::parse("mariadb://root@127.0.0.1:3306/reset").ok(),
+            Some(DatabaseUrl::Mysql(
+                "mysql://root@127.0.0.1:3306/reset".into()
+            ))
+        );
+        assert!(DatabaseUrl::parse("mssql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }
 }

@@ -12,7 +12,9 @@ pub mod schema;
 mod store;
 
 pub use connect::{Backend, ConnectError, DatabaseUrl, PoolOptions};
-pub use migrate::{POSTGRES as POSTGRES_MIGRATIONS, SQLITE as SQLITE_MIGRATIONS};
+pub use migrate::{
+    MYSQL as MYSQL_MIGRATIONS, POSTGRES as POSTGRES_MIGRATIONS, SQLITE as SQLITE_MIGRATIONS,
+};
 pub use store::DieselStore;
 
 /// The organisation of users created without one.

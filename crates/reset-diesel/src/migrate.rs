@@ -4,6 +4,7 @@ use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+pub const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
 pub const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// The versions a fully migrated database of this backend has applied.

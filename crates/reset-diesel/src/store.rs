@@ -12,16 +12,16 @@ use reset_core::identity::AccountLookup;
 use reset_core::message::EventDelivery;
 use reset_core::rate_limit::{CounterHit, CounterState, Limit};
 use reset_core::store::{
-    CodeTry, Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, OutboxStats,
-    Retention, SecretRecord, Store, Swept, User,
+    AdminTokens, CodeTry, Completion, IssueOutcome, IssueRequest, NewUser, Outbox, OutboxMessage,
+    OutboxStats, ResetState, Retention, SecretRecord, Swept, User,
 };
 
-use crate::backend::{pg, sqlite};
+use crate::backend::{mysql, pg, sqlite};
 use crate::connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, Pools, pools};
 use crate::migrate;
 use crate::rows::{OutboxEntry, RowCounts, ms};
 
-/// The store over PostgreSQL or SQLite.
+/// The store over PostgreSQL, MySQL/MariaDB or SQLite.
 pub struct DieselStore {
     pools: Pools,
     backend: Backend,
@@ -47,6 +47,12 @@ macro_rules! with_conn {
                 let $conn = &mut *pool.get().await.map_err(unavailable)?;
                 #[allow(unused_imports)]
                 use pg as $db;
+                $body.await.map_err(query)
+            }
+            Pools::Mysql(pool) => {
+                let $conn = &mut *pool.get().await.map_err(unavailable)?;
+                #[allow(unused_imports)]
+                use mysql as $db;
                 $body.await.map_err(query)
             }
             Pools::Sqlite(writer) => {
@@ -83,7 +89,7 @@ fn query(e: DieselError) -> StoreError {
     }
 }
 
-/// Messages of PostgreSQL and its client for a connection that went away (SQLSTATE classes 08
+/// Messages of PostgreSQL, MySQL and their clients for a connection that went away (SQLSTATE classes 08
 /// and 57P0x carry no kind of their own in Diesel).
 fn connection_lost(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
@@ -95,6 +101,12 @@ fn connection_lost(message: &str) -> bool {
         "broken pipe",
         "the database system is",
         "error communicating with the server",
+        // MySQL and MariaDB, through mysql_async
+        "gone away",
+        "lost connection",
+        "connection refused",
+        "unexpected end of file",
+        "io error",
     ]
     .iter()
     .any(|needle| m.contains(needle))
@@ -108,6 +120,7 @@ impl DieselStore {
         let backend = url.backend();
         let expected = match backend {
             Backend::Postgres => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
+            Backend::Mysql => migrate::versions::<diesel::mysql::Mysql>(&migrate::MYSQL),
             Backend::Sqlite => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
         };
         let store = Self {
@@ -142,6 +155,14 @@ impl DieselStore {
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
                 harness
                     .run_pending_migrations(migrate::POSTGRES)
+                    .map(|v| v.len())
+                    .map_err(migration_error)
+            }
+            Pools::Mysql(pool) => {
+                let conn = pool.get().await.map_err(unavailable)?;
+                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+                harness
+                    .run_pending_migrations(migrate::MYSQL)
                     .map(|v| v.len())
                     .map_err(migration_error)
             }
@@ -239,7 +260,7 @@ impl UserDirectory for DieselStore {
 }
 
 #[async_trait]
-impl Store for DieselStore {
+impl ResetState for DieselStore {
     async fn ready(&self) -> Result<(), StoreError> {
         let applied: Vec<String> = with_conn!(self, db, |conn| db::applied_versions(conn))?;
         match self.expected.iter().find(|v| !applied.contains(v)) {
@@ -350,7 +371,42 @@ impl Store for DieselStore {
             events
         ))
     }
+    async fn audit(
+        &self,
+        now: DateTime<Utc>,
+        user_id: Option<&str>,
+        kind: &'static str,
+        ip: Option<String>,
+    ) -> Result<(), StoreError> {
+        let user_id = user_id.map(str::to_owned);
+        with_conn!(self, db, |conn| db::audit(
+            conn,
+            ms(now),
+            user_id.as_deref(),
+            kind,
+            ip.as_deref(),
+            serde_json::json!({})
+        ))
+    }
 
+    async fn sweep(
+        &self,
+        now: DateTime<Utc>,
+        retention: &Retention,
+        batch: u32,
+    ) -> Result<Swept, StoreError> {
+        let retention = *retention;
+        with_conn!(self, db, |conn| db::sweep(
+            conn,
+            ms(now),
+            retention,
+            i64::from(batch)
+        ))
+    }
+}
+
+#[async_trait]
+impl Outbox for DieselStore {
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
@@ -404,40 +460,10 @@ impl Store for DieselStore {
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
         with_conn!(self, db, |conn| db::outbox_stats(conn))
     }
+}
 
-    async fn audit(
-        &self,
-        now: DateTime<Utc>,
-        user_id: Option<&str>,
-        kind: &'static str,
-        ip: Option<String>,
-    ) -> Result<(), StoreError> {
-        let user_id = user_id.map(str::to_owned);
-        with_conn!(self, db, |conn| db::audit(
-            conn,
-            ms(now),
-            user_id.as_deref(),
-            kind,
-            ip.as_deref(),
-            serde_json::json!({})
-        ))
-    }
-
-    async fn sweep(
-        &self,
-        now: DateTime<Utc>,
-        retention: &Retention,
-        batch: u32,
-    ) -> Result<Swept, StoreError> {
-        let retention = *retention;
-        with_conn!(self, db, |conn| db::sweep(
-            conn,
-            ms(now),
-            retention,
-            i64::from(batch)
-        ))
-    }
-
+#[async_trait]
+impl AdminTokens for DieselStore {
     async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError> {
         with_conn!(self, db, |conn| db::insert_admin_token(conn, &token))
     }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use reset_core::store::User;
 use reset_core::{
     AccountLookup, ClientContext, Ports, RequestInput, ResetConfig, ResetError, ResetService,
-    SecretInput, SecretKey, Store as _, StoreError, UserDirectory, UserInput,
+    SecretInput, SecretKey, AdminTokens as _, Outbox as _, ResetState as _, StoreError, UserDirectory, UserInput,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;

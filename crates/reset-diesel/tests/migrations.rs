@@ -1,11 +1,11 @@
-//! Every migration applies to a fresh database, reverts, and applies again, on both backends;
+//! Every migration applies to a fresh database, reverts, and applies again, on every backend;
 //! the store is not ready until they are applied.
 
 #![allow(clippy::unwrap_used)]
 
 use diesel_async::AsyncMigrationHarness;
 use diesel_migrations::MigrationHarness as _;
-use reset_core::Store as _;
+use reset_core::store::ResetState as _;
 use reset_diesel::{Backend, DieselStore, PoolOptions};
 use reset_testkit::TestDb;
 
@@ -34,6 +34,19 @@ async fn round_trip(db: TestDb) {
             h.run_pending_migrations(reset_diesel::POSTGRES_MIGRATIONS)
                 .unwrap();
         }
+        Backend::Mysql => {
+            let conn =
+                <diesel_async::AsyncMysqlConnection as diesel_async::AsyncConnection>::establish(
+                    db.url(),
+                )
+                .await
+                .unwrap();
+            let mut h = AsyncMigrationHarness::new(conn);
+            h.revert_all_migrations(reset_diesel::MYSQL_MIGRATIONS)
+                .unwrap();
+            h.run_pending_migrations(reset_diesel::MYSQL_MIGRATIONS)
+                .unwrap();
+        }
         Backend::Sqlite => {
             let path = db.url().trim_start_matches("sqlite://").to_owned();
             use diesel::Connection as _;
@@ -55,6 +68,14 @@ async fn sqlite_migrations_round_trip() {
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_migrations_round_trip() {
     let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    round_trip(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_migrations_round_trip() {
+    let Some(db) = TestDb::mysql().await else {
         return;
     };
     round_trip(db).await;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use futures::future::join_all;
 use reset_api::ApiOptions;
-use reset_core::{Clock as _, Limit, ResetConfig, Store as _, SystemClock, UserInput};
+use reset_core::{Clock as _, Limit, ResetConfig, Outbox as _, ResetState as _, SystemClock, UserInput};
 
 use crate::http::{hammer, post};
 use crate::stats::Stats;

@@ -16,8 +16,8 @@ use std::time::Duration;
 use crate::{Couriers, DeliveryError, Renderer};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
-use reset_core::Store;
-use reset_core::store::OutboxMessage;
+
+use reset_core::store::{Outbox, OutboxMessage};
 use tokio::sync::watch;
 
 /// Messages claimed per round.
@@ -65,7 +65,7 @@ impl Default for WorkerOptions {
 
 /// Runs until `shutdown` turns true, then finishes the round in hand.
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Outbox>,
     couriers: Couriers,
     renderer: Arc<Renderer>,
     options: WorkerOptions,
@@ -88,7 +88,7 @@ pub async fn run(
 
 /// One round: claim due messages and deliver each. Returns how many were claimed.
 pub async fn deliver_due(
-    store: &dyn Store,
+    store: &dyn Outbox,
     couriers: &Couriers,
     renderer: &Renderer,
     options: &WorkerOptions,
@@ -110,7 +110,7 @@ pub async fn deliver_due(
 }
 
 async fn deliver_one(
-    store: &dyn Store,
+    store: &dyn Outbox,
     couriers: &Couriers,
     renderer: &Renderer,
     options: &WorkerOptions,
@@ -164,7 +164,7 @@ async fn deliver_one(
     }
 }
 
-async fn dead(store: &dyn Store, message: &OutboxMessage, reason: &str) {
+async fn dead(store: &dyn Outbox, message: &OutboxMessage, reason: &str) {
     metrics::counter!("reset_outbox_dead_total", "channel" => message.channel.as_str())
         .increment(1);
     tracing::error!(id = %message.id, kind = message.kind.as_str(), reason, "outbox: message dead-lettered");

@@ -8,7 +8,8 @@ use reset_api::{Api, ApiOptions, ServeLimits};
 use reset_core::breach::{BreachChecker, BreachPolicy};
 use reset_core::store::OutboxMessage;
 use reset_core::{
-    ManualClock, Ports, ResetConfig, ResetService, SecretKey, Store, UserDirectory, UserInput,
+    ManualClock, Outbox as _, Ports, ResetConfig, ResetService, SecretKey, Store, UserDirectory,
+    UserInput,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 

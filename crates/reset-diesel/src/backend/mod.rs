@@ -43,6 +43,7 @@ macro_rules! query_prelude {
     };
 }
 
+pub mod mysql;
 pub mod pg;
 pub mod sqlite;
 mod sqlite_writer;

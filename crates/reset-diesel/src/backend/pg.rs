@@ -32,4 +32,6 @@ async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
         .map(|_| ())
 }
 
+returning_queries!(Conn, [async], [.await]);
+
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);

@@ -27,4 +27,6 @@ fn lock_user(_conn: &mut Conn, _id: &str) -> QueryResult<()> {
     Ok(())
 }
 
+returning_queries!(Conn, [], []);
+
 query_prelude!([], [], diesel::RunQueryDsl);

@@ -13,6 +13,8 @@ mod meta;
 #[macro_use]
 pub(crate) mod outbox;
 #[macro_use]
+mod returning;
+#[macro_use]
 mod secrets;
 #[macro_use]
 mod users;

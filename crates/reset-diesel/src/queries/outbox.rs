@@ -120,14 +120,7 @@ macro_rules! outbox_queries {
         pub $($async)* fn outbox_dead(conn: &mut $C, now: i64, id: &str, reason: &str) -> QueryResult<()> {
             let (id, reason) = (id.to_owned(), reason.to_owned());
             conn.transaction($($async)* move |conn| {
-                let row: Option<(Option<String>, String, String)> = diesel::update(outbox::table.find(&id))
-                    .filter(outbox::sent_at.is_null())
-                    .filter(outbox::dead_at.is_null())
-                    .set((outbox::dead_at.eq(now), outbox::last_error.eq(&reason)))
-                    .returning((outbox::user_id, outbox::kind, outbox::channel))
-                    .get_result(conn)
-                    $($aw)*
-                    .optional()?;
+                let row = mark_dead(conn, now, &id, &reason)$($aw)*?;
                 if let Some((user_id, kind, channel)) = row {
                     if SECRET_KINDS.contains(&kind.as_str()) {
                         diesel::update(outbox::table.find(&id))

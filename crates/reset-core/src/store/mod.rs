@@ -1,13 +1,10 @@
 //! The store port. Each method is one transaction; attempts, single use and counters are
 //! single atomic statements in the implementation, never read-modify-write in Rust.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::admin_token::{AdminToken, NewAdminToken};
-use crate::error::StoreError;
 use crate::message::{Channel, EventDelivery, MessageKind, MessagePayload};
-use crate::rate_limit::{CounterHit, CounterState, Limit};
+use crate::rate_limit::{CounterState, Limit};
 
 /// The kinds of stored secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,24 +167,7 @@ pub struct Completion {
     pub audit_kind: &'static str,
 }
 
-/// An outbox row claimed for delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxMessage {
-    pub id: String,
-    pub kind: MessageKind,
-    pub channel: Channel,
-    pub recipient: String,
-    pub locale: String,
-    pub payload: MessagePayload,
-    /// Deliveries tried so far, this one included.
-    pub attempts: u32,
-    pub created_at: DateTime<Utc>,
-    /// When it entered the queue: `created_at`, or the operator's last retry. The worker's
-    /// maximum age counts from here.
-    pub queued_at: DateTime<Utc>,
-}
-
-/// One try at a code, as [`Store::code_try`] counted it.
+/// One try at a code, as [`ResetState::code_try`] counted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeTry {
     /// The try counter of the identifier the caller named, after this try: the only state the
@@ -198,7 +178,7 @@ pub struct CodeTry {
     pub code: Option<SecretRecord>,
 }
 
-/// How long what is no longer needed is kept before [`Store::sweep`] deletes it, in seconds.
+/// How long what is no longer needed is kept before [`ResetState::sweep`] deletes it, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Retention {
     /// Reset secrets, counted from their expiry (used or not).
@@ -223,7 +203,7 @@ impl Default for Retention {
     }
 }
 
-/// Rows one [`Store::sweep`] call deleted, by table.
+/// Rows one [`ResetState::sweep`] call deleted, by table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
     pub secrets: u64,
@@ -238,157 +218,16 @@ impl Swept {
     }
 }
 
-/// The outbox at a glance, for metrics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OutboxStats {
-    /// Waiting for delivery (first try or a retry).
-    pub pending: u64,
-    /// Of `pending`, those that failed at least once.
-    pub retrying: u64,
-    /// Given up: too old, too many tries or undeliverable (see `reset-server outbox list`).
-    pub dead: u64,
-    pub sent: u64,
-}
+mod admin_tokens;
+mod outbox;
+mod reset_state;
 
-/// The persistence the service needs.
-#[async_trait]
-pub trait Store: Send + Sync {
-    /// Whether the database answers and every migration is applied.
-    async fn ready(&self) -> Result<(), StoreError>;
+pub use admin_tokens::AdminTokens;
+pub use outbox::{Outbox, OutboxMessage, OutboxStats};
+pub use reset_state::ResetState;
 
-    /// Bumps each counter (fixed windows, one atomic upsert each) and returns their states;
-    /// when none is over its limit, starts the `then_restart` counters afresh (as
-    /// [`Store::restart`] does), all in one transaction.
-    async fn hit(
-        &self,
-        now: DateTime<Utc>,
-        hits: &[CounterHit],
-        then_restart: &[CounterHit],
-    ) -> Result<Vec<CounterState>, StoreError>;
+/// Everything the service persists: the reset state, the outbox and the admin tokens. Any type
+/// implementing the three is a `Store`; `reset-testkit`'s `store_contract!` tests one.
+pub trait Store: ResetState + Outbox + AdminTokens {}
 
-    /// Starts each counter afresh: count 0, a window of the counter's limit from `now`.
-    async fn restart(&self, now: DateTime<Utc>, counters: &[CounterHit]) -> Result<(), StoreError>;
-
-    /// A reset request: see [`IssueRequest`].
-    async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError>;
-
-    /// A link or cancel secret by its hash, whatever its state.
-    async fn secret_by_hash(&self, hash: &str) -> Result<Option<SecretRecord>, StoreError>;
-
-    /// The account's live code, if any (at most one: a request supersedes older ones).
-    async fn live_code(
-        &self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<SecretRecord>, StoreError>;
-
-    /// One try at a code, right or wrong, in one transaction whose statements are the same
-    /// whether or not the account exists or has a live code (`user_id` is then a stand-in that
-    /// matches no secret): bumps `counter` (the named identifier's try counter), finds the
-    /// account's live code and bumps its own try counter (a stand-in one when there is none),
-    /// and bumps the account's guess `budget`. See [`CodeTry`].
-    async fn code_try(
-        &self,
-        now: DateTime<Utc>,
-        counter: &CounterHit,
-        user_id: &str,
-        budget: Limit,
-    ) -> Result<CodeTry, StoreError>;
-
-    /// The account's earlier password hashes, newest first (at most `n`).
-    async fn password_history(&self, user_id: &str, n: u32) -> Result<Vec<String>, StoreError>;
-
-    /// Consumes the secret in one statement: live and not used (a code's tries are checked by
-    /// [`Store::code_try`], which hands out only codes with tries left). `false` when it was no
-    /// longer usable (of concurrent callers, exactly one gets `true`).
-    async fn consume(
-        &self,
-        now: DateTime<Utc>,
-        secret_id: &str,
-        user_id: &str,
-    ) -> Result<bool, StoreError>;
-
-    /// Gives back a secret consumed at `used_at` (the password change after it failed).
-    async fn release(&self, secret_id: &str, used_at: DateTime<Utc>) -> Result<(), StoreError>;
-
-    /// After the password changed: kill the account's other secrets, keep the old hash for the
-    /// history rule, queue the notice and write the audit event, in one transaction.
-    async fn after_reset(&self, completion: Completion) -> Result<(), StoreError>;
-
-    /// Kills every live secret of the request `request_id`; `true` if any was live.
-    /// `events` are queued when any secret was live.
-    async fn cancel(
-        &self,
-        now: DateTime<Utc>,
-        request_id: &str,
-        ip: Option<String>,
-        events: Vec<EventDelivery>,
-    ) -> Result<bool, StoreError>;
-
-    /// Claims up to `limit` due outbox messages for `lease_secs` (on PostgreSQL with
-    /// `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row).
-    async fn claim_outbox(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-        lease_secs: u64,
-    ) -> Result<Vec<OutboxMessage>, StoreError>;
-
-    /// Marks a message delivered and blanks its payload (no secret outlives its delivery).
-    async fn outbox_sent(&self, now: DateTime<Utc>, id: &str) -> Result<(), StoreError>;
-
-    /// Records a failed delivery and when to try again.
-    async fn outbox_failed(
-        &self,
-        id: &str,
-        error: &str,
-        retry_at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-
-    /// Gives a message up (the dead-letter state) with the reason, and writes an audit event,
-    /// in one transaction. `reset-server outbox retry` can queue it again.
-    async fn outbox_dead(
-        &self,
-        now: DateTime<Utc>,
-        id: &str,
-        reason: &str,
-    ) -> Result<(), StoreError>;
-
-    /// Counts by state.
-    async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
-
-    /// Appends one audit event without details (for events outside the other transactions,
-    /// such as a breach check that could not run).
-    async fn audit(
-        &self,
-        now: DateTime<Utc>,
-        user_id: Option<&str>,
-        kind: &'static str,
-        ip: Option<String>,
-    ) -> Result<(), StoreError>;
-
-    /// Deletes at most `batch` rows of each kind that are no longer needed: secrets expired
-    /// for longer than their retention, rate-limit counters whose window is over, delivered
-    /// and dead outbox rows and audit events past theirs. Call again while it deletes a full
-    /// batch.
-    async fn sweep(
-        &self,
-        now: DateTime<Utc>,
-        retention: &Retention,
-        batch: u32,
-    ) -> Result<Swept, StoreError>;
-
-    async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError>;
-
-    /// The token with this hash (revoked or not) and its stored hash.
-    async fn admin_token_by_hash(
-        &self,
-        hash: &str,
-    ) -> Result<Option<(AdminToken, String)>, StoreError>;
-
-    /// Every token, oldest first.
-    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, StoreError>;
-
-    /// Revokes a live token; `false` when there was none with this id.
-    async fn revoke_admin_token(&self, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError>;
-}
+impl<T: ResetState + Outbox + AdminTokens + ?Sized> Store for T {}

@@ -1,0 +1,129 @@
+//! MySQL 8.0+ and MariaDB 10.6+: for teams whose stack already runs one. Several instances may
+//! share it, as with PostgreSQL. Connections use `READ COMMITTED` (see `connect.rs`), the
+//! isolation the queries are written for on PostgreSQL.
+
+use diesel_async::AsyncConnection as _;
+
+pub type Conn = diesel_async::AsyncMysqlConnection;
+
+/// Slots of `account_locks` (filled by the `init` migration).
+const LOCK_SLOTS: i32 = 4096;
+
+/// Due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's.
+async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+    outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::dead_at.is_null())
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select(outbox::id)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await
+}
+
+/// Serialises transactions about one account until the transaction ends: a row lock on the
+/// account's slot in `account_locks` (accounts sharing a slot only wait for each other).
+/// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
+async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT slot FROM account_locks WHERE slot = CRC32(?) % ? FOR UPDATE")
+        .bind::<diesel::sql_types::Text, _>(id)
+        .bind::<Integer, _>(LOCK_SLOTS)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Bumps a counter, restarting its window when the old one has passed: `INSERT … ON DUPLICATE
+/// KEY UPDATE`, then a read of the row the upsert holds locked, in one transaction (MySQL has
+/// no `RETURNING`). MySQL assigns left to right, each assignment seeing the ones before it: the
+/// count is decided on the old window, and the expiry is right either way (a restarted window
+/// starts at `now`).
+pub async fn bump(conn: &mut Conn, now: i64, hit: &CounterHit) -> QueryResult<CounterState> {
+    let window = hit.limit.window().num_milliseconds();
+    let key = hit.key.clone();
+    conn.transaction(async move |conn| {
+        let expired = || rate_limits::window_start.le(now - window);
+        diesel::insert_into(rate_limits::table)
+            .values((
+                rate_limits::key.eq(&key),
+                rate_limits::window_start.eq(now),
+                rate_limits::count.eq(1),
+                rate_limits::expires_at.eq(now + window),
+            ))
+            .on_conflict(diesel::dsl::DuplicatedKeys)
+            .do_update()
+            .set((
+                rate_limits::count.eq(diesel::dsl::case_when(expired(), 1.into_sql::<Integer>())
+                    .otherwise(rate_limits::count + 1)),
+                rate_limits::window_start.eq(diesel::dsl::case_when(
+                    expired(),
+                    now.into_sql::<BigInt>(),
+                )
+                .otherwise(rate_limits::window_start)),
+                rate_limits::expires_at.eq(rate_limits::window_start + window),
+            ))
+            .execute(conn)
+            .await?;
+        let (count, start): (i32, i64) = rate_limits::table
+            .find(&key)
+            .select((rate_limits::count, rate_limits::window_start))
+            .first(conn)
+            .await?;
+        Ok(state(now, window, count, start))
+    })
+    .await
+}
+
+/// Starts counters afresh, inside the caller's transaction.
+pub async fn restart_all(conn: &mut Conn, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
+    for c in counters {
+        let end = now + c.limit.window().num_milliseconds();
+        diesel::insert_into(rate_limits::table)
+            .values((
+                rate_limits::key.eq(&c.key),
+                rate_limits::window_start.eq(now),
+                rate_limits::count.eq(0),
+                rate_limits::expires_at.eq(end),
+            ))
+            .on_conflict(diesel::dsl::DuplicatedKeys)
+            .do_update()
+            .set((
+                rate_limits::window_start.eq(now),
+                rate_limits::count.eq(0),
+                rate_limits::expires_at.eq(end),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Marks a message dead unless it was sent or dead already; returns its user, kind and channel
+/// when it did (an update, then a read: no `RETURNING`).
+pub async fn mark_dead(
+    conn: &mut Conn,
+    now: i64,
+    id: &str,
+    reason: &str,
+) -> QueryResult<Option<(Option<String>, String, String)>> {
+    let changed = diesel::update(outbox::table.find(id))
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::dead_at.is_null())
+        .set((outbox::dead_at.eq(now), outbox::last_error.eq(reason)))
+        .execute(conn)
+        .await?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    outbox::table
+        .find(id)
+        .select((outbox::user_id, outbox::kind, outbox::channel))
+        .first(conn)
+        .await
+        .optional()
+}
+
+query_prelude!([async], [.await], diesel_async::RunQueryDsl);

@@ -1,0 +1,119 @@
+-- MySQL 8.0+ / MariaDB 10.6+ (FOR UPDATE SKIP LOCKED). Times are Unix milliseconds (BIGINT) and
+-- ids are text, as on the other backends, so one Diesel schema serves all three.
+-- Every text column compares byte for byte (utf8mb4_bin): an identifier never matches another
+-- spelling case- or accent-insensitively; the service normalises identifiers itself.
+-- Lengths: ids are UUIDs; usernames at most 190 and addresses 254 characters (reset-core's
+-- identity limits); counter keys carry an identifier and a short prefix.
+CREATE TABLE users (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    username VARCHAR(190) NOT NULL UNIQUE,
+    password_hash TEXT,
+    org_id VARCHAR(190) NOT NULL,
+    locale VARCHAR(64),
+    phone VARCHAR(64),
+    password_changed_at BIGINT,
+    `sequence` BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE user_emails (
+    address VARCHAR(254) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(64) NOT NULL,
+    `position` INTEGER NOT NULL,
+    verified BOOLEAN NOT NULL DEFAULT FALSE,
+    CONSTRAINT user_emails_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX user_emails_user ON user_emails (user_id, `position`);
+
+CREATE TABLE password_history (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    -- No foreign key: with an embedding application's own user directory, accounts live elsewhere.
+    user_id VARCHAR(64) NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX password_history_user ON password_history (user_id, created_at);
+
+CREATE TABLE reset_secrets (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    request_id VARCHAR(64) NOT NULL,
+    -- No foreign key: accounts may live in an embedding application's own user directory.
+    user_id VARCHAR(64) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    secret_hash VARCHAR(128) NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    superseded_at BIGINT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    issued_via VARCHAR(64) NOT NULL,
+    request_ip VARCHAR(64)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- Ordering requests of one account (see the issue query); MySQL has no partial indexes, so
+-- this one also serves the live-secret lookups.
+CREATE INDEX reset_secrets_user ON reset_secrets (user_id, request_id);
+CREATE INDEX reset_secrets_live ON reset_secrets (user_id, kind, used_at, superseded_at);
+CREATE INDEX reset_secrets_request ON reset_secrets (request_id);
+
+CREATE TABLE rate_limits (
+    `key` VARCHAR(320) NOT NULL PRIMARY KEY,
+    window_start BIGINT NOT NULL,
+    `count` INTEGER NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE outbox (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(64),
+    kind VARCHAR(32) NOT NULL,
+    channel VARCHAR(16) NOT NULL,
+    recipient VARCHAR(2048) NOT NULL,
+    locale VARCHAR(64) NOT NULL,
+    payload MEDIUMTEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    sent_at BIGINT,
+    last_error TEXT,
+    -- When it (re-)entered the queue; the worker's maximum age counts from here.
+    queued_at BIGINT NOT NULL,
+    -- The dead-letter state: given up (too old, too many tries, undeliverable).
+    dead_at BIGINT
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX outbox_due ON outbox (sent_at, dead_at, next_attempt_at);
+
+CREATE TABLE audit_events (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    user_id VARCHAR(64),
+    kind VARCHAR(64) NOT NULL,
+    at BIGINT NOT NULL,
+    ip VARCHAR(64),
+    details MEDIUMTEXT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX audit_events_user ON audit_events (user_id, at);
+
+-- Administrators' bearer tokens: only a keyed hash of each is kept.
+CREATE TABLE admin_tokens (
+    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    name VARCHAR(190) NOT NULL,
+    token_hash VARCHAR(128) NOT NULL UNIQUE,
+    -- Space-separated scopes.
+    scopes VARCHAR(255) NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Serialises transactions about one account (see backend/mysql.rs): a row lock on one of a
+-- fixed set of slots, taken by an upsert and held until the transaction ends.
+CREATE TABLE account_locks (
+    slot INTEGER NOT NULL PRIMARY KEY
+) ENGINE=InnoDB;
+-- 4,096 slots (16 × 16 × 16), filled once: locking an existing row never races an insert.
+INSERT INTO account_locks (slot)
+SELECT a.n * 256 + b.n * 16 + c.n
+FROM (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7
+      UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15) a
+CROSS JOIN (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7
+      UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15) b
+CROSS JOIN (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7
+      UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15) c;

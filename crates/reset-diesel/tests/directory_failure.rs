@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reset_core::store::User;
 use reset_core::{
-    AccountLookup, ClientContext, Ports, RequestInput, ResetConfig, ResetError, ResetService,
-    SecretInput, SecretKey, AdminTokens as _, Outbox as _, ResetState as _, StoreError, UserDirectory, UserInput,
+    AccountLookup, ClientContext, Outbox as _, Ports, RequestInput, ResetConfig, ResetError,
+    ResetService, SecretInput, SecretKey, StoreError, UserDirectory, UserInput,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use reset_core::{Outbox as _, ResetState as _};
+use reset_core::Outbox as _;
 use reset_testkit::process::free_port;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;

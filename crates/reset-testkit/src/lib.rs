@@ -15,6 +15,7 @@ pub mod range_server;
 pub mod scenarios;
 pub mod security;
 pub mod server;
+pub mod store_contract;
 
 pub use db::TestDb;
 pub use server::{Spawn, TestServer};
@@ -61,6 +62,15 @@ macro_rules! conformance_suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
                     let Some(db) = $crate::TestDb::postgres().await else { return };
+                    $crate::scenarios::$scenario(db, super::$spawn).await;
+                }
+            )*
+        }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    let Some(db) = $crate::TestDb::mysql().await else { return };
                     $crate::scenarios::$scenario(db, super::$spawn).await;
                 }
             )*

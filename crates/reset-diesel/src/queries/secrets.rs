@@ -148,7 +148,7 @@ macro_rules! secret_queries {
             Ok(row.and_then(SecretRow::into_record))
         }
 
-        /// See [`reset_core::store::Store::code_try`]. The same four statements run whether
+        /// See [`reset_core::store::ResetState::code_try`]. The same four statements run whether
         /// or not `user_id` names an account with a live code, each reading or writing one row
         /// (the decoy's code stands in for a missing one; the code's own try count is a counter,
         /// `codetry:{secret id}`, under a stand-in key when there is no code): no timing tells

@@ -107,6 +107,15 @@ macro_rules! walk_through_tests {
                 }
             )*
         }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $framework() {
+                    let Some(db) = reset_testkit::TestDb::mysql().await else { return };
+                    super::walk_through(Some(db.url()), stringify!($framework)).await;
+                }
+            )*
+        }
     };
 }
 

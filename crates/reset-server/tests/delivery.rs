@@ -387,6 +387,20 @@ async fn two_instances_on_postgres_deliver_200_queued_messages_exactly_once() {
     let Some(db) = reset_testkit::TestDb::postgres().await else {
         return;
     };
+    two_instances_deliver_200_exactly_once(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_on_mysql_deliver_200_queued_messages_exactly_once() {
+    let Some(db) = reset_testkit::TestDb::mysql().await else {
+        return;
+    };
+    two_instances_deliver_200_exactly_once(db).await;
+}
+
+/// 200 messages queued before two instances start on one database: each delivered once (the
+/// claim's `FOR UPDATE SKIP LOCKED` and lease keep the instances off each other's rows).
+async fn two_instances_deliver_200_exactly_once(db: reset_testkit::TestDb) {
     let Some(sink) = SmtpSink::start(0).await else {
         return;
     };

@@ -4,7 +4,8 @@
 //!
 //! The application keeps its accounts in its own SQLite file (`app.db`, table `accounts`),
 //! and implements [`UserDirectory`] over it; `reset-diesel` keeps the reset secrets, outbox,
-//! rate limits and audit trail in a second file (`reset.db`). Mail goes to `.eml` files.
+//! rate limits and audit trail in a second file (`reset.db`), or in the PostgreSQL or MySQL
+//! database `RESET_DATABASE_URL` names. Mail goes to `.eml` files.
 
 #![forbid(unsafe_code)]
 
@@ -177,16 +178,13 @@ impl UserDirectory for HostUsers {
 }
 
 /// The reset API over the application's users, and its outbox worker (mail as `.eml` files in
-/// `data/mail`). `public_url` is where the application is reached, prefix included.
+/// `data/mail`); the reset state in `data/reset.db`, or in `RESET_DATABASE_URL`. `public_url` is where the application is reached, prefix included.
 pub async fn reset_api(users: HostUsers, data: &Path, public_url: &str) -> anyhow::Result<Api> {
     std::fs::create_dir_all(data)?;
-    let store = Arc::new(
-        DieselStore::connect(
-            &format!("sqlite://{}", data.join("reset.db").display()),
-            PoolOptions::default(),
-        )
-        .await?,
-    );
+    // The reset state may live elsewhere than the accounts: `postgres://…` or `mysql://…`.
+    let url = std::env::var("RESET_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", data.join("reset.db").display()));
+    let store = Arc::new(DieselStore::connect(&url, PoolOptions::default()).await?);
     store.migrate().await?;
     let ports = Ports::new(store.clone(), Arc::new(users));
     // A real application loads its key from its secret store; the example keeps a fixed one.

@@ -24,17 +24,20 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn full_reset(bin: &str) {
+/// A whole reset through the example `bin`, its reset state in SQLite or in `db`.
+async fn full_reset(bin: &str, db: Option<&reset_testkit::TestDb>) {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _app = Running(
-        Command::new(bin)
-            .env("PORT", port.to_string())
-            .env("DATA_DIR", data.path())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut command = Command::new(bin);
+    command
+        .env("PORT", port.to_string())
+        .env("DATA_DIR", data.path())
+        .stdout(Stdio::null());
+    match db {
+        Some(db) => command.env("RESET_DATABASE_URL", db.url()),
+        None => command.env_remove("RESET_DATABASE_URL"),
+    };
+    let _app = Running(command.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     assert!(
@@ -100,15 +103,24 @@ async fn full_reset(bin: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn axum_app() {
-    full_reset(env!("CARGO_BIN_EXE_axum-app")).await;
+    full_reset(env!("CARGO_BIN_EXE_axum-app"), None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn actix_app() {
-    full_reset(env!("CARGO_BIN_EXE_actix-app")).await;
+    full_reset(env!("CARGO_BIN_EXE_actix-app"), None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn warp_app() {
-    full_reset(env!("CARGO_BIN_EXE_warp-app")).await;
+    full_reset(env!("CARGO_BIN_EXE_warp-app"), None).await;
+}
+
+/// The reset state in MySQL (and the accounts in the application's own SQLite file).
+#[tokio::test(flavor = "multi_thread")]
+async fn axum_app_on_mysql() {
+    let Some(db) = reset_testkit::TestDb::mysql().await else {
+        return;
+    };
+    full_reset(env!("CARGO_BIN_EXE_axum-app"), Some(&db)).await;
 }

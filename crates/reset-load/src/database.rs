@@ -1,15 +1,17 @@
 //! The database a run measures: a fresh SQLite file by default, or the one `--database-url`
-//! names. A PostgreSQL database that does not exist yet is created for the run and dropped at
-//! its end; one that exists is used as it is and kept.
+//! names. A PostgreSQL or MySQL database that does not exist yet is created for the run and
+//! dropped at its end; one that exists is used as it is and kept.
 
 use anyhow::Context as _;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, SimpleAsyncConnection,
+};
 
 pub struct Database {
     url: String,
     /// Holds the fresh SQLite file.
     _dir: Option<tempfile::TempDir>,
-    /// The maintenance URL and name of a PostgreSQL database this run created.
+    /// The maintenance URL and name of a PostgreSQL or MySQL database this run created.
     created: Option<(String, String)>,
 }
 
@@ -28,26 +30,39 @@ impl Database {
             _dir: None,
             created: None,
         };
-        if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        let mysql = url.starts_with("mysql://") || url.starts_with("mariadb://");
+        if !mysql && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             return Ok(db);
         }
-        if AsyncPgConnection::establish(url).await.is_ok() {
+        let exists = if mysql {
+            AsyncMysqlConnection::establish(url).await.is_ok()
+        } else {
+            AsyncPgConnection::establish(url).await.is_ok()
+        };
+        if exists {
             return Ok(db);
         }
         let mut admin = url::Url::parse(url).context("--database-url is not a URL")?;
         let name = admin.path().trim_start_matches('/').to_owned();
-        anyhow::ensure!(
-            !name.is_empty(),
-            "--database-url names no database: postgres://…/NAME"
-        );
-        admin.set_path("/postgres");
+        anyhow::ensure!(!name.is_empty(), "--database-url names no database: …/NAME");
+        admin.set_path(if mysql { "" } else { "/postgres" });
         let admin = admin.to_string();
-        let mut conn = AsyncPgConnection::establish(&admin)
+        let create = format!("CREATE DATABASE {}", quoted(&name, mysql));
+        if mysql {
+            let mut conn = AsyncMysqlConnection::establish(&admin)
+                .await
+                .with_context(|| format!("connecting to {admin} to create {name}"))?;
+            conn.batch_execute(&format!(
+                "{create} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            ))
             .await
-            .with_context(|| format!("connecting to {admin} to create {name}"))?;
-        conn.batch_execute(&format!("CREATE DATABASE {}", quoted(&name)))
-            .await
-            .with_context(|| format!("creating database {name}"))?;
+        } else {
+            let mut conn = AsyncPgConnection::establish(&admin)
+                .await
+                .with_context(|| format!("connecting to {admin} to create {name}"))?;
+            conn.batch_execute(&create).await
+        }
+        .with_context(|| format!("creating database {name}"))?;
         db.created = Some((admin, name));
         Ok(db)
     }
@@ -56,31 +71,43 @@ impl Database {
         &self.url
     }
 
-    /// `SQLite` or `PostgreSQL`, for the report.
+    /// `SQLite`, `PostgreSQL` or `MySQL`, for the report.
     pub fn kind(&self) -> &'static str {
         if self.url.starts_with("sqlite") {
             "SQLite"
+        } else if self.url.starts_with("mysql") || self.url.starts_with("mariadb") {
+            "MySQL"
         } else {
             "PostgreSQL"
         }
     }
 
-    /// Drops the PostgreSQL database this run created (the SQLite file goes with `self`).
+    /// Drops the database this run created (the SQLite file goes with `self`).
     pub async fn close(self) -> anyhow::Result<()> {
-        if let Some((admin, name)) = &self.created {
+        let Some((admin, name)) = &self.created else {
+            return Ok(());
+        };
+        if self.kind() == "MySQL" {
+            let mut conn = AsyncMysqlConnection::establish(admin).await?;
+            conn.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quoted(name, true)))
+                .await
+        } else {
             let mut conn = AsyncPgConnection::establish(admin).await?;
             conn.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quoted(name)
+                quoted(name, false)
             ))
             .await
-            .with_context(|| format!("dropping database {name}"))?;
         }
-        Ok(())
+        .with_context(|| format!("dropping database {name}"))
     }
 }
 
-/// A PostgreSQL identifier, quoted.
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// A database name, quoted for PostgreSQL (`"…"`) or MySQL (`` `…` ``).
+fn quoted(name: &str, mysql: bool) -> String {
+    if mysql {
+        format!("`{}`", name.replace('`', "``"))
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }

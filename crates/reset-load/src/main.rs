@@ -1,4 +1,4 @@
-//! The load run behind `docs/benchmarks.md`: the axum server on SQLite, in this process, driven
+//! The load run behind `docs/benchmarks.md`: the axum server on SQLite (or `--database-url`), in this process, driven
 //! over loopback HTTP by concurrent keep-alive clients. Run it in release:
 //! `cargo run --release -p reset-load` (`--help` for the knobs). `reset-load timing` compares
 //! known and unknown accounts on the wrong-code path instead (see `timing.rs`).
@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use futures::future::join_all;
 use reset_api::ApiOptions;
-use reset_core::{Clock as _, Limit, ResetConfig, Outbox as _, ResetState as _, SystemClock, UserInput};
+use reset_core::{
+    Clock as _, Limit, Outbox as _, ResetConfig, ResetState as _, SystemClock, UserInput,
+};
 
+use crate::database::Database;
 use crate::http::{hammer, post};
 use crate::stats::Stats;
 use serde_json::json;
@@ -53,6 +56,10 @@ struct Args {
     /// Requests each for the known/unknown timing comparison.
     #[arg(long, default_value_t = 1000)]
     timing_requests: usize,
+    /// The database to measure: a fresh SQLite file by default; `postgres://…/NAME` or
+    /// `mysql://…/NAME` (created for the run and dropped after when it does not exist).
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 #[tokio::main]
@@ -97,8 +104,7 @@ const SCENARIOS: &[Scenario] = &[
 ];
 
 async fn load(args: Args) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("load.db").display());
+    let db = Database::open(args.database_url.as_deref()).await?;
     let mut config = ResetConfig::default();
     // Limits on (their counters are part of every request's cost) but too high to trigger.
     let high = Limit::new(1_000_000_000, 900);
@@ -107,15 +113,17 @@ async fn load(args: Args) -> anyhow::Result<()> {
     config.rate_limits.attempt_per_ip = high;
     config.rate_limits.send_per_account = high;
     config.rate_limits.send_per_account_per_day = high;
-    let server = server::start(&url, config, ApiOptions::default()).await?;
+    let server = server::start(db.url(), config, ApiOptions::default()).await?;
     add_user(&server, "known", "known@example.com").await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "machine: {cores} cores; clients: {}; {} s per scenario; SQLite; axum\n",
-        args.clients, args.seconds
+        "machine: {cores} cores; clients: {}; {} s per scenario; {}; axum\n",
+        args.clients,
+        args.seconds,
+        db.kind()
     );
 
     store_alone(&server, high).await?;
@@ -134,8 +142,8 @@ async fn load(args: Args) -> anyhow::Result<()> {
     }
     completes(&server, &http, &args, cores).await?;
     request_timing(&server, &http, args.timing_requests).await;
-    drop(dir);
-    Ok(())
+    drop(server);
+    db.close().await
 }
 
 async fn add_user(server: &server::Server, username: &str, email: &str) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use reset_api::ApiOptions;
-use reset_core::{Limit, ResetConfig, Outbox as _, UserInput};
+use reset_core::{Limit, Outbox as _, ResetConfig, UserInput};
 use serde_json::{Value, json};
 
 use crate::database::Database;

@@ -201,6 +201,37 @@ fn the_services_line_up() {
             .any(|p| p.as_str() == Some("8025:8025")),
         "Mailpit's UI is published"
     );
+    // The MariaDB profile: its own database, migration run, seed and server.
+    for name in [
+        "mariadb",
+        "mariadb-migrate",
+        "mariadb-seed",
+        "mariadb-server",
+    ] {
+        let service = &doc["services"][name];
+        assert_eq!(service["profiles"][0].as_str(), Some("mariadb"), "{name}");
+    }
+    let maria = merged(&doc["services"]["mariadb-server"]);
+    let db = env(&maria, "RESET_DATABASE_URL").unwrap();
+    assert!(
+        db.starts_with("mysql://") && db.contains("@mariadb:3306/"),
+        "{db}"
+    );
+    assert_eq!(
+        maria["depends_on"]["mariadb-migrate"]["condition"].as_str(),
+        Some("service_completed_successfully")
+    );
+    assert_eq!(
+        env(&maria, "RESET_PUBLIC_URL").unwrap(),
+        "http://localhost:8083"
+    );
+    assert_eq!(maria["ports"][0].as_str(), Some("8083:8080"));
+    for name in ["mariadb-migrate", "mariadb-seed"] {
+        assert_eq!(
+            env(&doc["services"][name], "RESET_DATABASE_URL"),
+            Some(db.clone())
+        );
+    }
     let migrate = &doc["services"]["migrate"];
     assert_eq!(migrate["command"][0].as_str(), Some("migrate"));
     let seed = &doc["services"]["seed"];

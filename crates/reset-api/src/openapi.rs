@@ -36,8 +36,9 @@ While the database cannot be reached, every operation that needs it answers 503 
     servers((url = "http://127.0.0.1:8080", description = "The default public URL (`RESET_PUBLIC_URL`); a deployment answers at its own.")),
     paths(request_reset, verify_secret, complete_reset, cancel_reset, healthz, readyz, openapi_json, openapi_3_0_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
-        d::unleash_password, d::unleash_validate, d::unleash_password_email,
+        d::unleash_password, d::unleash_validate, d::unleash_validate_password, d::unleash_password_email,
         admin_password_reset, admin_set_password, d::zitadel_password_reset, d::zitadel_set_password,
+        d::zitadel_connect_password_reset, d::zitadel_connect_set_password,
         page_form, page_submit, page_cancel_form, page_cancel_submit, docs_page, docs_asset),
     components(schemas(
         ResetRequestBody, DeliveryDto, ChannelDto, VerifyBody, TokenBody, CodeBody, CompleteBody,
@@ -45,10 +46,13 @@ While the database cannot be reached, every operation that needs it answers 503 
         misskey::RequestBody, misskey::ResetBody, misskey::ErrorBody, misskey::ErrorDetail, misskey::WeakPasswordInfo,
         forgot_password::SendEmailBody, forgot_password::CheckCodeBody, forgot_password::ResetPasswordBody,
         forgot_password::Message, unleash::PasswordBody, unleash::EmailBody, unleash::TokenUser, unleash::ErrorBody,
+        unleash::ValidatePasswordBody, unleash::Role, unleash::ErrorDetail,
         admin::AdminResetBody, admin::SendLink, admin::AdminPasswordBody, admin::NewPassword,
         admin::Details, admin::AdminResetResponse, admin::AdminPasswordResponse,
         zitadel::PasswordResetBody, zitadel::SendLink, zitadel::SetPasswordBody, zitadel::NewPassword, zitadel::Details,
         zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail,
+        zitadel::ConnectErrorBody, zitadel::ConnectErrorDetail, zitadel::ReasonDebug,
+        d::ConnectPasswordResetRequest, d::ConnectSetPasswordRequest,
         PageResetForm, PageCancelForm
     )),
     modifiers(&BearerAuth, &Examples, &ProblemAsJson),
@@ -60,7 +64,7 @@ While the database cannot be reached, every operation that needs it answers 503 
         (name = "misskey", description = "Misskey's reset API (prefix `/api`), answered in its own shapes."),
         (name = "forgot-password", description = "The code-based forgot-password API (prefix `/api/auth/forgotPassword`)."),
         (name = "unleash", description = "Unleash's reset API (prefix `/auth/reset`)."),
-        (name = "zitadel", description = "Zitadel v2's user password API (prefix `/v2`, admin token).")
+        (name = "zitadel", description = "Zitadel v2's user password API, admin token: REST under the prefix `/v2` (the 1.x SDKs) and Connect at `/zitadel.user.v2.UserService/{Method}` beside it (the 4.x SDKs).")
     )
 )]
 pub struct ApiDoc;

@@ -27,11 +27,14 @@ pub(crate) enum Route {
     ForgotResetPassword,
     UnleashPassword,
     UnleashValidate,
+    UnleashValidatePassword,
     UnleashPasswordEmail,
     AdminPasswordReset,
     AdminPassword,
     ZitadelPasswordReset,
     ZitadelPassword,
+    ZitadelConnectPasswordReset,
+    ZitadelConnectSetPassword,
     PageForm,
     PageSubmit,
     PageCancelForm,
@@ -48,10 +51,14 @@ impl Route {
             Self::ForgotSendEmail | Self::ForgotCheckCode | Self::ForgotResetPassword => {
                 Some(Dialect::ForgotPassword)
             }
-            Self::UnleashPassword | Self::UnleashValidate | Self::UnleashPasswordEmail => {
-                Some(Dialect::Unleash)
-            }
+            Self::UnleashPassword
+            | Self::UnleashValidate
+            | Self::UnleashValidatePassword
+            | Self::UnleashPasswordEmail => Some(Dialect::Unleash),
             Self::ZitadelPasswordReset | Self::ZitadelPassword => Some(Dialect::Zitadel),
+            Self::ZitadelConnectPasswordReset | Self::ZitadelConnectSetPassword => {
+                Some(Dialect::ZitadelConnect)
+            }
             _ => None,
         }
     }
@@ -119,10 +126,18 @@ pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
         ],
     );
     mount(
+        &dialects.zitadel_connect(),
+        &[
+            ("POST", "/PasswordReset", Route::ZitadelConnectPasswordReset),
+            ("POST", "/SetPassword", Route::ZitadelConnectSetPassword),
+        ],
+    );
+    mount(
         &dialects.unleash,
         &[
             ("POST", "/password", Route::UnleashPassword),
             ("GET", "/validate", Route::UnleashValidate),
+            ("POST", "/validate-password", Route::UnleashValidatePassword),
             ("POST", "/password-email", Route::UnleashPasswordEmail),
         ],
     );
@@ -264,11 +279,14 @@ async fn answer(
         Route::ForgotResetPassword => Ok(forgot_password::reset_password(api, req).await),
         Route::UnleashPassword => Ok(unleash::password(api, req).await),
         Route::UnleashValidate => Ok(unleash::validate(api, req).await),
+        Route::UnleashValidatePassword => Ok(unleash::validate_password(api, req).await),
         Route::UnleashPasswordEmail => Ok(unleash::password_email(api, req).await),
         Route::AdminPasswordReset => v1::admin::password_reset(api, req, param(params)).await,
         Route::AdminPassword => v1::admin::set_password(api, req, param(params)).await,
         Route::ZitadelPasswordReset => Ok(zitadel::password_reset(api, req, param(params)).await),
         Route::ZitadelPassword => Ok(zitadel::set_password(api, req, param(params)).await),
+        Route::ZitadelConnectPasswordReset => Ok(zitadel::connect::password_reset(api, req).await),
+        Route::ZitadelConnectSetPassword => Ok(zitadel::connect::set_password(api, req).await),
         Route::Docs => Ok(crate::docs::page()),
         Route::DocsAsset => Ok(crate::docs::asset(param(params).as_deref())),
         Route::PageForm => Ok(pages::reset_form(api, req).await),

@@ -417,6 +417,38 @@ async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Rep
             None,
         ),
         (
+            "unleash validate-password, accepted",
+            "POST",
+            "/auth/reset/validate-password",
+            JSON,
+            body(json!({"password": "violet tractor melts quietly"})),
+            None,
+        ),
+        (
+            "unleash validate-password, refused",
+            "POST",
+            "/auth/reset/validate-password",
+            JSON,
+            body(json!({"password": "Password1!"})),
+            None,
+        ),
+        (
+            "unleash validate-password, no password",
+            "POST",
+            "/auth/reset/validate-password",
+            JSON,
+            body(json!({})),
+            None,
+        ),
+        (
+            "unleash validate-password, GET",
+            "GET",
+            "/auth/reset/validate-password",
+            None,
+            Vec::new(),
+            None,
+        ),
+        (
             "unleash password-email",
             "POST",
             "/auth/reset/password-email",
@@ -650,9 +682,79 @@ async fn dialect_and_admin_steps(s: &TestServer, step: &mut impl FnMut(&str, Rep
             body(json!({"newPassword": {"password": "x"}})),
             Some(&write),
         ),
+        (
+            "zitadel connect reset, no credential",
+            "POST",
+            "/zitadel.user.v2.UserService/PasswordReset",
+            JSON,
+            body(json!({"userId": "ghost", "sendLink": {}})),
+            None,
+        ),
+        (
+            "zitadel connect reset, unknown user",
+            "POST",
+            "/zitadel.user.v2.UserService/PasswordReset",
+            JSON,
+            body(json!({"user_id": "ghost", "send_link": {"notification_type": 1}})),
+            Some(&reset),
+        ),
+        (
+            "zitadel connect reset, no user id",
+            "POST",
+            "/zitadel.user.v2.UserService/PasswordReset",
+            None,
+            body(json!({"returnCode": {}})),
+            Some(&reset),
+        ),
+        (
+            "zitadel connect reset, binary protobuf",
+            "POST",
+            "/zitadel.user.v2.UserService/PasswordReset",
+            Some("application/proto"),
+            vec![0x0a, 0x01, b'x'],
+            Some(&reset),
+        ),
+        (
+            "zitadel connect reset, GET",
+            "GET",
+            "/zitadel.user.v2.UserService/PasswordReset",
+            None,
+            Vec::new(),
+            Some(&reset),
+        ),
+        (
+            "zitadel connect, unknown method",
+            "POST",
+            "/zitadel.user.v2.UserService/GetUserByID",
+            JSON,
+            body(json!({"userId": "ghost"})),
+            Some(&reset),
+        ),
+        (
+            "zitadel connect password, no scope",
+            "POST",
+            "/zitadel.user.v2.UserService/SetPassword",
+            JSON,
+            body(json!({"userId": "ghost", "newPassword": {"password": "x"}})),
+            Some(&reset),
+        ),
     ];
     for (label, method, path, ct, raw, auth) in steps {
         let extra: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
         step(label, s.send(method, path, ct, raw, &extra).await);
     }
+    // A Connect success: its dates come from the test clock, its body has no secret.
+    let zed = s.user("zed", &["zed@example.com"]).await;
+    let link = json!({"userId": zed, "sendLink": {"notificationType": "NOTIFICATION_TYPE_Email"}});
+    step(
+        "zitadel connect reset, send link",
+        s.send(
+            "POST",
+            "/zitadel.user.v2.UserService/PasswordReset",
+            JSON,
+            body(link),
+            &[("authorization", reset.as_str())],
+        )
+        .await,
+    );
 }

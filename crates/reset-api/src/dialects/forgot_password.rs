@@ -9,7 +9,7 @@
 //! `too_many_requests` with `Retry-After`, a body of another media type 415
 //! `unsupported_media_type`.
 
-use reset_core::{Delivery, RequestInput, ResetError, SecretInput};
+use reset_core::{Delivery, RequestInput, ResetError, SecretInput, Violation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -54,7 +54,7 @@ pub struct ResetPasswordBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ForgotPasswordMessage, example = json!({"msg": "The code is incorrect", "error_code": "code_incorrect"}))]
 pub struct Message {
-    pub msg: &'static str,
+    pub msg: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,99 +64,160 @@ pub struct Message {
     pub violations: Option<Vec<ViolationBody>>,
 }
 
-fn answer(status: u16, msg: &'static str, error_code: Option<&'static str>) -> ApiResponse {
-    ApiResponse::json(
-        status,
-        &Message {
+/// Everything this API answers besides success, each mapped once (in
+/// [`ForgotPasswordError::response`]) to its status and `error_code`; the `Display` text is the
+/// `msg`.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgotPasswordError {
+    #[error("Invalid request")]
+    InvalidRequest,
+    /// 404, the contract's answer for a username without an account (unless
+    /// `forgot_password_hide_unknown`).
+    #[error("Unknown username")]
+    UnknownUsername,
+    #[error("The code is incorrect")]
+    CodeIncorrect,
+    /// The account has no code outstanding; the seed gives this one no `error_code`.
+    #[error("There was no code for a password reset requested")]
+    NoCode,
+    #[error("There are no email addresses for this account")]
+    NoEmailAddresses,
+    /// The code has had all its tries: 400, as the seed answers.
+    #[error("Rate limit exceeded")]
+    AttemptsExhausted,
+    #[error("Too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The policy refuses the password; each broken rule goes in `violations`.
+    #[error("The new password is too weak")]
+    WeakPassword(Vec<Violation>),
+    #[error("Not found")]
+    NotFound,
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("The request body is too large")]
+    PayloadTooLarge,
+    #[error("Send the body as application/json")]
+    UnsupportedMediaType,
+    #[error("Temporarily unavailable")]
+    Unavailable { retry_after_secs: u64 },
+    /// Our fault; the cause went to the log, never to the answer.
+    #[error("Internal error")]
+    Internal,
+}
+
+impl From<BodyError> for ForgotPasswordError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::NotJson(_) => Self::UnsupportedMediaType,
+            BodyError::Unreadable | BodyError::Invalid(_) => Self::InvalidRequest,
+        }
+    }
+}
+
+impl From<ResetError> for ForgotPasswordError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::InvalidRequest(_) => Self::InvalidRequest,
+            ResetError::InvalidToken | ResetError::CodeIncorrect { .. } => Self::CodeIncorrect,
+            ResetError::AttemptsExhausted { .. } => Self::AttemptsExhausted,
+            ResetError::RateLimited { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
+            }
+            ResetError::WeakPassword { violations } => Self::WeakPassword(violations),
+            ResetError::Unavailable { retry_after_secs } => Self::Unavailable { retry_after_secs },
+            ResetError::CredentialRequired
+            | ResetError::AuthenticationFailed
+            | ResetError::Forbidden(_)
+            | ResetError::UserNotFound
+            | ResetError::InvalidUrlTemplate(_)
+            | ResetError::Store(_)
+            | ResetError::Hashing(_) => {
+                tracing::error!(error = %e, "internal error (forgot-password)");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl ForgotPasswordError {
+    /// Status and `error_code`.
+    fn kind(&self) -> (u16, Option<&'static str>) {
+        match self {
+            Self::InvalidRequest => (400, Some("invalid_request")),
+            Self::UnknownUsername => (404, Some("unknown_username")),
+            Self::CodeIncorrect => (400, Some("code_incorrect")),
+            Self::NoCode => (400, None),
+            Self::NoEmailAddresses => (400, Some("no_email_addresses")),
+            Self::AttemptsExhausted => (400, Some("rate_limit_exceeded")),
+            Self::TooManyRequests { .. } => (429, Some("too_many_requests")),
+            Self::WeakPassword(_) => (400, Some("weak_password")),
+            Self::NotFound => (404, Some("not_found")),
+            Self::MethodNotAllowed => (405, Some("method_not_allowed")),
+            Self::PayloadTooLarge => (413, Some("payload_too_large")),
+            Self::UnsupportedMediaType => (415, Some("unsupported_media_type")),
+            Self::Unavailable { .. } => (503, Some("service_unavailable")),
+            Self::Internal => (500, Some("internal_error")),
+        }
+    }
+
+    /// The answer: status, `{msg, error_code?, violations?}`, and `Retry-After` where it
+    /// applies.
+    pub fn response(self) -> ApiResponse {
+        let (status, error_code) = self.kind();
+        let msg = self.to_string();
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        };
+        let violations = match self {
+            Self::WeakPassword(violations) => {
+                Some(violations.into_iter().map(ViolationBody::from).collect())
+            }
+            _ => None,
+        };
+        let body = Message {
             msg,
             success_code: None,
             error_code,
+            violations,
+        };
+        let response = ApiResponse::json(status, &body);
+        match retry_after {
+            Some(secs) => response.with_header("retry-after", secs.to_string()),
+            None => response,
+        }
+    }
+}
+
+/// A success: 200 with `msg` (and `success_code`, where the seed gives one).
+fn success(msg: &str, success_code: Option<&'static str>) -> ApiResponse {
+    ApiResponse::json(
+        200,
+        &Message {
+            msg: msg.to_owned(),
+            success_code,
+            error_code: None,
             violations: None,
         },
     )
 }
 
-fn unknown_username() -> ApiResponse {
-    answer(404, "Unknown username", Some("unknown_username"))
-}
-
-fn code_incorrect() -> ApiResponse {
-    answer(400, "The code is incorrect", Some("code_incorrect"))
-}
-
-fn no_code() -> ApiResponse {
-    answer(
-        400,
-        "There was no code for a password reset requested",
-        None,
-    )
-}
-
-fn body_error(e: BodyError) -> ApiResponse {
-    match e {
-        BodyError::TooLarge => answer(
-            413,
-            "The request body is too large",
-            Some("payload_too_large"),
-        ),
-        BodyError::NotJson(_) => answer(
-            415,
-            "Send the body as application/json",
-            Some("unsupported_media_type"),
-        ),
-        BodyError::Unreadable | BodyError::Invalid(_) => invalid_request(),
-    }
-}
-
-fn invalid_request() -> ApiResponse {
-    answer(400, "Invalid request", Some("invalid_request"))
+/// The answer of a handler: its success, or its error in this API's shape.
+fn answer(result: Result<ApiResponse, ForgotPasswordError>) -> ApiResponse {
+    result.unwrap_or_else(ForgotPasswordError::response)
 }
 
 /// 404 in this API's shape.
 pub fn not_found() -> ApiResponse {
-    answer(404, "Not found", Some("not_found"))
+    ForgotPasswordError::NotFound.response()
 }
 
 /// 405 in this API's shape.
 pub fn method_not_allowed() -> ApiResponse {
-    answer(405, "Method not allowed", Some("method_not_allowed"))
-}
-
-fn core_error(e: ResetError) -> ApiResponse {
-    match e {
-        ResetError::InvalidRequest(_) => invalid_request(),
-        ResetError::InvalidToken | ResetError::CodeIncorrect { .. } => code_incorrect(),
-        ResetError::AttemptsExhausted { .. } => {
-            answer(400, "Rate limit exceeded", Some("rate_limit_exceeded"))
-        }
-        ResetError::RateLimited { retry_after_secs } => {
-            answer(429, "Too many requests", Some("too_many_requests"))
-                .with_header("retry-after", retry_after_secs.to_string())
-        }
-        ResetError::WeakPassword { violations } => ApiResponse::json(
-            400,
-            &Message {
-                msg: "The new password is too weak",
-                success_code: None,
-                error_code: Some("weak_password"),
-                violations: Some(violations.into_iter().map(ViolationBody::from).collect()),
-            },
-        ),
-        ResetError::Unavailable { retry_after_secs } => {
-            answer(503, "Temporarily unavailable", Some("service_unavailable"))
-                .with_header("retry-after", retry_after_secs.to_string())
-        }
-        ResetError::CredentialRequired
-        | ResetError::AuthenticationFailed
-        | ResetError::Forbidden(_)
-        | ResetError::UserNotFound
-        | ResetError::InvalidUrlTemplate(_)
-        | ResetError::Store(_)
-        | ResetError::Hashing(_) => {
-            tracing::error!(error = %e, "internal error (forgot-password)");
-            answer(500, "Internal error", Some("internal_error"))
-        }
-    }
+    ForgotPasswordError::MethodNotAllowed.response()
 }
 
 /// A code of the seed's shape: 1 to 6 digits.
@@ -171,62 +232,64 @@ fn username_shaped(username: &str) -> bool {
 
 /// `POST …/sendEmail`: a code to every address of the account.
 pub async fn send_email(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: SendEmailBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    if !username_shaped(&body.username) {
-        return invalid_request();
-    }
-    let input = RequestInput {
-        username: Some(body.username.clone()),
-        delivery: Delivery::Code,
-        all_addresses: true,
-        // Its clients may check the code right after "Sent"; when the answer reveals the
-        // account anyway, nothing is lost by issuing first.
-        synchronous: !api.dialects().forgot_password_hide_unknown,
-        ..RequestInput::default()
-    };
-    if let Err(e) = api.service().request(input, &api.context(req, VIA)).await {
-        return core_error(e);
-    }
-    if !api.dialects().forgot_password_hide_unknown {
-        match api.service().account_summary(&body.username).await {
-            Ok(None) => return unknown_username(),
-            Ok(Some(a)) if !a.has_email => {
-                return answer(
-                    400,
-                    "There are no email addresses for this account",
-                    Some("no_email_addresses"),
-                );
+    answer(
+        async {
+            let body: SendEmailBody = read(req)?;
+            if !username_shaped(&body.username) {
+                return Err(ForgotPasswordError::InvalidRequest);
             }
-            Ok(Some(_)) => {}
-            Err(e) => return core_error(e),
+            let input = RequestInput {
+                username: Some(body.username.clone()),
+                delivery: Delivery::Code,
+                all_addresses: true,
+                // Its clients may check the code right after "Sent"; when the answer reveals
+                // the account anyway, nothing is lost by issuing first.
+                synchronous: !api.dialects().forgot_password_hide_unknown,
+                ..RequestInput::default()
+            };
+            api.service().request(input, &api.context(req, VIA)).await?;
+            if !api.dialects().forgot_password_hide_unknown {
+                match api.service().account_summary(&body.username).await? {
+                    None => return Err(ForgotPasswordError::UnknownUsername),
+                    Some(a) if !a.has_email => return Err(ForgotPasswordError::NoEmailAddresses),
+                    Some(_) => {}
+                }
+            }
+            Ok(success("Sent", None))
         }
-    }
-    answer(200, "Sent", None)
+        .await,
+    )
 }
 
-/// Refines a wrong-code answer where the contract tells more: unknown username (404) or no
-/// code outstanding. A code of another length than ours is a wrong code too.
-async fn explain(api: &Api, username: &str, e: ResetError) -> ApiResponse {
+/// The core's result, with a wrong code refined where the contract tells more: unknown
+/// username (404) or no code outstanding. A code of another length than ours is a wrong code
+/// too.
+async fn refine<T>(
+    api: &Api,
+    username: &str,
+    result: Result<T, ResetError>,
+) -> Result<T, ForgotPasswordError> {
+    let e = match result {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
     let wrong = matches!(
         e,
         ResetError::CodeIncorrect { .. } | ResetError::InvalidRequest(_)
     );
     let refinable = wrong || matches!(e, ResetError::AttemptsExhausted { .. });
     if refinable && !api.dialects().forgot_password_hide_unknown {
-        match api.service().account_summary(username).await {
-            Ok(None) => return unknown_username(),
-            Ok(Some(a)) if !a.has_live_code && wrong => return no_code(),
-            Ok(_) => {}
-            Err(e) => return core_error(e),
+        match api.service().account_summary(username).await? {
+            None => return Err(ForgotPasswordError::UnknownUsername),
+            Some(a) if !a.has_live_code && wrong => return Err(ForgotPasswordError::NoCode),
+            Some(_) => {}
         }
     }
-    if wrong {
-        return code_incorrect();
-    }
-    core_error(e)
+    Err(if wrong {
+        ForgotPasswordError::CodeIncorrect
+    } else {
+        e.into()
+    })
 }
 
 fn secret(username: &str, code: &str) -> SecretInput {
@@ -239,48 +302,40 @@ fn secret(username: &str, code: &str) -> SecretInput {
 
 /// `POST …/checkCode`: checks without using the code up; every wrong code counts.
 pub async fn check_code(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: CheckCodeBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    if !username_shaped(&body.username) || !code_shaped(&body.code) {
-        return invalid_request();
-    }
-    let ctx = api.context(req, VIA);
-    match api
-        .service()
-        .verify(secret(&body.username, &body.code), &ctx)
-        .await
-    {
-        Ok(_) => ApiResponse::json(
-            200,
-            &Message {
-                msg: "Code correct",
-                success_code: Some("code_correct"),
-                error_code: None,
-                violations: None,
-            },
-        ),
-        Err(e) => explain(api, &body.username, e).await,
-    }
+    answer(
+        async {
+            let body: CheckCodeBody = read(req)?;
+            if !username_shaped(&body.username) || !code_shaped(&body.code) {
+                return Err(ForgotPasswordError::InvalidRequest);
+            }
+            let ctx = api.context(req, VIA);
+            let verified = api
+                .service()
+                .verify(secret(&body.username, &body.code), &ctx)
+                .await;
+            refine(api, &body.username, verified).await?;
+            Ok(success("Code correct", Some("code_correct")))
+        }
+        .await,
+    )
 }
 
 /// `POST …/resetPassword`.
 pub async fn reset_password(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: ResetPasswordBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    if !username_shaped(&body.username) || !code_shaped(&body.code) {
-        return invalid_request();
-    }
-    let ctx = api.context(req, VIA);
-    let result = api
-        .service()
-        .complete(secret(&body.username, &body.code), &body.new_password, &ctx)
-        .await;
-    match result {
-        Ok(()) => answer(200, "Changed password successful", None),
-        Err(e) => explain(api, &body.username, e).await,
-    }
+    answer(
+        async {
+            let body: ResetPasswordBody = read(req)?;
+            if !username_shaped(&body.username) || !code_shaped(&body.code) {
+                return Err(ForgotPasswordError::InvalidRequest);
+            }
+            let ctx = api.context(req, VIA);
+            let completed = api
+                .service()
+                .complete(secret(&body.username, &body.code), &body.new_password, &ctx)
+                .await;
+            refine(api, &body.username, completed).await?;
+            Ok(success("Changed password successful", None))
+        }
+        .await,
+    )
 }

@@ -2,10 +2,11 @@
 //! `{username, email}` → 204 always; `POST /api/reset-password` `{token, password}` → 204.
 //! Errors are `{"error": {"message", "code", "id"}}` with Misskey's codes and fixed ids.
 
-use reset_core::{Delivery, RequestInput, ResetError, SecretInput};
+use reset_core::{Delivery, RequestInput, ResetError, Violation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::token_reset::complete_with_token;
 use crate::api::Api;
 use crate::problem::ViolationBody;
 use crate::request::ApiRequest;
@@ -119,104 +120,161 @@ pub const INTERNAL_ERROR: Kind = (
     "Internal error occurred. Please contact us if the error persists.",
 );
 
-fn error(kind: Kind, info: Option<WeakPasswordInfo>) -> ApiResponse {
-    let (status, code, id, message) = kind;
-    ApiResponse::json(
-        status,
-        &ErrorBody {
+/// Everything a Misskey route answers besides success, each mapped once (in
+/// [`MisskeyError::response`]) to its status, code, fixed id and message (the [`Kind`]s above);
+/// the `Display` text is the `message`.
+#[derive(Debug, thiserror::Error)]
+pub enum MisskeyError {
+    #[error("{}", INVALID_PARAM.3)]
+    InvalidParam,
+    #[error("{}", INVALID_TOKEN.3)]
+    InvalidToken,
+    /// The policy refuses the password; each broken rule goes in `info.violations`.
+    #[error("{}", WEAK_PASSWORD.3)]
+    WeakPassword(Vec<Violation>),
+    #[error("{}", NO_SUCH_ENDPOINT.3)]
+    NoSuchEndpoint,
+    #[error("{}", METHOD_NOT_ALLOWED.3)]
+    MethodNotAllowed,
+    #[error("{}", PAYLOAD_TOO_LARGE.3)]
+    PayloadTooLarge,
+    #[error("{}", UNSUPPORTED_MEDIA_TYPE.3)]
+    UnsupportedMediaType,
+    #[error("{}", RATE_LIMIT_EXCEEDED.3)]
+    RateLimitExceeded { retry_after_secs: u64 },
+    #[error("{}", UNAVAILABLE.3)]
+    Unavailable { retry_after_secs: u64 },
+    /// Our fault; the cause went to the log, never to the answer.
+    #[error("{}", INTERNAL_ERROR.3)]
+    Internal,
+}
+
+impl From<BodyError> for MisskeyError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::NotJson(_) => Self::UnsupportedMediaType,
+            BodyError::Unreadable | BodyError::Invalid(_) => Self::InvalidParam,
+        }
+    }
+}
+
+impl From<ResetError> for MisskeyError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::InvalidRequest(_) => Self::InvalidParam,
+            ResetError::InvalidToken
+            | ResetError::CodeIncorrect { .. }
+            | ResetError::AttemptsExhausted { .. } => Self::InvalidToken,
+            ResetError::RateLimited { retry_after_secs } => {
+                Self::RateLimitExceeded { retry_after_secs }
+            }
+            ResetError::WeakPassword { violations } => Self::WeakPassword(violations),
+            ResetError::Unavailable { retry_after_secs } => Self::Unavailable { retry_after_secs },
+            ResetError::CredentialRequired
+            | ResetError::AuthenticationFailed
+            | ResetError::Forbidden(_)
+            | ResetError::UserNotFound
+            | ResetError::InvalidUrlTemplate(_)
+            | ResetError::Store(_)
+            | ResetError::Hashing(_) => {
+                tracing::error!(error = %e, "internal error (misskey)");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl MisskeyError {
+    fn kind(&self) -> Kind {
+        match self {
+            Self::InvalidParam => INVALID_PARAM,
+            Self::InvalidToken => INVALID_TOKEN,
+            Self::WeakPassword(_) => WEAK_PASSWORD,
+            Self::NoSuchEndpoint => NO_SUCH_ENDPOINT,
+            Self::MethodNotAllowed => METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimitExceeded { .. } => RATE_LIMIT_EXCEEDED,
+            Self::Unavailable { .. } => UNAVAILABLE,
+            Self::Internal => INTERNAL_ERROR,
+        }
+    }
+
+    /// The answer: status, `{"error": {message, code, id, info?}}`, and `Retry-After` where it
+    /// applies.
+    pub fn response(self) -> ApiResponse {
+        let (status, code, id, _) = self.kind();
+        let message = self.to_string();
+        let retry_after = match &self {
+            Self::RateLimitExceeded { retry_after_secs }
+            | Self::Unavailable { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let info = match self {
+            Self::WeakPassword(violations) => Some(WeakPasswordInfo {
+                violations: violations.into_iter().map(ViolationBody::from).collect(),
+            }),
+            _ => None,
+        };
+        let body = ErrorBody {
             error: ErrorDetail {
-                message: message.to_owned(),
+                message,
                 code,
                 id,
                 info,
             },
-        },
-    )
-}
-
-fn body_error(e: BodyError) -> ApiResponse {
-    match e {
-        BodyError::TooLarge => error(PAYLOAD_TOO_LARGE, None),
-        BodyError::NotJson(_) => error(UNSUPPORTED_MEDIA_TYPE, None),
-        BodyError::Unreadable | BodyError::Invalid(_) => error(INVALID_PARAM, None),
+        };
+        let response = ApiResponse::json(status, &body);
+        match retry_after {
+            Some(secs) => response.with_header("retry-after", secs.to_string()),
+            None => response,
+        }
     }
 }
 
-fn core_error(e: ResetError) -> ApiResponse {
-    match e {
-        ResetError::InvalidRequest(_) => error(INVALID_PARAM, None),
-        ResetError::InvalidToken
-        | ResetError::CodeIncorrect { .. }
-        | ResetError::AttemptsExhausted { .. } => error(INVALID_TOKEN, None),
-        ResetError::RateLimited { retry_after_secs } => error(RATE_LIMIT_EXCEEDED, None)
-            .with_header("retry-after", retry_after_secs.to_string()),
-        ResetError::WeakPassword { violations } => error(
-            WEAK_PASSWORD,
-            Some(WeakPasswordInfo {
-                violations: violations.into_iter().map(ViolationBody::from).collect(),
-            }),
-        ),
-        ResetError::Unavailable { retry_after_secs } => {
-            error(UNAVAILABLE, None).with_header("retry-after", retry_after_secs.to_string())
-        }
-        ResetError::CredentialRequired
-        | ResetError::AuthenticationFailed
-        | ResetError::Forbidden(_)
-        | ResetError::UserNotFound
-        | ResetError::InvalidUrlTemplate(_)
-        | ResetError::Store(_)
-        | ResetError::Hashing(_) => {
-            tracing::error!(error = %e, "internal error (misskey)");
-            error(INTERNAL_ERROR, None)
-        }
-    }
+/// The answer of a handler: its success, or its error in Misskey's shape.
+fn answer(result: Result<ApiResponse, MisskeyError>) -> ApiResponse {
+    result.unwrap_or_else(MisskeyError::response)
 }
 
 /// 404 in Misskey's shape.
 pub fn not_found() -> ApiResponse {
-    error(NO_SUCH_ENDPOINT, None)
+    MisskeyError::NoSuchEndpoint.response()
 }
 
 /// 405 in Misskey's shape.
 pub fn method_not_allowed() -> ApiResponse {
-    error(METHOD_NOT_ALLOWED, None)
+    MisskeyError::MethodNotAllowed.response()
 }
 
 /// `POST /api/request-reset-password`: 204 whatever the account; a link only when both
 /// identifiers name the same account.
 pub async fn request(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: RequestBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    let input = RequestInput {
-        username: Some(body.username),
-        email: Some(body.email),
-        delivery: Delivery::Link,
-        ..RequestInput::default()
-    };
-    match api.service().request(input, &api.context(req, VIA)).await {
-        Ok(()) => ApiResponse::empty(204),
-        Err(e) => core_error(e),
-    }
+    answer(
+        async {
+            let body: RequestBody = read(req)?;
+            let input = RequestInput {
+                username: Some(body.username),
+                email: Some(body.email),
+                delivery: Delivery::Link,
+                ..RequestInput::default()
+            };
+            api.service().request(input, &api.context(req, VIA)).await?;
+            Ok(ApiResponse::empty(204))
+        }
+        .await,
+    )
 }
 
-/// `POST /api/reset-password`.
+/// `POST /api/reset-password` (the same operation as Unleash's `password`).
 pub async fn reset(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: ResetBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    let result = api
-        .service()
-        .complete(
-            SecretInput::Token(body.token),
-            &body.password,
-            &api.context(req, VIA),
-        )
-        .await;
-    match result {
-        Ok(()) => ApiResponse::empty(204),
-        Err(e) => core_error(e),
-    }
+    answer(
+        async {
+            let body: ResetBody = read(req)?;
+            complete_with_token(api, req, VIA, body.token, &body.password).await?;
+            Ok(ApiResponse::empty(204))
+        }
+        .await,
+    )
 }

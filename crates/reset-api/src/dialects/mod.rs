@@ -8,12 +8,22 @@
 pub mod forgot_password;
 pub mod misskey;
 pub(crate) mod openapi;
+mod token_reset;
 pub mod unleash;
 pub mod zitadel;
 
 use serde::{Deserialize, Serialize};
 
 use crate::response::ApiResponse;
+
+/// A policy refusal's reasons as one message, for the dialects whose errors carry one string.
+pub(crate) fn violation_messages(violations: &[reset_core::Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// One dialect's switch and mount prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +56,8 @@ pub struct Dialects {
     /// `true` answers them exactly as known ones instead.
     pub forgot_password_hide_unknown: bool,
     pub unleash: Mount,
-    /// Zitadel v2's user password routes (bearer credential).
+    /// Zitadel v2's user password routes (bearer credential), and its Connect service beside
+    /// them ([`Dialects::zitadel_connect`]).
     pub zitadel: Mount,
 }
 
@@ -69,6 +80,8 @@ pub enum Dialect {
     ForgotPassword,
     Unleash,
     Zitadel,
+    /// Zitadel's Connect service, beside its REST prefix (`zitadel::connect`).
+    ZitadelConnect,
 }
 
 impl Dialect {
@@ -79,6 +92,7 @@ impl Dialect {
             Self::ForgotPassword => forgot_password::method_not_allowed(),
             Self::Unleash => unleash::method_not_allowed(),
             Self::Zitadel => zitadel::method_not_allowed(),
+            Self::ZitadelConnect => zitadel::connect::method_not_allowed(),
         }
     }
 
@@ -89,6 +103,7 @@ impl Dialect {
             Self::ForgotPassword => forgot_password::not_found(),
             Self::Unleash => unleash::not_found(),
             Self::Zitadel => zitadel::not_found(),
+            Self::ZitadelConnect => zitadel::connect::not_found(),
         }
     }
 }
@@ -97,16 +112,27 @@ impl Dialects {
     /// The enabled dialect whose prefix `path` lies under (the longest, when prefixes nest, as
     /// Misskey's `/api` and forgot-password's `/api/auth/forgotPassword` do).
     pub fn owner(&self, path: &str) -> Option<Dialect> {
+        let connect = self.zitadel_connect();
         [
             (Dialect::Misskey, &self.misskey),
             (Dialect::ForgotPassword, &self.forgot_password),
             (Dialect::Unleash, &self.unleash),
             (Dialect::Zitadel, &self.zitadel),
+            (Dialect::ZitadelConnect, &connect),
         ]
         .into_iter()
         .filter(|(_, m)| m.enabled && m.contains(path))
         .max_by_key(|(_, m)| m.prefix.len())
         .map(|(d, _)| d)
+    }
+
+    /// Zitadel's Connect service: on with the Zitadel dialect, beside its REST prefix (see
+    /// [`zitadel::connect::service_prefix`]).
+    pub fn zitadel_connect(&self) -> Mount {
+        Mount {
+            enabled: self.zitadel.enabled,
+            prefix: zitadel::connect::service_prefix(&self.zitadel.prefix),
+        }
     }
 }
 
@@ -135,6 +161,11 @@ mod tests {
         );
         assert_eq!(d.owner("/v2/users//password_reset"), Some(Dialect::Zitadel));
         assert_eq!(d.owner("/auth/reset"), Some(Dialect::Unleash));
+        assert_eq!(
+            d.owner("/zitadel.user.v2.UserService/Nope"),
+            Some(Dialect::ZitadelConnect)
+        );
+        assert_eq!(d.owner("/zitadel.user.v2.UserServiceX"), None);
         assert_eq!(d.owner("/apix"), None);
         assert_eq!(d.owner("/v1/nope"), None);
         let mut off = Dialects::default();

@@ -8,9 +8,12 @@ use super::forgot_password::{
 use super::misskey::{
     ErrorBody as MisskeyError, RequestBody as MisskeyRequest, ResetBody as MisskeyReset,
 };
-use super::unleash::{EmailBody, ErrorBody as UnleashError, PasswordBody, TokenUser};
+use super::unleash::{
+    EmailBody, ErrorBody as UnleashError, PasswordBody, TokenUser, ValidatePasswordBody,
+};
 use super::zitadel::{
-    ErrorBody as ZitadelError, PasswordResetBody as ZitadelPasswordResetRequest,
+    ConnectErrorBody as ZitadelConnectError, ErrorBody as ZitadelError,
+    PasswordResetBody as ZitadelPasswordResetRequest,
     PasswordResetResponse as ZitadelPasswordResetResponse,
     SetPasswordBody as ZitadelSetPasswordRequest,
     SetPasswordResponse as ZitadelSetPasswordResponse,
@@ -133,30 +136,39 @@ pub fn forgot_reset_password() {}
     request_body(content = PasswordBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Changed; no body."),
-        (status = 400, description = "`BadDataError` or `PasswordPolicyError` (with `details`).", body = UnleashError),
+        (status = 400, description = "`BadDataError`, or `PasswordPolicyError`: the full policy (with the account's rules and the breach check), `details[0].validationErrors` listing each reason and `details[0].violations` each with its code; the token stays usable.", body = UnleashError,
+            example = json!({"id": "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72", "name": "PasswordPolicyError", "message": "Do not build your password around your username.", "details": [{"message": "Do not build your password around your username.", "validationErrors": ["Do not build your password around your username."], "violations": [{"code": "contains_username", "message": "Do not build your password around your username."}]}]})),
         (status = 401, description = "`InvalidTokenError`: unknown, expired or used token.", body = UnleashError,
-            example = json!({"id": "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73", "name": "InvalidTokenError", "message": "Token is invalid or expired."})),
+            example = json!({"id": "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73", "name": "InvalidTokenError", "message": "Token is invalid or expired.", "details": [{"message": "Token is invalid or expired."}]})),
         (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
         (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
         (status = 415, description = "`ContentTypeerror`.", body = UnleashError,
-            example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."})),
+            example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.", "details": [{"message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."}]})),
         (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "`InternalError`.", body = UnleashError),
         (status = 503, description = "`ServiceUnavailableError`: the breached-password check could not run (configured to fail closed); the token stays valid.", body = UnleashError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")),
-            example = json!({"id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d80", "name": "ServiceUnavailableError", "message": "A check the answer needs is unavailable; try again later."}))
+            example = json!({"id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d80", "name": "ServiceUnavailableError", "message": "A check the answer needs is unavailable; try again later.", "details": [{"message": "A check the answer needs is unavailable; try again later."}]}))
     )
 )]
 pub fn unleash_password() {}
 
 /// Unleash: the account a reset token belongs to; does not use the token up.
+///
+/// Each call counts as an attempt, as a wrong token does. Answers Unleash's `tokenUserSchema`. Its `id` is an integer there and a string here, so each
+/// account gets a stable number for this dialect, without a stored column: the first 8 bytes of
+/// SHA-256 of the account id (UTF-8), read big-endian and shifted right by 11 bits, below 2^53
+/// so that JavaScript reads it exactly. `createdBy` is always null and `role` always
+/// `{"id": 0, "type": "root", "name": "Viewer"}`: this service records neither.
 #[utoipa::path(
     get, path = "/auth/reset/validate", tag = "unleash", operation_id = "unleashValidateToken",
     params(("token" = String, Query, description = "The reset token from the link.")),
     responses(
-        (status = 200, description = "The token is valid.", body = TokenUser),
-        (status = 401, description = "`InvalidTokenError`.", body = UnleashError),
+        (status = 200, description = "The token is valid: the account it belongs to, and the token.", body = TokenUser,
+            example = json!({"id": 5327322427034857_u64, "email": "alice@example.com", "name": "alice", "token": "Zq3x…", "createdBy": null, "role": {"id": 0, "type": "root", "name": "Viewer"}})),
+        (status = 401, description = "`InvalidTokenError`: the token is missing, unknown, expired or used.", body = UnleashError,
+            example = json!({"id": "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73", "name": "InvalidTokenError", "message": "Token is invalid or expired.", "details": [{"message": "Token is invalid or expired."}]})),
         (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
         (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -164,6 +176,28 @@ pub fn unleash_password() {}
     )
 )]
 pub fn unleash_validate() {}
+
+/// Unleash: check a new password against the policy before any account is known.
+///
+/// Unleash's reset page calls this on every change and enables "Set new password" only on a 200.
+/// It checks the rules that need no account (length, the zxcvbn score); not the account's own
+/// rules (the username or address inside, recent passwords), nor the breached-password check,
+/// which would cost a remote lookup per keystroke: `password` checks all of them, so a 200 here
+/// can still meet a `PasswordPolicyError` there. Counts no rate limit, reads no account.
+#[utoipa::path(
+    post, path = "/auth/reset/validate-password", tag = "unleash", operation_id = "unleashValidatePassword",
+    request_body(content = ValidatePasswordBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The password passes; no body."),
+        (status = 400, description = "`PasswordPolicyError`: `details[0].validationErrors` lists each reason (what Unleash's page reads), `details[0].violations` each with its code; or `BadDataError` (no `password`).", body = UnleashError,
+            example = json!({"id": "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72", "name": "PasswordPolicyError", "message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "details": [{"message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "validationErrors": ["Use at least 8 characters.", "This password is too easy to guess; a few unrelated words make a strong one."], "violations": [{"code": "too_short", "message": "Use at least 8 characters."}, {"code": "too_guessable", "message": "This password is too easy to guess; a few unrelated words make a strong one."}]}]})),
+        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
+        (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
+        (status = 415, description = "`ContentTypeerror`.", body = UnleashError),
+        (status = 500, description = "`InternalError`.", body = UnleashError)
+    )
+)]
+pub fn unleash_validate_password() {}
 
 /// Unleash: send a reset link to this address (200 whether or not it is known).
 #[utoipa::path(
@@ -202,7 +236,7 @@ pub fn unleash_password_email() {}
             example = json!({"code": 5, "message": "User could not be found", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "USER_NOT_FOUND"}]})),
         (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
         (status = 413, description = "8 RESOURCE_EXHAUSTED: over 64 KiB.", body = ZitadelError),
-        (status = 415, description = "3 INVALID_ARGUMENT: a gRPC or other non-JSON content type.", body = ZitadelError),
+        (status = 415, description = "3 INVALID_ARGUMENT: a gRPC or other non-JSON content type (a missing one is read as JSON).", body = ZitadelError),
         (status = 429, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "13 INTERNAL.", body = ZitadelError)
@@ -225,7 +259,7 @@ pub fn zitadel_password_reset() {}
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError),
         (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
         (status = 413, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError),
-        (status = 415, description = "3 INVALID_ARGUMENT: not JSON.", body = ZitadelError),
+        (status = 415, description = "3 INVALID_ARGUMENT: not JSON (a missing content type is read as JSON).", body = ZitadelError),
         (status = 429, description = "8 RESOURCE_EXHAUSTED: the code's tries are spent, or rate limited.", body = ZitadelError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 500, description = "13 INTERNAL.", body = ZitadelError),
@@ -235,3 +269,84 @@ pub fn zitadel_password_reset() {}
     )
 )]
 pub fn zitadel_set_password() {}
+
+/// Connect's `PasswordResetRequest`: the REST body and the user (for the document only).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ZitadelConnectPasswordResetRequest)]
+pub struct ConnectPasswordResetRequest {
+    /// The user (`user_id` also accepted).
+    #[schema(min_length = 1)]
+    pub user_id: String,
+    #[serde(flatten)]
+    pub message: ZitadelPasswordResetRequest,
+}
+
+/// Connect's `SetPasswordRequest`: the REST body and the user (for the document only).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ZitadelConnectSetPasswordRequest)]
+pub struct ConnectSetPasswordRequest {
+    /// The user (`user_id` also accepted).
+    #[schema(min_length = 1)]
+    pub user_id: String,
+    #[serde(flatten)]
+    pub message: ZitadelSetPasswordRequest,
+}
+
+/// Zitadel v2 over Connect (the 4.x SDKs): issue a reset code, the user id in the body.
+///
+/// The same operation as `zitadelPasswordReset`; `userId` is required. Beside the Zitadel
+/// prefix: at the root for `/v2`, at `/x` for `/x/v2`. `Connect-Protocol-Version` is optional.
+#[utoipa::path(
+    post, path = "/zitadel.user.v2.UserService/PasswordReset", tag = "zitadel", operation_id = "zitadelConnectPasswordReset",
+    request_body(content = ConnectPasswordResetRequest, content_type = "application/json",
+        example = json!({"userId": "69629026806489455", "returnCode": {}})),
+    security(("bearer" = ["password:reset"])),
+    responses(
+        (status = 200, description = "OK.", body = ZitadelPasswordResetResponse,
+            example = json!({"details": {"sequence": "2", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}, "verificationCode": "482901"})),
+        (status = 400, description = "`invalid_argument`: bad body, no `userId`, refused urlTemplate, no address for the channel.", body = ZitadelConnectError),
+        (status = 401, description = "`unauthenticated`: no or a wrong bearer token.", body = ZitadelConnectError),
+        (status = 403, description = "`permission_denied`: the token lacks `password:reset`, or (for `returnCode`) `password:write`.", body = ZitadelConnectError),
+        (status = 404, description = "`not_found`: no such user.", body = ZitadelConnectError,
+            example = json!({"code": "not_found", "message": "User could not be found", "details": [{"type": "google.rpc.ErrorInfo", "value": "Cg5VU0VSX05PVF9GT1VORA", "debug": {"reason": "USER_NOT_FOUND"}}]})),
+        (status = 405, description = "`unimplemented`: not POST; with `Allow`.", body = ZitadelConnectError),
+        (status = 413, description = "`resource_exhausted`: over 64 KiB.", body = ZitadelConnectError),
+        (status = 415, description = "`invalid_argument`: binary protobuf (`application/proto`) or another non-JSON type; with `Accept-Post`.", body = ZitadelConnectError,
+            headers(("Accept-Post" = String, description = "`application/json`."))),
+        (status = 429, description = "`resource_exhausted`: rate limited.", body = ZitadelConnectError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal`.", body = ZitadelConnectError),
+        (status = 503, description = "`unavailable`: the database cannot be reached.", body = ZitadelConnectError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")))
+    )
+)]
+pub fn zitadel_connect_password_reset() {}
+
+/// Zitadel v2 over Connect (the 4.x SDKs): set a user's password, the user id in the body.
+///
+/// The same operation as `zitadelSetPassword`; `userId` is required.
+#[utoipa::path(
+    post, path = "/zitadel.user.v2.UserService/SetPassword", tag = "zitadel", operation_id = "zitadelConnectSetPassword",
+    request_body(content = ConnectSetPasswordRequest, content_type = "application/json",
+        example = json!({"userId": "69629026806489455", "newPassword": {"password": "violet tractor melts quietly", "changeRequired": false}, "verificationCode": "482901"})),
+    security(("bearer" = ["password:reset"]), ("bearer" = ["password:write"])),
+    responses(
+        (status = 200, description = "OK.", body = ZitadelSetPasswordResponse),
+        (status = 400, description = "`invalid_argument`: bad body, no `userId`, wrong or used code, wrong current password, weak password.", body = ZitadelConnectError),
+        (status = 401, description = "`unauthenticated`.", body = ZitadelConnectError),
+        (status = 403, description = "`permission_denied`: the token lacks the scope this proof needs.", body = ZitadelConnectError),
+        (status = 404, description = "`not_found`: no such user.", body = ZitadelConnectError),
+        (status = 405, description = "`unimplemented`: not POST; with `Allow`.", body = ZitadelConnectError),
+        (status = 413, description = "`resource_exhausted`.", body = ZitadelConnectError),
+        (status = 415, description = "`invalid_argument`: not JSON; with `Accept-Post`.", body = ZitadelConnectError,
+            headers(("Accept-Post" = String, description = "`application/json`."))),
+        (status = 429, description = "`resource_exhausted`: the code's tries are spent, or rate limited.", body = ZitadelConnectError,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 500, description = "`internal`.", body = ZitadelConnectError),
+        (status = 503, description = "`unavailable`: the breached-password check could not run (configured to fail closed), or the database cannot be reached.", body = ZitadelConnectError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")))
+    )
+)]
+pub fn zitadel_connect_set_password() {}

@@ -1,13 +1,17 @@
 //! Unleash (`docs/compat.md`, section 3), under `/auth/reset`: `POST /password`
-//! `{token, password}` → 200; `GET /validate?token=` → 200 `{email, name, id}` without using
-//! the token up; `POST /password-email` `{email}` → 200 always. Errors are
-//! `{"id", "name", "message"}`; Unleash gives each error instance a fresh id, we give each
-//! error kind a fixed one, so that answers are reproducible byte for byte (and across adapters).
+//! `{token, password}` → 200; `GET /validate?token=` → 200 Unleash's `tokenUserSchema` without
+//! using the token up; `POST /validate-password` `{password}` → 200 or 400 with
+//! `details[0].validationErrors` (the reset page asks on every change); `POST /password-email`
+//! `{email}` → 200 always. Errors are `{"id", "name", "message", "details": [{"message"}]}`, as
+//! Unleash's own; Unleash gives each error instance a fresh id, we give each error kind a fixed
+//! one, so that answers are reproducible byte for byte (and across adapters).
 
-use reset_core::{Delivery, RequestInput, ResetError, SecretInput};
+use reset_core::{Delivery, RequestInput, ResetError, Violation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
 
+use super::token_reset::complete_with_token;
 use crate::api::Api;
 use crate::problem::ViolationBody;
 use crate::request::ApiRequest;
@@ -26,6 +30,14 @@ pub struct PasswordBody {
     pub password: String,
 }
 
+/// `POST /auth/reset/validate-password` (`validatePasswordSchema`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = UnleashValidatePassword, example = json!({"password": "violet tractor melts quietly"}))]
+pub struct ValidatePasswordBody {
+    /// The password to validate.
+    pub password: String,
+}
+
 /// `POST /auth/reset/password-email`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = UnleashPasswordEmail, example = json!({"email": "alice@example.com"}))]
@@ -33,25 +45,81 @@ pub struct EmailBody {
     pub email: String,
 }
 
-/// `GET /auth/reset/validate`: the account the token belongs to.
+/// `GET /auth/reset/validate`: the account the token belongs to (`tokenUserSchema`).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = UnleashTokenUser, example = json!({"email": "alice@example.com", "name": "alice", "id": "0192d1c4-7f3e-7a51-9c2b-3d4e5f6a7b8c"}))]
+#[serde(rename_all = "camelCase")]
+#[schema(as = UnleashTokenUser, example = json!({"id": 5327322427034857_u64, "email": "alice@example.com", "name": "alice", "token": "Zq3x…", "createdBy": null, "role": {"id": 0, "type": "root", "name": "Viewer"}}))]
 pub struct TokenUser {
+    /// The account's integer id for this dialect: Unleash's ids are integers, ours are
+    /// strings. The first 8 bytes of SHA-256 of our account id, big-endian, shifted right by
+    /// 11 bits: below 2^53, so JavaScript reads it exactly; stable for an account, and the
+    /// same whichever kind of id the directory uses.
+    #[schema(minimum = 0, maximum = 9007199254740991_u64)]
+    pub id: u64,
+    /// The account's first address (empty when it has none).
     pub email: String,
+    /// The account's username.
     pub name: String,
-    pub id: String,
+    /// The token, echoed as sent.
+    pub token: String,
+    /// Always null: who asked for the link is not recorded.
+    pub created_by: Option<String>,
+    pub role: Role,
+}
+
+/// `tokenUserSchema.role`. This service has no roles: every account answers the same fixed
+/// one, Unleash's least privileged root role by name, with no real role's id.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UnleashRole)]
+pub struct Role {
+    /// Always 0.
+    pub id: u32,
+    /// Always `root`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Always `Viewer`.
+    pub name: &'static str,
+}
+
+const ROLE: Role = Role {
+    id: 0,
+    kind: "root",
+    name: "Viewer",
+};
+
+/// The integer `id` of [`TokenUser`]: see there.
+pub fn user_number(account_id: &str) -> u64 {
+    let digest = Sha256::digest(account_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) >> 11
 }
 
 /// Unleash's error body.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(as = UnleashError, example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."}))]
+#[schema(as = UnleashError, example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.", "details": [{"message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."}]}))]
 pub struct ErrorBody {
     pub id: &'static str,
     pub name: &'static str,
     pub message: String,
-    /// Only with `PasswordPolicyError`: each broken rule.
+    /// One entry, as Unleash's errors have (its clients read `details[0].message`).
+    pub details: Vec<ErrorDetail>,
+}
+
+/// `details[0]` of an Unleash error.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = UnleashErrorDetail)]
+pub struct ErrorDetail {
+    /// The error's message again.
+    pub message: String,
+    /// Only with `PasswordPolicyError`: each broken rule's message (what Unleash's reset page
+    /// lists).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<Vec<ViolationBody>>,
+    pub validation_errors: Option<Vec<String>>,
+    /// Only with `PasswordPolicyError`: each broken rule with its stable code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<ViolationBody>>,
 }
 
 /// One Unleash error kind: status, name, fixed id.
@@ -97,160 +165,251 @@ pub const UNAVAILABLE: Kind = (
     "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d80",
 );
 
-fn error(kind: Kind, message: impl Into<String>) -> ApiResponse {
-    let (status, name, id) = kind;
-    ApiResponse::json(
-        status,
-        &ErrorBody {
+/// Everything an Unleash route answers besides success, each mapped once (in
+/// [`UnleashError::response`]) to its status, name, fixed id and body; the `Display` text is
+/// the `message`.
+#[derive(Debug, thiserror::Error)]
+pub enum UnleashError {
+    #[error("Request validation failed: {0}")]
+    BadData(String),
+    /// The policy refuses the password; the message joins every reason.
+    #[error("{}", super::violation_messages(.0))]
+    PasswordPolicy(Vec<Violation>),
+    #[error("Token is invalid or expired.")]
+    InvalidToken,
+    #[error("You need the \"{0}\" permission to perform this action.")]
+    NoAccess(&'static str),
+    #[error("The requested resource could not be found.")]
+    NotFound,
+    #[error("This method is not allowed here.")]
+    MethodNotAllowed,
+    #[error("The request body is too large.")]
+    ContentTooLarge,
+    /// The seed's message, with the content type sent (`none` when absent).
+    #[error(
+        "We do not accept the content-type you provided ({}). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.",
+        .0.as_deref().unwrap_or("none")
+    )]
+    ContentType(Option<String>),
+    #[error("Too many requests; try again later.")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Our fault; the cause went to the log, never to the answer.
+    #[error("Something went wrong on our side.")]
+    Internal,
+    #[error("A check the answer needs is unavailable; try again later.")]
+    Unavailable { retry_after_secs: u64 },
+}
+
+impl From<BodyError> for UnleashError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge => Self::ContentTooLarge,
+            BodyError::NotJson(ct) => Self::ContentType(ct),
+            BodyError::Unreadable | BodyError::Invalid(_) => {
+                Self::BadData("the body is not valid.".into())
+            }
+        }
+    }
+}
+
+impl From<ResetError> for UnleashError {
+    fn from(e: ResetError) -> Self {
+        match e {
+            ResetError::InvalidRequest(detail) => Self::BadData(detail),
+            ResetError::InvalidToken
+            | ResetError::CodeIncorrect { .. }
+            | ResetError::AttemptsExhausted { .. } => Self::InvalidToken,
+            ResetError::RateLimited { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
+            }
+            ResetError::WeakPassword { violations } => Self::PasswordPolicy(violations),
+            ResetError::Forbidden(scope) => Self::NoAccess(scope),
+            ResetError::Unavailable { retry_after_secs } => Self::Unavailable { retry_after_secs },
+            ResetError::CredentialRequired
+            | ResetError::AuthenticationFailed
+            | ResetError::UserNotFound
+            | ResetError::InvalidUrlTemplate(_)
+            | ResetError::Store(_)
+            | ResetError::Hashing(_) => {
+                tracing::error!(error = %e, "internal error (unleash)");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl UnleashError {
+    fn kind(&self) -> Kind {
+        match self {
+            Self::BadData(_) => BAD_DATA,
+            Self::PasswordPolicy(_) => PASSWORD_POLICY,
+            Self::InvalidToken => INVALID_TOKEN,
+            Self::NoAccess(_) => NO_ACCESS,
+            Self::NotFound => NOT_FOUND,
+            Self::MethodNotAllowed => METHOD_NOT_ALLOWED,
+            Self::ContentTooLarge => CONTENT_TOO_LARGE,
+            Self::ContentType(_) => CONTENT_TYPE,
+            Self::TooManyRequests { .. } => TOO_MANY_REQUESTS,
+            Self::Internal => INTERNAL,
+            Self::Unavailable { .. } => UNAVAILABLE,
+        }
+    }
+
+    /// The answer: status, `{id, name, message, details}`, and `Retry-After` where it applies.
+    pub fn response(self) -> ApiResponse {
+        let (status, name, id) = self.kind();
+        let message = self.to_string();
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        };
+        let (validation_errors, violations) = match self {
+            Self::PasswordPolicy(violations) => (
+                Some(violations.iter().map(|v| v.message.clone()).collect()),
+                Some(violations.into_iter().map(ViolationBody::from).collect()),
+            ),
+            _ => (None, None),
+        };
+        let body = ErrorBody {
             id,
             name,
-            message: message.into(),
-            details: None,
-        },
-    )
-}
-
-fn body_error(e: BodyError) -> ApiResponse {
-    match e {
-        BodyError::TooLarge => error(CONTENT_TOO_LARGE, "The request body is too large."),
-        BodyError::NotJson(ct) => error(
-            CONTENT_TYPE,
-            format!(
-                "We do not accept the content-type you provided ({}). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.",
-                ct.as_deref().unwrap_or("none")
-            ),
-        ),
-        BodyError::Unreadable | BodyError::Invalid(_) => error(
-            BAD_DATA,
-            "Request validation failed: the body is not valid.",
-        ),
-    }
-}
-
-fn invalid_token() -> ApiResponse {
-    error(INVALID_TOKEN, "Token is invalid or expired.")
-}
-
-fn core_error(e: ResetError) -> ApiResponse {
-    match e {
-        ResetError::InvalidRequest(detail) => {
-            error(BAD_DATA, format!("Request validation failed: {detail}"))
-        }
-        ResetError::InvalidToken
-        | ResetError::CodeIncorrect { .. }
-        | ResetError::AttemptsExhausted { .. } => invalid_token(),
-        ResetError::RateLimited { retry_after_secs } => {
-            error(TOO_MANY_REQUESTS, "Too many requests; try again later.")
-                .with_header("retry-after", retry_after_secs.to_string())
-        }
-        ResetError::WeakPassword { violations } => {
-            let message = violations
-                .iter()
-                .map(|v| v.message.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let (status, name, id) = PASSWORD_POLICY;
-            ApiResponse::json(
-                status,
-                &ErrorBody {
-                    id,
-                    name,
-                    message,
-                    details: Some(violations.into_iter().map(ViolationBody::from).collect()),
-                },
-            )
-        }
-        ResetError::Forbidden(scope) => error(
-            NO_ACCESS,
-            format!("You need the \"{scope}\" permission to perform this action."),
-        ),
-        ResetError::Unavailable { retry_after_secs } => error(
-            UNAVAILABLE,
-            "A check the answer needs is unavailable; try again later.",
-        )
-        .with_header("retry-after", retry_after_secs.to_string()),
-        ResetError::CredentialRequired
-        | ResetError::AuthenticationFailed
-        | ResetError::UserNotFound
-        | ResetError::InvalidUrlTemplate(_)
-        | ResetError::Store(_)
-        | ResetError::Hashing(_) => {
-            tracing::error!(error = %e, "internal error (unleash)");
-            error(INTERNAL, "Something went wrong on our side.")
+            details: vec![ErrorDetail {
+                message: message.clone(),
+                validation_errors,
+                violations,
+            }],
+            message,
+        };
+        let response = ApiResponse::json(status, &body);
+        match retry_after {
+            Some(secs) => response.with_header("retry-after", secs.to_string()),
+            None => response,
         }
     }
+}
+
+/// The answer of a handler: its success, or its error in Unleash's shape.
+fn answer(result: Result<ApiResponse, UnleashError>) -> ApiResponse {
+    result.unwrap_or_else(UnleashError::response)
 }
 
 /// 404 in Unleash's shape.
 pub fn not_found() -> ApiResponse {
-    error(NOT_FOUND, "The requested resource could not be found.")
+    UnleashError::NotFound.response()
 }
 
 /// 405 in Unleash's shape.
 pub fn method_not_allowed() -> ApiResponse {
-    error(METHOD_NOT_ALLOWED, "This method is not allowed here.")
+    UnleashError::MethodNotAllowed.response()
 }
 
-/// `POST /auth/reset/password`.
+/// `POST /auth/reset/password` (the same operation as Misskey's `reset-password`).
 pub async fn password(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: PasswordBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    let result = api
-        .service()
-        .complete(
-            SecretInput::Token(body.token),
-            &body.password,
-            &api.context(req, VIA),
-        )
-        .await;
-    match result {
-        Ok(()) => ApiResponse::empty(200),
-        Err(e) => core_error(e),
-    }
+    answer(
+        async {
+            let body: PasswordBody = read(req)?;
+            complete_with_token(api, req, VIA, body.token, &body.password).await?;
+            Ok(ApiResponse::empty(200))
+        }
+        .await,
+    )
+}
+
+/// `POST /auth/reset/validate-password`: the policy's account-free rules only (see
+/// [`ResetService::check_password_without_account`](reset_core::ResetService::check_password_without_account));
+/// `password` checks them all again, with the account's.
+pub async fn validate_password(api: &Api, req: &ApiRequest) -> ApiResponse {
+    answer(
+        async {
+            let body: ValidatePasswordBody = read(req)?;
+            api.service()
+                .check_password_without_account(&body.password)
+                .await?;
+            Ok(ApiResponse::empty(200))
+        }
+        .await,
+    )
 }
 
 /// `GET /auth/reset/validate?token=…`.
 pub async fn validate(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let token = req.query.as_deref().and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
-    });
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return invalid_token();
-    };
-    match api
-        .service()
-        .token_owner(&token, &api.context(req, VIA))
-        .await
-    {
-        Ok((_, user)) => ApiResponse::json(
-            200,
-            &TokenUser {
-                email: user.emails.first().cloned().unwrap_or_default(),
-                name: user.username,
-                id: user.id,
-            },
-        ),
-        Err(e) => core_error(e),
-    }
+    answer(
+        async {
+            let token = req
+                .query
+                .as_deref()
+                .and_then(|q| {
+                    form_urlencoded::parse(q.as_bytes())
+                        .find(|(k, _)| k == "token")
+                        .map(|(_, v)| v.into_owned())
+                })
+                .filter(|t| !t.is_empty())
+                .ok_or(UnleashError::InvalidToken)?;
+            let (_, user) = api
+                .service()
+                .token_owner(&token, &api.context(req, VIA))
+                .await?;
+            Ok(ApiResponse::json(
+                200,
+                &TokenUser {
+                    id: user_number(&user.id),
+                    email: user.emails.first().cloned().unwrap_or_default(),
+                    name: user.username,
+                    token,
+                    created_by: None,
+                    role: ROLE,
+                },
+            ))
+        }
+        .await,
+    )
 }
 
 /// `POST /auth/reset/password-email`: 200 whatever the address; a link when it is known.
 pub async fn password_email(api: &Api, req: &ApiRequest) -> ApiResponse {
-    let body: EmailBody = match read(req) {
-        Ok(b) => b,
-        Err(e) => return body_error(e),
-    };
-    let input = RequestInput {
-        email: Some(body.email),
-        delivery: Delivery::Link,
-        ..RequestInput::default()
-    };
-    match api.service().request(input, &api.context(req, VIA)).await {
-        Ok(()) => ApiResponse::empty(200),
-        Err(e) => core_error(e),
+    answer(
+        async {
+            let body: EmailBody = read(req)?;
+            let input = RequestInput {
+                email: Some(body.email),
+                delivery: Delivery::Link,
+                ..RequestInput::default()
+            };
+            api.service().request(input, &api.context(req, VIA)).await?;
+            Ok(ApiResponse::empty(200))
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_numbers_are_stable_and_exact_in_javascript() {
+        let id = "0192d1c4-7f3e-7a51-9c2b-3d4e5f6a7b8c";
+        assert_eq!(user_number(id), user_number(id));
+        assert!(user_number(id) < 1 << 53);
+        // Two UUIDv7 ids minted in the same millisecond share their first 6 bytes; their
+        // numbers must still differ.
+        assert_ne!(
+            user_number("0192d1c4-7f3e-7a51-9c2b-3d4e5f6a7b8c"),
+            user_number("0192d1c4-7f3e-7a52-8d1e-0f1a2b3c4d5e")
+        );
+    }
+
+    #[test]
+    fn every_error_carries_its_message_in_details() {
+        let r = UnleashError::InvalidToken.response();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
+        assert_eq!(v["details"][0]["message"], v["message"]);
+        assert_eq!(
+            v["details"].as_array().map(Vec::len),
+            Some(1),
+            "one entry: {v}"
+        );
     }
 }

@@ -68,6 +68,33 @@ impl ResetService {
         Ok(())
     }
 
+    /// The policy's rules that need no account (length and the zxcvbn score), for a password
+    /// typed before any account is known: Unleash's reset page asks on every change.
+    /// `WeakPassword` with every violation. Not the identity and history rules (no account),
+    /// nor the breach check (a remote lookup per keystroke, for an answer `complete` gives
+    /// anyway); `complete` still runs all of them. Counts no rate limit and touches no store,
+    /// so the answer cannot depend on any account.
+    pub async fn check_password_without_account(&self, password: &str) -> Result<(), ResetError> {
+        let (policy, password) = (self.policy.clone(), password.to_owned());
+        let violations = self
+            .hasher
+            .off_runtime(move || {
+                policy.check(
+                    &password,
+                    PolicySubject {
+                        username: "",
+                        emails: &[],
+                    },
+                )
+            })
+            .await?;
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ResetError::WeakPassword { violations })
+        }
+    }
+
     /// The password policy, breach check and history included: `WeakPassword` with every
     /// violation. The breach check runs only once the cheap rules pass, before any argon2 work.
     pub(super) async fn check_policy(

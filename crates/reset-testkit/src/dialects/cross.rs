@@ -37,7 +37,7 @@ pub async fn secrets_cross_dialects(db: TestDb, spawn: Spawn) {
         s.get(&format!("/auth/reset/validate?token={token}"))
             .await
             .json()["id"],
-        id.as_str()
+        reset_api::dialects::unleash::user_number(&id)
     );
     assert_empty(
         &s.post(

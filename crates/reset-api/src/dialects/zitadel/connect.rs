@@ -1,0 +1,70 @@
+//! Zitadel's Connect front door, as the 4.x SDKs call it: `POST
+//! {base}/zitadel.user.v2.UserService/PasswordReset` and `…/SetPassword`, the request message as
+//! proto3 JSON with the user id inside (`{"userId": …, "returnCode": {}}`), a bearer token,
+//! 200 with the response message as JSON. `Connect-Protocol-Version` may be absent (the Python
+//! SDK sends none). Errors are Connect's, as `application/json`; binary protobuf
+//! (`application/proto`) is not served (415 in that shape).
+
+use serde::Serialize;
+
+use super::error::ZitadelError;
+use super::ops::{self, UserId};
+use crate::api::Api;
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
+
+/// The service's path below the Connect base.
+pub const SERVICE: &str = "/zitadel.user.v2.UserService";
+
+/// Where the service is mounted for the dialect's REST prefix: the SDKs call
+/// `{base URL}/zitadel.user.v2.UserService/{Method}` where older ones call `{base URL}/v2/…`,
+/// so the base is the prefix without its last `/v2` (`/v2` → the root, `/zitadel/v2` →
+/// `/zitadel`), and the prefix itself when it does not end in `/v2`.
+pub fn service_prefix(rest_prefix: &str) -> String {
+    let prefix = rest_prefix.trim_end_matches('/');
+    let base = prefix.strip_suffix("/v2").unwrap_or(prefix);
+    format!("{base}{SERVICE}")
+}
+
+fn answer<T: Serialize>(result: Result<T, ZitadelError>) -> ApiResponse {
+    match result {
+        Ok(message) => ApiResponse::json(200, &message),
+        Err(e) => e.connect(),
+    }
+}
+
+/// `PasswordReset`.
+pub async fn password_reset(api: &Api, req: &ApiRequest) -> ApiResponse {
+    answer(ops::password_reset(api, req, UserId::Body).await)
+}
+
+/// `SetPassword`.
+pub async fn set_password(api: &Api, req: &ApiRequest) -> ApiResponse {
+    answer(ops::set_password(api, req, UserId::Body).await)
+}
+
+/// An unknown method of the service: 404 `unimplemented`.
+pub fn not_found() -> ApiResponse {
+    ZitadelError::UnknownMethod.connect()
+}
+
+/// A method other than POST: 405 `unimplemented` (the router adds `Allow`).
+pub fn method_not_allowed() -> ApiResponse {
+    ZitadelError::MethodNotAllowed.connect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_sits_beside_v2() {
+        assert_eq!(service_prefix("/v2"), SERVICE);
+        assert_eq!(service_prefix("/v2/"), SERVICE);
+        assert_eq!(
+            service_prefix("/zitadel/v2"),
+            "/zitadel/zitadel.user.v2.UserService"
+        );
+        assert_eq!(service_prefix("/z"), "/z/zitadel.user.v2.UserService");
+    }
+}

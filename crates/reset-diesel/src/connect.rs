@@ -2,10 +2,19 @@
 
 use std::path::PathBuf;
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+#[cfg(feature = "mysql")]
+use diesel_async::pooled_connection::ManagerConfig;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 
-use crate::backend::{mysql, pg, sqlite};
+#[cfg(feature = "mysql")]
+use crate::backend::mysql;
+#[cfg(feature = "postgres")]
+use crate::backend::pg;
+#[cfg(feature = "sqlite")]
+use crate::backend::sqlite;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,16 +95,23 @@ pub enum ConnectError {
     Pool(String),
     #[error("cannot connect to the database: {0}")]
     Connect(String),
+    #[error("this build has no {0:?} support (its Cargo feature is off)")]
+    NotBuilt(Backend),
 }
 
 pub(crate) enum Pools {
+    #[cfg(feature = "postgres")]
     Pg(Pool<pg::Conn>),
+    #[cfg(feature = "mysql")]
     Mysql(Pool<mysql::Conn>),
+    #[cfg(feature = "sqlite")]
     Sqlite(sqlite::Writer),
 }
 
+#[allow(unused_variables)] // `options` with SQLite alone
 pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, ConnectError> {
     match url {
+        #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(u) => {
             let manager = AsyncDieselConnectionManager::<pg::Conn>::new(u.clone());
             let pool = Pool::builder(manager)
@@ -104,6 +120,7 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
                 .map_err(|e| ConnectError::Pool(e.to_string()))?;
             Ok(Pools::Pg(pool))
         }
+        #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql(u) => {
             let mut config = ManagerConfig::default();
             config.custom_setup = Box::new(|url| Box::pin(mysql_connection(url)));
@@ -115,6 +132,7 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
                 .map_err(|e| ConnectError::Pool(e.to_string()))?;
             Ok(Pools::Mysql(pool))
         }
+        #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite(path) => {
             // The database holds secrets' hashes and queued messages' links: folder and file
             // (and so SQLite's -wal and -shm, which take the file's mode) are owner-only.
@@ -130,6 +148,8 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
                 .map_err(|e| ConnectError::Connect(e.to_string()))?;
             Ok(Pools::Sqlite(writer))
         }
+        #[allow(unreachable_patterns)]
+        other => Err(ConnectError::NotBuilt(other.backend())),
     }
 }
 
@@ -137,6 +157,7 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
 /// statement sees what committed before it, as on PostgreSQL; InnoDB's default `REPEATABLE
 /// READ` would pin a transaction's reads to its first one, and take gap locks), strict mode
 /// (a value that does not fit is an error, never silently cut), times in UTC.
+#[cfg(feature = "mysql")]
 async fn mysql_connection(url: &str) -> diesel::ConnectionResult<mysql::Conn> {
     use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
     let mut conn = mysql::Conn::establish(url).await?;

@@ -12,9 +12,15 @@ pub mod schema;
 mod store;
 
 pub use connect::{Backend, ConnectError, DatabaseUrl, PoolOptions};
-pub use migrate::{
-    MYSQL as MYSQL_MIGRATIONS, POSTGRES as POSTGRES_MIGRATIONS, SQLITE as SQLITE_MIGRATIONS,
-};
+#[cfg(feature = "mysql")]
+pub use migrate::MYSQL as MYSQL_MIGRATIONS;
+#[cfg(feature = "postgres")]
+pub use migrate::POSTGRES as POSTGRES_MIGRATIONS;
+#[cfg(feature = "sqlite")]
+pub use migrate::SQLITE as SQLITE_MIGRATIONS;
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("reset-diesel needs at least one backend feature: sqlite, postgres or mysql");
 pub use store::DieselStore;
 
 /// The organisation of users created without one.

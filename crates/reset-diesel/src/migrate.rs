@@ -3,8 +3,11 @@
 use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+#[cfg(feature = "postgres")]
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+#[cfg(feature = "mysql")]
 pub const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
+#[cfg(feature = "sqlite")]
 pub const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// The versions a fully migrated database of this backend has applied.

@@ -1,8 +1,11 @@
 //! [`DieselStore`]: the [`Store`] port over the per-backend queries.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_migrations::MigrationHarness as _;
 use reset_core::UserDirectory;
@@ -16,17 +19,37 @@ use reset_core::store::{
     OutboxStats, ResetState, Retention, SecretRecord, Swept, User,
 };
 
-use crate::backend::{mysql, pg, sqlite};
+#[cfg(feature = "mysql")]
+use crate::backend::mysql;
+#[cfg(feature = "postgres")]
+use crate::backend::pg;
+#[cfg(feature = "sqlite")]
+use crate::backend::sqlite;
 use crate::connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, Pools, pools};
+use tokio::sync::Notify;
+
 use crate::migrate;
 use crate::rows::{OutboxEntry, RowCounts, ms};
 
 /// The store over PostgreSQL, MySQL/MariaDB or SQLite.
 pub struct DieselStore {
     pools: Pools,
+    /// Woken when this process queued a message, or (PostgreSQL) another instance did: see
+    /// [`Outbox::queued`].
+    queued: Arc<Notify>,
+    /// The PostgreSQL `LISTEN` task, stopped with the store.
+    listener: Option<tokio::task::AbortHandle>,
     backend: Backend,
     /// Migration versions a ready database has applied.
     expected: Vec<String>,
+}
+
+impl Drop for DieselStore {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -43,18 +66,21 @@ impl std::fmt::Debug for DieselStore {
 macro_rules! with_conn {
     ($self:ident, $db:ident, |$conn:ident| $body:expr) => {
         match &$self.pools {
+            #[cfg(feature = "postgres")]
             Pools::Pg(pool) => {
                 let $conn = &mut *pool.get().await.map_err(unavailable)?;
                 #[allow(unused_imports)]
                 use pg as $db;
                 $body.await.map_err(query)
             }
+            #[cfg(feature = "mysql")]
             Pools::Mysql(pool) => {
                 let $conn = &mut *pool.get().await.map_err(unavailable)?;
                 #[allow(unused_imports)]
                 use mysql as $db;
                 $body.await.map_err(query)
             }
+            #[cfg(feature = "sqlite")]
             Pools::Sqlite(writer) => {
                 #[allow(unused_imports)]
                 use sqlite as $db;
@@ -64,6 +90,12 @@ macro_rules! with_conn {
     };
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn migration_error(e: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+    StoreError::Query(format!("migration failed: {e}"))
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn unavailable(e: PoolError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -118,13 +150,27 @@ impl DieselStore {
     pub async fn connect(url: &str, options: PoolOptions) -> Result<Self, ConnectError> {
         let url = DatabaseUrl::parse(url)?;
         let backend = url.backend();
-        let expected = match backend {
-            Backend::Postgres => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
-            Backend::Mysql => migrate::versions::<diesel::mysql::Mysql>(&migrate::MYSQL),
-            Backend::Sqlite => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
+        let pools = pools(&url, options)?;
+        let expected = match &pools {
+            #[cfg(feature = "postgres")]
+            Pools::Pg(_) => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
+            #[cfg(feature = "mysql")]
+            Pools::Mysql(_) => migrate::versions::<diesel::mysql::Mysql>(&migrate::MYSQL),
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite(_) => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
+        };
+        let queued = Arc::new(Notify::new());
+        let listener = match &url {
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(u) => {
+                Some(tokio::spawn(pg::listen(u.clone(), queued.clone())).abort_handle())
+            }
+            _ => None,
         };
         let store = Self {
-            pools: pools(&url, options)?,
+            pools,
+            queued,
+            listener,
             backend,
             expected,
         };
@@ -146,10 +192,8 @@ impl DieselStore {
     /// Applies the pending embedded migrations; returns how many ran. Needs a multi-threaded
     /// tokio runtime (diesel-async runs the synchronous harness with `block_in_place`).
     pub async fn migrate(&self) -> Result<usize, StoreError> {
-        let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| {
-            StoreError::Query(format!("migration failed: {e}"))
-        };
         match &self.pools {
+            #[cfg(feature = "postgres")]
             Pools::Pg(pool) => {
                 let conn = pool.get().await.map_err(unavailable)?;
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
@@ -158,6 +202,7 @@ impl DieselStore {
                     .map(|v| v.len())
                     .map_err(migration_error)
             }
+            #[cfg(feature = "mysql")]
             Pools::Mysql(pool) => {
                 let conn = pool.get().await.map_err(unavailable)?;
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
@@ -166,6 +211,7 @@ impl DieselStore {
                     .map(|v| v.len())
                     .map_err(migration_error)
             }
+            #[cfg(feature = "sqlite")]
             Pools::Sqlite(writer) => writer
                 .alone(|conn| {
                     conn.run_pending_migrations(migrate::SQLITE)
@@ -221,7 +267,17 @@ impl DieselStore {
         ids: &[String],
     ) -> Result<usize, StoreError> {
         let ids = ids.to_vec();
-        with_conn!(self, db, |conn| db::outbox_retry(conn, ms(now), &ids))
+        let queued = with_conn!(self, db, |conn| db::outbox_retry(conn, ms(now), &ids))?;
+        self.woken(queued > 0);
+        Ok(queued)
+    }
+
+    /// Wakes this process's worker when a call queued messages (a permit is kept if it is busy,
+    /// so no wake-up is lost).
+    fn woken(&self, queued: bool) {
+        if queued {
+            self.queued.notify_one();
+        }
     }
 }
 
@@ -292,7 +348,9 @@ impl ResetState for DieselStore {
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
-        with_conn!(self, db, |conn| db::issue(conn, request))
+        let outcome = with_conn!(self, db, |conn| db::issue(conn, request))?;
+        self.woken(matches!(outcome, IssueOutcome::Issued { .. }));
+        Ok(outcome)
     }
 
     async fn secret_by_hash(&self, hash: &str) -> Result<Option<SecretRecord>, StoreError> {
@@ -352,7 +410,9 @@ impl ResetState for DieselStore {
     }
 
     async fn after_reset(&self, completion: Completion) -> Result<(), StoreError> {
-        with_conn!(self, db, |conn| db::after_reset(conn, completion))
+        with_conn!(self, db, |conn| db::after_reset(conn, completion))?;
+        self.woken(true);
+        Ok(())
     }
 
     async fn cancel(
@@ -363,13 +423,15 @@ impl ResetState for DieselStore {
         events: Vec<EventDelivery>,
     ) -> Result<bool, StoreError> {
         let request_id = request_id.to_owned();
-        with_conn!(self, db, |conn| db::cancel(
+        let cancelled = with_conn!(self, db, |conn| db::cancel(
             conn,
             ms(now),
             &request_id,
             ip,
             events
-        ))
+        ))?;
+        self.woken(cancelled);
+        Ok(cancelled)
     }
     async fn audit(
         &self,
@@ -459,6 +521,10 @@ impl Outbox for DieselStore {
 
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
         with_conn!(self, db, |conn| db::outbox_stats(conn))
+    }
+
+    async fn queued(&self, at_most: std::time::Duration) {
+        let _ = tokio::time::timeout(at_most, self.queued.notified()).await;
     }
 }
 

@@ -44,7 +44,11 @@ async fn exact(db: TestDb) {
         );
         let address = format!("{other}@example.com");
         assert!(
-            store.find(&by(None, Some(&address))).await.unwrap().is_none(),
+            store
+                .find(&by(None, Some(&address)))
+                .await
+                .unwrap()
+                .is_none(),
             "{address:?} must not find alice"
         );
     }

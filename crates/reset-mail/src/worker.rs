@@ -78,7 +78,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = shutdown.changed() => break,
-            () = tokio::time::sleep(options.poll) => {}
+            () = store.queued(options.poll) => {}
         }
         if *shutdown.borrow() {
             break;

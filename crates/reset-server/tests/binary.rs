@@ -150,7 +150,7 @@ fn openapi_command_prints_the_committed_document() {
 #[test]
 fn bad_settings_fail_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = command(dir.path(), Some("mysql://nope"), free_port())
+    let out = command(dir.path(), Some("mssql://nope"), free_port())
         .arg("migrate")
         .output()
         .unwrap();

@@ -500,3 +500,92 @@ async fn two_instances_deliver_200_exactly_once(db: reset_testkit::TestDb) {
         delivered_by("b")
     );
 }
+
+/// An instance whose poll is a minute away, on `db` (or SQLite), sending to `sink`.
+fn slow_polling(
+    dir: &std::path::Path,
+    db: Option<&str>,
+    sink: &SmtpSink,
+    port: u16,
+) -> std::process::Command {
+    let mut c = command(dir, db, port);
+    c.env("RESET_MAIL_TRANSPORT", "smtp")
+        .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port))
+        .env("RESET_OUTBOX_POLL_MS", "60000");
+    c
+}
+
+/// A request's message leaves at once, not at the next poll: the store wakes its own
+/// process's worker when it queues (polling a minute apart, the mail still arrives in seconds).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queued_message_wakes_the_worker() {
+    let Some(sink) = SmtpSink::start(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    add_alice(command(dir.path(), None, 0));
+    let port = free_port();
+    let server = Server::start(
+        slow_polling(dir.path(), None, &sink, port),
+        dir.path(),
+        "a",
+        port,
+    )
+    .await;
+    // The worker's first round ran at start-up; from here only a wake-up delivers in time.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for n in 1..=3 {
+        request_alice(&format!("http://127.0.0.1:{port}")).await;
+        assert_eq!(
+            sink.wait_for(n, 10).await.len(),
+            n,
+            "message {n} left at once"
+        );
+    }
+    drop(server);
+}
+
+/// On PostgreSQL a message queued by another instance wakes this one too (`LISTEN`/`NOTIFY`):
+/// here the message is queued through the library, by a process with no worker at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_instances_message_wakes_the_worker_on_postgres() {
+    let Some(db) = reset_testkit::TestDb::postgres().await else {
+        return;
+    };
+    let Some(sink) = SmtpSink::start(0).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    add_alice(command(dir.path(), Some(db.url()), 0));
+    let port = free_port();
+    let server = Server::start(
+        slow_polling(dir.path(), Some(db.url()), &sink, port),
+        dir.path(),
+        "a",
+        port,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let settings = reset_server::settings::Settings {
+        database_url: db.url().to_owned(),
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    };
+    let store = reset_server::wiring::store(&settings).await.unwrap();
+    let service = reset_server::wiring::service(&settings, store).unwrap();
+    let request = reset_core::RequestInput {
+        username: Some("alice".into()),
+        ..Default::default()
+    };
+    service
+        .request(request, &reset_core::ClientContext::default())
+        .await
+        .unwrap();
+    service.settle().await;
+    assert_eq!(
+        sink.wait_for(1, 10).await.len(),
+        1,
+        "the other instance's message left at once"
+    );
+    drop(server);
+}

@@ -514,7 +514,10 @@ pub async fn admin_tokens_round_trip(store: Arc<dyn Store>) {
     let (found, stored) = store.admin_token_by_hash(&h).await.unwrap().expect("found");
     assert_eq!((found, stored), (token.clone(), h.clone()));
     assert!(store.admin_token_by_hash(&hash()).await.unwrap().is_none());
-    assert_eq!(store.list_admin_tokens().await.unwrap(), std::slice::from_ref(&token));
+    assert_eq!(
+        store.list_admin_tokens().await.unwrap(),
+        std::slice::from_ref(&token)
+    );
     assert!(store.revoke_admin_token(t0(), &token.id).await.unwrap());
     assert!(!store.revoke_admin_token(t0(), &token.id).await.unwrap());
     assert!(!store.revoke_admin_token(t0(), "no-such-id").await.unwrap());

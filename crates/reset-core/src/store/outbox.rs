@@ -83,4 +83,13 @@ pub trait Outbox: Send + Sync {
 
     /// Counts by state.
     async fn outbox_stats(&self) -> Result<OutboxStats, StoreError>;
+
+    /// Returns when a message may have been queued, or after `at_most`: the worker waits here
+    /// between rounds, so a new message leaves at once while polling stays the safety net. An
+    /// implementation that cannot tell just sleeps (this default); `DieselStore` wakes for the
+    /// messages its own process queued and, on PostgreSQL, for other instances' through
+    /// `LISTEN`/`NOTIFY`. Waking without a new message is harmless (a round finds nothing).
+    async fn queued(&self, at_most: std::time::Duration) {
+        tokio::time::sleep(at_most).await;
+    }
 }

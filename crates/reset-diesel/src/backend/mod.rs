@@ -43,7 +43,11 @@ macro_rules! query_prelude {
     };
 }
 
+#[cfg(feature = "mysql")]
 pub mod mysql;
+#[cfg(feature = "postgres")]
 pub mod pg;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
 mod sqlite_writer;

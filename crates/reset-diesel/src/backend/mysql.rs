@@ -126,4 +126,11 @@ pub async fn mark_dead(
         .optional()
 }
 
+/// MySQL has no `NOTIFY`: other instances find new messages at their next poll (this
+/// instance's worker is woken in process, see `DieselStore`).
+#[allow(clippy::unnecessary_wraps)]
+async fn announce(_conn: &mut Conn) -> QueryResult<()> {
+    Ok(())
+}
+
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);

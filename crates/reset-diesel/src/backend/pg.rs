@@ -34,4 +34,36 @@ async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
 
 returning_queries!(Conn, [async], [.await]);
 
+/// Listens on the `reset_outbox` channel on a connection of its own (outside the pool) and wakes
+/// `queued` for each notification; after a lost connection it wakes once (a notification may
+/// have been missed) and connects again a second later. Runs until its task is aborted.
+pub async fn listen(url: String, queued: std::sync::Arc<tokio::sync::Notify>) {
+    use futures_util::StreamExt as _;
+    loop {
+        if let Ok(mut conn) = Conn::establish(&url).await {
+            let listening = diesel::sql_query("LISTEN reset_outbox")
+                .execute(&mut conn)
+                .await;
+            if listening.is_ok() {
+                let mut notifications = std::pin::pin!(conn.notifications_stream());
+                while let Some(Ok(_)) = notifications.next().await {
+                    queued.notify_one();
+                }
+            }
+        }
+        queued.notify_one();
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// `NOTIFY reset_outbox`: tells every instance's worker (see [`listen`]) that messages were
+/// queued, delivered when the transaction commits (and only then; repeats within one
+/// transaction are delivered once).
+async fn announce(conn: &mut Conn) -> QueryResult<()> {
+    diesel::sql_query("NOTIFY reset_outbox")
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);

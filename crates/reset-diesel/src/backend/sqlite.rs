@@ -29,4 +29,10 @@ fn lock_user(_conn: &mut Conn, _id: &str) -> QueryResult<()> {
 
 returning_queries!(Conn, [], []);
 
+/// One instance per SQLite file: its own worker is woken in process (see `DieselStore`).
+#[allow(clippy::unnecessary_wraps)]
+fn announce(_conn: &mut Conn) -> QueryResult<()> {
+    Ok(())
+}
+
 query_prelude!([], [], diesel::RunQueryDsl);

@@ -12,6 +12,7 @@ pub(crate) mod limits;
 mod meta;
 #[macro_use]
 pub(crate) mod outbox;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[macro_use]
 mod returning;
 #[macro_use]

@@ -35,7 +35,8 @@ macro_rules! outbox_queries {
                 ))
                 .execute(conn)
                 $($aw)*?;
-            Ok(())
+            // Wakes other instances' workers once the transaction commits (PostgreSQL).
+            announce(conn)$($aw)*
         }
 
         /// Queues one webhook message per event (the recipient is the endpoint's URL).

@@ -1,5 +1,7 @@
 //! The load's HTTP side: one POST, and many clients hammering one route for a while.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -16,7 +18,8 @@ pub async fn post(http: &reqwest::Client, base: &str, path: &str, body: String) 
 }
 
 /// `clients` loops sending to `path` for `seconds`: a POST of `body` as JSON, or a GET when
-/// `body` is `None`.
+/// `body` is `None`. A `{n}` in the body becomes 0, 1, …, `spread` − 1 in turn over all
+/// clients (requests spread over that many accounts).
 pub async fn hammer(
     http: &reqwest::Client,
     base: &str,
@@ -24,24 +27,29 @@ pub async fn hammer(
     body: Option<&str>,
     clients: usize,
     seconds: u64,
+    spread: usize,
 ) -> Stats {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
+    let turn = Arc::new(AtomicUsize::new(0));
     let tasks = (0..clients).map(|_| {
-        let (http, url, body) = (
+        let (http, url, body, turn) = (
             http.clone(),
             format!("{base}{path}"),
             body.map(str::to_owned),
+            turn.clone(),
         );
         async move {
             let mut lat = Vec::new();
             while Instant::now() < deadline {
                 let t = Instant::now();
                 let request = match &body {
-                    Some(b) => http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(b.clone()),
+                    Some(b) => {
+                        let n = turn.fetch_add(1, Ordering::Relaxed) % spread.max(1);
+                        http.post(&url)
+                            .header("content-type", "application/json")
+                            .body(b.replace("{n}", &n.to_string()))
+                    }
                     None => http.get(&url),
                 };
                 let status = request.send().await.map_or(0, |r| r.status().as_u16());

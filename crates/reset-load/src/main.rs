@@ -5,6 +5,7 @@
 
 mod database;
 mod http;
+mod latency;
 mod server;
 mod stats;
 mod timing;
@@ -39,6 +40,9 @@ enum Command {
     /// Known vs unknown account: wrong codes on verify, complete and forgot-password's checkCode,
     /// in alternating pairs, against the timing targets.
     Timing(timing::TimingArgs),
+    /// Delivery latency on an idle server: 202 → the message handed to the transport, and a
+    /// whole reset (request → mail → complete).
+    Latency(latency::LatencyArgs),
 }
 
 // The throughput run's knobs.
@@ -56,6 +60,9 @@ struct Args {
     /// Requests each for the known/unknown timing comparison.
     #[arg(long, default_value_t = 1000)]
     timing_requests: usize,
+    /// Known accounts the spread scenario cycles through.
+    #[arg(long, default_value_t = 1000)]
+    accounts: usize,
     /// The database to measure: a fresh SQLite file by default; `postgres://…/NAME` or
     /// `mysql://…/NAME` (created for the run and dropped after when it does not exist).
     #[arg(long)]
@@ -67,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Timing(args)) => timing::run(args).await,
+        Some(Command::Latency(args)) => latency::run(args).await,
         None => load(cli.load).await,
     }
 }
@@ -87,9 +95,14 @@ const SCENARIOS: &[Scenario] = &[
         body: None,
     },
     Scenario {
-        name: "request-reset, known account",
+        name: "request-reset, one known account (hot)",
         path: "/v1/password-reset/request",
         body: Some(r#"{"email":"known@example.com"}"#),
+    },
+    Scenario {
+        name: "request-reset, known accounts (spread, --accounts)",
+        path: "/v1/password-reset/request",
+        body: Some(r#"{"email":"known{n}@example.com"}"#),
     },
     Scenario {
         name: "request-reset, unknown account",
@@ -115,15 +128,24 @@ async fn load(args: Args) -> anyhow::Result<()> {
     config.rate_limits.send_per_account_per_day = high;
     let server = server::start(db.url(), config, ApiOptions::default()).await?;
     add_user(&server, "known", "known@example.com").await?;
+    for i in 0..args.accounts {
+        add_user(
+            &server,
+            &format!("known{i}"),
+            &format!("known{i}@example.com"),
+        )
+        .await?;
+    }
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "machine: {cores} cores; clients: {}; {} s per scenario; {}; axum\n",
+        "machine: {cores} cores; clients: {}; {} s per scenario; {}; axum; {} known accounts\n",
         args.clients,
         args.seconds,
-        db.kind()
+        db.kind(),
+        args.accounts
     );
 
     store_alone(&server, high).await?;
@@ -136,6 +158,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
             s.body,
             args.clients,
             args.seconds,
+            args.accounts,
         )
         .await;
         println!("{}", stats.row(s.name));
@@ -146,7 +169,11 @@ async fn load(args: Args) -> anyhow::Result<()> {
     db.close().await
 }
 
-async fn add_user(server: &server::Server, username: &str, email: &str) -> anyhow::Result<()> {
+pub(crate) async fn add_user(
+    server: &server::Server,
+    username: &str,
+    email: &str,
+) -> anyhow::Result<()> {
     let input = UserInput {
         username: username.into(),
         emails: vec![email.into()],

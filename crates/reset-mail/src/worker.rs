@@ -55,7 +55,8 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
-            poll: Duration::from_millis(500),
+            // A safety net: the store wakes the worker when it queues (`Outbox::queued`).
+            poll: Duration::from_secs(5),
             max_age: Duration::from_secs(3600),
             max_attempts: 12,
             retry_base: Duration::from_secs(5),

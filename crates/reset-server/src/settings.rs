@@ -1,4 +1,9 @@
 //! The resolved settings: defaults, then the TOML file, then RESET_* variables and flags.
+//!
+//! Every setting is declared once, in the `settings!` list below: a doc line, a key, a type and
+//! a default. To add one, add a line there and read it from [`Settings`] where it is used; its
+//! flag, `RESET_*` variable, TOML key, default and help line follow (see [`declare`]). Then add
+//! it to the README's configuration table, which a test here keeps in step.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,85 +17,176 @@ use reset_api::dialects::{Dialects, Mount};
 use reset_core::breach::BreachPolicy;
 use reset_core::store::Retention;
 use reset_core::{HasherConfig, Limit, PolicyConfig, RateLimits, ResetConfig};
-use serde::{Deserialize, Serialize};
 
-use crate::cli::SettingsArgs;
+pub mod declare;
+
+use declare::settings;
 
 /// Seconds in a day: the retention settings are in days.
 const DAY: u64 = 24 * 60 * 60;
 
-/// Every setting, with its default. See `reset-server --help` for each one's meaning.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Settings {
-    pub bind: String,
-    pub metrics_bind: Option<String>,
-    pub database_url: String,
-    pub framework: String,
-    pub data_dir: PathBuf,
-    pub secret_key: Option<String>,
-    pub public_url: String,
-    pub mail_transport: String,
-    pub mail_dir: PathBuf,
-    pub mail_from: String,
-    pub smtp_url: Option<String>,
-    pub template_dir: Option<PathBuf>,
-    pub trusted_proxies: String,
-    pub migrate_on_start: bool,
-    pub db_max_connections: usize,
-    pub header_timeout_secs: u64,
-    pub body_timeout_secs: u64,
-    pub keepalive_secs: u64,
-    pub max_connections: usize,
-    pub shutdown_grace_secs: u64,
-    pub link_ttl_secs: u64,
-    pub code_ttl_secs: u64,
-    pub code_digits: usize,
-    pub code_max_attempts: u32,
-    pub guess_budget_per_day: u32,
-    pub limit_request_per_identifier: u32,
-    pub limit_request_per_ip: u32,
-    pub limit_attempt_per_ip: u32,
-    pub limit_window_secs: u64,
-    pub limit_send_per_account: u32,
-    pub limit_send_per_account_per_day: u32,
-    pub retention_secrets_days: u64,
-    pub retention_sent_days: u64,
-    pub retention_dead_days: u64,
-    pub retention_audit_days: u64,
-    pub sweep_interval_secs: u64,
-    pub issue_retry_secs: u64,
-    pub breach_api_url: Option<String>,
-    pub breach_file: Option<PathBuf>,
-    pub breach_min_count: u64,
-    pub breach_timeout_ms: u64,
-    pub breach_fail_closed: bool,
-    pub password_min_length: usize,
-    pub password_max_length: usize,
-    pub password_min_score: u8,
-    pub password_history: u32,
-    pub argon2_memory_kib: u32,
-    pub argon2_iterations: u32,
-    pub argon2_parallelism: u32,
-    pub outbox_poll_ms: u64,
-    pub outbox_max_age_secs: u64,
-    pub outbox_max_attempts: u32,
-    pub outbox_retry_base_ms: u64,
-    pub sms_webhook_url: Option<String>,
-    pub sms_webhook_secret: Option<String>,
-    pub webhook_urls: String,
-    pub webhook_secret: Option<String>,
-    pub allowed_link_origins: String,
-    pub dialect_misskey: bool,
-    pub dialect_misskey_prefix: String,
-    pub dialect_forgot_password: bool,
-    pub dialect_forgot_password_prefix: String,
-    pub forgot_password_hide_unknown: bool,
-    pub dialect_unleash: bool,
-    pub dialect_unleash_prefix: String,
-    pub dialect_zitadel: bool,
-    pub dialect_zitadel_prefix: String,
-    pub log_format: String,
+// Every setting, declared once: its doc is its help line; its key is the `Settings` field, the
+// TOML key, the flag (`--`, with `-` for `_`) and the variable (`RESET_`, in capitals).
+settings! {
+    // Defaults owned by other crates, read from their own `Default`s.
+    let core = ResetConfig::default();
+    let limits = ServeLimits::default();
+    let dialects = Dialects::default();
+
+    /// Address to listen on
+    bind: String = "127.0.0.1:8080".into();
+    /// Address of a second listener that serves only GET /metrics (Prometheus text). Keep it
+    /// private: its outbox and delivery series move only when a real account is asked for
+    metrics_bind: Option<String> = None, shown "off";
+    /// postgres://…, mysql://… or sqlite://path
+    database_url: String = "sqlite://data/reset.db".into();
+    /// Web framework serving the routes: actix, axum or warp
+    framework: String = "axum".into();
+    /// Folder for the generated secret key
+    data_dir: PathBuf = "data".into();
+    /// Base64 key (≥ 32 bytes) for the secrets' HMAC
+    secret_key: Option<String> = None, shown "generated into the data folder", secret = true;
+    /// Base URL of links in messages (never taken from the Host header)
+    public_url: String = core.public_url;
+    /// file, log or smtp
+    mail_transport: String = "file".into();
+    /// Folder of the file transport's .eml files
+    mail_dir: PathBuf = "data/mail".into();
+    /// Sender of messages
+    mail_from: String = "Password reset <no-reply@localhost>".into();
+    /// SMTP server for mail_transport = smtp: smtp://host:port, smtps://…,
+    /// smtp://user:pass@host?tls=required
+    smtp_url: Option<String> = None, secret = true;
+    /// Folder of template overrides: <lang>/<kind>.{subject.txt,txt,html,sms.txt} (lang: en, ja,
+    /// de; kind: reset_link, reset_code, password_changed)
+    template_dir: Option<PathBuf> = None, shown "built-in only";
+    /// Comma-separated proxies (IP or CIDR) whose X-Forwarded-For is believed
+    trusted_proxies: String = String::new();
+    /// Apply migrations when serving starts
+    migrate_on_start: bool = true;
+    /// PostgreSQL pool size
+    db_max_connections: usize = 16;
+    /// Seconds a client has to send a request's headers (from connecting, or from the first
+    /// byte of a later request); then the connection is closed unanswered
+    header_timeout_secs: u64 = limits.header_timeout.as_secs();
+    /// Seconds a client has to send a request's body, from the end of its headers; then 408
+    /// and the connection is closed
+    body_timeout_secs: u64 = limits.body_timeout.as_secs();
+    /// Seconds an idle keep-alive connection stays open between requests
+    keepalive_secs: u64 = limits.keepalive.as_secs();
+    /// Connections served at once; past it new ones wait in the listen backlog
+    max_connections: usize = limits.max_connections, shown "the open-file soft limit less 64, at least 64";
+    /// Seconds requests in flight get to finish on SIGTERM/SIGINT before their connections are
+    /// cut; idle and slow connections are closed at once
+    shutdown_grace_secs: u64 = limits.shutdown_grace.as_secs();
+    /// Link lifetime in seconds
+    link_ttl_secs: u64 = core.link_ttl_secs;
+    /// Code lifetime in seconds
+    code_ttl_secs: u64 = core.code_ttl_secs;
+    /// Digits per code, 4..=10
+    code_digits: usize = core.code_digits;
+    /// Tries per code
+    code_max_attempts: u32 = core.code_max_attempts;
+    /// Code tries per account per day before codes stop being issued
+    guess_budget_per_day: u32 = core.guess_budget.max;
+    /// Reset requests per identifier per window, 0 = off
+    limit_request_per_identifier: u32 = core.rate_limits.request_per_identifier.max;
+    /// Reset requests per client IP per window, 0 = off
+    limit_request_per_ip: u32 = core.rate_limits.request_per_ip.max;
+    /// verify/complete/cancel calls per client IP per window, 0 = off
+    limit_attempt_per_ip: u32 = core.rate_limits.attempt_per_ip.max;
+    /// Rate-limit window in seconds
+    limit_window_secs: u64 = core.rate_limits.request_per_ip.window_secs;
+    /// Messages to one account (all its identifiers, addresses and dialects) per 15 minutes;
+    /// past it requests are answered as usual and nothing is sent, 0 = off
+    limit_send_per_account: u32 = core.rate_limits.send_per_account.max;
+    /// Messages to one account per day, 0 = off
+    limit_send_per_account_per_day: u32 = core.rate_limits.send_per_account_per_day.max;
+    /// Days an expired reset secret is kept before the sweep deletes it
+    retention_secrets_days: u64 = core.retention.secrets_secs / DAY;
+    /// Days a delivered outbox row is kept
+    retention_sent_days: u64 = core.retention.outbox_sent_secs / DAY;
+    /// Days a dead-lettered outbox row is kept
+    retention_dead_days: u64 = core.retention.outbox_dead_secs / DAY;
+    /// Days an audit event is kept
+    retention_audit_days: u64 = core.retention.audit_secs / DAY;
+    /// Seconds between retention sweeps, 0 = no sweep
+    sweep_interval_secs: u64 = 300;
+    /// Seconds an accepted reset request keeps waiting for an unreachable database (with
+    /// backoff) before it is dropped, logged and counted
+    issue_retry_secs: u64 = core.issue_retry_secs;
+    /// Breached-password check through a Pwned Passwords range API, e.g.
+    /// https://api.pwnedpasswords.com (only 5 hex digits of each password's SHA-1 are sent)
+    breach_api_url: Option<String> = None, shown "off";
+    /// Breached-password check against an offline corpus (sorted SHA1HEX:COUNT lines, as the
+    /// Pwned Passwords downloader writes them)
+    breach_file: Option<PathBuf> = None, shown "off";
+    /// Refuse a password seen in breaches at least this often
+    breach_min_count: u64 = BreachPolicy::default().min_count;
+    /// Range API timeout in milliseconds
+    breach_timeout_ms: u64 = 1500;
+    /// When the check cannot run: true answers 503 with Retry-After, false lets the password
+    /// through with an audit event and a counter
+    breach_fail_closed: bool = false;
+    /// Fewest characters in a new password
+    password_min_length: usize = core.policy.min_length;
+    /// Most characters in a new password
+    password_max_length: usize = core.policy.max_length;
+    /// Lowest zxcvbn score, 0..=4
+    password_min_score: u8 = core.policy.min_score;
+    /// Refuse the last N passwords, 0 = off
+    password_history: u32 = core.policy.history;
+    /// argon2id memory in KiB
+    argon2_memory_kib: u32 = core.hasher.memory_kib;
+    /// argon2id iterations
+    argon2_iterations: u32 = core.hasher.iterations;
+    /// argon2id lanes
+    argon2_parallelism: u32 = core.hasher.parallelism;
+    /// Outbox poll interval in milliseconds: a safety net, since a queued message wakes the
+    /// worker at once (this process's own; other instances' through LISTEN/NOTIFY on PostgreSQL;
+    /// on MySQL other instances' messages wait for the poll)
+    outbox_poll_ms: u64 = 5000;
+    /// Undelivered messages older than this are dead-lettered, in seconds
+    outbox_max_age_secs: u64 = 3600;
+    /// Failed tries before a message is dead-lettered
+    outbox_max_attempts: u32 = 12;
+    /// First retry delay in milliseconds; doubles per failure, up to an hour
+    outbox_retry_base_ms: u64 = 5000;
+    /// SMS gateway: a signed JSON POST {message_id, recipient, text, locale, kind} per message;
+    /// enables channel = sms
+    sms_webhook_url: Option<String> = None;
+    /// Signing secret for the SMS gateway (whsec_<base64>, or ≥ 16 characters)
+    sms_webhook_secret: Option<String> = None, secret = true;
+    /// Comma-separated URLs that receive every event (password_reset.requested|completed|cancelled,
+    /// password.changed), signed as Standard Webhooks
+    webhook_urls: String = String::new();
+    /// Signing secret for webhooks (whsec_<base64>, or ≥ 16 characters)
+    webhook_secret: Option<String> = None, secret = true;
+    /// Comma-separated origins (https://app.example.com) an admin's url_template may link to;
+    /// the public URL's is always allowed
+    allowed_link_origins: String = String::new();
+    /// Mount the Misskey dialect (request-reset-password, reset-password)
+    dialect_misskey: bool = dialects.misskey.enabled;
+    /// Prefix of the Misskey dialect
+    dialect_misskey_prefix: String = dialects.misskey.prefix;
+    /// Mount the code-based forgot-password dialect (sendEmail, checkCode, resetPassword)
+    dialect_forgot_password: bool = dialects.forgot_password.enabled;
+    /// Prefix of the forgot-password dialect
+    dialect_forgot_password_prefix: String = dialects.forgot_password.prefix;
+    /// Answer unknown usernames in the forgot-password dialect as known ones, instead of its 404
+    forgot_password_hide_unknown: bool = dialects.forgot_password_hide_unknown;
+    /// Mount the Unleash dialect (password, validate, password-email)
+    dialect_unleash: bool = dialects.unleash.enabled;
+    /// Prefix of the Unleash dialect
+    dialect_unleash_prefix: String = dialects.unleash.prefix;
+    /// Mount the Zitadel v2 dialect (users/{userId}/password_reset, users/{userId}/password, and
+    /// the Connect methods zitadel.user.v2.UserService/PasswordReset and SetPassword; bearer)
+    dialect_zitadel: bool = dialects.zitadel.enabled;
+    /// Prefix of the Zitadel dialect's REST paths; its Connect service sits at this prefix
+    /// without its last /v2
+    dialect_zitadel_prefix: String = dialects.zitadel.prefix;
+    /// text or json
+    log_format: String = "text".into();
 }
 
 impl std::fmt::Debug for Settings {
@@ -103,84 +199,6 @@ impl std::fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("mail_transport", &self.mail_transport)
             .finish_non_exhaustive()
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let core = ResetConfig::default();
-        let dialects = Dialects::default();
-        let limits = ServeLimits::default();
-        Self {
-            bind: "127.0.0.1:8080".into(),
-            metrics_bind: None,
-            database_url: "sqlite://data/reset.db".into(),
-            framework: "axum".into(),
-            data_dir: "data".into(),
-            secret_key: None,
-            public_url: core.public_url,
-            mail_transport: "file".into(),
-            mail_dir: "data/mail".into(),
-            mail_from: "Password reset <no-reply@localhost>".into(),
-            smtp_url: None,
-            template_dir: None,
-            trusted_proxies: String::new(),
-            migrate_on_start: true,
-            db_max_connections: 16,
-            header_timeout_secs: limits.header_timeout.as_secs(),
-            body_timeout_secs: limits.body_timeout.as_secs(),
-            keepalive_secs: limits.keepalive.as_secs(),
-            max_connections: limits.max_connections,
-            shutdown_grace_secs: limits.shutdown_grace.as_secs(),
-            link_ttl_secs: core.link_ttl_secs,
-            code_ttl_secs: core.code_ttl_secs,
-            code_digits: core.code_digits,
-            code_max_attempts: core.code_max_attempts,
-            guess_budget_per_day: core.guess_budget.max,
-            limit_request_per_identifier: core.rate_limits.request_per_identifier.max,
-            limit_request_per_ip: core.rate_limits.request_per_ip.max,
-            limit_attempt_per_ip: core.rate_limits.attempt_per_ip.max,
-            limit_window_secs: core.rate_limits.request_per_ip.window_secs,
-            limit_send_per_account: core.rate_limits.send_per_account.max,
-            limit_send_per_account_per_day: core.rate_limits.send_per_account_per_day.max,
-            retention_secrets_days: core.retention.secrets_secs / DAY,
-            retention_sent_days: core.retention.outbox_sent_secs / DAY,
-            retention_dead_days: core.retention.outbox_dead_secs / DAY,
-            retention_audit_days: core.retention.audit_secs / DAY,
-            sweep_interval_secs: 300,
-            issue_retry_secs: core.issue_retry_secs,
-            breach_api_url: None,
-            breach_file: None,
-            breach_min_count: BreachPolicy::default().min_count,
-            breach_timeout_ms: 1500,
-            breach_fail_closed: false,
-            password_min_length: core.policy.min_length,
-            password_max_length: core.policy.max_length,
-            password_min_score: core.policy.min_score,
-            password_history: core.policy.history,
-            argon2_memory_kib: core.hasher.memory_kib,
-            argon2_iterations: core.hasher.iterations,
-            argon2_parallelism: core.hasher.parallelism,
-            outbox_poll_ms: 500,
-            outbox_max_age_secs: 3600,
-            outbox_max_attempts: 12,
-            outbox_retry_base_ms: 5000,
-            sms_webhook_url: None,
-            sms_webhook_secret: None,
-            webhook_urls: String::new(),
-            webhook_secret: None,
-            allowed_link_origins: String::new(),
-            dialect_misskey: dialects.misskey.enabled,
-            dialect_misskey_prefix: dialects.misskey.prefix,
-            dialect_forgot_password: dialects.forgot_password.enabled,
-            dialect_forgot_password_prefix: dialects.forgot_password.prefix,
-            forgot_password_hide_unknown: dialects.forgot_password_hide_unknown,
-            dialect_unleash: dialects.unleash.enabled,
-            dialect_unleash_prefix: dialects.unleash.prefix,
-            dialect_zitadel: dialects.zitadel.enabled,
-            dialect_zitadel_prefix: dialects.zitadel.prefix,
-            log_format: "text".into(),
-        }
     }
 }
 
@@ -426,5 +444,146 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    /// Each setting's flag as clap built it from the declaration.
+    fn flags() -> Vec<clap::Arg> {
+        use clap::Args as _;
+        SettingsArgs::augment_args(clap::Command::new("reset-server"))
+            .get_arguments()
+            .cloned()
+            .collect()
+    }
+
+    /// What a flag's help line gives as its default.
+    fn default_in_help(flag: &clap::Arg) -> Option<String> {
+        let help = flag.get_help()?.to_string();
+        let (_, default) = help.rsplit_once(" [default: ")?;
+        let default = default.strip_suffix(']')?;
+        (!default.is_empty()).then(|| default.trim_matches('"').to_owned())
+    }
+
+    #[test]
+    fn every_setting_has_its_flag_variable_key_and_default_in_its_help_line() {
+        let flags = flags();
+        assert_eq!(flags.len(), DECLARED.len());
+        let defaults = serde_json::to_value(Settings::default()).expect("serialise");
+        let mut keys: Vec<&str> = defaults
+            .as_object()
+            .expect("a table")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        let mut declared: Vec<&str> = DECLARED.iter().map(|d| d.key).collect();
+        declared.sort_unstable();
+        assert_eq!(keys, declared, "the TOML keys are the declared keys");
+        for (flag, d) in flags.iter().zip(DECLARED) {
+            assert_eq!(flag.get_id().as_str(), d.key);
+            assert_eq!(flag.get_long(), Some(d.key.replace('_', "-").as_str()));
+            assert_eq!(d.variable, format!("RESET_{}", d.key.to_uppercase()));
+            assert_eq!(flag.get_env().and_then(|v| v.to_str()), Some(d.variable));
+            assert!(flag.is_global_set(), "{}: not global", d.key);
+            let Some(default) = default_in_help(flag) else {
+                panic!("{}: no [default: …] in its help line", d.key);
+            };
+            // A default in words (`shown`) replaces a value that says nothing or varies.
+            let value = declare::shown(&defaults[d.key]);
+            assert!(
+                default == value.trim_matches('"') || value == "none" || d.key == "max_connections",
+                "{}: help says {default:?}, the default is {value}",
+                d.key
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_never_printed_by_the_help() {
+        for flag in flags() {
+            let secret = [
+                "secret_key",
+                "smtp_url",
+                "sms_webhook_secret",
+                "webhook_secret",
+            ]
+            .contains(&flag.get_id().as_str());
+            assert_eq!(flag.is_hide_env_values_set(), secret, "{}", flag.get_id());
+        }
+    }
+
+    /// The README's configuration table lists every setting under its variable, with the
+    /// default of the help line, and nothing else. A row may shorten its variables:
+    /// `RESET_LINK_TTL_SECS` / `RESET_CODE_TTL_SECS`, `RESET_PASSWORD_MIN_LENGTH` /
+    /// `_MAX_LENGTH` (the suffix replaces the first one's end), `RESET_DIALECT_<NAME>`.
+    #[test]
+    fn the_readme_lists_every_setting_with_its_default() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+                .expect("README.md");
+        let section = readme
+            .split("\n## ")
+            .find(|s| s.starts_with("Configuration"))
+            .expect("a Configuration section");
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .filter(|l| l.starts_with("| `RESET_"))
+            .map(|l| l.split('|').map(str::trim).collect())
+            .collect();
+        // `RESET_DIALECT_<NAME>` matches `RESET_DIALECT_MISSKEY` and the like.
+        let fits = |name: &str, pattern: &str| match pattern.split_once("<NAME>") {
+            Some((pre, post)) => {
+                name.len() > pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
+            }
+            None => name == pattern,
+        };
+        let ticked = |cell: &str| -> Vec<String> {
+            cell.split(" / ")
+                .map(|p| p.trim().trim_matches('`').to_owned())
+                .collect()
+        };
+        let flags = flags();
+        let mut used = vec![false; rows.len()];
+        for (flag, d) in flags.iter().zip(DECLARED) {
+            let mut found = false;
+            for (row, used) in rows.iter().zip(&mut used) {
+                let names = ticked(row[1]);
+                // From the right: `_PREFIX` is a closer fit than `RESET_DIALECT_<NAME>`.
+                let at = names.iter().rposition(|piece| {
+                    fits(d.variable, piece)
+                        || piece.starts_with('_')
+                            && d.variable.strip_suffix(piece.as_str()).is_some_and(|stem| {
+                                let first = &names[0];
+                                fits(stem, first) || first.starts_with(&format!("{stem}_"))
+                            })
+                });
+                if let Some(at) = at {
+                    found = true;
+                    *used = true;
+                    let defaults: Vec<&str> = row[2].split(" / ").map(str::trim).collect();
+                    let readme_default = defaults
+                        .get(at)
+                        .filter(|_| defaults.len() == names.len())
+                        .and_then(|v| v.strip_prefix('`')?.strip_suffix('`'));
+                    if let Some(readme_default) = readme_default {
+                        assert_eq!(
+                            Some(readme_default),
+                            default_in_help(flag).as_deref(),
+                            "README's default of {}",
+                            d.variable
+                        );
+                    }
+                } else if row[3..].join("|").contains(&format!("`{}`", d.variable)) {
+                    found = true;
+                }
+            }
+            assert!(found, "README's configuration table lacks {}", d.variable);
+        }
+        for (row, used) in rows.iter().zip(used) {
+            assert!(
+                used,
+                "README lists a setting the server does not have: {}",
+                row[1]
+            );
+        }
     }
 }

@@ -17,12 +17,12 @@ pub async fn post(http: &reqwest::Client, base: &str, path: &str, body: String) 
         .map_or(0, |r| r.status().as_u16())
 }
 
-/// `clients` loops sending to `path` for `seconds`: a POST of `body` as JSON, or a GET when
-/// `body` is `None`. A `{n}` in the body becomes 0, 1, …, `spread` − 1 in turn over all
+/// `clients` loops sending to `path` for `seconds` (client `i` to `bases[i % n]`): a POST of
+/// `body` as JSON, or a GET when `body` is `None`. A `{n}` in the body becomes 0, 1, …, `spread` − 1 in turn over all
 /// clients (requests spread over that many accounts).
 pub async fn hammer(
     http: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     path: &str,
     body: Option<&str>,
     clients: usize,
@@ -32,10 +32,10 @@ pub async fn hammer(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let turn = Arc::new(AtomicUsize::new(0));
-    let tasks = (0..clients).map(|_| {
+    let tasks = (0..clients).map(|i| {
         let (http, url, body, turn) = (
             http.clone(),
-            format!("{base}{path}"),
+            format!("{}{path}", bases[i % bases.len()]),
             body.map(str::to_owned),
             turn.clone(),
         );

@@ -6,6 +6,7 @@
 mod database;
 mod http;
 mod latency;
+mod remote;
 mod server;
 mod stats;
 mod timing;
@@ -43,6 +44,9 @@ enum Command {
     /// Delivery latency on an idle server: 202 → the message handed to the transport, and a
     /// whole reset (request → mail → complete).
     Latency(latency::LatencyArgs),
+    /// Load on servers running elsewhere (the scale-out run): requests spread over the `--base`
+    /// URLs, with the CPU each `--pid` and the database used.
+    Remote(remote::RemoteArgs),
 }
 
 // The throughput run's knobs.
@@ -75,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Timing(args)) => timing::run(args).await,
         Some(Command::Latency(args)) => latency::run(args).await,
+        Some(Command::Remote(args)) => remote::run(args).await,
         None => load(cli.load).await,
     }
 }
@@ -153,7 +158,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
     for s in SCENARIOS {
         let stats = hammer(
             &http,
-            &server.base,
+            std::slice::from_ref(&server.base),
             s.path,
             s.body,
             args.clients,

@@ -43,19 +43,31 @@ impl Stats {
         self.count as f64 / self.elapsed.as_secs_f64()
     }
 
-    pub fn row(&self, name: &str) -> String {
-        let statuses: Vec<String> = self
-            .statuses
-            .iter()
-            .map(|(s, n)| format!("{s}×{n}"))
-            .collect();
+    /// `req/s | p50 ms | p99 ms`, for tables of other shapes.
+    pub fn columns(&self) -> String {
         format!(
-            "| {name} | {} | {:.0} | {:.2} | {:.2} | {} |",
-            self.count,
+            "{:.0} | {:.2} | {:.2}",
             self.rate(),
             self.p50.as_secs_f64() * 1e3,
-            self.p99.as_secs_f64() * 1e3,
-            statuses.join(" ")
+            self.p99.as_secs_f64() * 1e3
+        )
+    }
+
+    /// The statuses seen, `202×N …`.
+    pub fn statuses(&self) -> String {
+        self.statuses
+            .iter()
+            .map(|(s, n)| format!("{s}×{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    pub fn row(&self, name: &str) -> String {
+        format!(
+            "| {name} | {} | {} | {} |",
+            self.count,
+            self.columns(),
+            self.statuses()
         )
     }
 }

@@ -1,0 +1,167 @@
+//! Load on servers that run elsewhere, for the scale-out run (`scripts/scale-out.sh`): one to
+//! three `reset-server` processes on one database, the clients spread over them (client `i`
+//! sends to `--base` number `i mod n`). Before the run the accounts are created in the
+//! database the servers share; for each scenario the CPU used by each `--pid` and by every
+//! process named `--db-process` is read from `/proc` and printed as a share of one core.
+
+use std::time::Instant;
+
+use reset_core::Clock as _;
+use reset_core::store::NewUser;
+use reset_diesel::{DieselStore, PoolOptions};
+
+use crate::http::hammer;
+
+#[derive(Debug, clap::Args)]
+pub struct RemoteArgs {
+    /// A server's base URL (repeat for each instance).
+    #[arg(long = "base", required = true)]
+    bases: Vec<String>,
+    /// The database the servers share (accounts are created there).
+    #[arg(long)]
+    database_url: String,
+    /// A server process whose CPU to report (repeat).
+    #[arg(long = "pid")]
+    pids: Vec<u32>,
+    /// The database server's process name, whose processes' CPU is summed.
+    #[arg(long, default_value = "postgres")]
+    db_process: String,
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Known accounts the requests cycle through.
+    #[arg(long, default_value_t = 1000)]
+    accounts: usize,
+}
+
+/// What the scale-out run measures.
+const SCENARIOS: &[(&str, &str, &str)] = &[
+    (
+        "request-reset, known accounts (spread)",
+        "/v1/password-reset/request",
+        r#"{"email":"scale{n}@example.com"}"#,
+    ),
+    (
+        "request-reset, unknown identifiers",
+        "/v1/password-reset/request",
+        r#"{"email":"ghost{n}@example.com"}"#,
+    ),
+    (
+        "verify, bad token",
+        "/v1/password-reset/verify",
+        r#"{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#,
+    ),
+];
+
+pub async fn run(args: RemoteArgs) -> anyhow::Result<()> {
+    let store = DieselStore::connect(&args.database_url, PoolOptions::default()).await?;
+    let existing = store.list_users().await?.len();
+    for i in existing.saturating_sub(1)..args.accounts {
+        let user = NewUser {
+            username: format!("scale{i}"),
+            emails: vec![format!("scale{i}@example.com")],
+            ..NewUser::default()
+        };
+        // Already there from an earlier run: fine.
+        let _ = store.create_user(reset_core::SystemClock.now(), user).await;
+    }
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    println!(
+        "{} instance(s); clients: {}; {} s per scenario; {} known accounts",
+        args.bases.len(),
+        args.clients,
+        args.seconds,
+        args.accounts
+    );
+    println!(
+        "| scenario | instances | req/s | p50 ms | p99 ms | CPU per instance (% of a core) | database CPU | statuses |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, path, body) in SCENARIOS {
+        let before = cpu(&args);
+        let start = Instant::now();
+        let stats = hammer(
+            &http,
+            &args.bases,
+            path,
+            Some(body),
+            args.clients,
+            args.seconds,
+            args.accounts,
+        )
+        .await;
+        let wall = start.elapsed().as_secs_f64();
+        let after = cpu(&args);
+        let share = |b: u64, a: u64| {
+            format!(
+                "{:.0} %",
+                (a.saturating_sub(b)) as f64 / ticks() / wall * 100.0
+            )
+        };
+        let per_instance: Vec<String> = before
+            .servers
+            .iter()
+            .zip(&after.servers)
+            .map(|(b, a)| share(*b, *a))
+            .collect();
+        println!(
+            "| {name} | {} | {} | {} | {} | {} |",
+            args.bases.len(),
+            stats.columns(),
+            per_instance.join(", "),
+            share(before.database, after.database),
+            stats.statuses()
+        );
+    }
+    Ok(())
+}
+
+/// CPU ticks used so far, per server and by the database's processes together.
+struct Cpu {
+    servers: Vec<u64>,
+    database: u64,
+}
+
+fn cpu(args: &RemoteArgs) -> Cpu {
+    let database = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm"))
+                .is_ok_and(|c| c.trim() == args.db_process)
+        })
+        .filter_map(|e| e.file_name().to_str().and_then(|p| p.parse().ok()))
+        .map(process_ticks)
+        .sum();
+    Cpu {
+        servers: args.pids.iter().map(|p| process_ticks(*p)).collect(),
+        database,
+    }
+}
+
+/// utime + stime of a process (and its waited-for children), in clock ticks.
+fn process_ticks(pid: u32) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    // utime, stime are fields 14 and 15 (1-based) of the whole line: 11 and 12 after ')'.
+    [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
+        .sum()
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
+fn ticks() -> f64 {
+    100.0
+}

@@ -1,4 +1,7 @@
-//! [`Api`]: the service behind every adapter.
+//! [`Api`]: the state behind every adapter (the service, the options, the document, the
+//! connection limits) and the caller's context. A leaf: the router builds an `Api`
+//! ([`Api::new`]) and answers with it ([`Api::handle`]); handlers read from it; it calls none of
+//! them.
 
 use std::sync::Arc;
 
@@ -8,11 +11,9 @@ use reset_core::{ClientContext, ResetService};
 
 use crate::client_ip::client_ip;
 use crate::connections::{ServeLimits, body_timeout_response};
-use crate::dialects::Dialects;
-use crate::problem::{INTERNAL_ERROR, Problem};
+use crate::mounts::{Dialect, Dialects, Mount};
 use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
-use crate::{openapi, router};
 
 /// Whether the missing-peer warning was logged (once per process is enough).
 static WARNED_NO_PEER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -26,7 +27,26 @@ pub struct ApiOptions {
     pub dialects: Dialects,
 }
 
+/// The OpenAPI document as served: 3.1, and its 3.0.3 rendition.
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    pub(crate) openapi: Bytes,
+    pub(crate) openapi_3_0: Bytes,
+}
+
+/// Which routes an [`Api`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    /// v1, the pages, the operations and the enabled dialects.
+    Public,
+    /// `GET /metrics` alone (see [`Api::metrics_only`]).
+    Metrics,
+}
+
 /// The whole HTTP API over one [`ResetService`]. Cheap to clone.
+///
+/// Built by [`Api::new`] and answering through [`Api::handle`] (both in the router); this
+/// module holds what they and the handlers read.
 #[derive(Clone)]
 pub struct Api {
     inner: Arc<Inner>,
@@ -40,10 +60,10 @@ struct Inner {
     /// The runtime the API was built on (see [`Api::handle_on_home`]).
     home: Option<tokio::runtime::Handle>,
     options: ApiOptions,
-    openapi: Bytes,
-    openapi_3_0: Bytes,
-    /// The routes served, dialects included.
-    table: Vec<router::Entry>,
+    /// The enabled dialects and their prefixes, Zitadel's Connect service included.
+    mounts: Vec<(Dialect, Mount)>,
+    document: Document,
+    surface: Surface,
 }
 
 impl std::fmt::Debug for Api {
@@ -55,19 +75,22 @@ impl std::fmt::Debug for Api {
 }
 
 impl Api {
-    pub fn new(service: ResetService, options: ApiOptions) -> Self {
-        let openapi = Bytes::from(openapi::document_json());
-        let openapi_3_0 = Bytes::from(openapi::document_3_0_json());
-        crate::metrics::install();
-        let home = tokio::runtime::Handle::try_current().ok();
+    /// The state of a public API, on the runtime it is built on (if any).
+    pub(crate) fn assemble(service: ResetService, options: ApiOptions, document: Document) -> Self {
+        let mounts = options
+            .dialects
+            .mounts()
+            .into_iter()
+            .filter(|(_, m)| m.enabled)
+            .collect();
         Self {
             inner: Arc::new(Inner {
                 service,
-                home,
-                table: router::table(&options.dialects),
+                home: tokio::runtime::Handle::try_current().ok(),
                 options,
-                openapi,
-                openapi_3_0,
+                mounts,
+                document,
+                surface: Surface::Public,
             }),
             limits: ServeLimits::default(),
         }
@@ -113,64 +136,43 @@ impl Api {
             inner: Arc::new(Inner {
                 service: self.inner.service.clone(),
                 home: self.inner.home.clone(),
-                table: router::metrics_table(),
                 options,
-                openapi: self.inner.openapi.clone(),
-                openapi_3_0: self.inner.openapi_3_0.clone(),
+                mounts: Vec::new(),
+                document: self.inner.document.clone(),
+                surface: Surface::Metrics,
             }),
             limits: self.limits,
         }
-    }
-
-    /// Answers one request. Never panics on input; every failure is a response.
-    pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
-        let mut response = router::dispatch(self, &req).await;
-        if req.method == "HEAD" {
-            response.body = Bytes::new();
-        }
-        response
-    }
-
-    /// [`Api::handle`], run on the runtime the API was built on. For frameworks that give each
-    /// worker a runtime of its own (actix-web): database connections and background work then
-    /// live on the one runtime that outlasts the workers.
-    pub async fn handle_on_home(&self, req: ApiRequest) -> ApiResponse {
-        let Some(home) = self.inner.home.clone() else {
-            return self.handle(req).await;
-        };
-        let api = self.clone();
-        match home.spawn(async move { api.handle(req).await }).await {
-            Ok(response) => response,
-            Err(e) => {
-                tracing::error!(error = %e, "request task failed");
-                Problem::new(INTERNAL_ERROR, "Something went wrong on our side.").into_response()
-            }
-        }
-    }
-
-    /// The (method, path) pairs served with every dialect at its default prefix.
-    pub fn routes() -> Vec<(&'static str, String)> {
-        router::routes()
-    }
-
-    pub(crate) fn table(&self) -> &[router::Entry] {
-        &self.inner.table
-    }
-
-    pub(crate) fn dialects(&self) -> &Dialects {
-        &self.inner.options.dialects
     }
 
     pub fn service(&self) -> &ResetService {
         &self.inner.service
     }
 
+    /// The runtime the API was built on, if it was built on one.
+    pub(crate) fn home(&self) -> Option<&tokio::runtime::Handle> {
+        self.inner.home.as_ref()
+    }
+
+    pub(crate) fn surface(&self) -> Surface {
+        self.inner.surface
+    }
+
+    pub(crate) fn dialects(&self) -> &Dialects {
+        &self.inner.options.dialects
+    }
+
+    /// The enabled dialects and where they are mounted.
+    pub(crate) fn mounts(&self) -> &[(Dialect, Mount)] {
+        &self.inner.mounts
+    }
+
     pub(crate) fn openapi_bytes(&self) -> Bytes {
-        self.inner.openapi.clone()
+        self.inner.document.openapi.clone()
     }
 
     pub(crate) fn openapi_3_0_bytes(&self) -> Bytes {
-        self.inner.openapi_3_0.clone()
+        self.inner.document.openapi_3_0.clone()
     }
 
     /// The caller's context: client IP through trusted proxies, and the API surface.

@@ -64,3 +64,24 @@ pub fn asset(name: Option<&str>) -> ApiResponse {
         None => Problem::new(NOT_FOUND, "There is no such asset.").into_response(),
     }
 }
+
+/// The reference's operations in the OpenAPI document: stubs that only carry its attributes.
+#[allow(dead_code)]
+pub(crate) mod openapi {
+    use crate::problem::Problem;
+
+    /// The interactive reference (Swagger UI, served from vendored assets: no CDN, no internet).
+    #[utoipa::path(get, path = "/docs", tag = "operations", operation_id = "docs",
+        responses((status = 200, description = "The Swagger UI page.", content_type = "text/html; charset=utf-8", body = String, example = "<!doctype html>…")))]
+    pub(crate) fn docs_page() {}
+
+    /// The reference's assets: `swagger-ui.css`, `swagger-ui-bundle.js`, `init.js`.
+    #[utoipa::path(get, path = "/docs/{asset}", tag = "operations", operation_id = "docsAsset",
+        params(("asset" = String, Path, description = "`swagger-ui.css`, `swagger-ui-bundle.js` or `init.js`.")),
+        responses(
+            (status = 200, description = "The asset (CSS or JavaScript).", content_type = "text/javascript; charset=utf-8", body = String, example = "window.addEventListener(…)"),
+            (status = 404, description = "`not_found`: no such asset.", body = Problem, content_type = "application/problem+json",
+                example = json!({"type": "about:blank", "title": "Not found", "status": 404, "detail": "There is no such asset.", "code": "not_found", "id": "5c2e8f1a-3d4b-4a6c-9e7f-1b0d2c3e4f04"}))
+        ))]
+    pub(crate) fn docs_asset() {}
+}

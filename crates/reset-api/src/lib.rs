@@ -10,8 +10,10 @@ pub mod connections;
 pub mod dialects;
 pub mod docs;
 mod metrics;
+mod mounts;
 pub mod openapi;
 pub mod openapi_3_0;
+mod openapi_rows;
 pub mod pages;
 pub mod problem;
 mod request;
@@ -24,5 +26,6 @@ pub use v1::wire;
 
 pub use api::{Api, ApiOptions};
 pub use connections::{ServeLimits, serve_connections};
+pub use mounts::{Dialect, Dialects, Mount};
 pub use request::{ApiRequest, Body, MAX_BODY_BYTES, read_body};
 pub use response::ApiResponse;

@@ -46,8 +46,8 @@ pub(crate) fn install() -> Option<&'static PrometheusHandle> {
 }
 
 /// Counts one answer.
-pub(crate) fn record_response(route: &str, status: u16) {
-    metrics::counter!("reset_http_responses_total", "route" => route.to_owned(), "status" => status.to_string())
+pub(crate) fn record_response(route: String, status: u16) {
+    metrics::counter!("reset_http_responses_total", "route" => route, "status" => status.to_string())
         .increment(1);
 }
 

@@ -341,13 +341,4 @@ mod tests {
         // A media type's `examples` map is 3.0 too, and stays.
         assert_eq!(media["examples"]["one"]["value"]["type"], "x");
     }
-
-    #[test]
-    fn the_served_document_converts_to_3_0_only_keywords() {
-        let doc: Value = serde_json::from_str(&crate::openapi::document_json()).unwrap();
-        let text = to_json(&convert(&doc));
-        assert!(!text.contains("\"null\""), "no null type is left");
-        assert!(!text.contains("\"const\""));
-        assert!(!text.contains("\"identifier\""));
-    }
 }

@@ -94,6 +94,15 @@ impl From<Violation> for ViolationBody {
     }
 }
 
+/// A policy refusal's reasons as one message, for the dialects whose errors carry one string.
+pub(crate) fn violation_messages(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Problem {
     pub fn new(kind: ErrorCode, detail: impl Into<String>) -> Self {
         Self {

@@ -1,16 +1,74 @@
-//! The route table: one list of (method, path, handler), and the 404/405 answers.
+//! The router: builds an [`Api`] ([`Api::new`]), answers with it ([`Api::handle`]), and holds the
+//! route table (one list of method, path and route) and the 404/405 answers, in v1's shape or,
+//! under a dialect's prefix, in the dialect's. The top of the crate: a request walks from an
+//! adapter to here, to a handler, to the core; nothing below imports this module.
 
-use crate::api::Api;
-use crate::dialects::{Dialect, Dialects, forgot_password, misskey, unleash, zitadel};
-use crate::pages;
-use crate::problem::{METHOD_NOT_ALLOWED, NOT_FOUND, PROBLEM_JSON, Problem};
+use bytes::Bytes;
+use reset_core::ResetService;
+
+use crate::api::{Api, ApiOptions, Document, Surface};
+use crate::dialects::{forgot_password, misskey, unleash, zitadel};
+use crate::mounts::{Dialect, Dialects};
+use crate::problem::{INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, PROBLEM_JSON, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
-use crate::v1;
+use crate::{docs, metrics, openapi, pages, v1};
+
+impl Api {
+    /// The API over `service`, on the runtime it is built on (see [`Api::handle_on_home`]). The
+    /// first one built installs the process-wide Prometheus recorder (see `GET /metrics`).
+    pub fn new(service: ResetService, options: ApiOptions) -> Self {
+        let document = Document {
+            openapi: Bytes::from(openapi::document_json()),
+            openapi_3_0: Bytes::from(openapi::document_3_0_json()),
+        };
+        metrics::install();
+        Api::assemble(service, options, document)
+    }
+
+    /// Answers one request. Never panics on input; every failure is a response.
+    pub async fn handle(&self, req: ApiRequest) -> ApiResponse {
+        let mut response = dispatch(self, &req).await;
+        if req.method == "HEAD" {
+            response.body = Bytes::new();
+        }
+        response
+    }
+
+    /// [`Api::handle`], run on the runtime the API was built on. For frameworks that give each
+    /// worker a runtime of its own (actix-web): database connections and background work then
+    /// live on the one runtime that outlasts the workers.
+    pub async fn handle_on_home(&self, req: ApiRequest) -> ApiResponse {
+        let Some(home) = self.home().cloned() else {
+            return self.handle(req).await;
+        };
+        let api = self.clone();
+        match home.spawn(async move { api.handle(req).await }).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(error = %e, "request task failed");
+                Problem::new(INTERNAL_ERROR, "Something went wrong on our side.").into_response()
+            }
+        }
+    }
+
+    /// The (method, path) pairs served with every dialect at its default prefix: the paths of
+    /// the OpenAPI document.
+    pub fn routes() -> Vec<(&'static str, String)> {
+        let dialects = Dialects::default();
+        PUBLIC
+            .iter()
+            .map(|e| match e.at {
+                None => (e.method, e.path.to_owned()),
+                Some(d) => (e.method, dialects.mount(d).path(e.path)),
+            })
+            .collect()
+    }
+}
 
 /// What a route does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
+enum Route {
     Request,
     Verify,
     Complete,
@@ -43,137 +101,190 @@ pub(crate) enum Route {
     DocsAsset,
 }
 
-impl Route {
-    /// The dialect a route belongs to, for answers given in its shape.
-    fn dialect(self) -> Option<Dialect> {
-        match self {
-            Self::MisskeyRequest | Self::MisskeyReset => Some(Dialect::Misskey),
-            Self::ForgotSendEmail | Self::ForgotCheckCode | Self::ForgotResetPassword => {
-                Some(Dialect::ForgotPassword)
-            }
-            Self::UnleashPassword
-            | Self::UnleashValidate
-            | Self::UnleashValidatePassword
-            | Self::UnleashPasswordEmail => Some(Dialect::Unleash),
-            Self::ZitadelPasswordReset | Self::ZitadelPassword => Some(Dialect::Zitadel),
-            Self::ZitadelConnectPasswordReset | Self::ZitadelConnectSetPassword => {
-                Some(Dialect::ZitadelConnect)
-            }
-            _ => None,
-        }
+/// One served (method, path): at the root, or below a dialect's prefix when that dialect is
+/// mounted. `HEAD` is served wherever `GET` is.
+struct Entry {
+    method: &'static str,
+    /// The dialect whose prefix `path` follows; `None`: `path` is the whole path.
+    at: Option<Dialect>,
+    path: &'static str,
+    route: Route,
+}
+
+const fn root(method: &'static str, path: &'static str, route: Route) -> Entry {
+    Entry {
+        method,
+        at: None,
+        path,
+        route,
     }
 }
 
-/// One served (method, path).
-pub(crate) type Entry = (&'static str, String, Route);
-
-/// Every route the API serves with these dialects. `HEAD` is served wherever `GET` is.
-pub(crate) fn table(dialects: &Dialects) -> Vec<Entry> {
-    let mut t: Vec<Entry> = [
-        ("POST", "/v1/password-reset/request", Route::Request),
-        ("POST", "/v1/password-reset/verify", Route::Verify),
-        ("POST", "/v1/password-reset/complete", Route::Complete),
-        ("POST", "/v1/password-reset/cancel", Route::Cancel),
-        ("GET", "/healthz", Route::Healthz),
-        ("GET", "/readyz", Route::Readyz),
-        ("GET", "/openapi.json", Route::OpenApi),
-        ("GET", "/openapi-3.0.json", Route::OpenApi30),
-        ("GET", "/docs", Route::Docs),
-        ("GET", "/docs/{asset}", Route::DocsAsset),
-        (
-            "POST",
-            "/v1/users/{user_id}/password-reset",
-            Route::AdminPasswordReset,
-        ),
-        ("POST", "/v1/users/{user_id}/password", Route::AdminPassword),
-        ("GET", "/reset-password", Route::PageForm),
-        ("POST", "/reset-password", Route::PageSubmit),
-        ("GET", "/reset-password/cancel", Route::PageCancelForm),
-        ("POST", "/reset-password/cancel", Route::PageCancelSubmit),
-    ]
-    .into_iter()
-    .map(|(m, p, r)| (m, p.to_owned(), r))
-    .collect();
-    let mut mount = |on: &crate::dialects::Mount, routes: &[(&'static str, &str, Route)]| {
-        if on.enabled {
-            t.extend(routes.iter().map(|(m, p, r)| (*m, on.path(p), *r)));
-        }
-    };
-    mount(
-        &dialects.misskey,
-        &[
-            ("POST", "/request-reset-password", Route::MisskeyRequest),
-            ("POST", "/reset-password", Route::MisskeyReset),
-        ],
-    );
-    mount(
-        &dialects.forgot_password,
-        &[
-            ("POST", "/sendEmail", Route::ForgotSendEmail),
-            ("POST", "/checkCode", Route::ForgotCheckCode),
-            ("POST", "/resetPassword", Route::ForgotResetPassword),
-        ],
-    );
-    mount(
-        &dialects.zitadel,
-        &[
-            (
-                "POST",
-                "/users/{userId}/password_reset",
-                Route::ZitadelPasswordReset,
-            ),
-            ("POST", "/users/{userId}/password", Route::ZitadelPassword),
-        ],
-    );
-    mount(
-        &dialects.zitadel_connect(),
-        &[
-            ("POST", "/PasswordReset", Route::ZitadelConnectPasswordReset),
-            ("POST", "/SetPassword", Route::ZitadelConnectSetPassword),
-        ],
-    );
-    mount(
-        &dialects.unleash,
-        &[
-            ("POST", "/password", Route::UnleashPassword),
-            ("GET", "/validate", Route::UnleashValidate),
-            ("POST", "/validate-password", Route::UnleashValidatePassword),
-            ("POST", "/password-email", Route::UnleashPasswordEmail),
-        ],
-    );
-    t
+const fn under(dialect: Dialect, method: &'static str, path: &'static str, route: Route) -> Entry {
+    Entry {
+        method,
+        at: Some(dialect),
+        path,
+        route,
+    }
 }
 
-/// The metrics listener's one route. `/metrics` is not in [`table`]: its outbox and delivery
+/// Every public route; a dialect's are served while it is mounted. When two entries match a
+/// request, the first wins.
+const PUBLIC: &[Entry] = &[
+    root("POST", "/v1/password-reset/request", Route::Request),
+    root("POST", "/v1/password-reset/verify", Route::Verify),
+    root("POST", "/v1/password-reset/complete", Route::Complete),
+    root("POST", "/v1/password-reset/cancel", Route::Cancel),
+    root("GET", "/healthz", Route::Healthz),
+    root("GET", "/readyz", Route::Readyz),
+    root("GET", "/openapi.json", Route::OpenApi),
+    root("GET", "/openapi-3.0.json", Route::OpenApi30),
+    root("GET", "/docs", Route::Docs),
+    root("GET", "/docs/{asset}", Route::DocsAsset),
+    root(
+        "POST",
+        "/v1/users/{user_id}/password-reset",
+        Route::AdminPasswordReset,
+    ),
+    root("POST", "/v1/users/{user_id}/password", Route::AdminPassword),
+    root("GET", "/reset-password", Route::PageForm),
+    root("POST", "/reset-password", Route::PageSubmit),
+    root("GET", "/reset-password/cancel", Route::PageCancelForm),
+    root("POST", "/reset-password/cancel", Route::PageCancelSubmit),
+    under(
+        Dialect::Misskey,
+        "POST",
+        "/request-reset-password",
+        Route::MisskeyRequest,
+    ),
+    under(
+        Dialect::Misskey,
+        "POST",
+        "/reset-password",
+        Route::MisskeyReset,
+    ),
+    under(
+        Dialect::ForgotPassword,
+        "POST",
+        "/sendEmail",
+        Route::ForgotSendEmail,
+    ),
+    under(
+        Dialect::ForgotPassword,
+        "POST",
+        "/checkCode",
+        Route::ForgotCheckCode,
+    ),
+    under(
+        Dialect::ForgotPassword,
+        "POST",
+        "/resetPassword",
+        Route::ForgotResetPassword,
+    ),
+    under(
+        Dialect::Zitadel,
+        "POST",
+        "/users/{userId}/password_reset",
+        Route::ZitadelPasswordReset,
+    ),
+    under(
+        Dialect::Zitadel,
+        "POST",
+        "/users/{userId}/password",
+        Route::ZitadelPassword,
+    ),
+    under(
+        Dialect::ZitadelConnect,
+        "POST",
+        "/PasswordReset",
+        Route::ZitadelConnectPasswordReset,
+    ),
+    under(
+        Dialect::ZitadelConnect,
+        "POST",
+        "/SetPassword",
+        Route::ZitadelConnectSetPassword,
+    ),
+    under(
+        Dialect::Unleash,
+        "POST",
+        "/password",
+        Route::UnleashPassword,
+    ),
+    under(Dialect::Unleash, "GET", "/validate", Route::UnleashValidate),
+    under(
+        Dialect::Unleash,
+        "POST",
+        "/validate-password",
+        Route::UnleashValidatePassword,
+    ),
+    under(
+        Dialect::Unleash,
+        "POST",
+        "/password-email",
+        Route::UnleashPasswordEmail,
+    ),
+];
+
+/// The metrics listener's one route. `/metrics` is not in [`PUBLIC`]: its outbox and delivery
 /// series move only when a real account is asked for, so it is served apart, off the public
 /// listener (see [`Api::metrics_only`]).
-pub(crate) fn metrics_table() -> Vec<Entry> {
-    vec![("GET", "/metrics".to_owned(), Route::Metrics)]
+const METRICS: &[Entry] = &[root("GET", "/metrics", Route::Metrics)];
+
+/// A route of the table that matches a request's path: its entry, the prefix it is mounted
+/// under (`""` at the root; no trailing slash) and its raw path parameters.
+struct Matched<'a> {
+    entry: &'static Entry,
+    prefix: &'a str,
+    params: Vec<String>,
 }
 
-/// The (method, path) pairs served with every dialect at its default prefix: the paths of the
-/// OpenAPI document.
-pub fn routes() -> Vec<(&'static str, String)> {
-    table(&Dialects::default())
-        .into_iter()
-        .map(|(m, p, _)| (m, p))
+impl Matched<'_> {
+    /// The route's whole path pattern, as counted in the metrics.
+    fn pattern(&self) -> String {
+        format!("{}{}", self.prefix, self.entry.path)
+    }
+}
+
+/// The entries whose path matches `path`, in table order.
+fn on_path<'a>(api: &'a Api, path: &str) -> Vec<Matched<'a>> {
+    let table = match api.surface() {
+        Surface::Public => PUBLIC,
+        Surface::Metrics => METRICS,
+    };
+    table
+        .iter()
+        .filter_map(|entry| {
+            let prefix = match entry.at {
+                None => "",
+                Some(d) => {
+                    let (_, mount) = api.mounts().iter().find(|(at, _)| *at == d)?;
+                    mount.prefix.trim_end_matches('/')
+                }
+            };
+            let params = captures(prefix, entry.path, path)?;
+            Some(Matched {
+                entry,
+                prefix,
+                params,
+            })
+        })
         .collect()
 }
 
-pub(crate) async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
+async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
     let method = if req.method == "HEAD" {
         "GET"
     } else {
         req.method.as_str()
     };
-    let on_path: Vec<(&Entry, Vec<String>)> = api
-        .table()
-        .iter()
-        .filter_map(|e| captures(&e.1, &req.path).map(|c| (e, c)))
-        .collect();
-    let pattern = on_path.first().map_or("unmatched", |(e, _)| e.1.as_str());
+    let on_path = on_path(api, &req.path);
+    let pattern = on_path
+        .first()
+        .map_or_else(|| "unmatched".to_owned(), Matched::pattern);
     let response = negotiate(req, answer(api, req, method, &on_path).await);
-    crate::metrics::record_response(pattern, response.status);
+    metrics::record_response(pattern, response.status);
     response
 }
 
@@ -211,13 +322,18 @@ fn negotiate(req: &ApiRequest, mut response: ApiResponse) -> ApiResponse {
     response
 }
 
-/// The raw (still percent-encoded) values of `pattern`'s `{…}` segments when `path` matches
-/// it; a parameter matches one non-empty segment.
-fn captures(pattern: &str, path: &str) -> Option<Vec<String>> {
-    if !pattern.contains('{') {
-        return (pattern == path).then(Vec::new);
+/// The raw (still percent-encoded) values of the `{…}` segments of the pattern `prefix` +
+/// `suffix` when `path` matches it; a parameter matches one non-empty segment. `suffix` starts
+/// with `/`.
+fn captures(prefix: &str, suffix: &str, path: &str) -> Option<Vec<String>> {
+    if !prefix.contains('{') && !suffix.contains('{') {
+        return (path.strip_prefix(prefix)? == suffix).then(Vec::new);
     }
-    let (mut p, mut s) = (pattern.split('/'), path.split('/'));
+    // The segments of `prefix` + `suffix`, without building it.
+    let (mut p, mut s) = (
+        prefix.split('/').chain(suffix.split('/').skip(1)),
+        path.split('/'),
+    );
     let mut values = Vec::new();
     loop {
         match (p.next(), s.next()) {
@@ -234,26 +350,44 @@ fn captures(pattern: &str, path: &str) -> Option<Vec<String>> {
     }
 }
 
-async fn answer(
-    api: &Api,
-    req: &ApiRequest,
-    method: &str,
-    on_path: &[(&Entry, Vec<String>)],
-) -> ApiResponse {
-    let Some(((_, _, route), params)) = on_path.iter().find(|(e, _)| e.0 == method) else {
+/// 404 for a path under a dialect's prefix that it does not serve, in the dialect's shape.
+fn not_found(dialect: Dialect) -> ApiResponse {
+    match dialect {
+        Dialect::Misskey => misskey::not_found(),
+        Dialect::ForgotPassword => forgot_password::not_found(),
+        Dialect::Unleash => unleash::not_found(),
+        Dialect::Zitadel => zitadel::not_found(),
+        Dialect::ZitadelConnect => zitadel::connect::not_found(),
+    }
+}
+
+/// 405 in a dialect's shape (the caller adds `Allow`).
+fn method_not_allowed(dialect: Dialect) -> ApiResponse {
+    match dialect {
+        Dialect::Misskey => misskey::method_not_allowed(),
+        Dialect::ForgotPassword => forgot_password::method_not_allowed(),
+        Dialect::Unleash => unleash::method_not_allowed(),
+        Dialect::Zitadel => zitadel::method_not_allowed(),
+        Dialect::ZitadelConnect => zitadel::connect::method_not_allowed(),
+    }
+}
+
+async fn answer(api: &Api, req: &ApiRequest, method: &str, on_path: &[Matched<'_>]) -> ApiResponse {
+    let Some(Matched { entry, params, .. }) = on_path.iter().find(|m| m.entry.method == method)
+    else {
         if on_path.is_empty() {
             return match api.dialects().owner(&req.path) {
-                Some(dialect) => dialect.not_found(),
+                Some(dialect) => not_found(dialect),
                 None => Problem::new(NOT_FOUND, "There is no such route.").into_response(),
             };
         }
-        let mut allow: Vec<&str> = on_path.iter().map(|(e, _)| e.0).collect();
+        let mut allow: Vec<&str> = on_path.iter().map(|m| m.entry.method).collect();
         if allow.contains(&"GET") {
             allow.push("HEAD");
         }
         let allow = allow.join(", ");
-        if let Some(dialect) = on_path[0].0.2.dialect() {
-            return dialect.method_not_allowed().with_header("allow", allow);
+        if let Some(dialect) = on_path[0].entry.at {
+            return method_not_allowed(dialect).with_header("allow", allow);
         }
         return Problem::new(
             METHOD_NOT_ALLOWED,
@@ -262,14 +396,14 @@ async fn answer(
         .into_response()
         .with_header("allow", allow);
     };
-    let result = match route {
+    let result = match entry.route {
         Route::Request => v1::self_service::request(api, req).await,
         Route::Verify => v1::self_service::verify(api, req).await,
         Route::Complete => v1::self_service::complete(api, req).await,
         Route::Cancel => v1::self_service::cancel(api, req).await,
         Route::Healthz => Ok(v1::ops::healthz()),
         Route::Readyz => v1::ops::readyz(api).await,
-        Route::Metrics => Ok(crate::metrics::render(api).await),
+        Route::Metrics => Ok(metrics::render(api).await),
         Route::OpenApi => Ok(v1::ops::openapi(api)),
         Route::OpenApi30 => Ok(v1::ops::openapi_3_0(api)),
         Route::MisskeyRequest => Ok(misskey::request(api, req).await),
@@ -287,8 +421,8 @@ async fn answer(
         Route::ZitadelPassword => Ok(zitadel::set_password(api, req, param(params)).await),
         Route::ZitadelConnectPasswordReset => Ok(zitadel::connect::password_reset(api, req).await),
         Route::ZitadelConnectSetPassword => Ok(zitadel::connect::set_password(api, req).await),
-        Route::Docs => Ok(crate::docs::page()),
-        Route::DocsAsset => Ok(crate::docs::asset(param(params).as_deref())),
+        Route::Docs => Ok(docs::page()),
+        Route::DocsAsset => Ok(docs::asset(param(params).as_deref())),
         Route::PageForm => Ok(pages::reset_form(api, req).await),
         Route::PageSubmit => Ok(pages::reset_submit(api, req).await),
         Route::PageCancelForm => Ok(pages::cancel_form(api, req).await),
@@ -360,6 +494,65 @@ mod tests {
             ),
         ] {
             assert_eq!(content_type(accept), expected, "Accept: {accept:?}");
+        }
+    }
+
+    /// The matching before routes knew their prefix: the whole pattern, built.
+    fn captures_of_the_whole_pattern(pattern: &str, path: &str) -> Option<Vec<String>> {
+        if !pattern.contains('{') {
+            return (pattern == path).then(Vec::new);
+        }
+        let (mut p, mut s) = (pattern.split('/'), path.split('/'));
+        let mut values = Vec::new();
+        loop {
+            match (p.next(), s.next()) {
+                (None, None) => return Some(values),
+                (Some(want), Some(got)) if want.starts_with('{') && want.ends_with('}') => {
+                    if got.is_empty() {
+                        return None;
+                    }
+                    values.push(got.to_owned());
+                }
+                (Some(want), Some(got)) if want == got => {}
+                _ => return None,
+            }
+        }
+    }
+
+    #[test]
+    fn a_prefix_and_a_suffix_match_as_their_concatenation() {
+        let prefixes = ["", "/v2", "/a/b", "/{x}", "/v2{"];
+        let suffixes = [
+            "/healthz",
+            "/users/{userId}/password",
+            "/docs/{asset}",
+            "/p",
+        ];
+        let paths = [
+            "/healthz",
+            "/v2/users/42/password",
+            "/v2/users//password",
+            "/v2/users/42/password/",
+            "/a/b/docs/x.css",
+            "/docs/x.css",
+            "/docs/",
+            "/q/p",
+            "/{x}/p",
+            "/v2{/p",
+            "/v2/p",
+            "",
+            "/",
+        ];
+        for prefix in prefixes {
+            for suffix in suffixes {
+                for path in paths {
+                    assert_eq!(
+                        captures(prefix, suffix, path),
+                        captures_of_the_whole_pattern(&format!("{prefix}{suffix}"), path),
+                        "{prefix:?} + {suffix:?} on {path:?}"
+                    );
+                }
+            }
         }
     }
 

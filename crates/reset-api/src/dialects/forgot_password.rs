@@ -141,6 +141,25 @@ impl From<ResetError> for ForgotPasswordError {
 }
 
 impl ForgotPasswordError {
+    /// The error answered at `status`, for the OpenAPI document's examples.
+    pub(crate) fn example(status: u16) -> Option<Self> {
+        Some(match status {
+            400 => Self::InvalidRequest,
+            404 => Self::UnknownUsername,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            429 => Self::TooManyRequests {
+                retry_after_secs: 60,
+            },
+            500 => Self::Internal,
+            503 => Self::Unavailable {
+                retry_after_secs: 60,
+            },
+            _ => return None,
+        })
+    }
+
     /// Status and `error_code`.
     fn kind(&self) -> (u16, Option<&'static str>) {
         match self {

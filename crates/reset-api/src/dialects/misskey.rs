@@ -121,7 +121,7 @@ pub const INTERNAL_ERROR: Kind = (
 );
 
 /// Everything a Misskey route answers besides success, each mapped once (in
-/// [`MisskeyError::response`]) to its status, code, fixed id and message (the [`Kind`]s above);
+/// [`MisskeyError::response`]) to its status, code, fixed id and message (the `Kind`s above);
 /// the `Display` text is the `message`.
 #[derive(Debug, thiserror::Error)]
 pub enum MisskeyError {
@@ -186,6 +186,25 @@ impl From<ResetError> for MisskeyError {
 }
 
 impl MisskeyError {
+    /// The error answered at `status`, for the OpenAPI document's examples.
+    pub(crate) fn example(status: u16) -> Option<Self> {
+        Some(match status {
+            400 => Self::InvalidParam,
+            404 => Self::NoSuchEndpoint,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            429 => Self::RateLimitExceeded {
+                retry_after_secs: 60,
+            },
+            500 => Self::Internal,
+            503 => Self::Unavailable {
+                retry_after_secs: 60,
+            },
+            _ => return None,
+        })
+    }
+
     fn kind(&self) -> Kind {
         match self {
             Self::InvalidParam => INVALID_PARAM,

@@ -1,4 +1,5 @@
-//! The dialects' operations in the OpenAPI document, with the seed documents' examples.
+//! The dialects' operations in the OpenAPI document, with the seed documents' examples, and
+//! the rows each dialect's operations share.
 
 #![allow(dead_code)]
 
@@ -18,6 +19,115 @@ use super::zitadel::{
     SetPasswordBody as ZitadelSetPasswordRequest,
     SetPasswordResponse as ZitadelSetPasswordResponse,
 };
+use crate::openapi_rows::{Row, Rows, rows};
+
+const JSON: &str = "application/json";
+
+/// Misskey's 405, 429 and 500, alike on every route.
+pub struct MisskeyErrors;
+
+impl utoipa::IntoResponses for MisskeyErrors {
+    fn responses() -> Rows {
+        rows::<MisskeyError>(
+            JSON,
+            &[
+                Row::new(405, "`METHOD_NOT_ALLOWED`, with `Allow`."),
+                Row::new(429, "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.").retry_after(),
+                Row::new(500, "`INTERNAL_ERROR`."),
+            ],
+        )
+    }
+}
+
+/// The forgot-password API's 405, 413, 415, 429 and 500, alike on every route.
+pub struct ForgotPasswordErrors;
+
+impl utoipa::IntoResponses for ForgotPasswordErrors {
+    fn responses() -> Rows {
+        rows::<ForgotMessage>(
+            JSON,
+            &[
+                Row::new(405, "`method_not_allowed`, with `Allow`."),
+                Row::new(413, "`payload_too_large`."),
+                Row::new(415, "`unsupported_media_type`."),
+                Row::new(429, "`too_many_requests`, with `Retry-After`.").retry_after(),
+                Row::new(500, "`internal_error`."),
+            ],
+        )
+    }
+}
+
+/// Unleash's 405 and 500, on every route.
+pub struct UnleashErrors;
+
+impl utoipa::IntoResponses for UnleashErrors {
+    fn responses() -> Rows {
+        rows::<UnleashError>(
+            JSON,
+            &[
+                Row::new(405, "`MethodNotAllowedError`, with `Allow`."),
+                Row::new(500, "`InternalError`."),
+            ],
+        )
+    }
+}
+
+/// Unleash's 413 and 415, on the routes that read a body.
+pub struct UnleashBodyErrors;
+
+impl utoipa::IntoResponses for UnleashBodyErrors {
+    fn responses() -> Rows {
+        rows::<UnleashError>(
+            JSON,
+            &[
+                Row::new(413, "`ContentTooLargeError`."),
+                Row::new(415, "`ContentTypeerror`."),
+            ],
+        )
+    }
+}
+
+/// Unleash's 429, on the routes that count a rate limit.
+pub struct UnleashRateLimited;
+
+impl utoipa::IntoResponses for UnleashRateLimited {
+    fn responses() -> Rows {
+        rows::<UnleashError>(
+            JSON,
+            &[Row::new(429, "`TooManyRequestsError`, with `Retry-After`.").retry_after()],
+        )
+    }
+}
+
+/// Zitadel's REST 405 and 500, alike on both routes.
+pub struct ZitadelErrors;
+
+impl utoipa::IntoResponses for ZitadelErrors {
+    fn responses() -> Rows {
+        rows::<ZitadelError>(
+            JSON,
+            &[
+                Row::new(405, "12 UNIMPLEMENTED, with `Allow`."),
+                Row::new(500, "13 INTERNAL."),
+            ],
+        )
+    }
+}
+
+/// Zitadel's Connect 405 and 500, alike on both methods.
+pub struct ZitadelConnectErrors;
+
+impl utoipa::IntoResponses for ZitadelConnectErrors {
+    fn responses() -> Rows {
+        rows::<ZitadelConnectError>(
+            JSON,
+            &[
+                Row::new(405, "`unimplemented`: not POST; with `Allow`."),
+                Row::new(500, "`internal`."),
+            ],
+        )
+    }
+}
 
 /// Misskey: request a reset link.
 ///
@@ -30,14 +140,9 @@ use super::zitadel::{
         (status = 204, description = "OK (without any results)."),
         (status = 400, description = "Client error: `INVALID_PARAM`.", body = MisskeyError,
             example = json!({"error": {"message": "Invalid param.", "code": "INVALID_PARAM", "id": "3d81ceae-475f-4600-b2a8-2bc116157532"}})),
-        (status = 405, description = "`METHOD_NOT_ALLOWED`, with `Allow`.", body = MisskeyError),
+        MisskeyErrors,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: over 64 KiB.", body = MisskeyError),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: not JSON.", body = MisskeyError),
-        (status = 429, description = "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.", body = MisskeyError,
-            headers(("Retry-After" = u64, description = "Seconds to wait.")),
-            example = json!({"error": {"message": "Rate limit exceeded. Please try again later.", "code": "RATE_LIMIT_EXCEEDED", "id": "d5826d14-3982-4d2e-8011-b9e9f02499ef"}})),
-        (status = 500, description = "`INTERNAL_ERROR`.", body = MisskeyError,
-            example = json!({"error": {"message": "Internal error occurred. Please contact us if the error persists.", "code": "INTERNAL_ERROR", "id": "5d37dbcb-891e-41ca-a3d6-e690c97775ac"}}))
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: not JSON.", body = MisskeyError)
     )
 )]
 pub fn misskey_request() {}
@@ -50,12 +155,9 @@ pub fn misskey_request() {}
         (status = 204, description = "Changed."),
         (status = 400, description = "`INVALID_PARAM`, `INVALID_TOKEN` (unknown, expired or used) or `WEAK_PASSWORD` (with `info.violations`).", body = MisskeyError,
             example = json!({"error": {"message": "The token is invalid, expired or already used.", "code": "INVALID_TOKEN", "id": "8a1c4f0e-6b2d-4c3e-9f7a-5d1e2b3c4a61"}})),
-        (status = 405, description = "`METHOD_NOT_ALLOWED`, with `Allow`.", body = MisskeyError),
+        MisskeyErrors,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`.", body = MisskeyError),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`.", body = MisskeyError),
-        (status = 429, description = "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.", body = MisskeyError,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`INTERNAL_ERROR`.", body = MisskeyError),
         (status = 503, description = "`UNAVAILABLE`: the breached-password check could not run (configured to fail closed); the token stays valid.", body = MisskeyError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")),
             example = json!({"error": {"message": "Temporarily unavailable. Please try again later.", "code": "UNAVAILABLE", "id": "4a0e2f3b-7c1d-4e5f-9a6b-0c1d2e3f4a66"}}))
@@ -77,12 +179,7 @@ pub fn misskey_reset() {}
             example = json!({"msg": "There are no email addresses for this account", "error_code": "no_email_addresses"})),
         (status = 404, description = "Unknown username.", body = ForgotMessage,
             example = json!({"msg": "Unknown username", "error_code": "unknown_username"})),
-        (status = 405, description = "`method_not_allowed`, with `Allow`.", body = ForgotMessage),
-        (status = 413, description = "`payload_too_large`.", body = ForgotMessage),
-        (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
-        (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = ForgotMessage)
+        ForgotPasswordErrors
     )
 )]
 pub fn forgot_send_email() {}
@@ -98,12 +195,7 @@ pub fn forgot_send_email() {}
         (status = 400, description = "`code_incorrect`, `rate_limit_exceeded` (12 tries spent), no code requested (no `error_code`), or `invalid_request`.", body = ForgotMessage,
             example = json!({"msg": "The code is incorrect", "error_code": "code_incorrect"})),
         (status = 404, description = "Unknown username.", body = ForgotMessage, example = json!({"msg": "Unknown username", "error_code": "unknown_username"})),
-        (status = 405, description = "`method_not_allowed`, with `Allow`.", body = ForgotMessage),
-        (status = 413, description = "`payload_too_large`.", body = ForgotMessage),
-        (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
-        (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = ForgotMessage)
+        ForgotPasswordErrors
     )
 )]
 pub fn forgot_check_code() {}
@@ -117,12 +209,7 @@ pub fn forgot_check_code() {}
         (status = 400, description = "As checkCode, plus `weak_password` with `violations`.", body = ForgotMessage,
             example = json!({"msg": "There was no code for a password reset requested"})),
         (status = 404, description = "Unknown username.", body = ForgotMessage, example = json!({"msg": "Unknown username", "error_code": "unknown_username"})),
-        (status = 405, description = "`method_not_allowed`, with `Allow`.", body = ForgotMessage),
-        (status = 413, description = "`payload_too_large`.", body = ForgotMessage),
-        (status = 415, description = "`unsupported_media_type`.", body = ForgotMessage),
-        (status = 429, description = "`too_many_requests`, with `Retry-After`.", body = ForgotMessage,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal_error`.", body = ForgotMessage),
+        ForgotPasswordErrors,
         (status = 503, description = "`service_unavailable`: the breached-password check could not run (configured to fail closed); the code stays valid.", body = ForgotMessage,
             headers(("Retry-After" = u64, description = "Seconds to wait.")),
             example = json!({"msg": "Temporarily unavailable", "error_code": "service_unavailable"}))
@@ -140,13 +227,9 @@ pub fn forgot_reset_password() {}
             example = json!({"id": "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72", "name": "PasswordPolicyError", "message": "Do not build your password around your username.", "details": [{"message": "Do not build your password around your username.", "validationErrors": ["Do not build your password around your username."], "violations": [{"code": "contains_username", "message": "Do not build your password around your username."}]}]})),
         (status = 401, description = "`InvalidTokenError`: unknown, expired or used token.", body = UnleashError,
             example = json!({"id": "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73", "name": "InvalidTokenError", "message": "Token is invalid or expired.", "details": [{"message": "Token is invalid or expired."}]})),
-        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
-        (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
-        (status = 415, description = "`ContentTypeerror`.", body = UnleashError,
-            example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.", "details": [{"message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."}]})),
-        (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`InternalError`.", body = UnleashError),
+        UnleashErrors,
+        UnleashBodyErrors,
+        UnleashRateLimited,
         (status = 503, description = "`ServiceUnavailableError`: the breached-password check could not run (configured to fail closed); the token stays valid.", body = UnleashError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")),
             example = json!({"id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d80", "name": "ServiceUnavailableError", "message": "A check the answer needs is unavailable; try again later.", "details": [{"message": "A check the answer needs is unavailable; try again later."}]}))
@@ -169,10 +252,8 @@ pub fn unleash_password() {}
             example = json!({"id": 5327322427034857_u64, "email": "alice@example.com", "name": "alice", "token": "Zq3x…", "createdBy": null, "role": {"id": 0, "type": "root", "name": "Viewer"}})),
         (status = 401, description = "`InvalidTokenError`: the token is missing, unknown, expired or used.", body = UnleashError,
             example = json!({"id": "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73", "name": "InvalidTokenError", "message": "Token is invalid or expired.", "details": [{"message": "Token is invalid or expired."}]})),
-        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
-        (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`InternalError`.", body = UnleashError)
+        UnleashErrors,
+        UnleashRateLimited
     )
 )]
 pub fn unleash_validate() {}
@@ -191,10 +272,8 @@ pub fn unleash_validate() {}
         (status = 200, description = "The password passes; no body."),
         (status = 400, description = "`PasswordPolicyError`: `details[0].validationErrors` lists each reason (what Unleash's page reads), `details[0].violations` each with its code; or `BadDataError` (no `password`).", body = UnleashError,
             example = json!({"id": "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72", "name": "PasswordPolicyError", "message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "details": [{"message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "validationErrors": ["Use at least 8 characters.", "This password is too easy to guess; a few unrelated words make a strong one."], "violations": [{"code": "too_short", "message": "Use at least 8 characters."}, {"code": "too_guessable", "message": "This password is too easy to guess; a few unrelated words make a strong one."}]}]})),
-        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
-        (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
-        (status = 415, description = "`ContentTypeerror`.", body = UnleashError),
-        (status = 500, description = "`InternalError`.", body = UnleashError)
+        UnleashErrors,
+        UnleashBodyErrors
     )
 )]
 pub fn unleash_validate_password() {}
@@ -206,12 +285,9 @@ pub fn unleash_validate_password() {}
     responses(
         (status = 200, description = "Accepted; no body."),
         (status = 400, description = "`BadDataError`.", body = UnleashError),
-        (status = 405, description = "`MethodNotAllowedError`, with `Allow`.", body = UnleashError),
-        (status = 413, description = "`ContentTooLargeError`.", body = UnleashError),
-        (status = 415, description = "`ContentTypeerror`.", body = UnleashError),
-        (status = 429, description = "`TooManyRequestsError`, with `Retry-After`.", body = UnleashError,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`InternalError`.", body = UnleashError)
+        UnleashErrors,
+        UnleashBodyErrors,
+        UnleashRateLimited
     )
 )]
 pub fn unleash_password_email() {}
@@ -234,12 +310,11 @@ pub fn unleash_password_email() {}
         (status = 403, description = "7 PERMISSION_DENIED: the token lacks `password:reset`, or (for `returnCode`) `password:write`.", body = ZitadelError),
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError,
             example = json!({"code": 5, "message": "User could not be found", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "USER_NOT_FOUND"}]})),
-        (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
+        ZitadelErrors,
         (status = 413, description = "8 RESOURCE_EXHAUSTED: over 64 KiB.", body = ZitadelError),
         (status = 415, description = "3 INVALID_ARGUMENT: a gRPC or other non-JSON content type (a missing one is read as JSON).", body = ZitadelError),
         (status = 429, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError,
-            headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "13 INTERNAL.", body = ZitadelError)
+            headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]
 pub fn zitadel_password_reset() {}
@@ -257,12 +332,11 @@ pub fn zitadel_password_reset() {}
         (status = 401, description = "16 UNAUTHENTICATED.", body = ZitadelError),
         (status = 403, description = "7 PERMISSION_DENIED: the token lacks the scope this proof needs (`verificationCode`: password:reset; `currentPassword` or no proof: password:write).", body = ZitadelError),
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError),
-        (status = 405, description = "12 UNIMPLEMENTED, with `Allow`.", body = ZitadelError),
+        ZitadelErrors,
         (status = 413, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError),
         (status = 415, description = "3 INVALID_ARGUMENT: not JSON (a missing content type is read as JSON).", body = ZitadelError),
         (status = 429, description = "8 RESOURCE_EXHAUSTED: the code's tries are spent, or rate limited.", body = ZitadelError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "13 INTERNAL.", body = ZitadelError),
         (status = 503, description = "14 UNAVAILABLE: the breached-password check could not run (configured to fail closed).", body = ZitadelError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")),
             example = json!({"code": 14, "message": "Temporarily unavailable", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "UNAVAILABLE"}]}))
@@ -311,13 +385,12 @@ pub struct ConnectSetPasswordRequest {
         (status = 403, description = "`permission_denied`: the token lacks `password:reset`, or (for `returnCode`) `password:write`.", body = ZitadelConnectError),
         (status = 404, description = "`not_found`: no such user.", body = ZitadelConnectError,
             example = json!({"code": "not_found", "message": "User could not be found", "details": [{"type": "google.rpc.ErrorInfo", "value": "Cg5VU0VSX05PVF9GT1VORA", "debug": {"reason": "USER_NOT_FOUND"}}]})),
-        (status = 405, description = "`unimplemented`: not POST; with `Allow`.", body = ZitadelConnectError),
+        ZitadelConnectErrors,
         (status = 413, description = "`resource_exhausted`: over 64 KiB.", body = ZitadelConnectError),
         (status = 415, description = "`invalid_argument`: binary protobuf (`application/proto`) or another non-JSON type; with `Accept-Post`.", body = ZitadelConnectError,
             headers(("Accept-Post" = String, description = "`application/json`."))),
         (status = 429, description = "`resource_exhausted`: rate limited.", body = ZitadelConnectError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal`.", body = ZitadelConnectError),
         (status = 503, description = "`unavailable`: the database cannot be reached.", body = ZitadelConnectError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
@@ -338,13 +411,12 @@ pub fn zitadel_connect_password_reset() {}
         (status = 401, description = "`unauthenticated`.", body = ZitadelConnectError),
         (status = 403, description = "`permission_denied`: the token lacks the scope this proof needs.", body = ZitadelConnectError),
         (status = 404, description = "`not_found`: no such user.", body = ZitadelConnectError),
-        (status = 405, description = "`unimplemented`: not POST; with `Allow`.", body = ZitadelConnectError),
+        ZitadelConnectErrors,
         (status = 413, description = "`resource_exhausted`.", body = ZitadelConnectError),
         (status = 415, description = "`invalid_argument`: not JSON; with `Accept-Post`.", body = ZitadelConnectError,
             headers(("Accept-Post" = String, description = "`application/json`."))),
         (status = 429, description = "`resource_exhausted`: the code's tries are spent, or rate limited.", body = ZitadelConnectError,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 500, description = "`internal`.", body = ZitadelConnectError),
         (status = 503, description = "`unavailable`: the breached-password check could not run (configured to fail closed), or the database cannot be reached.", body = ZitadelConnectError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )

@@ -173,7 +173,7 @@ pub enum UnleashError {
     #[error("Request validation failed: {0}")]
     BadData(String),
     /// The policy refuses the password; the message joins every reason.
-    #[error("{}", super::violation_messages(.0))]
+    #[error("{}", crate::problem::violation_messages(.0))]
     PasswordPolicy(Vec<Violation>),
     #[error("Token is invalid or expired.")]
     InvalidToken,
@@ -239,6 +239,27 @@ impl From<ResetError> for UnleashError {
 }
 
 impl UnleashError {
+    /// The error answered at `status`, for the OpenAPI document's examples.
+    pub(crate) fn example(status: u16) -> Option<Self> {
+        Some(match status {
+            400 => Self::BadData("the body is not valid.".into()),
+            401 => Self::InvalidToken,
+            403 => Self::NoAccess("ADMIN"),
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            413 => Self::ContentTooLarge,
+            415 => Self::ContentType(Some("application/xml".into())),
+            429 => Self::TooManyRequests {
+                retry_after_secs: 60,
+            },
+            500 => Self::Internal,
+            503 => Self::Unavailable {
+                retry_after_secs: 60,
+            },
+            _ => return None,
+        })
+    }
+
     fn kind(&self) -> Kind {
         match self {
             Self::BadData(_) => BAD_DATA,

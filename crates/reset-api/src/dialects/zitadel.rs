@@ -1,5 +1,5 @@
 //! Zitadel v2 (`docs/compat.md`, section 4), with a bearer admin token, through two front doors
-//! over the same two operations ([`ops`]):
+//! over the same two operations (`ops`):
 //! - REST, under the prefix (`/v2`), as the 1.x SDKs and Zitadel's gateway:
 //!   `POST /users/{userId}/password_reset` (`sendLink` or `returnCode`; none sends a link by
 //!   email) and `POST /users/{userId}/password`. Errors are
@@ -7,7 +7,7 @@
 //! - Connect ([`connect`]), as the 4.x SDKs: `POST /zitadel.user.v2.UserService/PasswordReset`
 //!   and `/SetPassword` beside the prefix, the user id in the body; Connect's errors.
 //!
-//! Bodies are read as Zitadel's gateway reads them ([`wire`]); only JSON is served, other media
+//! Bodies are read as Zitadel's gateway reads them (`wire`); only JSON is served, other media
 //! types (gRPC, binary protobuf) get 415 in the door's shape.
 
 pub mod connect;

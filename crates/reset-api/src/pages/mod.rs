@@ -6,6 +6,7 @@
 //! Forms post to relative URLs, so the pages work under any mount prefix.
 
 mod i18n;
+pub(crate) mod openapi;
 
 use std::sync::OnceLock;
 

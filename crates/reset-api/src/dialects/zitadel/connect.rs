@@ -13,18 +13,8 @@ use crate::api::Api;
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 
-/// The service's path below the Connect base.
-pub const SERVICE: &str = "/zitadel.user.v2.UserService";
-
-/// Where the service is mounted for the dialect's REST prefix: the SDKs call
-/// `{base URL}/zitadel.user.v2.UserService/{Method}` where older ones call `{base URL}/v2/…`,
-/// so the base is the prefix without its last `/v2` (`/v2` → the root, `/zitadel/v2` →
-/// `/zitadel`), and the prefix itself when it does not end in `/v2`.
-pub fn service_prefix(rest_prefix: &str) -> String {
-    let prefix = rest_prefix.trim_end_matches('/');
-    let base = prefix.strip_suffix("/v2").unwrap_or(prefix);
-    format!("{base}{SERVICE}")
-}
+/// Where the service is mounted (beside the dialect's REST prefix): kept with the other mounts.
+pub use crate::mounts::{SERVICE, service_prefix};
 
 fn answer<T: Serialize>(result: Result<T, ZitadelError>) -> ApiResponse {
     match result {
@@ -51,20 +41,4 @@ pub fn not_found() -> ApiResponse {
 /// A method other than POST: 405 `unimplemented` (the router adds `Allow`).
 pub fn method_not_allowed() -> ApiResponse {
     ZitadelError::MethodNotAllowed.connect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_service_sits_beside_v2() {
-        assert_eq!(service_prefix("/v2"), SERVICE);
-        assert_eq!(service_prefix("/v2/"), SERVICE);
-        assert_eq!(
-            service_prefix("/zitadel/v2"),
-            "/zitadel/zitadel.user.v2.UserService"
-        );
-        assert_eq!(service_prefix("/z"), "/z/zitadel.user.v2.UserService");
-    }
 }

@@ -65,7 +65,7 @@ pub enum ZitadelError {
     #[error("The code is incorrect")]
     CodeIncorrect,
     /// The policy refuses the password; the message joins every reason.
-    #[error("Password is too weak: {}", crate::dialects::violation_messages(.0))]
+    #[error("Password is too weak: {}", crate::problem::violation_messages(.0))]
     WeakPassword(Vec<Violation>),
     #[error("urlTemplate refused: {0}")]
     InvalidUrlTemplate(String),
@@ -193,6 +193,27 @@ pub struct ReasonDebug {
 }
 
 impl ZitadelError {
+    /// The error answered at `status`, for the OpenAPI document's examples (of both doors).
+    pub(crate) fn example(status: u16) -> Option<Self> {
+        Some(match status {
+            400 => Self::InvalidRequest("The request body is not valid".into()),
+            401 => Self::AuthenticationFailed,
+            403 => Self::PermissionDenied("password:reset"),
+            404 => Self::UserNotFound,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType(Some("application/proto".into())),
+            429 => Self::RateLimited {
+                retry_after_secs: 60,
+            },
+            500 => Self::Internal,
+            503 => Self::Unavailable {
+                retry_after_secs: 60,
+            },
+            _ => return None,
+        })
+    }
+
     /// HTTP status, gRPC code and reason.
     fn kind(&self) -> (u16, Code, &'static str) {
         use Code::*;

@@ -56,6 +56,18 @@ pub async fn listen(url: String, queued: std::sync::Arc<tokio::sync::Notify>) {
     }
 }
 
+/// The rate-limit transaction on a request's path commits without waiting for its WAL flush
+/// (`synchronous_commit = off` for this transaction only): a database crash may forget its
+/// last few hits (under a second's worth), which only lets a limit restart early, and the answer
+/// no longer waits for a disk flush. Every other transaction (secrets, tries, outbox) keeps
+/// full durability.
+async fn relax_durability(conn: &mut Conn) -> QueryResult<()> {
+    diesel::sql_query("SET LOCAL synchronous_commit = off")
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 /// `NOTIFY reset_outbox`: tells every instance's worker (see [`listen`]) that messages were
 /// queued, delivered when the transaction commits (and only then; repeats within one
 /// transaction are delivered once).

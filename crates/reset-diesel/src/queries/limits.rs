@@ -45,6 +45,8 @@ macro_rules! limit_queries {
         ) -> QueryResult<Vec<CounterState>> {
             let (hits, then_restart) = (hits.to_vec(), then_restart.to_vec());
             conn.transaction($($async)* move |conn| {
+                // Counters may lose their last hits in a database crash; nothing else may.
+                relax_durability(conn)$($aw)*?;
                 let mut states = Vec::with_capacity(hits.len());
                 for h in &hits {
                     states.push(bump(conn, now, h)$($aw)*?);

@@ -64,7 +64,7 @@ settings! {
     trusted_proxies: String = String::new();
     /// Apply migrations when serving starts
     migrate_on_start: bool = true;
-    /// PostgreSQL pool size
+    /// PostgreSQL / MySQL pool size (PostgreSQL: plus one connection for LISTEN)
     db_max_connections: usize = 16;
     /// Seconds a client has to send a request's headers (from connecting, or from the first
     /// byte of a later request); then the connection is closed unanswered

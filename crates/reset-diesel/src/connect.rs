@@ -24,6 +24,42 @@ pub enum Backend {
     Sqlite,
 }
 
+impl Backend {
+    /// The database's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL",
+            Self::Mysql => "MySQL/MariaDB",
+            Self::Sqlite => "SQLite",
+        }
+    }
+
+    /// reset-diesel's Cargo feature for it.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// `url` with the password of its user info (`scheme://user:PASSWORD@host…`) replaced by `***`,
+/// for messages.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// A parsed database URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -87,7 +123,7 @@ impl Default for PoolOptions {
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("unsupported database URL {0:?}: use postgres://…, mysql://… or sqlite://path")]
+    #[error("unsupported database URL {:?}: use postgres://…, mysql://… or sqlite://path", without_password(.0))]
     BadUrl(String),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(PathBuf, std::io::Error),
@@ -95,7 +131,11 @@ pub enum ConnectError {
     Pool(String),
     #[error("cannot connect to the database: {0}")]
     Connect(String),
-    #[error("this build has no {0:?} support (its Cargo feature is off)")]
+    #[error(
+        "this build has no {} support (Cargo feature `{}` is off): set RESET_DATABASE_URL to a database it has, or build with that feature",
+        .0.name(),
+        .0.feature()
+    )]
     NotBuilt(Backend),
 }
 
@@ -198,6 +238,18 @@ mod tests {
             ))
         );
         assert!(DatabaseUrl::parse("mssql://x").is_err());
+        let typo =
+            DatabaseUrl::parse("postgress://u:hunter2@db/x").expect_err("not a database URL");
+        assert!(!typo.to_string().contains("hunter2"), "{typo}");
+        assert!(
+            typo.to_string().contains("postgress://u:***@db/x"),
+            "{typo}"
+        );
+        assert!(
+            ConnectError::NotBuilt(Backend::Mysql)
+                .to_string()
+                .contains("feature `mysql`")
+        );
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }
 }

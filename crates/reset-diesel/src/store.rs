@@ -37,8 +37,15 @@ pub struct DieselStore {
     /// Woken when this process queued a message, or (PostgreSQL) another instance did: see
     /// [`Outbox::queued`].
     queued: Arc<Notify>,
-    /// The PostgreSQL `LISTEN` task, stopped with the store.
-    listener: Option<tokio::task::AbortHandle>,
+    /// PostgreSQL: where the `LISTEN` connection goes; the listener starts with the first
+    /// [`Outbox::queued`] (a process with no worker, such as a CLI command, never opens it).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    listen_url: Option<String>,
+    /// The `LISTEN` task, stopped with the store.
+    listener: std::sync::OnceLock<tokio::task::AbortHandle>,
+    /// PostgreSQL: wakes the task that tells other instances, after the commit (see
+    /// `pg::announce_queued`), and that task, stopped with the store.
+    announce: Option<(Arc<Notify>, tokio::task::AbortHandle)>,
     backend: Backend,
     /// Migration versions a ready database has applied.
     expected: Vec<String>,
@@ -46,8 +53,11 @@ pub struct DieselStore {
 
 impl Drop for DieselStore {
     fn drop(&mut self) {
-        if let Some(listener) = &self.listener {
+        if let Some(listener) = self.listener.get() {
             listener.abort();
+        }
+        if let Some((_, task)) = &self.announce {
+            task.abort();
         }
     }
 }
@@ -101,7 +111,10 @@ fn unavailable(e: PoolError) -> StoreError {
 }
 
 /// A failed query: a broken or closed connection (the database restarting, a failover, a cut
-/// network) is `Unavailable`, which callers may wait out; anything else is a `Query` error.
+/// network) or a transaction the database gave up on (a deadlock victim, a lock wait timeout, a
+/// serialization failure: it rolled back whole and may simply be tried again) is `Unavailable`,
+/// which callers may wait out (a 503 with `Retry-After`; an accepted issue is retried); anything
+/// else is a `Query` error.
 fn query(e: DieselError) -> StoreError {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -111,7 +124,12 @@ fn query(e: DieselError) -> StoreError {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             info,
         ) => StoreError::Unavailable(info.message().to_owned()),
-        DieselError::DatabaseError(_, info) if connection_lost(info.message()) => {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+            StoreError::Unavailable(info.message().to_owned())
+        }
+        DieselError::DatabaseError(_, info)
+            if connection_lost(info.message()) || gave_up(info.message()) =>
+        {
             StoreError::Unavailable(info.message().to_owned())
         }
         DieselError::BrokenTransactionManager => {
@@ -119,6 +137,13 @@ fn query(e: DieselError) -> StoreError {
         }
         other => StoreError::Query(other.to_string()),
     }
+}
+
+/// A transaction the database rolled back to break a deadlock or a lock wait (PostgreSQL 40P01,
+/// MySQL 1213 and 1205): nothing of it was written.
+fn gave_up(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("deadlock") || m.contains("lock wait timeout")
 }
 
 /// Messages of PostgreSQL, MySQL and their clients for a connection that went away (SQLSTATE classes 08
@@ -159,18 +184,21 @@ impl DieselStore {
             #[cfg(feature = "sqlite")]
             Pools::Sqlite(_) => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
         };
-        let queued = Arc::new(Notify::new());
-        let listener = match &url {
+        let (listen_url, announce) = match (&url, &pools) {
             #[cfg(feature = "postgres")]
-            DatabaseUrl::Postgres(u) => {
-                Some(tokio::spawn(pg::listen(u.clone(), queued.clone())).abort_handle())
+            (DatabaseUrl::Postgres(u), Pools::Pg(pool)) => {
+                let announce = Arc::new(Notify::new());
+                let task = tokio::spawn(pg::announce_queued(pool.clone(), announce.clone()));
+                (Some(u.clone()), Some((announce, task.abort_handle())))
             }
-            _ => None,
+            _ => (None, None),
         };
         let store = Self {
             pools,
-            queued,
-            listener,
+            queued: Arc::new(Notify::new()),
+            listen_url,
+            listener: std::sync::OnceLock::new(),
+            announce,
             backend,
             expected,
         };
@@ -268,6 +296,12 @@ impl DieselStore {
     ) -> Result<usize, StoreError> {
         let ids = ids.to_vec();
         let queued = with_conn!(self, db, |conn| db::outbox_retry(conn, ms(now), &ids))?;
+        // Usually called from the CLI, which has no worker and may exit at once: tell the
+        // servers' workers before returning.
+        #[cfg(feature = "postgres")]
+        if let (true, Pools::Pg(pool)) = (queued > 0, &self.pools) {
+            let _ = pg::notify_all(pool).await;
+        }
         self.woken(queued > 0);
         Ok(queued)
     }
@@ -277,6 +311,9 @@ impl DieselStore {
     fn woken(&self, queued: bool) {
         if queued {
             self.queued.notify_one();
+            if let Some((announce, _)) = &self.announce {
+                announce.notify_one();
+            }
         }
     }
 }
@@ -524,6 +561,12 @@ impl Outbox for DieselStore {
     }
 
     async fn queued(&self, at_most: std::time::Duration) {
+        #[cfg(feature = "postgres")]
+        if let Some(url) = &self.listen_url {
+            self.listener.get_or_init(|| {
+                tokio::spawn(pg::listen(url.clone(), self.queued.clone())).abort_handle()
+            });
+        }
         let _ = tokio::time::timeout(at_most, self.queued.notified()).await;
     }
 }
@@ -549,5 +592,32 @@ impl AdminTokens for DieselStore {
     async fn revoke_admin_token(&self, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
         with_conn!(self, db, |conn| db::revoke_admin_token(conn, ms(now), &id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deadlock victim or a lock-wait timeout rolled back whole: `Unavailable`, so the
+    /// request path answers 503 with `Retry-After` and an accepted issue is retried.
+    #[test]
+    fn given_up_transactions_are_unavailable() {
+        for message in [
+            "Deadlock found when trying to get lock; try restarting transaction",
+            "Lock wait timeout exceeded; try restarting transaction",
+            "deadlock detected",
+        ] {
+            let e = DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            );
+            assert!(matches!(query(e), StoreError::Unavailable(_)), "{message}");
+        }
+        let e = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error".to_owned()),
+        );
+        assert!(matches!(query(e), StoreError::Query(_)));
     }
 }

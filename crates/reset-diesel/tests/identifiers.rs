@@ -3,7 +3,8 @@
 //! ours are `utf8mb4_bin`). Lookups always come normalised from `AccountLookup` (NFKC, trimmed,
 //! lower-cased), so what reaches the store differs from a stored identifier in exactly these
 //! ways or not at all. (Trailing spaces never reach it: `utf8mb4_bin` is a PAD SPACE collation
-//! on MySQL and MariaDB, so the trimming in `reset_core::identity` is what keeps them apart.)
+//! on MySQL and MariaDB, so the trimming in `reset_core::identity` is what keeps them apart;
+//! account ids are compared byte for byte by the store itself.)
 
 #![allow(clippy::unwrap_used)]
 
@@ -36,7 +37,14 @@ async fn exact(db: TestDb) {
         .find(&by(None, Some("alice@example.com")))
         .await
         .unwrap();
-    assert_eq!(found.map(|u| u.id), Some(alice.id));
+    assert_eq!(found.map(|u| u.id), Some(alice.id.clone()));
+    // An account id, or the decoy's, with a trailing space finds nothing either (MySQL's
+    // collations pad spaces; the store compares ids byte for byte).
+    let padded = format!("{} ", alice.id);
+    assert!(store.by_id(&padded).await.unwrap().is_none(), "{padded:?}");
+    let decoy = "00000000-0000-0000-0000-000000000000 ";
+    assert!(store.by_id(decoy).await.unwrap().is_none(), "the decoy");
+    assert!(store.by_id(&alice.id).await.unwrap().is_some());
     for other in ["Alice", "ALICE", "alicé", "álice", "ａｌｉｃｅ"] {
         assert!(
             store.find(&by(Some(other), None)).await.unwrap().is_none(),

@@ -39,7 +39,7 @@ settings! {
     /// private: its outbox and delivery series move only when a real account is asked for
     metrics_bind: Option<String> = None, shown "off";
     /// postgres://…, mysql://… or sqlite://path
-    database_url: String = "sqlite://data/reset.db".into();
+    database_url: String = "sqlite://data/reset.db".into(), secret = true;
     /// Web framework serving the routes: actix, axum or warp
     framework: String = "axum".into();
     /// Folder for the generated secret key
@@ -194,7 +194,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
             .field("metrics_bind", &self.metrics_bind)
-            .field("database_url", &self.database_url)
+            .field("database_url", &crate::wiring::redact(&self.database_url))
             .field("framework", &self.framework)
             .field("public_url", &self.public_url)
             .field("mail_transport", &self.mail_transport)
@@ -501,6 +501,7 @@ mod tests {
     fn secrets_are_never_printed_by_the_help() {
         for flag in flags() {
             let secret = [
+                "database_url",
                 "secret_key",
                 "smtp_url",
                 "sms_webhook_secret",

@@ -2,10 +2,12 @@
 -- ids are text, as on the other backends, so one Diesel schema serves all three.
 -- Every text column compares byte for byte (utf8mb4_bin): an identifier never matches another
 -- spelling case- or accent-insensitively; the service normalises identifiers itself.
--- Lengths: ids are UUIDs; usernames at most 190 and addresses 254 characters (reset-core's
--- identity limits); counter keys carry an identifier and a short prefix.
+-- Lengths: our ids are UUIDs, but an embedding application's directory may use longer account
+-- ids (`user_id` columns take up to 190 characters, the admin API's limit); usernames at most
+-- 190 and addresses 254 characters (reset-core's identity limits); counter keys carry an
+-- identifier and a short prefix.
 CREATE TABLE users (
-    id VARCHAR(64) NOT NULL PRIMARY KEY,
+    id VARCHAR(190) NOT NULL PRIMARY KEY,
     username VARCHAR(190) NOT NULL UNIQUE,
     password_hash TEXT,
     org_id VARCHAR(190) NOT NULL,
@@ -18,7 +20,7 @@ CREATE TABLE users (
 
 CREATE TABLE user_emails (
     address VARCHAR(254) NOT NULL PRIMARY KEY,
-    user_id VARCHAR(64) NOT NULL,
+    user_id VARCHAR(190) NOT NULL,
     `position` INTEGER NOT NULL,
     verified BOOLEAN NOT NULL DEFAULT FALSE,
     CONSTRAINT user_emails_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
@@ -28,7 +30,7 @@ CREATE INDEX user_emails_user ON user_emails (user_id, `position`);
 CREATE TABLE password_history (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
     -- No foreign key: with an embedding application's own user directory, accounts live elsewhere.
-    user_id VARCHAR(64) NOT NULL,
+    user_id VARCHAR(190) NOT NULL,
     password_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
@@ -38,7 +40,7 @@ CREATE TABLE reset_secrets (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
     request_id VARCHAR(64) NOT NULL,
     -- No foreign key: accounts may live in an embedding application's own user directory.
-    user_id VARCHAR(64) NOT NULL,
+    user_id VARCHAR(190) NOT NULL,
     kind VARCHAR(16) NOT NULL,
     secret_hash VARCHAR(128) NOT NULL UNIQUE,
     created_at BIGINT NOT NULL,
@@ -64,7 +66,7 @@ CREATE TABLE rate_limits (
 
 CREATE TABLE outbox (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
-    user_id VARCHAR(64),
+    user_id VARCHAR(190),
     kind VARCHAR(32) NOT NULL,
     channel VARCHAR(16) NOT NULL,
     recipient VARCHAR(2048) NOT NULL,
@@ -84,7 +86,7 @@ CREATE INDEX outbox_due ON outbox (sent_at, dead_at, next_attempt_at);
 
 CREATE TABLE audit_events (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
-    user_id VARCHAR(64),
+    user_id VARCHAR(190),
     kind VARCHAR(64) NOT NULL,
     at BIGINT NOT NULL,
     ip VARCHAR(64),

@@ -345,7 +345,11 @@ impl ResetService {
     }
 
     async fn user(&self, user_id: &str) -> Result<User, ResetError> {
-        if user_id.is_empty() || user_id.len() > 190 || user_id.chars().any(char::is_control) {
+        if user_id.is_empty()
+            || user_id.len() > 190
+            || user_id.chars().any(char::is_control)
+            || user_id.trim() != user_id
+        {
             return Err(ResetError::UserNotFound);
         }
         self.directory

@@ -1,6 +1,8 @@
-//! MySQL 8.0+ and MariaDB 10.6+: for teams whose stack already runs one. Several instances may
-//! share it, as with PostgreSQL. Connections use `READ COMMITTED` (see `connect.rs`), the
-//! isolation the queries are written for on PostgreSQL.
+//! MariaDB 10.6+ (tested on 10.11) and MySQL 8.0+ (written for, not tested here): for teams
+//! whose stack already runs one. Several instances may share it, as with PostgreSQL. Connections
+//! use `READ COMMITTED` (see `connect.rs`), the isolation the queries are written for on
+//! PostgreSQL; a server that logs statement-based binlogs refuses writes under it (error 1665),
+//! so such a server needs `binlog_format=ROW` (or MIXED).
 
 use diesel_async::AsyncConnection as _;
 
@@ -130,13 +132,6 @@ pub async fn mark_dead(
 /// per transaction: the counters commit like everything else.
 #[allow(clippy::unnecessary_wraps)]
 async fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
-    Ok(())
-}
-
-/// MySQL has no `NOTIFY`: other instances find new messages at their next poll (this
-/// instance's worker is woken in process, see `DieselStore`).
-#[allow(clippy::unnecessary_wraps)]
-async fn announce(_conn: &mut Conn) -> QueryResult<()> {
     Ok(())
 }
 

@@ -35,25 +35,73 @@ async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
 returning_queries!(Conn, [async], [.await]);
 
 /// Listens on the `reset_outbox` channel on a connection of its own (outside the pool) and wakes
-/// `queued` for each notification; after a lost connection it wakes once (a notification may
-/// have been missed) and connects again a second later. Runs until its task is aborted.
+/// `queued` for each notification. Once listening it wakes once (a notification may have been
+/// missed while it was not); a connection that stays silent for a minute is checked with a
+/// `SELECT 1` (a connection dropped without a reset would otherwise hang until TCP keepalive),
+/// and a lost one is replaced a second later. Runs until its task is aborted.
 pub async fn listen(url: String, queued: std::sync::Arc<tokio::sync::Notify>) {
     use futures_util::StreamExt as _;
+    use std::time::Duration;
     loop {
         if let Ok(mut conn) = Conn::establish(&url).await {
             let listening = diesel::sql_query("LISTEN reset_outbox")
                 .execute(&mut conn)
                 .await;
             if listening.is_ok() {
-                let mut notifications = std::pin::pin!(conn.notifications_stream());
-                while let Some(Ok(_)) = notifications.next().await {
-                    queued.notify_one();
+                queued.notify_one();
+                loop {
+                    let next = {
+                        let mut notifications = std::pin::pin!(conn.notifications_stream());
+                        tokio::time::timeout(Duration::from_secs(60), notifications.next()).await
+                    };
+                    match next {
+                        Ok(Some(Ok(_))) => queued.notify_one(),
+                        Ok(_) => break,
+                        Err(_silent) => {
+                            let alive = tokio::time::timeout(
+                                Duration::from_secs(5),
+                                diesel::sql_query("SELECT 1").execute(&mut conn),
+                            )
+                            .await;
+                            if !matches!(alive, Ok(Ok(_))) {
+                                break;
+                            }
+                        }
+                    }
                 }
             }
         }
-        queued.notify_one();
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tracing::warn!("outbox: the LISTEN connection to PostgreSQL is down; reconnecting");
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Tells every instance's worker (see [`listen`]) that messages were queued, once per wake of
+/// `announce`: run after the commit, outside the transaction, so no transaction takes
+/// PostgreSQL's commit-time `NOTIFY` lock, and calls that queue while one notification is on its
+/// way share the next. Runs until its task is aborted.
+pub async fn announce_queued(
+    pool: diesel_async::pooled_connection::deadpool::Pool<Conn>,
+    announce: std::sync::Arc<tokio::sync::Notify>,
+) {
+    loop {
+        announce.notified().await;
+        if let Err(e) = notify_all(&pool).await {
+            tracing::debug!(error = %e, "outbox: NOTIFY failed; other instances will poll");
+        }
+    }
+}
+
+/// `SELECT pg_notify('reset_outbox', '')` on a pooled connection.
+pub async fn notify_all(
+    pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>,
+) -> Result<(), String> {
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    diesel::sql_query("SELECT pg_notify('reset_outbox', '')")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The rate-limit transaction on a request's path commits without waiting for its WAL flush
@@ -63,16 +111,6 @@ pub async fn listen(url: String, queued: std::sync::Arc<tokio::sync::Notify>) {
 /// full durability.
 async fn relax_durability(conn: &mut Conn) -> QueryResult<()> {
     diesel::sql_query("SET LOCAL synchronous_commit = off")
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-/// `NOTIFY reset_outbox`: tells every instance's worker (see [`listen`]) that messages were
-/// queued, delivered when the transaction commits (and only then; repeats within one
-/// transaction are delivered once).
-async fn announce(conn: &mut Conn) -> QueryResult<()> {
-    diesel::sql_query("NOTIFY reset_outbox")
         .execute(conn)
         .await
         .map(|_| ())

@@ -35,10 +35,4 @@ fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
     Ok(())
 }
 
-/// One instance per SQLite file: its own worker is woken in process (see `DieselStore`).
-#[allow(clippy::unnecessary_wraps)]
-fn announce(_conn: &mut Conn) -> QueryResult<()> {
-    Ok(())
-}
-
 query_prelude!([], [], diesel::RunQueryDsl);

@@ -35,8 +35,7 @@ macro_rules! outbox_queries {
                 ))
                 .execute(conn)
                 $($aw)*?;
-            // Wakes other instances' workers once the transaction commits (PostgreSQL).
-            announce(conn)$($aw)*
+            Ok(())
         }
 
         /// Queues one webhook message per event (the recipient is the endpoint's URL).

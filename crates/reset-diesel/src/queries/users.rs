@@ -71,7 +71,10 @@ macro_rules! user_queries {
                 .select(UserRow::as_select())
                 .first(conn)
                 $($aw)*
-                .optional()?;
+                .optional()?
+                // Byte for byte: MySQL's collations pad, so `id ` would find `id` (and the
+                // decoy) there.
+                .filter(|r: &UserRow| r.id == id);
             with_emails(conn, row)$($aw)*
         }
 

@@ -35,6 +35,7 @@ macro_rules! conformance_suite {
             misskey_seed, misskey_rate_limit, forgot_password_seed,
             forgot_password_twelve_tries, forgot_password_hides_unknown, unleash_seed,
             unleash_reset_page, unleash_validate_password, unleash_backend_e2e,
+            unleash_validate_password_is_limited,
             secrets_cross_dialects, dialects_switch_and_move, admin_auth_in_each_shape,
             admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed,
             zitadel_lenient_bodies, zitadel_connect_flow, zitadel_connect_errors, zitadel_connect_shares_limits,

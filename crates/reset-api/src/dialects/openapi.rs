@@ -264,7 +264,8 @@ pub fn unleash_validate() {}
 /// It checks the rules that need no account (length, the zxcvbn score); not the account's own
 /// rules (the username or address inside, recent passwords), nor the breached-password check,
 /// which would cost a remote lookup per keystroke: `password` checks all of them, so a 200 here
-/// can still meet a `PasswordPolicyError` there. Counts no rate limit, reads no account.
+/// can still meet a `PasswordPolicyError` there. Reads no account; counted per client IP, at
+/// 20 checks per attempt the attempt limit allows (a page checks on every keystroke), then 429.
 #[utoipa::path(
     post, path = "/auth/reset/validate-password", tag = "unleash", operation_id = "unleashValidatePassword",
     request_body(content = ValidatePasswordBody, content_type = "application/json"),
@@ -272,6 +273,7 @@ pub fn unleash_validate() {}
         (status = 200, description = "The password passes; no body."),
         (status = 400, description = "`PasswordPolicyError`: `details[0].validationErrors` lists each reason (what Unleash's page reads), `details[0].violations` each with its code; or `BadDataError` (no `password`).", body = UnleashError,
             example = json!({"id": "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72", "name": "PasswordPolicyError", "message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "details": [{"message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "validationErrors": ["Use at least 8 characters.", "This password is too easy to guess; a few unrelated words make a strong one."], "violations": [{"code": "too_short", "message": "Use at least 8 characters."}, {"code": "too_guessable", "message": "This password is too easy to guess; a few unrelated words make a strong one."}]}]})),
+        UnleashRateLimited,
         UnleashErrors,
         UnleashBodyErrors
     )

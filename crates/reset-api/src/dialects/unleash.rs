@@ -346,7 +346,7 @@ pub async fn validate_password(api: &Api, req: &ApiRequest) -> ApiResponse {
         async {
             let body: ValidatePasswordBody = read(req)?;
             api.service()
-                .check_password_without_account(&body.password)
+                .check_password_without_account(&body.password, &api.context(req, VIA))
                 .await?;
             Ok(ApiResponse::empty(200))
         }

@@ -4,8 +4,14 @@ use super::{ClientContext, ResetService, SecretInput};
 use crate::error::{ResetError, Violation};
 use crate::message::{EventDelivery, EventType};
 use crate::policy::{PasswordPolicy, PolicySubject};
+use crate::rate_limit::{CounterHit, Limit};
 use crate::store::{Completion, User};
 use chrono::{DateTime, Utc};
+
+/// Account-free password checks a client IP may make per attempt it may make (see
+/// [`ResetService::check_password_without_account`]): 20 × the attempt limit, 2,000 per 15
+/// minutes by default.
+pub const PASSWORD_CHECKS_PER_ATTEMPT: u32 = 20;
 
 impl ResetService {
     /// Checks the policy first (a weak password leaves the secret usable), hashes off the
@@ -72,9 +78,27 @@ impl ResetService {
     /// typed before any account is known: Unleash's reset page asks on every change.
     /// `WeakPassword` with every violation. Not the identity and history rules (no account),
     /// nor the breach check (a remote lookup per keystroke, for an answer `complete` gives
-    /// anyway); `complete` still runs all of them. Counts no rate limit and touches no store,
-    /// so the answer cannot depend on any account.
-    pub async fn check_password_without_account(&self, password: &str) -> Result<(), ResetError> {
+    /// anyway); `complete` still runs all of them. Reads no account, so the answer cannot depend
+    /// on one. Counted per client IP, at [`PASSWORD_CHECKS_PER_ATTEMPT`] times the attempt limit
+    /// (a page checks on every keystroke; each check costs a zxcvbn run on the hashing threads).
+    pub async fn check_password_without_account(
+        &self,
+        password: &str,
+        ctx: &ClientContext,
+    ) -> Result<(), ResetError> {
+        let limit = self.config.rate_limits.attempt_per_ip;
+        let hits = ctx
+            .ip
+            .map(|ip| CounterHit {
+                key: format!("pwcheck:ip:{}", crate::rate_limit::ip_key(ip)),
+                limit: Limit::new(
+                    limit.max.saturating_mul(PASSWORD_CHECKS_PER_ATTEMPT),
+                    limit.window_secs,
+                ),
+            })
+            .into_iter()
+            .collect();
+        self.enforce(self.clock.now(), hits, &[]).await?;
         let (policy, password) = (self.policy.clone(), password.to_owned());
         let violations = self
             .hasher

@@ -432,3 +432,19 @@ pub async fn unleash_backend_e2e(db: TestDb, spawn: Spawn) {
         .await;
     assert_eq!(r.status, 401);
 }
+
+/// The page checks on every keystroke, and each check runs zxcvbn on the hashing threads: a
+/// client IP gets 20 checks per attempt it may make, then 429 in Unleash's shape.
+pub async fn unleash_validate_password_is_limited(db: TestDb, spawn: Spawn) {
+    let mut config = crate::server::test_config();
+    config.rate_limits.attempt_per_ip.max = 2;
+    let s = TestServer::start_with(db, spawn, config, reset_api::ApiOptions::default()).await;
+    let path = "/auth/reset/validate-password";
+    for _ in 0..40 {
+        assert_empty(&s.post(path, json!({"password": STRONG})).await, 200);
+    }
+    let r = s.post(path, json!({"password": STRONG})).await;
+    assert_eq!(r.status, 429, "{:?}", r.json());
+    assert_eq!(r.json()["name"], "TooManyRequestsError");
+    assert!(r.header("retry-after").is_some());
+}

@@ -393,7 +393,13 @@ fn list(setting: &str) -> Vec<String> {
 }
 
 /// An absolute `http` or `https` URL.
+/// An absolute http(s) URL of at most 2,048 characters (the longest recipient every store
+/// keeps: MySQL's `outbox.recipient`).
 fn http_url(s: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        s.chars().count() <= 2048,
+        "a URL of more than 2,048 characters"
+    );
     let url = url::Url::parse(s).with_context(|| format!("{s:?} is not an absolute URL"))?;
     anyhow::ensure!(
         matches!(url.scheme(), "http" | "https"),
@@ -405,6 +411,18 @@ fn http_url(s: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A webhook URL longer than every store keeps as a recipient is refused at start.
+    #[test]
+    fn webhook_urls_fit_every_store() {
+        let settings = Settings {
+            webhook_urls: format!("https://hooks.example/{}", "a".repeat(2048)),
+            webhook_secret: Some("a raw webhook secret of some length".into()),
+            ..Settings::default()
+        };
+        let e = settings.validate().expect_err("too long");
+        assert!(format!("{e:#}").contains("2,048"), "{e:#}");
+    }
 
     #[test]
     fn flags_override_the_file_which_overrides_defaults() {

@@ -294,4 +294,16 @@ fn user_add_takes_a_phone_alone() {
         !out.status.success(),
         "an account needs an address or a phone"
     );
+    // The same bounds on every store: a phone MySQL's column could not hold is refused here too.
+    let long = format!("+{}", "1".repeat(64));
+    let out = command(dir.path(), None, port)
+        .args(["user", "add", "--username", "long", "--phone", &long])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`phone` must be 1 to 64 characters"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

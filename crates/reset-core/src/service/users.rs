@@ -29,6 +29,21 @@ impl ResetService {
             .map(|e| normalize_email(e))
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
+        // The same bounds on every store (MySQL's columns have these lengths; the others would
+        // take more, and an account must not work on one store and fail on another).
+        let bounded = |value: &Option<String>, max: usize, what: &str| match value {
+            Some(v)
+                if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) =>
+            {
+                Err(ResetError::InvalidRequest(format!(
+                    "`{what}` must be 1 to {max} characters, none of them control characters"
+                )))
+            }
+            _ => Ok(()),
+        };
+        bounded(&input.phone, 64, "phone")?;
+        bounded(&input.locale, 64, "locale")?;
+        bounded(&input.org_id, 190, "org_id")?;
         let password_hash = match &input.password {
             Some(p) => Some(self.hasher.hash(p).await?),
             None => None,

@@ -1,6 +1,7 @@
-//! The Diesel schema, written by hand for both backends: every column uses a type that
-//! PostgreSQL and SQLite map alike (times are Unix milliseconds, ids are text). It must match
-//! `migrations/*/`; the migration tests run every query against both.
+//! The Diesel schema, written by hand for every backend: every column uses a type that
+//! PostgreSQL, MySQL and SQLite map alike (times are Unix milliseconds, ids are text). It must
+//! match `migrations/*/`; the migration tests apply each backend's migrations, and the store
+//! contract and conformance suites run every query against each.
 
 diesel::table! {
     users (id) {

@@ -1,4 +1,4 @@
-//! The conformance suite against the warp adapter, on SQLite and PostgreSQL.
+//! The conformance suite against the warp adapter, on SQLite, PostgreSQL and MySQL.
 
 fn spawn(listener: tokio::net::TcpListener, api: reset_api::Api) {
     tokio::spawn(reset_warp::serve(listener, api, std::future::pending()));

@@ -192,10 +192,7 @@ impl Problem {
         if self.status == 401 {
             response = response.with_header("www-authenticate", "Bearer");
         }
-        match self.retry_after {
-            Some(secs) => response.with_header("retry-after", secs.to_string()),
-            None => response,
-        }
+        response.with_retry_after(self.retry_after)
     }
 }
 

@@ -60,6 +60,14 @@ impl ApiResponse {
         self
     }
 
+    /// Adds `Retry-After` (seconds) when there is a wait to tell.
+    pub fn with_retry_after(self, secs: Option<u64>) -> Self {
+        match secs {
+            Some(secs) => self.with_header("retry-after", secs.to_string()),
+            None => self,
+        }
+    }
+
     /// The first value of a header.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

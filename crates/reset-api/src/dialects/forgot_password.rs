@@ -203,11 +203,7 @@ impl ForgotPasswordError {
             error_code,
             violations,
         };
-        let response = ApiResponse::json(status, &body);
-        match retry_after {
-            Some(secs) => response.with_header("retry-after", secs.to_string()),
-            None => response,
-        }
+        ApiResponse::json(status, &body).with_retry_after(retry_after)
     }
 }
 

@@ -303,11 +303,7 @@ impl UnleashError {
             }],
             message,
         };
-        let response = ApiResponse::json(status, &body);
-        match retry_after {
-            Some(secs) => response.with_header("retry-after", secs.to_string()),
-            None => response,
-        }
+        ApiResponse::json(status, &body).with_retry_after(retry_after)
     }
 }
 

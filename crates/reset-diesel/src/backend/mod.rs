@@ -43,6 +43,28 @@ macro_rules! query_prelude {
     };
 }
 
+/// `claim_ids` for the backends with row locks that concurrent workers can skip (PostgreSQL,
+/// MySQL 8 / MariaDB 10.6): due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent
+/// workers skip each other's. SQLite has one writer and no row locks (see `sqlite.rs`).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+macro_rules! skip_locked_claim {
+    () => {
+        async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+            outbox::table
+                .filter(outbox::sent_at.is_null())
+                .filter(outbox::dead_at.is_null())
+                .filter(outbox::next_attempt_at.le(now))
+                .order(outbox::next_attempt_at.asc())
+                .limit(limit)
+                .select(outbox::id)
+                .for_update()
+                .skip_locked()
+                .load(conn)
+                .await
+        }
+    };
+}
+
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]

@@ -4,20 +4,7 @@ use diesel_async::AsyncConnection as _;
 
 pub type Conn = diesel_async::AsyncPgConnection;
 
-/// Due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's.
-async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
-    outbox::table
-        .filter(outbox::sent_at.is_null())
-        .filter(outbox::dead_at.is_null())
-        .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::next_attempt_at.asc())
-        .limit(limit)
-        .select(outbox::id)
-        .for_update()
-        .skip_locked()
-        .load(conn)
-        .await
-}
+skip_locked_claim!();
 
 /// Serialises transactions about one account until the transaction ends, with an advisory
 /// lock on its id (the account may live in another application's database, so there may be no

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-#[cfg(feature = "mysql")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::ManagerConfig;
+#[cfg(feature = "postgres")]
+use diesel_async::pooled_connection::RecyclingMethod;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::deadpool::Pool;
 
@@ -153,7 +155,14 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
     match url {
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(u) => {
-            let manager = AsyncDieselConnectionManager::<pg::Conn>::new(u.clone());
+            // No `SELECT 1` before every checkout (deadpool's default check), which cost a
+            // round trip per store call: a PostgreSQL connection that closed is known as such
+            // (`is_broken` asks the client) and is dropped instead of handed out; one that dies
+            // while handed out fails its query, which is `Unavailable` (a 503, or a retry).
+            let mut config = ManagerConfig::default();
+            config.recycling_method = RecyclingMethod::Fast;
+            let manager =
+                AsyncDieselConnectionManager::<pg::Conn>::new_with_config(u.clone(), config);
             let pool = Pool::builder(manager)
                 .max_size(options.max_connections.max(1))
                 .build()

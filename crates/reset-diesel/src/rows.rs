@@ -119,6 +119,34 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// An outbox payload as stored (the `payload` column).
+pub fn payload_text(payload: &reset_core::message::MessagePayload) -> String {
+    serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The `reset_requested` audit event's details (never a secret).
+pub fn requested_details(req: &reset_core::store::IssueRequest) -> serde_json::Value {
+    serde_json::json!({
+        "request_id": req.request_id,
+        "delivery": req.message_kind.as_str(),
+        "channel": req.channel.as_str(),
+        "via": req.via,
+        "known_account": req.target.is_some(),
+    })
+}
+
+/// The `reset_not_sent_account_cap` audit event's details.
+pub fn cap_details(
+    req: &reset_core::store::IssueRequest,
+    cap: &reset_core::rate_limit::Limit,
+) -> serde_json::Value {
+    serde_json::json!({
+        "request_id": req.request_id,
+        "cap": cap.max,
+        "window_secs": cap.window_secs,
+    })
+}
+
 /// `u32` into the `INTEGER` columns, saturating.
 pub fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)

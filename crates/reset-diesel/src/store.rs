@@ -46,6 +46,9 @@ pub struct DieselStore {
     /// PostgreSQL: wakes the task that tells other instances, after the commit (see
     /// `pg::announce_queued`), and that task, stopped with the store.
     announce: Option<(Arc<Notify>, tokio::task::AbortHandle)>,
+    /// PostgreSQL: the request path's calls, sent in batches (see `pg::Batches`).
+    #[cfg(feature = "postgres")]
+    batches: Option<pg::Batches>,
     backend: Backend,
     /// Migration versions a ready database has applied.
     expected: Vec<String>,
@@ -106,7 +109,7 @@ fn migration_error(e: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-fn unavailable(e: PoolError) -> StoreError {
+pub(crate) fn unavailable(e: PoolError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
@@ -115,7 +118,7 @@ fn unavailable(e: PoolError) -> StoreError {
 /// serialization failure: it rolled back whole and may simply be tried again) is `Unavailable`,
 /// which callers may wait out (a 503 with `Retry-After`; an accepted issue is retried); anything
 /// else is a `Query` error.
-fn query(e: DieselError) -> StoreError {
+pub(crate) fn query(e: DieselError) -> StoreError {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             StoreError::Conflict(info.message().to_owned())
@@ -193,12 +196,20 @@ impl DieselStore {
             }
             _ => (None, None),
         };
+        #[cfg(feature = "postgres")]
+        let batches = match &pools {
+            Pools::Pg(pool) => Some(pg::Batches::start(pool)),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
         let store = Self {
             pools,
             queued: Arc::new(Notify::new()),
             listen_url,
             listener: std::sync::OnceLock::new(),
             announce,
+            #[cfg(feature = "postgres")]
+            batches,
             backend,
             expected,
         };
@@ -306,6 +317,15 @@ impl DieselStore {
         Ok(queued)
     }
 
+    /// The issue transaction: batched on PostgreSQL, alone elsewhere.
+    async fn issue_now(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
+        #[cfg(feature = "postgres")]
+        if let Some(batches) = &self.batches {
+            return batches.issue(request).await;
+        }
+        with_conn!(self, db, |conn| db::issue(conn, request))
+    }
+
     /// Wakes this process's worker when a call queued messages (a permit is kept if it is busy,
     /// so no wake-up is lost).
     fn woken(&self, queued: bool) {
@@ -370,6 +390,10 @@ impl ResetState for DieselStore {
         hits: &[CounterHit],
         then_restart: &[CounterHit],
     ) -> Result<Vec<CounterState>, StoreError> {
+        #[cfg(feature = "postgres")]
+        if let Some(batches) = &self.batches {
+            return batches.hit(ms(now), hits, then_restart).await;
+        }
         let (hits, then_restart) = (hits.to_vec(), then_restart.to_vec());
         with_conn!(self, db, |conn| db::hit(
             conn,
@@ -385,7 +409,7 @@ impl ResetState for DieselStore {
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
-        let outcome = with_conn!(self, db, |conn| db::issue(conn, request))?;
+        let outcome = self.issue_now(request).await?;
         self.woken(matches!(outcome, IssueOutcome::Issued { .. }));
         Ok(outcome)
     }

@@ -82,6 +82,15 @@ impl Database {
         }
     }
 
+    /// The database server's process name, for its CPU (`None`: SQLite, in this process).
+    pub fn process_name(&self) -> Option<String> {
+        match self.kind() {
+            "PostgreSQL" => Some("postgres".into()),
+            "MySQL" => Some("mariadbd".into()),
+            _ => None,
+        }
+    }
+
     /// Drops the database this run created (the SQLite file goes with `self`).
     pub async fn close(self) -> anyhow::Result<()> {
         let Some((admin, name)) = &self.created else {

@@ -3,6 +3,7 @@
 //! `cargo run --release -p reset-load` (`--help` for the knobs). `reset-load timing` compares
 //! known and unknown accounts on the wrong-code path instead (see `timing.rs`).
 
+mod cpu;
 mod database;
 mod http;
 mod latency;
@@ -71,6 +72,9 @@ struct Args {
     /// `mysql://…/NAME` (created for the run and dropped after when it does not exist).
     #[arg(long)]
     database_url: Option<String>,
+    /// Only the throughput scenarios whose name contains this (and no complete or timing run).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 #[tokio::main]
@@ -154,8 +158,14 @@ async fn load(args: Args) -> anyhow::Result<()> {
     );
 
     store_alone(&server, high).await?;
+    let meter = cpu::Meter::new(vec![std::process::id()], db.process_name());
     println!("\n{}", Stats::HEADER);
-    for s in SCENARIOS {
+    for s in SCENARIOS.iter().filter(|s| {
+        args.only
+            .as_ref()
+            .is_none_or(|o| s.name.contains(o.as_str()))
+    }) {
+        let before = meter.read();
         let stats = hammer(
             &http,
             std::slice::from_ref(&server.base),
@@ -166,10 +176,13 @@ async fn load(args: Args) -> anyhow::Result<()> {
             args.accounts,
         )
         .await;
-        println!("{}", stats.row(s.name));
+        let (this, database) = meter.since(&before);
+        println!("{}", stats.row(s.name, &this.join(""), &database));
     }
-    completes(&server, &http, &args, cores).await?;
-    request_timing(&server, &http, args.timing_requests).await;
+    if args.only.is_none() {
+        completes(&server, &http, &args, cores).await?;
+        request_timing(&server, &http, args.timing_requests).await;
+    }
     drop(server);
     db.close().await
 }
@@ -264,7 +277,10 @@ async fn completes(
     });
     let latencies: Vec<(Duration, u16)> = join_all(tasks).await.into_iter().flatten().collect();
     let complete = Stats::from(latencies, start.elapsed());
-    println!("{}", complete.row("complete (argon2id m=19456 t=2 p=1)"));
+    println!(
+        "{}",
+        complete.row("complete (argon2id m=19456 t=2 p=1)", "", "")
+    );
     let one = (one_before + one_hash(&hasher).await?) / 2;
     let ceiling = cores as f64 / one.as_secs_f64();
     println!(

@@ -4,12 +4,11 @@
 //! database the servers share; for each scenario the CPU used by each `--pid` and by every
 //! process named `--db-process` is read from `/proc` and printed as a share of one core.
 
-use std::time::Instant;
-
 use reset_core::Clock as _;
 use reset_core::store::NewUser;
 use reset_diesel::{DieselStore, PoolOptions};
 
+use crate::cpu::Meter;
 use crate::http::hammer;
 
 #[derive(Debug, clap::Args)]
@@ -80,9 +79,9 @@ pub async fn run(args: RemoteArgs) -> anyhow::Result<()> {
         "| scenario | instances | req/s | p50 ms | p99 ms | CPU per instance (% of a core) | database CPU | statuses |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    let meter = Meter::new(args.pids.clone(), Some(args.db_process.clone()));
     for (name, path, body) in SCENARIOS {
-        let before = cpu(&args);
-        let start = Instant::now();
+        let before = meter.read();
         let stats = hammer(
             &http,
             &args.bases,
@@ -93,75 +92,14 @@ pub async fn run(args: RemoteArgs) -> anyhow::Result<()> {
             args.accounts,
         )
         .await;
-        let wall = start.elapsed().as_secs_f64();
-        let after = cpu(&args);
-        let share = |b: u64, a: u64| {
-            format!(
-                "{:.0} %",
-                (a.saturating_sub(b)) as f64 / ticks() / wall * 100.0
-            )
-        };
-        let per_instance: Vec<String> = before
-            .servers
-            .iter()
-            .zip(&after.servers)
-            .map(|(b, a)| share(*b, *a))
-            .collect();
+        let (per_instance, database) = meter.since(&before);
         println!(
-            "| {name} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {database} | {} |",
             args.bases.len(),
             stats.columns(),
             per_instance.join(", "),
-            share(before.database, after.database),
             stats.statuses()
         );
     }
     Ok(())
-}
-
-/// CPU ticks used so far, per server and by the database's processes together.
-struct Cpu {
-    servers: Vec<u64>,
-    database: u64,
-}
-
-fn cpu(args: &RemoteArgs) -> Cpu {
-    let database = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|e| {
-            std::fs::read_to_string(e.path().join("comm"))
-                .is_ok_and(|c| c.trim() == args.db_process)
-        })
-        .filter_map(|e| e.file_name().to_str().and_then(|p| p.parse().ok()))
-        .map(process_ticks)
-        .sum();
-    Cpu {
-        servers: args.pids.iter().map(|p| process_ticks(*p)).collect(),
-        database,
-    }
-}
-
-/// utime + stime of a process (and its waited-for children), in clock ticks.
-fn process_ticks(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0;
-    };
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    // utime, stime are fields 14 and 15 (1-based) of the whole line: 11 and 12 after ')'.
-    [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
-        .sum()
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
-fn ticks() -> f64 {
-    100.0
 }

@@ -13,8 +13,7 @@ pub struct Stats {
 
 impl Stats {
     /// The table's header, matching [`Stats::row`].
-    pub const HEADER: &str =
-        "| scenario | requests | req/s | p50 ms | p99 ms | statuses |\n|---|---|---|---|---|---|";
+    pub const HEADER: &str = "| scenario | requests | req/s | p50 ms | p99 ms | CPU: server + client (% of a core) | CPU: database | statuses |\n|---|---|---|---|---|---|---|---|";
 
     pub fn from(mut latencies: Vec<(Duration, u16)>, elapsed: Duration) -> Self {
         latencies.sort_by_key(|(d, _)| *d);
@@ -62,9 +61,9 @@ impl Stats {
             .join(" ")
     }
 
-    pub fn row(&self, name: &str) -> String {
+    pub fn row(&self, name: &str, this_cpu: &str, database_cpu: &str) -> String {
         format!(
-            "| {name} | {} | {} | {} |",
+            "| {name} | {} | {} | {this_cpu} | {database_cpu} | {} |",
             self.count,
             self.columns(),
             self.statuses()

@@ -18,16 +18,16 @@ macro_rules! query_prelude {
         use reset_core::admin_token::{AdminToken, NewAdminToken};
         use reset_core::identity::AccountLookup;
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
-        use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key, send_cap_key};
+        use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
         use reset_core::store::{
-            CodeTry, Completion, IssueOutcome, IssueRequest, NewUser, OutboxMessage, OutboxStats,
+            CodeTry, Completion, NewUser, OutboxMessage, OutboxStats,
             Retention, SecretKind, SecretRecord, Swept, User,
         };
 
         use crate::{DECOY_ID, DEFAULT_ORG};
         use crate::queries::limits::state;
         use crate::queries::outbox::SECRET_KINDS;
-        use crate::rows::{AdminTokenRow, OutboxEntry, OutboxRow, RowCounts, SecretRow, UserRow, int, ms, new_id};
+        use crate::rows::{AdminTokenRow, OutboxEntry, OutboxRow, RowCounts, SecretRow, UserRow, ms, new_id, payload_text};
         use crate::schema::{
             admin_tokens, audit_events, outbox, password_history, rate_limits, reset_secrets,
             user_emails, users,

@@ -1,4 +1,6 @@
 //! Fixed-window counters: one atomic upsert per hit, so limits hold across instances.
+//! `hit_by_statements!` is the rate-limit transaction as statements, for the backends without
+//! PostgreSQL's `reset_hit` function (see `backend/pg_calls.rs`).
 
 macro_rules! limit_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
@@ -23,19 +25,26 @@ macro_rules! limit_queries {
                 $($aw)*
         }
 
-        /// A counter's count in its current window, without bumping it.
-        pub $($async)* fn peek(conn: &mut $C, now: i64, key: &str, limit: Limit) -> QueryResult<u32> {
-            let window = limit.window().num_milliseconds();
-            let count: Option<i32> = rate_limits::table
-                .filter(rate_limits::key.eq(key))
-                .filter(rate_limits::window_start.gt(now - window))
-                .select(rate_limits::count)
-                .first(conn)
-                $($aw)*
-                .optional()?;
-            Ok(count.map_or(0, |c| u32::try_from(c).unwrap_or(0)))
-        }
+    };
+}
 
+/// The state of a counter from its row.
+pub fn state(
+    now: i64,
+    window_ms: i64,
+    count: i32,
+    start: i64,
+) -> reset_core::rate_limit::CounterState {
+    let left_ms = (start + window_ms - now).max(0);
+    reset_core::rate_limit::CounterState {
+        count: u32::try_from(count).unwrap_or(0),
+        resets_in_secs: u64::try_from((left_ms + 999) / 1000).unwrap_or(0),
+    }
+}
+
+/// The rate-limit transaction of a request, statement by statement (SQLite, MySQL).
+macro_rules! hit_by_statements {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         /// See [`reset_core::store::Store::hit`]: one transaction.
         pub $($async)* fn hit(
             conn: &mut $C,
@@ -59,18 +68,4 @@ macro_rules! limit_queries {
             $($aw)*
         }
     };
-}
-
-/// The state of a counter from its row.
-pub fn state(
-    now: i64,
-    window_ms: i64,
-    count: i32,
-    start: i64,
-) -> reset_core::rate_limit::CounterState {
-    let left_ms = (start + window_ms - now).max(0);
-    reset_core::rate_limit::CounterState {
-        count: u32::try_from(count).unwrap_or(0),
-        resets_in_secs: u64::try_from((left_ms + 999) / 1000).unwrap_or(0),
-    }
 }

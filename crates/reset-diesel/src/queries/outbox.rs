@@ -18,7 +18,7 @@ macro_rules! outbox_queries {
             locale: &str,
             payload: &MessagePayload,
         ) -> QueryResult<()> {
-            let payload = serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned());
+            let payload = payload_text(payload);
             diesel::insert_into(outbox::table)
                 .values((
                     outbox::id.eq(new_id()),

@@ -1,23 +1,12 @@
-//! PostgreSQL: the production store; several instances may share it.
+//! PostgreSQL: the production store; several instances may share it. A request's rate-limit
+//! hits and its issue transaction are one call each to a function the migrations install
+//! (`calls.rs`); the other queries are the shared statements (`crate::queries`).
 
 use diesel_async::AsyncConnection as _;
 
 pub type Conn = diesel_async::AsyncPgConnection;
 
 skip_locked_claim!();
-
-/// Serialises transactions about one account until the transaction ends, with an advisory
-/// lock on its id (the account may live in another application's database, so there may be no
-/// row of ours to lock).
-async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
-    // The two-key form, with a fixed first key, keeps clear of a host application's own
-    // advisory locks in a shared database.
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('reset-password'), hashtext($1))")
-        .bind::<diesel::sql_types::Text, _>(id)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
 
 returning_queries!(Conn, [async], [.await]);
 
@@ -91,16 +80,60 @@ pub async fn notify_all(
         .map_err(|e| e.to_string())
 }
 
-/// The rate-limit transaction on a request's path commits without waiting for its WAL flush
-/// (`synchronous_commit = off` for this transaction only): a database crash may forget its
-/// last few hits (under a second's worth), which only lets a limit restart early, and the answer
-/// no longer waits for a disk flush. Every other transaction (secrets, tries, outbox) keeps
-/// full durability.
-async fn relax_durability(conn: &mut Conn) -> QueryResult<()> {
-    diesel::sql_query("SET LOCAL synchronous_commit = off")
-        .execute(conn)
-        .await
-        .map(|_| ())
+query_prelude!([async], [.await], diesel_async::RunQueryDsl);
+
+mod batch;
+mod calls;
+pub use calls::{hit, issue};
+
+use reset_core::error::StoreError;
+use reset_core::rate_limit::{CounterHit as Hit, CounterState as State};
+use reset_core::store::{IssueOutcome as Outcome, IssueRequest as Request};
+
+/// The request path's calls, batched (see `batch.rs`): rate-limit hits and issue transactions.
+pub struct Batches {
+    hits: batch::Batcher<calls::HitJob, Vec<State>>,
+    issues: batch::Batcher<serde_json::Value, bool>,
 }
 
-query_prelude!([async], [.await], diesel_async::RunQueryDsl);
+impl Batches {
+    /// Starts the two queues' tasks on the current runtime.
+    pub fn start(pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>) -> Self {
+        use crate::store::{query, unavailable};
+        Self {
+            hits: batch::Batcher::start(pool.clone(), |pool, jobs| async move {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                calls::hit_all(&mut conn, &jobs).await.map_err(query)
+            }),
+            issues: batch::Batcher::start(pool.clone(), |pool, documents| async move {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                calls::issue_all(&mut conn, &documents).await.map_err(query)
+            }),
+        }
+    }
+
+    /// See [`reset_core::store::ResetState::hit`].
+    pub async fn hit(
+        &self,
+        now: i64,
+        hits: &[Hit],
+        then_restart: &[Hit],
+    ) -> Result<Vec<State>, StoreError> {
+        self.hits
+            .call(calls::HitJob {
+                now,
+                hits: hits.to_vec(),
+                then_restart: then_restart.to_vec(),
+            })
+            .await
+    }
+
+    /// See [`reset_core::store::ResetState::issue`].
+    pub async fn issue(&self, request: Request) -> Result<Outcome, StoreError> {
+        let issued = self.issues.call(calls::document(&request)).await?;
+        Ok(match (issued, request.target) {
+            (true, Some(t)) => Outcome::Issued { user_id: t.user_id },
+            _ => Outcome::NotIssued,
+        })
+    }
+}

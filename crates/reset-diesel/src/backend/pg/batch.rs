@@ -1,0 +1,138 @@
+//! Group commit on PostgreSQL: calls of one kind (rate-limit hits, issue transactions) that
+//! queue while earlier ones run are sent together, as one function call and one transaction,
+//! as SQLite's writer thread does with its queue. Under load a request no longer pays its own
+//! round trip, commit and row locks: 32 requests from one client IP bump that IP's counter once.
+//! Idle, a call goes out at once, alone.
+//!
+//! A batch that fails for a reason of its own (not an unreachable database) is run again one
+//! call at a time, so one bad call cannot fail the calls that happened to share its batch.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use diesel_async::pooled_connection::deadpool::Pool;
+use reset_core::error::StoreError;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use super::Conn;
+
+/// Calls sent together at most.
+const MAX_BATCH: usize = 64;
+/// Batches of one kind in flight at once, each on its own pooled connection: while one runs,
+/// the next fills.
+const IN_FLIGHT: usize = 4;
+
+type Reply<R> = oneshot::Sender<Result<R, StoreError>>;
+
+/// A queue of calls of one kind, run in batches by `run`.
+pub struct Batcher<J, R> {
+    queue: mpsc::UnboundedSender<(J, Reply<R>)>,
+}
+
+impl<J, R> Batcher<J, R>
+where
+    J: Clone + Send + 'static,
+    R: Send + 'static,
+{
+    /// Starts the task that runs the batches; it ends when the batcher is dropped.
+    /// `run` gets the jobs in arrival order and answers each, in the same order.
+    pub fn start<F, Fut>(pool: Pool<Conn>, run: F) -> Self
+    where
+        F: Fn(Pool<Conn>, Vec<J>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
+    {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        tokio::spawn(dispatch(pool, Arc::new(run), jobs));
+        Self { queue }
+    }
+
+    /// Queues `job` and waits for its answer.
+    pub async fn call(&self, job: J) -> Result<R, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((job, reply))
+            .map_err(|_| StoreError::Unavailable("the store is shutting down".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the batch was dropped".into()))?
+    }
+}
+
+async fn dispatch<J, R, F, Fut>(
+    pool: Pool<Conn>,
+    run: Arc<F>,
+    mut queue: mpsc::UnboundedReceiver<(J, Reply<R>)>,
+) where
+    J: Clone + Send + 'static,
+    R: Send + 'static,
+    F: Fn(Pool<Conn>, Vec<J>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
+{
+    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    while let Some(first) = queue.recv().await {
+        // Waiting for a free slot first lets the queue fill meanwhile.
+        let Ok(slot) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let (pool, run) = (pool.clone(), run.clone());
+        tokio::spawn(async move {
+            answer(&pool, run.as_ref(), batch).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Runs one batch and answers its callers; on a failure of the batch's own, each call alone.
+async fn answer<J, R, F, Fut>(pool: &Pool<Conn>, run: &F, batch: Vec<(J, Reply<R>)>)
+where
+    J: Clone,
+    F: Fn(Pool<Conn>, Vec<J>) -> Fut,
+    Fut: Future<Output = Result<Vec<R>, StoreError>>,
+{
+    let jobs: Vec<J> = batch.iter().map(|(j, _)| j.clone()).collect();
+    match run(pool.clone(), jobs).await {
+        Ok(results) if results.len() == batch.len() => {
+            for ((_, reply), result) in batch.into_iter().zip(results) {
+                let _ = reply.send(Ok(result));
+            }
+        }
+        Ok(_) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(StoreError::Query(
+                    "a batch answered a different number of calls".into(),
+                )));
+            }
+        }
+        Err(e) if batch.len() > 1 && !matches!(e, StoreError::Unavailable(_)) => {
+            tracing::debug!(error = %e, calls = batch.len(), "batch failed; running its calls one at a time");
+            for (job, reply) in batch {
+                let alone = run(pool.clone(), vec![job]).await;
+                let _ = reply.send(alone.and_then(|mut r| {
+                    r.pop()
+                        .ok_or_else(|| StoreError::Query("a call got no answer".into()))
+                }));
+            }
+        }
+        Err(e) => {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(copy(&e)));
+            }
+        }
+    }
+}
+
+/// The same error for every caller of a failed batch.
+fn copy(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+        StoreError::Query(m) => StoreError::Query(m.clone()),
+        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
+    }
+}

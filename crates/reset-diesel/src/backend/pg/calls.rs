@@ -1,0 +1,247 @@
+//! The request path on PostgreSQL: one call each to the functions of migration `round_trips`.
+//! `reset_hit` is the rate-limit transaction of a request; `reset_issue` the issue transaction
+//! of one or more requests. Every row value (ids, hashes, payloads, audit details) is computed
+//! here, the same way the statement path (`queries/limits.rs`, `queries/secrets.rs`) computes
+//! it; the function only decides and writes, so the database parses and plans nothing new per
+//! request and the account's lock is held for one call, not for ~15 round trips.
+
+use diesel::result::QueryResult;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
+use diesel_async::RunQueryDsl as _;
+use reset_core::message::{Channel, MessageKind};
+use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
+use reset_core::store::{IssueOutcome, IssueRequest};
+use serde_json::{Value, json};
+
+use super::Conn;
+use crate::queries::limits::state;
+use crate::rows::{cap_details, int, ms, new_id, payload_text, requested_details};
+
+#[derive(diesel::QueryableByName)]
+struct HitRow {
+    #[diesel(sql_type = Integer)]
+    hit_count: i32,
+    #[diesel(sql_type = BigInt)]
+    hit_start: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct IssuedRow {
+    #[diesel(sql_type = Array<Bool>)]
+    issued: Vec<bool>,
+}
+
+fn window_ms(c: &CounterHit) -> i64 {
+    c.limit.window().num_milliseconds()
+}
+
+/// One request's rate-limit hits and the counters it restarts when none goes over (see
+/// [`reset_core::store::ResetState::hit`]).
+#[derive(Debug, Clone)]
+pub struct HitJob {
+    pub now: i64,
+    pub hits: Vec<CounterHit>,
+    pub then_restart: Vec<CounterHit>,
+}
+
+/// See [`reset_core::store::ResetState::hit`]: one call, one transaction.
+pub async fn hit(
+    conn: &mut Conn,
+    now: i64,
+    hits: &[CounterHit],
+    then_restart: &[CounterHit],
+) -> QueryResult<Vec<CounterState>> {
+    let job = HitJob {
+        now,
+        hits: hits.to_vec(),
+        then_restart: then_restart.to_vec(),
+    };
+    Ok(hit_all(conn, std::slice::from_ref(&job))
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// The rate-limit transactions of several requests, in one transaction: each request's
+/// counter states, in order.
+pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<CounterState>>> {
+    let mut nows = Vec::with_capacity(jobs.len());
+    let (mut req, mut keys, mut windows, mut maxes) = (vec![], vec![], vec![], vec![]);
+    let (mut restart_req, mut restart_keys, mut restart_windows) = (vec![], vec![], vec![]);
+    for (n, job) in (1..).zip(jobs) {
+        nows.push(job.now);
+        for h in &job.hits {
+            req.push(n);
+            keys.push(h.key.clone());
+            windows.push(window_ms(h));
+            maxes.push(int(h.limit.max));
+        }
+        for c in &job.then_restart {
+            restart_req.push(n);
+            restart_keys.push(c.key.clone());
+            restart_windows.push(window_ms(c));
+        }
+    }
+    let rows: Vec<HitRow> = diesel::sql_query(
+        "SELECT hit_count, hit_start FROM reset_hit($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind::<Array<BigInt>, _>(nows)
+    .bind::<Array<Integer>, _>(req)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<BigInt>, _>(windows)
+    .bind::<Array<Integer>, _>(maxes)
+    .bind::<Array<Integer>, _>(restart_req)
+    .bind::<Array<Text>, _>(restart_keys)
+    .bind::<Array<BigInt>, _>(restart_windows)
+    .load(conn)
+    .await?;
+    let mut rows = rows.into_iter();
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            job.hits
+                .iter()
+                .zip(rows.by_ref())
+                .map(|(h, r)| state(job.now, window_ms(h), r.hit_count, r.hit_start))
+                .collect()
+        })
+        .collect())
+}
+
+/// See [`reset_core::store::ResetState::issue`]: one call, one transaction.
+pub async fn issue(conn: &mut Conn, req: IssueRequest) -> QueryResult<IssueOutcome> {
+    let issued = issue_all(conn, &[document(&req)]).await?;
+    Ok(match (issued.as_slice(), req.target) {
+        ([true], Some(t)) => IssueOutcome::Issued { user_id: t.user_id },
+        _ => IssueOutcome::NotIssued,
+    })
+}
+
+/// The issue transactions of several requests, in order, in one transaction: whether each
+/// issued its secrets.
+pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<bool>> {
+    let row: IssuedRow = diesel::sql_query("SELECT reset_issue($1::jsonb) AS issued")
+        .bind::<Text, _>(Value::from(documents.to_vec()).to_string())
+        .get_result(conn)
+        .await?;
+    Ok(row.issued)
+}
+
+/// One request as `reset_issue` takes it. `user_id` is null when nothing can be issued
+/// whatever the database holds (an unknown account; no recipient for the channel): only the
+/// audit event is written then.
+pub fn document(req: &IssueRequest) -> Value {
+    let now = ms(req.now);
+    let target = req.target.as_ref();
+    let messages = match target {
+        Some(t) if req.deliver => t.recipients.len(),
+        _ => 0,
+    };
+    let acting = target.filter(|_| !(req.deliver && messages == 0));
+    let mut doc = json!({
+        "now": now,
+        "request_id": req.request_id,
+        "audit_id": new_id(),
+        "audit_user_id": target.map(|t| &t.user_id),
+        "ip": req.ip,
+        "details": requested_details(req).to_string(),
+        "user_id": null,
+    });
+    let Some(user) = acting else { return doc };
+    let uid = &user.user_id;
+    let needed = u32::try_from(messages).unwrap_or(u32::MAX);
+    let budget = req.guess_budget.filter(|b| !b.is_off()).map(|b| {
+        json!({
+            "key": guess_budget_key(uid),
+            "window": b.window().num_milliseconds(),
+            "max": b.max,
+            "audit_id": new_id(),
+        })
+    });
+    let caps: Vec<Value> = req
+        .send_caps
+        .iter()
+        .filter(|c| !c.is_off())
+        .map(|cap| {
+            json!({
+                "key": send_cap_key(uid, cap),
+                "window": cap.window().num_milliseconds(),
+                "max": cap.max,
+                "audit_id": new_id(),
+                "details": cap_details(req, cap).to_string(),
+            })
+        })
+        .collect();
+    let secrets: Vec<Value> = req
+        .secrets
+        .iter()
+        .map(|s| {
+            json!({
+                "id": new_id(),
+                "kind": s.kind.as_str(),
+                "secret_hash": s.hash,
+                "expires_at": ms(s.expires_at),
+                "max_attempts": int(s.max_attempts),
+            })
+        })
+        .collect();
+    let mut payload = req.payload.clone();
+    payload.username = Some(user.username.clone());
+    let message = payload_text(&payload);
+    let mut outbox: Vec<Value> = user
+        .recipients
+        .iter()
+        .filter(|_| req.deliver)
+        .map(|to| {
+            outbox_row(
+                req.message_kind,
+                req.channel,
+                to,
+                &user.locale,
+                message.clone(),
+            )
+        })
+        .collect();
+    outbox.extend(req.events.iter().map(|e| {
+        outbox_row(
+            MessageKind::Event,
+            Channel::Webhook,
+            &e.url,
+            "",
+            payload_text(&e.payload()),
+        )
+    }));
+    let fields = [
+        ("user_id", Value::from(uid.as_str())),
+        ("retried", Value::from(req.retried)),
+        ("budget", budget.unwrap_or(Value::Null)),
+        ("needed", Value::from(needed)),
+        ("caps", Value::from(caps)),
+        ("via", Value::from(req.via.as_str())),
+        ("secrets", Value::from(secrets)),
+        ("outbox", Value::from(outbox)),
+    ];
+    if let Value::Object(map) = &mut doc {
+        for (k, v) in fields {
+            map.insert(k.to_owned(), v);
+        }
+    }
+    doc
+}
+
+fn outbox_row(
+    kind: MessageKind,
+    channel: Channel,
+    recipient: &str,
+    locale: &str,
+    payload: String,
+) -> Value {
+    json!({
+        "id": new_id(),
+        "kind": kind.as_str(),
+        "channel": channel.as_str(),
+        "recipient": recipient,
+        "locale": locale,
+        "payload": payload,
+    })
+}

@@ -84,7 +84,7 @@ impl SecretRow {
     }
 }
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = crate::schema::outbox)]
 pub struct OutboxRow {
     pub id: String,

@@ -546,6 +546,10 @@ impl Outbox for DieselStore {
     }
 
     async fn outbox_sent(&self, now: DateTime<Utc>, id: &str) -> Result<(), StoreError> {
+        #[cfg(feature = "postgres")]
+        if let Some(batches) = &self.batches {
+            return batches.sent(ms(now), id).await;
+        }
         let id = id.to_owned();
         with_conn!(self, db, |conn| db::outbox_sent(conn, ms(now), &id))
     }

@@ -20,14 +20,14 @@ macro_rules! query_prelude {
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
         use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
         use reset_core::store::{
-            CodeTry, Completion, NewUser, OutboxMessage, OutboxStats,
+            CodeTry, Completion, NewUser, OutboxStats,
             Retention, SecretKind, SecretRecord, Swept, User,
         };
 
         use crate::{DECOY_ID, DEFAULT_ORG};
         use crate::queries::limits::state;
         use crate::queries::outbox::SECRET_KINDS;
-        use crate::rows::{AdminTokenRow, OutboxEntry, OutboxRow, RowCounts, SecretRow, UserRow, ms, new_id, payload_text};
+        use crate::rows::{AdminTokenRow, OutboxEntry, RowCounts, SecretRow, UserRow, ms, new_id, payload_text};
         use crate::schema::{
             admin_tokens, audit_events, outbox, password_history, rate_limits, reset_secrets,
             user_emails, users,
@@ -40,28 +40,6 @@ macro_rules! query_prelude {
         outbox_queries!(Conn, [$($async)*], [$($aw)*]);
         secret_queries!(Conn, [$($async)*], [$($aw)*]);
         user_queries!(Conn, [$($async)*], [$($aw)*]);
-    };
-}
-
-/// `claim_ids` for the backends with row locks that concurrent workers can skip (PostgreSQL,
-/// MySQL 8 / MariaDB 10.6): due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent
-/// workers skip each other's. SQLite has one writer and no row locks (see `sqlite.rs`).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-macro_rules! skip_locked_claim {
-    () => {
-        async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
-            outbox::table
-                .filter(outbox::sent_at.is_null())
-                .filter(outbox::dead_at.is_null())
-                .filter(outbox::next_attempt_at.le(now))
-                .order(outbox::next_attempt_at.asc())
-                .limit(limit)
-                .select(outbox::id)
-                .for_update()
-                .skip_locked()
-                .load(conn)
-                .await
-        }
     };
 }
 

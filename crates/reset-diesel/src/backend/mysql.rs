@@ -11,7 +11,21 @@ pub type Conn = diesel_async::AsyncMysqlConnection;
 /// Slots of `account_locks` (filled by the `init` migration).
 const LOCK_SLOTS: i32 = 4096;
 
-skip_locked_claim!();
+/// Due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's
+/// (MySQL 8 / MariaDB 10.6).
+async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+    outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::dead_at.is_null())
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select(outbox::id)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await
+}
 
 /// Serialises transactions about one account until the transaction ends: a row lock on the
 /// account's slot in `account_locks` (accounts sharing a slot only wait for each other).
@@ -125,3 +139,4 @@ async fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 hit_by_statements!(Conn, [async], [.await]);
 issue_by_statements!(Conn, [async], [.await]);
+claim_by_statements!(Conn, [async], [.await]);

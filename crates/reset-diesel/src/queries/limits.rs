@@ -43,6 +43,7 @@ pub fn state(
 }
 
 /// The rate-limit transaction of a request, statement by statement (SQLite, MySQL).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! hit_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         /// See [`reset_core::store::Store::hit`]: one transaction.

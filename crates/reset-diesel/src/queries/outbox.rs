@@ -51,40 +51,6 @@ macro_rules! outbox_queries {
             Ok(())
         }
 
-        /// Claims due messages by pushing their next attempt past the lease, in one transaction.
-        pub $($async)* fn claim_outbox(
-            conn: &mut $C,
-            now: i64,
-            limit: u32,
-            lease_ms: i64,
-        ) -> QueryResult<Vec<OutboxMessage>> {
-            conn.transaction($($async)* move |conn| {
-                let ids = claim_ids(conn, now, i64::from(limit))$($aw)*?;
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                diesel::update(outbox::table)
-                    .filter(outbox::id.eq_any(&ids))
-                    .set((
-                        outbox::next_attempt_at.eq(now + lease_ms),
-                        outbox::attempts.eq(outbox::attempts + 1),
-                    ))
-                    .execute(conn)
-                    $($aw)*?;
-                let rows: Vec<OutboxRow> = outbox::table
-                    .filter(outbox::id.eq_any(&ids))
-                    .order(outbox::created_at.asc())
-                    .select(OutboxRow::as_select())
-                    .load(conn)
-                    $($aw)*?;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(OutboxRow::into_message)
-                    .collect())
-            })
-            $($aw)*
-        }
-
         /// Marks a message delivered and blanks its payload.
         pub $($async)* fn outbox_sent(conn: &mut $C, now: i64, id: &str) -> QueryResult<()> {
             diesel::update(outbox::table.find(id))
@@ -223,6 +189,50 @@ macro_rules! outbox_queries {
                 outbox::queued_at.eq(now),
             ))
             .execute(conn)
+            $($aw)*
+        }
+    };
+}
+
+/// The claim of due messages as a transaction of statements (SQLite, MySQL; PostgreSQL claims in
+/// one `UPDATE … RETURNING`, see `backend/pg/calls.rs`).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+macro_rules! claim_by_statements {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        use reset_core::store::OutboxMessage;
+        use crate::rows::OutboxRow;
+
+        /// Claims due messages by pushing their next attempt past the lease, in one transaction.
+        pub $($async)* fn claim_outbox(
+            conn: &mut $C,
+            now: i64,
+            limit: u32,
+            lease_ms: i64,
+        ) -> QueryResult<Vec<OutboxMessage>> {
+            conn.transaction($($async)* move |conn| {
+                let ids = claim_ids(conn, now, i64::from(limit))$($aw)*?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::update(outbox::table)
+                    .filter(outbox::id.eq_any(&ids))
+                    .set((
+                        outbox::next_attempt_at.eq(now + lease_ms),
+                        outbox::attempts.eq(outbox::attempts + 1),
+                    ))
+                    .execute(conn)
+                    $($aw)*?;
+                let rows: Vec<OutboxRow> = outbox::table
+                    .filter(outbox::id.eq_any(&ids))
+                    .order(outbox::created_at.asc())
+                    .select(OutboxRow::as_select())
+                    .load(conn)
+                    $($aw)*?;
+                Ok(rows
+                    .into_iter()
+                    .filter_map(OutboxRow::into_message)
+                    .collect())
+            })
             $($aw)*
         }
     };

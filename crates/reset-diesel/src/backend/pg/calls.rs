@@ -1,6 +1,7 @@
 //! The request path on PostgreSQL: one call each to the functions of migration `round_trips`.
 //! `reset_hit` is the rate-limit transaction of a request; `reset_issue` the issue transaction
-//! of one or more requests. Every row value (ids, hashes, payloads, audit details) is computed
+//! of one or more requests; the outbox worker's claim is one statement and its "sent" marks
+//! are batched. Every row value (ids, hashes, payloads, audit details) is computed
 //! here, the same way the statement path (`queries/limits.rs`, `queries/secrets.rs`) computes
 //! it; the function only decides and writes, so the database parses and plans nothing new per
 //! request and the account's lock is held for one call, not for ~15 round trips.
@@ -10,12 +11,12 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::message::{Channel, MessageKind};
 use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueOutcome, IssueRequest};
+use reset_core::store::{IssueOutcome, IssueRequest, OutboxMessage};
 use serde_json::{Value, json};
 
 use super::Conn;
 use crate::queries::limits::state;
-use crate::rows::{cap_details, int, ms, new_id, payload_text, requested_details};
+use crate::rows::{OutboxRow, cap_details, int, ms, new_id, payload_text, requested_details};
 
 #[derive(diesel::QueryableByName)]
 struct HitRow {
@@ -244,4 +245,52 @@ fn outbox_row(
         "locale": locale,
         "payload": payload,
     })
+}
+
+/// See [`reset_core::store::Outbox::claim_outbox`]: one statement. The due rows are locked with
+/// `SKIP LOCKED` (concurrent workers of other instances skip each other's), their next attempt
+/// is pushed past the lease and their tries counted, and they come back oldest first.
+pub async fn claim_outbox(
+    conn: &mut Conn,
+    now: i64,
+    limit: u32,
+    lease_ms: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let mut rows: Vec<OutboxRow> = diesel::sql_query(
+        "WITH due AS (
+             SELECT id FROM outbox
+             WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED)
+         UPDATE outbox AS o SET next_attempt_at = $1 + $3, attempts = o.attempts + 1
+         FROM due WHERE o.id = due.id
+         RETURNING o.id, o.kind, o.channel, o.recipient, o.locale, o.payload, o.attempts,
+                   o.created_at, o.queued_at",
+    )
+    .bind::<BigInt, _>(now)
+    .bind::<BigInt, _>(i64::from(limit))
+    .bind::<BigInt, _>(lease_ms)
+    .load(conn)
+    .await?;
+    rows.sort_by_key(|r| r.created_at);
+    Ok(rows
+        .into_iter()
+        .filter_map(OutboxRow::into_message)
+        .collect())
+}
+
+/// Marks several messages delivered, each at its own time, and blanks their payloads: the
+/// batched form of the shared `outbox_sent`.
+pub async fn sent_all(conn: &mut Conn, sent: &[(i64, String)]) -> QueryResult<Vec<()>> {
+    let (times, ids): (Vec<i64>, Vec<String>) = sent.iter().cloned().unzip();
+    diesel::sql_query(
+        "UPDATE outbox AS o SET sent_at = u.t, payload = '{}', last_error = NULL
+         FROM unnest($1::text[], $2::bigint[]) AS u(id, t)
+         WHERE o.id = u.id AND o.sent_at IS NULL",
+    )
+    .bind::<Array<Text>, _>(ids)
+    .bind::<Array<BigInt>, _>(times)
+    .execute(conn)
+    .await?;
+    Ok(vec![(); sent.len()])
 }

@@ -6,8 +6,6 @@ use diesel_async::AsyncConnection as _;
 
 pub type Conn = diesel_async::AsyncPgConnection;
 
-skip_locked_claim!();
-
 returning_queries!(Conn, [async], [.await]);
 
 /// Listens on the `reset_outbox` channel on a connection of its own (outside the pool) and wakes
@@ -84,16 +82,18 @@ query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
 mod batch;
 mod calls;
-pub use calls::{hit, issue};
+pub use calls::{claim_outbox, hit, issue};
 
 use reset_core::error::StoreError;
 use reset_core::rate_limit::{CounterHit as Hit, CounterState as State};
 use reset_core::store::{IssueOutcome as Outcome, IssueRequest as Request};
 
-/// The request path's calls, batched (see `batch.rs`): rate-limit hits and issue transactions.
+/// The calls made once per request or message, batched (see `batch.rs`): rate-limit hits,
+/// issue transactions, and the worker's "sent" marks.
 pub struct Batches {
     hits: batch::Batcher<calls::HitJob, Vec<State>>,
     issues: batch::Batcher<serde_json::Value, bool>,
+    sent: batch::Batcher<(i64, String), ()>,
 }
 
 impl Batches {
@@ -108,6 +108,10 @@ impl Batches {
             issues: batch::Batcher::start(pool.clone(), |pool, documents| async move {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 calls::issue_all(&mut conn, &documents).await.map_err(query)
+            }),
+            sent: batch::Batcher::start(pool.clone(), |pool, sent| async move {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                calls::sent_all(&mut conn, &sent).await.map_err(query)
             }),
         }
     }
@@ -126,6 +130,11 @@ impl Batches {
                 then_restart: then_restart.to_vec(),
             })
             .await
+    }
+
+    /// See [`reset_core::store::Outbox::outbox_sent`].
+    pub async fn sent(&self, now: i64, id: &str) -> Result<(), StoreError> {
+        self.sent.call((now, id.to_owned())).await
     }
 
     /// See [`reset_core::store::ResetState::issue`].

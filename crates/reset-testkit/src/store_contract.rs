@@ -48,7 +48,8 @@ macro_rules! store_contract {
             counters_count_in_windows, parallel_hits_count_distinctly, restart_starts_afresh,
             code_try_counts_every_try, parallel_code_tries_respect_max, cancel_kills_the_request,
             claim_leases_rows, parallel_claimers_never_share, failed_and_dead_rows,
-            admin_tokens_round_trip, sweep_forgets_expired
+            admin_tokens_round_trip, sweep_forgets_expired, parallel_issues_leave_one_live,
+            a_failing_issue_fails_alone, parallel_hits_restart_only_when_under
         );
     };
     (@each $name:ident, $open:path, $($case:ident),* $(,)?) => {
@@ -143,7 +144,12 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
 
 /// Issues a link for `user` and returns its secret id.
 async fn link(store: &Arc<dyn Store>, user: &str) -> String {
-    let h = hash();
+    link_with(store, user, &hash()).await
+}
+
+/// Issues a link with the secret hash `h` for `user` and returns its secret id.
+async fn link_with(store: &Arc<dyn Store>, user: &str, h: &str) -> String {
+    let h = h.to_owned();
     let outcome = store
         .issue(request(t0(), Some(user), SecretKind::Link, &h))
         .await
@@ -551,4 +557,104 @@ pub async fn sweep_forgets_expired(store: Arc<dyn Store>) {
     assert_eq!(swept.secrets, 1, "the secret, a day past its expiry");
     assert!(swept.rate_limits >= 1, "the counter, its window over");
     assert!(store.secret_by_hash(&h).await.unwrap().is_none());
+}
+
+/// 30 parallel requests for one account: one live secret at the end, the newest request's,
+/// and one message per request that issued.
+pub async fn parallel_issues_leave_one_live(store: Arc<dyn Store>) {
+    let requests: Vec<IssueRequest> = (0..30)
+        .map(|_| request(t0(), Some("hot"), SecretKind::Link, &hash()))
+        .collect();
+    let newest = requests
+        .iter()
+        .max_by(|a, b| a.request_id.cmp(&b.request_id))
+        .map(|r| r.secrets[0].hash.clone())
+        .expect("requests");
+    let tasks: Vec<_> = requests
+        .iter()
+        .cloned()
+        .map(|r| {
+            let store = store.clone();
+            tokio::spawn(async move { store.issue(r).await.expect("issue") })
+        })
+        .collect();
+    let mut issued = 0;
+    for t in tasks {
+        if matches!(t.await.expect("task"), IssueOutcome::Issued { .. }) {
+            issued += 1;
+        }
+    }
+    let mut live = vec![];
+    for r in &requests {
+        let h = &r.secrets[0].hash;
+        if let Some(s) = store.secret_by_hash(h).await.unwrap() {
+            if s.is_live(t0()) {
+                live.push(h.clone());
+            }
+        }
+    }
+    assert_eq!(
+        live,
+        [newest],
+        "exactly one live secret: the newest request's"
+    );
+    let queued = store.claim_outbox(t0(), 100, 60).await.unwrap();
+    assert_eq!(queued.len(), issued, "one message per request that issued");
+}
+
+/// A request that cannot be written (its secret's hash is taken) fails alone: the requests
+/// running beside it are written.
+pub async fn a_failing_issue_fails_alone(store: Arc<dyn Store>) {
+    let taken = hash();
+    link_with(&store, "owner", &taken).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let h = if i == 7 { taken.clone() } else { hash() };
+            let r = request(t0(), Some(&format!("user{i}")), SecretKind::Link, &h);
+            let store = store.clone();
+            tokio::spawn(async move { (i, store.issue(r).await) })
+        })
+        .collect();
+    for t in tasks {
+        let (i, outcome) = t.await.expect("task");
+        match (i, outcome) {
+            (7, outcome) => assert!(outcome.is_err(), "the taken hash is refused"),
+            (i, outcome) => assert_eq!(
+                outcome.expect("the others are written"),
+                IssueOutcome::Issued {
+                    user_id: format!("user{i}")
+                }
+            ),
+        }
+    }
+}
+
+/// 20 parallel requests, each bumping one shared counter (maximum 10) and restarting a counter
+/// of its own when it passes: exactly the ten under the maximum restart theirs.
+pub async fn parallel_hits_restart_only_when_under(store: Arc<dyn Store>) {
+    let shared = counter("contract:shared", 10, 3600);
+    let own = |i: usize| counter(&format!("contract:own{i}"), 100, 3600);
+    for i in 0..20 {
+        for _ in 0..3 {
+            store.hit(t0(), &[own(i)], &[]).await.unwrap();
+        }
+    }
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let (store, shared, own) = (store.clone(), shared.clone(), own(i));
+            tokio::spawn(async move {
+                let count = store.hit(t0(), &[shared], &[own]).await.expect("hit")[0].count;
+                (i, count)
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (i, count) = t.await.expect("task");
+        let next = store.hit(t0(), &[own(i)], &[]).await.unwrap()[0].count;
+        let expected = if count <= 10 { 1 } else { 4 };
+        assert_eq!(
+            next, expected,
+            "request {i} counted {count} on the shared counter"
+        );
+    }
 }

@@ -587,10 +587,10 @@ pub async fn parallel_issues_leave_one_live(store: Arc<dyn Store>) {
     let mut live = vec![];
     for r in &requests {
         let h = &r.secrets[0].hash;
-        if let Some(s) = store.secret_by_hash(h).await.unwrap() {
-            if s.is_live(t0()) {
-                live.push(h.clone());
-            }
+        if let Some(s) = store.secret_by_hash(h).await.unwrap()
+            && s.is_live(t0())
+        {
+            live.push(h.clone());
         }
     }
     assert_eq!(

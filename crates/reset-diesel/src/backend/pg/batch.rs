@@ -19,8 +19,10 @@ use super::Conn;
 /// Calls sent together at most.
 const MAX_BATCH: usize = 64;
 /// Batches of one kind in flight at once, each on its own pooled connection: while one runs,
-/// the next fills.
-const IN_FLIGHT: usize = 4;
+/// the next fills. More would only split the queue into smaller batches that wait on the same
+/// rows (the shared IP counter) and cost more calls: with 4, the database took more CPU for the
+/// same rate (`reset-load --only request`, docs/benchmarks.md).
+const IN_FLIGHT: usize = 2;
 
 type Reply<R> = oneshot::Sender<Result<R, StoreError>>;
 

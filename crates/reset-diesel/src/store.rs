@@ -46,7 +46,8 @@ pub struct DieselStore {
     /// PostgreSQL: wakes the task that tells other instances, after the commit (see
     /// `pg::announce_queued`), and that task, stopped with the store.
     announce: Option<(Arc<Notify>, tokio::task::AbortHandle)>,
-    /// PostgreSQL: the request path's calls, sent in batches (see `pg::Batches`).
+    /// PostgreSQL: rate-limit hits, issue transactions and "sent" marks, sent in batches (see
+    /// `pg::Batches`); always set for a PostgreSQL pool.
     #[cfg(feature = "postgres")]
     batches: Option<pg::Batches>,
     backend: Backend,

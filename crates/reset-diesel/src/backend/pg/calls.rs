@@ -45,7 +45,9 @@ pub struct HitJob {
     pub then_restart: Vec<CounterHit>,
 }
 
-/// See [`reset_core::store::ResetState::hit`]: one call, one transaction.
+/// See [`reset_core::store::ResetState::hit`]: one call, one transaction, alone. The store
+/// sends hits through [`Batches`](super::Batches); this form answers the same call as the other
+/// backends' modules do.
 pub async fn hit(
     conn: &mut Conn,
     now: i64,
@@ -109,7 +111,8 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
         .collect())
 }
 
-/// See [`reset_core::store::ResetState::issue`]: one call, one transaction.
+/// See [`reset_core::store::ResetState::issue`]: one call, one transaction, alone (the store
+/// batches, as with [`hit`]).
 pub async fn issue(conn: &mut Conn, req: IssueRequest) -> QueryResult<IssueOutcome> {
     let issued = issue_all(conn, &[document(&req)]).await?;
     Ok(match (issued.as_slice(), req.target) {

@@ -1,6 +1,7 @@
 //! PostgreSQL: the production store; several instances may share it. A request's rate-limit
 //! hits and its issue transaction are one call each to a function the migrations install
-//! (`calls.rs`); the other queries are the shared statements (`crate::queries`).
+//! (`calls.rs`), and the store sends them in batches (`batch.rs`, [`Batches`]); the other
+//! queries are the shared statements (`crate::queries`).
 
 use diesel_async::AsyncConnection as _;
 
@@ -97,7 +98,8 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Starts the two queues' tasks on the current runtime.
+    /// Starts the three queues' tasks on the current runtime; each ends when `Batches` is
+    /// dropped (with the store).
     pub fn start(pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>) -> Self {
         use crate::store::{query, unavailable};
         Self {

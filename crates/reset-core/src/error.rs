@@ -89,7 +89,7 @@ pub struct Violation {
 }
 
 /// A failure of the store port.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be reached or a pooled connection could not be had.
     #[error("database unavailable: {0}")]

@@ -47,8 +47,9 @@ impl Backend {
 }
 
 /// `url` with the password of its user info (`scheme://user:PASSWORD@host…`) replaced by `***`,
-/// for messages.
-fn without_password(url: &str) -> String {
+/// for messages and logs. Works on strings no URL parser accepts too (a mistyped URL is exactly
+/// what an error message shows).
+pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -125,7 +126,7 @@ impl Default for PoolOptions {
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("unsupported database URL {:?}: use postgres://…, mysql://… or sqlite://path", without_password(.0))]
+    #[error("unsupported database URL {:?}: use postgres://…, mysql://… or sqlite://path", redact_url(.0))]
     BadUrl(String),
     #[error("cannot create the database folder {0}: {1}")]
     Folder(PathBuf, std::io::Error),
@@ -142,8 +143,9 @@ pub enum ConnectError {
 }
 
 pub(crate) enum Pools {
+    /// The pool, and the calls sent in batches over it (their tasks start with the pool).
     #[cfg(feature = "postgres")]
-    Pg(Pool<pg::Conn>),
+    Pg(Pool<pg::Conn>, pg::Batches),
     #[cfg(feature = "mysql")]
     Mysql(Pool<mysql::Conn>),
     #[cfg(feature = "sqlite")]
@@ -167,7 +169,8 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
                 .max_size(options.max_connections.max(1))
                 .build()
                 .map_err(|e| ConnectError::Pool(e.to_string()))?;
-            Ok(Pools::Pg(pool))
+            let batches = pg::Batches::start(&pool);
+            Ok(Pools::Pg(pool, batches))
         }
         #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql(u) => {
@@ -260,5 +263,13 @@ mod tests {
                 .contains("feature `mysql`")
         );
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/reset?sslmode=require"),
+            "postgres://app:***@db:5432/reset?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/reset.db"),
+            "sqlite://data/reset.db"
+        );
     }
 }

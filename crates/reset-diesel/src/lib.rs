@@ -11,7 +11,7 @@ pub use rows::{OutboxEntry, RowCounts};
 pub mod schema;
 mod store;
 
-pub use connect::{Backend, ConnectError, DatabaseUrl, PoolOptions};
+pub use connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, redact_url};
 #[cfg(feature = "mysql")]
 pub use migrate::MYSQL as MYSQL_MIGRATIONS;
 #[cfg(feature = "postgres")]

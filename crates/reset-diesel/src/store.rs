@@ -46,10 +46,6 @@ pub struct DieselStore {
     /// PostgreSQL: wakes the task that tells other instances, after the commit (see
     /// `pg::announce_queued`), and that task, stopped with the store.
     announce: Option<(Arc<Notify>, tokio::task::AbortHandle)>,
-    /// PostgreSQL: rate-limit hits, issue transactions and "sent" marks, sent in batches (see
-    /// `pg::Batches`); always set for a PostgreSQL pool.
-    #[cfg(feature = "postgres")]
-    batches: Option<pg::Batches>,
     backend: Backend,
     /// Migration versions a ready database has applied.
     expected: Vec<String>,
@@ -76,17 +72,24 @@ impl std::fmt::Debug for DieselStore {
 
 /// Runs `$body` with `$conn` a connection and `$db` the query module of whichever backend this
 /// store uses: awaited on PostgreSQL; on SQLite run whole on the writer thread (so `$body` may
-/// only capture owned values).
+/// only capture owned values). With `postgres: |batches| …`, PostgreSQL runs that instead: the
+/// calls it sends in batches (see `pg::Batches`).
 macro_rules! with_conn {
     ($self:ident, $db:ident, |$conn:ident| $body:expr) => {
+        with_conn!($self, $db, |$conn| $body, pg: |pool, _batches| {
+            let $conn = &mut *pool.get().await.map_err(unavailable)?;
+            #[allow(unused_imports)]
+            use pg as $db;
+            $body.await.map_err(query)
+        })
+    };
+    ($self:ident, $db:ident, |$conn:ident| $body:expr, postgres: |$batches:ident| $batched:expr) => {
+        with_conn!($self, $db, |$conn| $body, pg: |_pool, $batches| $batched.await)
+    };
+    ($self:ident, $db:ident, |$conn:ident| $body:expr, pg: |$pool:ident, $batches:ident| $pg:expr) => {
         match &$self.pools {
             #[cfg(feature = "postgres")]
-            Pools::Pg(pool) => {
-                let $conn = &mut *pool.get().await.map_err(unavailable)?;
-                #[allow(unused_imports)]
-                use pg as $db;
-                $body.await.map_err(query)
-            }
+            Pools::Pg($pool, $batches) => $pg,
             #[cfg(feature = "mysql")]
             Pools::Mysql(pool) => {
                 let $conn = &mut *pool.get().await.map_err(unavailable)?;
@@ -182,7 +185,7 @@ impl DieselStore {
         let pools = pools(&url, options)?;
         let expected = match &pools {
             #[cfg(feature = "postgres")]
-            Pools::Pg(_) => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
+            Pools::Pg(..) => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
             #[cfg(feature = "mysql")]
             Pools::Mysql(_) => migrate::versions::<diesel::mysql::Mysql>(&migrate::MYSQL),
             #[cfg(feature = "sqlite")]
@@ -190,18 +193,12 @@ impl DieselStore {
         };
         let (listen_url, announce) = match (&url, &pools) {
             #[cfg(feature = "postgres")]
-            (DatabaseUrl::Postgres(u), Pools::Pg(pool)) => {
+            (DatabaseUrl::Postgres(u), Pools::Pg(pool, _)) => {
                 let announce = Arc::new(Notify::new());
                 let task = tokio::spawn(pg::announce_queued(pool.clone(), announce.clone()));
                 (Some(u.clone()), Some((announce, task.abort_handle())))
             }
             _ => (None, None),
-        };
-        #[cfg(feature = "postgres")]
-        let batches = match &pools {
-            Pools::Pg(pool) => Some(pg::Batches::start(pool)),
-            #[allow(unreachable_patterns)]
-            _ => None,
         };
         let store = Self {
             pools,
@@ -209,8 +206,6 @@ impl DieselStore {
             listen_url,
             listener: std::sync::OnceLock::new(),
             announce,
-            #[cfg(feature = "postgres")]
-            batches,
             backend,
             expected,
         };
@@ -234,7 +229,7 @@ impl DieselStore {
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         match &self.pools {
             #[cfg(feature = "postgres")]
-            Pools::Pg(pool) => {
+            Pools::Pg(pool, _) => {
                 let conn = pool.get().await.map_err(unavailable)?;
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
                 harness
@@ -311,20 +306,11 @@ impl DieselStore {
         // Usually called from the CLI, which has no worker and may exit at once: tell the
         // servers' workers before returning.
         #[cfg(feature = "postgres")]
-        if let (true, Pools::Pg(pool)) = (queued > 0, &self.pools) {
+        if let (true, Pools::Pg(pool, _)) = (queued > 0, &self.pools) {
             let _ = pg::notify_all(pool).await;
         }
         self.woken(queued > 0);
         Ok(queued)
-    }
-
-    /// The issue transaction: batched on PostgreSQL, alone elsewhere.
-    async fn issue_now(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
-        #[cfg(feature = "postgres")]
-        if let Some(batches) = &self.batches {
-            return batches.issue(request).await;
-        }
-        with_conn!(self, db, |conn| db::issue(conn, request))
     }
 
     /// Wakes this process's worker when a call queued messages (a permit is kept if it is busy,
@@ -391,17 +377,13 @@ impl ResetState for DieselStore {
         hits: &[CounterHit],
         then_restart: &[CounterHit],
     ) -> Result<Vec<CounterState>, StoreError> {
-        #[cfg(feature = "postgres")]
-        if let Some(batches) = &self.batches {
-            return batches.hit(ms(now), hits, then_restart).await;
-        }
         let (hits, then_restart) = (hits.to_vec(), then_restart.to_vec());
-        with_conn!(self, db, |conn| db::hit(
-            conn,
-            ms(now),
-            &hits,
-            &then_restart
-        ))
+        with_conn!(
+            self,
+            db,
+            |conn| db::hit(conn, ms(now), &hits, &then_restart),
+            postgres: |batches| batches.hit(ms(now), hits, then_restart)
+        )
     }
 
     async fn restart(&self, now: DateTime<Utc>, counters: &[CounterHit]) -> Result<(), StoreError> {
@@ -410,7 +392,12 @@ impl ResetState for DieselStore {
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
-        let outcome = self.issue_now(request).await?;
+        let outcome = with_conn!(
+            self,
+            db,
+            |conn| db::issue(conn, request),
+            postgres: |batches| batches.issue(request)
+        )?;
         self.woken(matches!(outcome, IssueOutcome::Issued { .. }));
         Ok(outcome)
     }
@@ -547,12 +534,13 @@ impl Outbox for DieselStore {
     }
 
     async fn outbox_sent(&self, now: DateTime<Utc>, id: &str) -> Result<(), StoreError> {
-        #[cfg(feature = "postgres")]
-        if let Some(batches) = &self.batches {
-            return batches.sent(ms(now), id).await;
-        }
         let id = id.to_owned();
-        with_conn!(self, db, |conn| db::outbox_sent(conn, ms(now), &id))
+        with_conn!(
+            self,
+            db,
+            |conn| db::outbox_sent(conn, ms(now), &id),
+            postgres: |batches| batches.sent(ms(now), id)
+        )
     }
 
     async fn outbox_failed(

@@ -139,4 +139,4 @@ async fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 hit_by_statements!(Conn, [async], [.await]);
 issue_by_statements!(Conn, [async], [.await]);
-claim_by_statements!(Conn, [async], [.await]);
+worker_by_statements!(Conn, [async], [.await]);

@@ -38,4 +38,4 @@ fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
 query_prelude!([], [], diesel::RunQueryDsl);
 hit_by_statements!(Conn, [], []);
 issue_by_statements!(Conn, [], []);
-claim_by_statements!(Conn, [], []);
+worker_by_statements!(Conn, [], []);

@@ -51,20 +51,6 @@ macro_rules! outbox_queries {
             Ok(())
         }
 
-        /// Marks a message delivered and blanks its payload.
-        pub $($async)* fn outbox_sent(conn: &mut $C, now: i64, id: &str) -> QueryResult<()> {
-            diesel::update(outbox::table.find(id))
-                .filter(outbox::sent_at.is_null())
-                .set((
-                    outbox::sent_at.eq(now),
-                    outbox::payload.eq("{}"),
-                    outbox::last_error.eq(None::<String>),
-                ))
-                .execute(conn)
-                $($aw)*?;
-            Ok(())
-        }
-
         pub $($async)* fn outbox_failed(
             conn: &mut $C,
             id: &str,
@@ -194,10 +180,11 @@ macro_rules! outbox_queries {
     };
 }
 
-/// The claim of due messages as a transaction of statements (SQLite, MySQL; PostgreSQL claims in
-/// one `UPDATE … RETURNING`, see `backend/pg/calls.rs`).
+/// The worker's claim of due messages (a transaction of statements) and its "sent" mark, for
+/// SQLite and MySQL; PostgreSQL claims in one `UPDATE … RETURNING` and marks sent messages in
+/// batches (see `backend/pg/calls.rs`).
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
-macro_rules! claim_by_statements {
+macro_rules! worker_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         use reset_core::store::OutboxMessage;
         use crate::rows::OutboxRow;
@@ -234,6 +221,20 @@ macro_rules! claim_by_statements {
                     .collect())
             })
             $($aw)*
+        }
+
+        /// Marks a message delivered and blanks its payload.
+        pub $($async)* fn outbox_sent(conn: &mut $C, now: i64, id: &str) -> QueryResult<()> {
+            diesel::update(outbox::table.find(id))
+                .filter(outbox::sent_at.is_null())
+                .set((
+                    outbox::sent_at.eq(now),
+                    outbox::payload.eq("{}"),
+                    outbox::last_error.eq(None::<String>),
+                ))
+                .execute(conn)
+                $($aw)*?;
+            Ok(())
         }
     };
 }

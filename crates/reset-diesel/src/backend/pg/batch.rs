@@ -124,17 +124,8 @@ where
         }
         Err(e) => {
             for (_, reply) in batch {
-                let _ = reply.send(Err(copy(&e)));
+                let _ = reply.send(Err(e.clone()));
             }
         }
-    }
-}
-
-/// The same error for every caller of a failed batch.
-fn copy(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Query(m) => StoreError::Query(m.clone()),
-        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
     }
 }

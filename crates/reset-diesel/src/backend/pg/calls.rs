@@ -11,7 +11,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::message::{Channel, MessageKind};
 use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueOutcome, IssueRequest, OutboxMessage};
+use reset_core::store::{IssueRequest, OutboxMessage};
 use serde_json::{Value, json};
 
 use super::Conn;
@@ -43,26 +43,6 @@ pub struct HitJob {
     pub now: i64,
     pub hits: Vec<CounterHit>,
     pub then_restart: Vec<CounterHit>,
-}
-
-/// See [`reset_core::store::ResetState::hit`]: one call, one transaction, alone. The store
-/// sends hits through [`Batches`](super::Batches); this form answers the same call as the other
-/// backends' modules do.
-pub async fn hit(
-    conn: &mut Conn,
-    now: i64,
-    hits: &[CounterHit],
-    then_restart: &[CounterHit],
-) -> QueryResult<Vec<CounterState>> {
-    let job = HitJob {
-        now,
-        hits: hits.to_vec(),
-        then_restart: then_restart.to_vec(),
-    };
-    Ok(hit_all(conn, std::slice::from_ref(&job))
-        .await?
-        .pop()
-        .unwrap_or_default())
 }
 
 /// The rate-limit transactions of several requests, in one transaction: each request's
@@ -109,16 +89,6 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
                 .collect()
         })
         .collect())
-}
-
-/// See [`reset_core::store::ResetState::issue`]: one call, one transaction, alone (the store
-/// batches, as with [`hit`]).
-pub async fn issue(conn: &mut Conn, req: IssueRequest) -> QueryResult<IssueOutcome> {
-    let issued = issue_all(conn, &[document(&req)]).await?;
-    Ok(match (issued.as_slice(), req.target) {
-        ([true], Some(t)) => IssueOutcome::Issued { user_id: t.user_id },
-        _ => IssueOutcome::NotIssued,
-    })
 }
 
 /// The issue transactions of several requests, in order, in one transaction: whether each

@@ -83,7 +83,7 @@ query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
 mod batch;
 mod calls;
-pub use calls::{claim_outbox, hit, issue};
+pub use calls::claim_outbox;
 
 use reset_core::error::StoreError;
 use reset_core::rate_limit::{CounterHit as Hit, CounterState as State};
@@ -98,8 +98,8 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Starts the three queues' tasks on the current runtime; each ends when `Batches` is
-    /// dropped (with the store).
+    /// Starts the three queues' tasks on the current runtime (the store is opened on one); each
+    /// ends when `Batches` is dropped, with the store.
     pub fn start(pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>) -> Self {
         use crate::store::{query, unavailable};
         Self {
@@ -122,21 +122,21 @@ impl Batches {
     pub async fn hit(
         &self,
         now: i64,
-        hits: &[Hit],
-        then_restart: &[Hit],
+        hits: Vec<Hit>,
+        then_restart: Vec<Hit>,
     ) -> Result<Vec<State>, StoreError> {
         self.hits
             .call(calls::HitJob {
                 now,
-                hits: hits.to_vec(),
-                then_restart: then_restart.to_vec(),
+                hits,
+                then_restart,
             })
             .await
     }
 
     /// See [`reset_core::store::Outbox::outbox_sent`].
-    pub async fn sent(&self, now: i64, id: &str) -> Result<(), StoreError> {
-        self.sent.call((now, id.to_owned())).await
+    pub async fn sent(&self, now: i64, id: String) -> Result<(), StoreError> {
+        self.sent.call((now, id)).await
     }
 
     /// See [`reset_core::store::ResetState::issue`].

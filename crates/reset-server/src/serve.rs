@@ -62,7 +62,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, framework = %settings.framework, database = %wiring::redact(&settings.database_url), "listening");
+    tracing::info!(%addr, framework = %settings.framework, database = %reset_diesel::redact_url(&settings.database_url), "listening");
     let metrics = match &settings.metrics_bind {
         Some(bind) => Some(
             serve_metrics(

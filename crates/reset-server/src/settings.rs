@@ -194,7 +194,10 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
             .field("metrics_bind", &self.metrics_bind)
-            .field("database_url", &crate::wiring::redact(&self.database_url))
+            .field(
+                "database_url",
+                &reset_diesel::redact_url(&self.database_url),
+            )
             .field("framework", &self.framework)
             .field("public_url", &self.public_url)
             .field("mail_transport", &self.mail_transport)
@@ -392,7 +395,6 @@ fn list(setting: &str) -> Vec<String> {
         .collect()
 }
 
-/// An absolute `http` or `https` URL.
 /// An absolute http(s) URL of at most 2,048 characters (the longest recipient every store
 /// keeps: MySQL's `outbox.recipient`).
 fn http_url(s: &str) -> anyhow::Result<()> {

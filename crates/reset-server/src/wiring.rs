@@ -21,7 +21,12 @@ pub async fn store(settings: &Settings) -> anyhow::Result<Arc<DieselStore>> {
     };
     let store = DieselStore::connect(&settings.database_url, options)
         .await
-        .with_context(|| format!("opening {}", redact(&settings.database_url)))?;
+        .with_context(|| {
+            format!(
+                "opening {}",
+                reset_diesel::redact_url(&settings.database_url)
+            )
+        })?;
     Ok(Arc::new(store))
 }
 
@@ -129,15 +134,4 @@ pub fn transport(settings: &Settings) -> anyhow::Result<MailTransport> {
 /// The message templates, with the overrides of `template_dir` when set.
 pub fn renderer(settings: &Settings) -> anyhow::Result<reset_mail::Renderer> {
     Ok(reset_mail::Renderer::new(settings.template_dir.as_deref())?)
-}
-
-/// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

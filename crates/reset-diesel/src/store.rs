@@ -330,7 +330,12 @@ impl DieselStore {
 impl UserDirectory for DieselStore {
     async fn find(&self, lookup: &AccountLookup) -> Result<Option<User>, StoreError> {
         let lookup = lookup.clone();
-        with_conn!(self, db, |conn| db::find_user(conn, &lookup))
+        with_conn!(
+            self,
+            db,
+            |conn| db::find_user(conn, &lookup),
+            postgres: |batches| batches.find(lookup)
+        )
     }
 
     async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError> {

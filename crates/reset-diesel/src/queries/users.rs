@@ -15,53 +15,6 @@ macro_rules! user_queries {
             Ok(row.map(|r| r.into_user(emails)))
         }
 
-        /// The account both names belong to (or the one name given). Every lookup reads one
-        /// account row and its addresses: the named account's, or the decoy's when there is
-        /// none (see [`crate::DECOY_ID`]), so no timing tells a known account from an unknown
-        /// one.
-        pub $($async)* fn find_user(conn: &mut $C, lookup: &AccountLookup) -> QueryResult<Option<User>> {
-            let (row, owns) = match (&lookup.username, &lookup.email) {
-                (Some(name), email) => {
-                    let row: Option<UserRow> = users::table
-                        .filter(users::username.eq(name).or(users::id.eq(DECOY_ID)))
-                        .order(users::id.eq(DECOY_ID))
-                        .select(UserRow::as_select())
-                        .first(conn)
-                        $($aw)*
-                        .optional()?;
-                    let owns = match email {
-                        Some(e) => {
-                            let id = row.as_ref().map_or(String::new(), |r| r.id.clone());
-                            let n: i64 = user_emails::table
-                                .filter(user_emails::address.eq(e))
-                                .filter(user_emails::user_id.eq(&id))
-                                .count()
-                                .get_result(conn)
-                                $($aw)*?;
-                            n > 0
-                        }
-                        None => true,
-                    };
-                    (row, owns)
-                }
-                (None, Some(e)) => {
-                    let row: Option<UserRow> = users::table
-                        .inner_join(user_emails::table)
-                        // The decoy's address is the empty string: both on the address index.
-                        .filter(user_emails::address.eq_any([e.as_str(), ""]))
-                        .order(users::id.eq(DECOY_ID))
-                        .select(UserRow::as_select())
-                        .first(conn)
-                        $($aw)*
-                        .optional()?;
-                    (row, true)
-                }
-                (None, None) => (None, false),
-            };
-            let user = with_emails(conn, row)$($aw)*?;
-            Ok(user.filter(|u| owns && u.id != DECOY_ID))
-        }
-
         pub $($async)* fn user(conn: &mut $C, id: &str) -> QueryResult<Option<User>> {
             if id == DECOY_ID {
                 return Ok(None);
@@ -170,6 +123,60 @@ macro_rules! user_queries {
                 .execute(conn)
                 $($aw)*?;
             Ok(())
+        }
+    };
+}
+
+/// The directory lookup as statements (SQLite, MySQL); PostgreSQL makes the same reads in one
+/// call to `reset_find` (`backend/pg/calls.rs`).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+macro_rules! find_by_statements {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        /// The account both names belong to (or the one name given). Every lookup reads one
+        /// account row and its addresses: the named account's, or the decoy's when there is
+        /// none (see [`crate::DECOY_ID`]), so no timing tells a known account from an unknown
+        /// one.
+        pub $($async)* fn find_user(conn: &mut $C, lookup: &AccountLookup) -> QueryResult<Option<User>> {
+            let (row, owns) = match (&lookup.username, &lookup.email) {
+                (Some(name), email) => {
+                    let row: Option<UserRow> = users::table
+                        .filter(users::username.eq(name).or(users::id.eq(DECOY_ID)))
+                        .order(users::id.eq(DECOY_ID))
+                        .select(UserRow::as_select())
+                        .first(conn)
+                        $($aw)*
+                        .optional()?;
+                    let owns = match email {
+                        Some(e) => {
+                            let id = row.as_ref().map_or(String::new(), |r| r.id.clone());
+                            let n: i64 = user_emails::table
+                                .filter(user_emails::address.eq(e))
+                                .filter(user_emails::user_id.eq(&id))
+                                .count()
+                                .get_result(conn)
+                                $($aw)*?;
+                            n > 0
+                        }
+                        None => true,
+                    };
+                    (row, owns)
+                }
+                (None, Some(e)) => {
+                    let row: Option<UserRow> = users::table
+                        .inner_join(user_emails::table)
+                        // The decoy's address is the empty string: both on the address index.
+                        .filter(user_emails::address.eq_any([e.as_str(), ""]))
+                        .order(users::id.eq(DECOY_ID))
+                        .select(UserRow::as_select())
+                        .first(conn)
+                        $($aw)*
+                        .optional()?;
+                    (row, true)
+                }
+                (None, None) => (None, false),
+            };
+            let user = with_emails(conn, row)$($aw)*?;
+            Ok(user.filter(|u| owns && u.id != DECOY_ID))
         }
     };
 }

@@ -1,24 +1,28 @@
-//! The request path on PostgreSQL: one call each to the functions of migration `round_trips`.
-//! `reset_hit` is the rate-limit transaction of a request; `reset_issue` the issue transaction
-//! of one or more requests; the outbox worker's claim is one statement and its "sent" marks
-//! are batched. Every row value (ids, hashes, payloads, audit details) is computed
+//! The request path on PostgreSQL: one call each to the functions of migrations `round_trips`
+//! and `find`. `reset_hit` is the rate-limit transaction of a request; `reset_find` the account
+//! lookups of one or more requests; `reset_issue` the issue transaction of one or more
+//! requests; the outbox worker's claim is one statement and its "sent" marks are batched. Every row value (ids, hashes, payloads, audit details) is computed
 //! here, the same way the statement path (`queries/limits.rs`, `queries/secrets.rs`) computes
 //! it; the function only decides and writes, so the database parses and plans nothing new per
 //! request and the account's lock is held for one call, not for ~15 round trips.
 
+use diesel::QueryableByName;
 use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
 use diesel_async::RunQueryDsl as _;
+use reset_core::identity::AccountLookup;
 use reset_core::message::{Channel, MessageKind};
 use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueRequest, OutboxMessage};
+use reset_core::store::{IssueRequest, OutboxMessage, User};
 use serde_json::{Value, json};
 
 use super::Conn;
 use crate::queries::limits::state;
-use crate::rows::{OutboxRow, cap_details, int, ms, new_id, payload_text, requested_details};
+use crate::rows::{
+    OutboxRow, UserRow, cap_details, int, ms, new_id, payload_text, requested_details,
+};
 
-#[derive(diesel::QueryableByName)]
+#[derive(QueryableByName)]
 struct HitRow {
     #[diesel(sql_type = Integer)]
     hit_count: i32,
@@ -26,10 +30,46 @@ struct HitRow {
     hit_start: i64,
 }
 
-#[derive(diesel::QueryableByName)]
+#[derive(QueryableByName)]
 struct IssuedRow {
     #[diesel(sql_type = Array<Bool>)]
     issued: Vec<bool>,
+}
+
+#[derive(QueryableByName)]
+struct FoundRow {
+    #[diesel(sql_type = Integer)]
+    ord: i32,
+    #[diesel(embed)]
+    user: UserRow,
+    #[diesel(sql_type = Array<Text>)]
+    emails: Vec<String>,
+}
+
+/// The accounts several lookups name, in order (see `find_user` in `queries/users.rs`, which
+/// makes the same reads as statements).
+pub async fn find_all(
+    conn: &mut Conn,
+    lookups: &[AccountLookup],
+) -> QueryResult<Vec<Option<User>>> {
+    let names: Vec<Option<&str>> = lookups.iter().map(|l| l.username.as_deref()).collect();
+    let emails: Vec<Option<&str>> = lookups.iter().map(|l| l.email.as_deref()).collect();
+    let rows: Vec<FoundRow> = diesel::sql_query("SELECT * FROM reset_find($1, $2, $3)")
+        .bind::<Text, _>(crate::DECOY_ID)
+        .bind::<Array<diesel::sql_types::Nullable<Text>>, _>(names)
+        .bind::<Array<diesel::sql_types::Nullable<Text>>, _>(emails)
+        .load(conn)
+        .await?;
+    let mut found: Vec<Option<User>> = lookups.iter().map(|_| None).collect();
+    for row in rows {
+        let slot = usize::try_from(row.ord - 1)
+            .ok()
+            .and_then(|i| found.get_mut(i));
+        if let Some(slot) = slot {
+            *slot = Some(row.user.into_user(row.emails));
+        }
+    }
+    Ok(found)
 }
 
 fn window_ms(c: &CounterHit) -> i64 {

@@ -1,0 +1,1 @@
+DROP FUNCTION reset_find(TEXT, TEXT[], TEXT[]);

@@ -6,9 +6,8 @@
 //! it; the function only decides and writes, so the database parses and plans nothing new per
 //! request and the account's lock is held for one call, not for ~15 round trips.
 
-use diesel::QueryableByName;
 use diesel::result::QueryResult;
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
 use reset_core::message::{Channel, MessageKind};
@@ -22,29 +21,51 @@ use crate::rows::{
     OutboxRow, UserRow, cap_details, int, ms, new_id, payload_text, requested_details,
 };
 
-#[derive(QueryableByName)]
-struct HitRow {
-    #[diesel(sql_type = Integer)]
-    hit_count: i32,
-    #[diesel(sql_type = BigInt)]
-    hit_start: i64,
+// The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
+// is parsed and planned by PostgreSQL at every call). A set-returning function called in the
+// select list gives one record per row.
+diesel::define_sql_function! {
+    /// Migration `round_trips`: the rate-limit transactions of a batch of requests.
+    #[allow(clippy::too_many_arguments)]
+    fn reset_hit(
+        now: Array<BigInt>,
+        req: Array<Integer>,
+        keys: Array<Text>,
+        windows: Array<BigInt>,
+        maxes: Array<Integer>,
+        restart_req: Array<Integer>,
+        restart_keys: Array<Text>,
+        restart_windows: Array<BigInt>,
+    ) -> diesel::pg::sql_types::Record<(Integer, BigInt)>;
 }
 
-#[derive(QueryableByName)]
-struct IssuedRow {
-    #[diesel(sql_type = Array<Bool>)]
-    issued: Vec<bool>,
+diesel::define_sql_function! {
+    /// Migration `round_trips`: the issue transactions of a batch of requests.
+    fn reset_issue(requests: diesel::sql_types::Jsonb) -> Array<diesel::sql_types::Bool>;
 }
 
-#[derive(QueryableByName)]
-struct FoundRow {
-    #[diesel(sql_type = Integer)]
-    ord: i32,
-    #[diesel(embed)]
-    user: UserRow,
-    #[diesel(sql_type = Array<Text>)]
-    emails: Vec<String>,
+diesel::define_sql_function! {
+    /// Migration `find`: the accounts a batch of lookups name, as `FoundRow`.
+    fn reset_find(decoy: Text, names: Array<Nullable<Text>>, emails: Array<Nullable<Text>>) -> diesel::pg::sql_types::Record<(
+        Integer, Text, Text, Nullable<Text>, Text, Nullable<Text>, Nullable<Text>,
+        Nullable<BigInt>, BigInt, BigInt, Array<Text>,
+    )>;
 }
+
+/// A row of `reset_find`: the lookup's number (from 1), the account and its addresses.
+type FoundRow = (
+    i32,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+    i64,
+    Vec<String>,
+);
 
 /// The accounts several lookups name, in order (see `find_user` in `queries/users.rs`, which
 /// makes the same reads as statements).
@@ -54,19 +75,38 @@ pub async fn find_all(
 ) -> QueryResult<Vec<Option<User>>> {
     let names: Vec<Option<&str>> = lookups.iter().map(|l| l.username.as_deref()).collect();
     let emails: Vec<Option<&str>> = lookups.iter().map(|l| l.email.as_deref()).collect();
-    let rows: Vec<FoundRow> = diesel::sql_query("SELECT * FROM reset_find($1, $2, $3)")
-        .bind::<Text, _>(crate::DECOY_ID)
-        .bind::<Array<diesel::sql_types::Nullable<Text>>, _>(names)
-        .bind::<Array<diesel::sql_types::Nullable<Text>>, _>(emails)
+    let rows: Vec<FoundRow> = diesel::select(reset_find(crate::DECOY_ID, names, emails))
         .load(conn)
         .await?;
     let mut found: Vec<Option<User>> = lookups.iter().map(|_| None).collect();
-    for row in rows {
-        let slot = usize::try_from(row.ord - 1)
-            .ok()
-            .and_then(|i| found.get_mut(i));
+    for (
+        ord,
+        id,
+        username,
+        password_hash,
+        org_id,
+        locale,
+        phone,
+        changed,
+        sequence,
+        created,
+        emails,
+    ) in rows
+    {
+        let row = UserRow {
+            id,
+            username,
+            password_hash,
+            org_id,
+            locale,
+            phone,
+            password_changed_at: changed,
+            sequence,
+            created_at: created,
+        };
+        let slot = usize::try_from(ord - 1).ok().and_then(|i| found.get_mut(i));
         if let Some(slot) = slot {
-            *slot = Some(row.user.into_user(row.emails));
+            *slot = Some(row.into_user(emails));
         }
     }
     Ok(found)
@@ -105,17 +145,16 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
             restart_windows.push(window_ms(c));
         }
     }
-    let rows: Vec<HitRow> = diesel::sql_query(
-        "SELECT hit_count, hit_start FROM reset_hit($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind::<Array<BigInt>, _>(nows)
-    .bind::<Array<Integer>, _>(req)
-    .bind::<Array<Text>, _>(keys)
-    .bind::<Array<BigInt>, _>(windows)
-    .bind::<Array<Integer>, _>(maxes)
-    .bind::<Array<Integer>, _>(restart_req)
-    .bind::<Array<Text>, _>(restart_keys)
-    .bind::<Array<BigInt>, _>(restart_windows)
+    let rows: Vec<(i32, i64)> = diesel::select(reset_hit(
+        nows,
+        req,
+        keys,
+        windows,
+        maxes,
+        restart_req,
+        restart_keys,
+        restart_windows,
+    ))
     .load(conn)
     .await?;
     let mut rows = rows.into_iter();
@@ -125,7 +164,7 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
             job.hits
                 .iter()
                 .zip(rows.by_ref())
-                .map(|(h, r)| state(job.now, window_ms(h), r.hit_count, r.hit_start))
+                .map(|(h, (count, start))| state(job.now, window_ms(h), count, start))
                 .collect()
         })
         .collect())
@@ -134,11 +173,11 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
 /// The issue transactions of several requests, in order, in one transaction: whether each
 /// issued its secrets.
 pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<bool>> {
-    let row: IssuedRow = diesel::sql_query("SELECT reset_issue($1::jsonb) AS issued")
-        .bind::<Text, _>(Value::from(documents.to_vec()).to_string())
+    // A DSL query, so Diesel prepares it once per connection (a `sql_query` is parsed and
+    // planned at every call).
+    diesel::select(reset_issue(Value::from(documents.to_vec())))
         .get_result(conn)
-        .await?;
-    Ok(row.issued)
+        .await
 }
 
 /// One request as `reset_issue` takes it. `user_id` is null when nothing can be issued

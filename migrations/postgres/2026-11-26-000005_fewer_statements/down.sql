@@ -1,0 +1,162 @@
+-- Back to the functions of migration `round_trips`.
+CREATE OR REPLACE FUNCTION reset_hit(
+    p_now BIGINT[],
+    p_req INTEGER[],
+    p_keys TEXT[],
+    p_windows BIGINT[],
+    p_maxes INTEGER[],
+    p_restart_req INTEGER[],
+    p_restart_keys TEXT[],
+    p_restart_windows BIGINT[]
+) RETURNS TABLE (hit_count INTEGER, hit_start BIGINT)
+LANGUAGE plpgsql
+-- Plans made once per connection: the statements' shapes never change, so there is nothing to
+-- gain from planning them again for each call's values (PostgreSQL's default may).
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    f_keys TEXT[];
+    f_counts INTEGER[];
+    f_starts BIGINT[];
+    h_counts INTEGER[];
+    h_starts BIGINT[];
+    over INTEGER[];
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    WITH g AS (
+        SELECT u.key, max(p_now[u.req]) AS t, count(*)::INTEGER AS n, min(u.win) AS w
+        FROM unnest(p_req, p_keys, p_windows) AS u(req, key, win)
+        GROUP BY u.key
+    ), up AS (
+        INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
+        SELECT g.key, g.t, g.n, g.t + g.w FROM g ORDER BY g.key
+        ON CONFLICT (key) DO UPDATE SET
+            -- excluded.window_start is the hits' clock; excluded.expires_at - it, the window.
+            count = CASE WHEN r.window_start <= 2 * excluded.window_start - excluded.expires_at
+                         THEN excluded.count ELSE r.count + excluded.count END,
+            window_start = CASE WHEN r.window_start <= 2 * excluded.window_start - excluded.expires_at
+                                THEN excluded.window_start ELSE r.window_start END,
+            expires_at = CASE WHEN r.window_start <= 2 * excluded.window_start - excluded.expires_at
+                              THEN excluded.expires_at
+                              ELSE r.window_start + excluded.expires_at - excluded.window_start END
+        RETURNING r.key, r.count, r.window_start
+    )
+    SELECT array_agg(up.key), array_agg(up.count), array_agg(up.window_start)
+    INTO f_keys, f_counts, f_starts
+    FROM up;
+    SELECT array_agg(x.c ORDER BY x.ord), array_agg(x.s ORDER BY x.ord),
+           array_agg(DISTINCT x.req) FILTER (WHERE x.m > 0 AND x.c > x.m)
+    INTO h_counts, h_starts, over
+    FROM (
+        SELECT u.ord, u.req, u.m, f.s,
+               (f.c - count(*) OVER (PARTITION BY u.key)
+                    + row_number() OVER (PARTITION BY u.key ORDER BY u.ord))::INTEGER AS c
+        FROM unnest(p_req, p_keys, p_maxes) WITH ORDINALITY AS u(req, key, m, ord)
+        JOIN unnest(f_keys, f_counts, f_starts) AS f(key, c, s) ON f.key = u.key
+    ) AS x;
+    INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
+    SELECT DISTINCT ON (u.key) u.key, p_now[u.req], 0, p_now[u.req] + u.win
+    FROM unnest(p_restart_req, p_restart_keys, p_restart_windows) AS u(req, key, win)
+    WHERE NOT u.req = ANY (coalesce(over, '{}'))
+    ORDER BY u.key, u.req DESC
+    ON CONFLICT (key) DO UPDATE SET
+        window_start = excluded.window_start, count = 0, expires_at = excluded.expires_at;
+    RETURN QUERY SELECT * FROM unnest(h_counts, h_starts);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION reset_issue(p_requests JSONB) RETURNS BOOLEAN[]
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    r JSONB;
+    c JSONB;
+    uid TEXT;
+    rid TEXT;
+    t BIGINT;
+    needed INTEGER;
+    stop BOOLEAN;
+    issued BOOLEAN[] := '{}';
+BEGIN
+    -- Every account of the batch is locked first, in one order (by lock key), so batches of
+    -- two instances never wait on each other in a cycle; the locks are held to the commit.
+    PERFORM pg_advisory_xact_lock(hashtext('reset-password'), l.k)
+    FROM (SELECT DISTINCT hashtext(x->>'user_id') AS k
+          FROM jsonb_array_elements(p_requests) AS x
+          WHERE x->>'user_id' IS NOT NULL
+          ORDER BY 1) AS l;
+    FOR r IN SELECT value FROM jsonb_array_elements(p_requests) LOOP
+        t := (r->>'now')::BIGINT;
+        rid := r->>'request_id';
+        uid := r->>'user_id';
+        INSERT INTO audit_events (id, user_id, kind, at, ip, details)
+        VALUES (r->>'audit_id', r->>'audit_user_id', 'reset_requested', t, r->>'ip', r->>'details');
+        IF uid IS NULL THEN
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        -- An earlier attempt may have committed before its answer was lost.
+        IF (r->>'retried')::BOOLEAN AND EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid) THEN
+            issued := issued || TRUE;
+            CONTINUE;
+        END IF;
+        -- Requests of one account take effect in the order of their ids (taken on arrival).
+        IF EXISTS (SELECT 1 FROM reset_secrets WHERE user_id = uid AND request_id > rid) THEN
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        c := r->'budget';
+        IF jsonb_typeof(c) = 'object'
+           AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER THEN
+            -- No new code, and no old one left to keep guessing at; links stay.
+            UPDATE reset_secrets SET superseded_at = t
+            WHERE user_id = uid AND kind = 'code' AND used_at IS NULL AND superseded_at IS NULL;
+            INSERT INTO audit_events (id, user_id, kind, at, ip, details)
+            VALUES (c->>'audit_id', uid, 'code_not_issued_guess_budget_spent', t, r->>'ip', '{}');
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        needed := (r->>'needed')::INTEGER;
+        stop := FALSE;
+        FOR c IN SELECT value FROM jsonb_array_elements(r->'caps') LOOP
+            IF reset_peek(c->>'key', t, (c->>'window')::BIGINT) + needed > (c->>'max')::INTEGER THEN
+                -- The secrets already sent stay usable.
+                INSERT INTO audit_events (id, user_id, kind, at, ip, details)
+                VALUES (c->>'audit_id', uid, 'reset_not_sent_account_cap', t, r->>'ip', c->>'details');
+                stop := TRUE;
+                EXIT;
+            END IF;
+        END LOOP;
+        IF stop THEN
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        IF needed > 0 THEN
+            FOR c IN SELECT value FROM jsonb_array_elements(r->'caps') LOOP
+                INSERT INTO rate_limits AS l (key, window_start, count, expires_at)
+                VALUES (c->>'key', t, needed, t + (c->>'window')::BIGINT)
+                ON CONFLICT (key) DO UPDATE SET
+                    count = CASE WHEN l.window_start <= t - (c->>'window')::BIGINT THEN needed ELSE l.count + needed END,
+                    window_start = CASE WHEN l.window_start <= t - (c->>'window')::BIGINT THEN t ELSE l.window_start END,
+                    expires_at = CASE WHEN l.window_start <= t - (c->>'window')::BIGINT THEN t + (c->>'window')::BIGINT
+                                      ELSE l.window_start + (c->>'window')::BIGINT END;
+            END LOOP;
+        END IF;
+        UPDATE reset_secrets SET superseded_at = t
+        WHERE user_id = uid AND used_at IS NULL AND superseded_at IS NULL;
+        INSERT INTO reset_secrets (id, request_id, user_id, kind, secret_hash, created_at, expires_at,
+                                   attempts, max_attempts, issued_via, request_ip)
+        SELECT s.id, rid, uid, s.kind, s.secret_hash, t, s.expires_at, 0, s.max_attempts, r->>'via', r->>'ip'
+        FROM jsonb_to_recordset(r->'secrets')
+             AS s(id TEXT, kind TEXT, secret_hash TEXT, expires_at BIGINT, max_attempts INTEGER);
+        INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
+                            attempts, next_attempt_at, queued_at)
+        SELECT o.id, uid, o.kind, o.channel, o.recipient, o.locale, o.payload, t, 0, t, t
+        FROM jsonb_to_recordset(r->'outbox')
+             AS o(id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT, payload TEXT);
+        issued := issued || TRUE;
+    END LOOP;
+    RETURN issued;
+END
+$$;

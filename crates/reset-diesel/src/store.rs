@@ -409,7 +409,12 @@ impl ResetState for DieselStore {
 
     async fn secret_by_hash(&self, hash: &str) -> Result<Option<SecretRecord>, StoreError> {
         let hash = hash.to_owned();
-        with_conn!(self, db, |conn| db::secret_by_hash(conn, &hash))
+        with_conn!(
+            self,
+            db,
+            |conn| db::secret_by_hash(conn, &hash),
+            postgres: |batches| batches.secret_by_hash(hash)
+        )
     }
 
     async fn live_code(

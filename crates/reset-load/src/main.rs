@@ -128,6 +128,13 @@ const SCENARIOS: &[Scenario] = &[
         path: "/v1/password-reset/verify",
         body: Some(r#"{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#),
     },
+    Scenario {
+        name: "complete, bad token",
+        path: "/v1/password-reset/complete",
+        body: Some(
+            r#"{"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","new_password":"violet tractor melts quietly"}"#,
+        ),
+    },
 ];
 
 async fn load(args: Args) -> anyhow::Result<()> {

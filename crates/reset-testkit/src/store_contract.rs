@@ -49,7 +49,8 @@ macro_rules! store_contract {
             code_try_counts_every_try, parallel_code_tries_respect_max, cancel_kills_the_request,
             claim_leases_rows, parallel_claimers_never_share, failed_and_dead_rows,
             admin_tokens_round_trip, sweep_forgets_expired, parallel_issues_leave_one_live,
-            a_failing_issue_fails_alone, parallel_hits_restart_only_when_under
+            a_failing_issue_fails_alone, parallel_hits_restart_only_when_under,
+            parallel_secret_lookups_get_their_own
         );
     };
     (@each $name:ident, $open:path, $($case:ident),* $(,)?) => {
@@ -656,5 +657,37 @@ pub async fn parallel_hits_restart_only_when_under(store: Arc<dyn Store>) {
             next, expected,
             "request {i} counted {count} on the shared counter"
         );
+    }
+}
+
+/// Secret lookups made at the same time (a store may answer them together) each get the secret
+/// their hash names, or none: ten issued hashes, each asked for twice, among ten unknown ones.
+pub async fn parallel_secret_lookups_get_their_own(store: Arc<dyn Store>) {
+    let mut issued = vec![];
+    for i in 0..10 {
+        let h = hash();
+        let id = link_with(&store, &format!("user{i}"), &h).await;
+        issued.push((h, Some(id)));
+    }
+    let unknown: Vec<(String, Option<String>)> = (0..10).map(|_| (hash(), None)).collect();
+    let lookups: Vec<(String, Option<String>)> = issued
+        .iter()
+        .chain(issued.iter())
+        .chain(unknown.iter())
+        .cloned()
+        .collect();
+    let tasks: Vec<_> = lookups
+        .into_iter()
+        .map(|(h, want)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let found = store.secret_by_hash(&h).await.expect("lookup");
+                (found.map(|s| s.id), want, h)
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (found, want, h) = t.await.expect("task");
+        assert_eq!(found, want, "the secret of hash {h}");
     }
 }

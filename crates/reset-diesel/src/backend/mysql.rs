@@ -139,5 +139,6 @@ async fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 hit_by_statements!(Conn, [async], [.await]);
 find_by_statements!(Conn, [async], [.await]);
+secret_by_statements!(Conn, [async], [.await]);
 issue_by_statements!(Conn, [async], [.await]);
 worker_by_statements!(Conn, [async], [.await]);

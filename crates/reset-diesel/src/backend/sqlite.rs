@@ -38,5 +38,6 @@ fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
 query_prelude!([], [], diesel::RunQueryDsl);
 hit_by_statements!(Conn, [], []);
 find_by_statements!(Conn, [], []);
+secret_by_statements!(Conn, [], []);
 issue_by_statements!(Conn, [], []);
 worker_by_statements!(Conn, [], []);

@@ -7,16 +7,6 @@ macro_rules! secret_queries {
             reset_secrets::used_at.is_null().and(reset_secrets::superseded_at.is_null())
         }
 
-        pub $($async)* fn secret_by_hash(conn: &mut $C, hash: &str) -> QueryResult<Option<SecretRecord>> {
-            let row: Option<SecretRow> = reset_secrets::table
-                .filter(reset_secrets::secret_hash.eq(hash))
-                .select(SecretRow::as_select())
-                .first(conn)
-                $($aw)*
-                .optional()?;
-            Ok(row.and_then(SecretRow::into_record))
-        }
-
         pub $($async)* fn live_code(conn: &mut $C, user_id: &str, now: i64) -> QueryResult<Option<SecretRecord>> {
             let row: Option<SecretRow> = reset_secrets::table
                 .filter(reset_secrets::user_id.eq(user_id))
@@ -298,6 +288,23 @@ macro_rules! issue_by_statements {
                 Ok(IssueOutcome::Issued { user_id: user.user_id })
             })
             $($aw)*
+        }
+    };
+}
+
+/// The secret lookup as a statement (SQLite, MySQL); PostgreSQL looks up the hashes that queue
+/// together in one statement (`backend/pg/calls.rs`).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+macro_rules! secret_by_statements {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        pub $($async)* fn secret_by_hash(conn: &mut $C, hash: &str) -> QueryResult<Option<SecretRecord>> {
+            let row: Option<SecretRow> = reset_secrets::table
+                .filter(reset_secrets::secret_hash.eq(hash))
+                .select(SecretRow::as_select())
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            Ok(row.and_then(SecretRow::into_record))
         }
     };
 }

@@ -12,13 +12,13 @@ use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
 use reset_core::message::{Channel, MessageKind};
 use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueRequest, OutboxMessage, User};
+use reset_core::store::{IssueRequest, OutboxMessage, SecretRecord, User};
 use serde_json::{Value, json};
 
 use super::Conn;
 use crate::queries::limits::state;
 use crate::rows::{
-    OutboxRow, UserRow, cap_details, int, ms, new_id, payload_text, requested_details,
+    OutboxRow, SecretRow, UserRow, cap_details, int, ms, new_id, payload_text, requested_details,
 };
 
 // The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
@@ -110,6 +110,28 @@ pub async fn find_all(
         }
     }
     Ok(found)
+}
+
+/// The secrets several hashes name, in order: one prepared statement for the batch.
+pub async fn secrets_by_hash(
+    conn: &mut Conn,
+    hashes: &[String],
+) -> QueryResult<Vec<Option<SecretRecord>>> {
+    use crate::schema::reset_secrets;
+    use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
+    let rows: Vec<SecretRow> = reset_secrets::table
+        .filter(reset_secrets::secret_hash.eq_any(hashes))
+        .select(SecretRow::as_select())
+        .load(conn)
+        .await?;
+    let by_hash: std::collections::HashMap<String, SecretRecord> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let hash = r.secret_hash.clone();
+            r.into_record().map(|record| (hash, record))
+        })
+        .collect();
+    Ok(hashes.iter().map(|h| by_hash.get(h).cloned()).collect())
 }
 
 fn window_ms(c: &CounterHit) -> i64 {

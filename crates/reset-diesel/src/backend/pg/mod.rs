@@ -90,16 +90,17 @@ use reset_core::rate_limit::{CounterHit as Hit, CounterState as State};
 use reset_core::store::{IssueOutcome as Outcome, IssueRequest as Request};
 
 /// The calls made once per request or message, batched (see `batch.rs`): rate-limit hits,
-/// account lookups, issue transactions, and the worker's "sent" marks.
+/// account lookups, secret lookups, issue transactions, and the worker's "sent" marks.
 pub struct Batches {
     hits: batch::Batcher<calls::HitJob, Vec<State>>,
     finds: batch::Batcher<AccountLookup, Option<User>>,
+    secrets: batch::Batcher<String, Option<SecretRecord>>,
     issues: batch::Batcher<serde_json::Value, bool>,
     sent: batch::Batcher<(i64, String), ()>,
 }
 
 impl Batches {
-    /// Starts the four queues' tasks on the current runtime (the store is opened on one); each
+    /// Starts the five queues' tasks on the current runtime (the store is opened on one); each
     /// ends when `Batches` is dropped, with the store.
     pub fn start(pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>) -> Self {
         use crate::store::{query, unavailable};
@@ -111,6 +112,12 @@ impl Batches {
             finds: batch::Batcher::start(pool.clone(), |pool, lookups| async move {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 calls::find_all(&mut conn, &lookups).await.map_err(query)
+            }),
+            secrets: batch::Batcher::start(pool.clone(), |pool, hashes| async move {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                calls::secrets_by_hash(&mut conn, &hashes)
+                    .await
+                    .map_err(query)
             }),
             issues: batch::Batcher::start(pool.clone(), |pool, documents| async move {
                 let mut conn = pool.get().await.map_err(unavailable)?;
@@ -142,6 +149,11 @@ impl Batches {
     /// See [`reset_core::directory::UserDirectory::find`].
     pub async fn find(&self, lookup: AccountLookup) -> Result<Option<User>, StoreError> {
         self.finds.call(lookup).await
+    }
+
+    /// See [`reset_core::store::ResetState::secret_by_hash`].
+    pub async fn secret_by_hash(&self, hash: String) -> Result<Option<SecretRecord>, StoreError> {
+        self.secrets.call(hash).await
     }
 
     /// See [`reset_core::store::Outbox::outbox_sent`].

@@ -1,5 +1,5 @@
--- The account lookups of one or more requests in one call (crates/reset-diesel/src/backend/pg/
--- calls.rs; the store sends lookups that queue while one runs together, batch.rs). Lookup `i`
+-- The account lookups of one or more requests in one call (crates/reset-diesel/src/backend/
+-- pg/calls.rs; the store sends lookups that queue while one runs together, pg/batch.rs). Lookup `i`
 -- names `p_names[i]` and/or `p_emails[i]` (either may be null); a row comes back, with `ord` =
 -- i, only for a lookup that names an account (both names, when both are given, of the same
 -- one). It makes the same reads as `find_user` in crates/reset-diesel/src/queries/users.rs

@@ -1,10 +1,12 @@
 //! The request path on PostgreSQL: one call each to the functions of migrations `round_trips`
-//! and `find`. `reset_hit` is the rate-limit transaction of a request; `reset_find` the account
-//! lookups of one or more requests; `reset_issue` the issue transaction of one or more
-//! requests; the outbox worker's claim is one statement and its "sent" marks are batched. Every row value (ids, hashes, payloads, audit details) is computed
-//! here, the same way the statement path (`queries/limits.rs`, `queries/secrets.rs`) computes
-//! it; the function only decides and writes, so the database parses and plans nothing new per
-//! request and the account's lock is held for one call, not for ~15 round trips.
+//! and `find` (bodies since replaced by `fewer_statements`). `reset_hit` is the rate-limit
+//! transaction of one or more requests; `reset_find` their account lookups; `reset_issue` their
+//! issue transactions; secret lookups by hash are one statement per batch; the outbox worker's
+//! claim is one statement and its "sent" marks are batched. Every row value (ids, hashes,
+//! payloads, audit details) is computed here, the same way the statement path
+//! (`queries/limits.rs`, `queries/secrets.rs`) computes it; the function only decides and writes,
+//! so the database parses and plans nothing new per request and the account's lock is held for
+//! one call, not for ~15 round trips.
 
 use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};

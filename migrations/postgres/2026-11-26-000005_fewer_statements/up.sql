@@ -3,8 +3,8 @@
 -- PostgreSQL's time under load (perf, docs/benchmarks.md). `reset_issue` writes the batch's
 -- `reset_requested` audit rows in one statement instead of one per request; `reset_hit` skips
 -- the counting statements when a call counts nothing (rate limits off: a request then only
--- restarts its try counters) and the restart when there is nothing to restart. What they
--- decide and write is unchanged.
+-- restarts its try counters) and the restart when there is nothing to restart, and counts and
+-- reads its counters in one statement instead of two. What they decide and write is unchanged.
 
 CREATE OR REPLACE FUNCTION reset_hit(
     p_now BIGINT[],
@@ -22,9 +22,6 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    f_keys TEXT[];
-    f_counts INTEGER[];
-    f_starts BIGINT[];
     h_counts INTEGER[];
     h_starts BIGINT[];
     over INTEGER[];
@@ -49,20 +46,18 @@ BEGIN
                                   THEN excluded.expires_at
                                   ELSE r.window_start + excluded.expires_at - excluded.window_start END
             RETURNING r.key, r.count, r.window_start
+        ), x AS (
+            -- The i-th hit of a counter reads the count before the batch's hits plus i.
+            SELECT u.ord, u.req, u.m, up.window_start AS s,
+                   (up.count - count(*) OVER (PARTITION BY u.key)
+                        + row_number() OVER (PARTITION BY u.key ORDER BY u.ord))::INTEGER AS c
+            FROM unnest(p_req, p_keys, p_maxes) WITH ORDINALITY AS u(req, key, m, ord)
+            JOIN up ON up.key = u.key
         )
-        SELECT array_agg(up.key), array_agg(up.count), array_agg(up.window_start)
-        INTO f_keys, f_counts, f_starts
-        FROM up;
         SELECT array_agg(x.c ORDER BY x.ord), array_agg(x.s ORDER BY x.ord),
                array_agg(DISTINCT x.req) FILTER (WHERE x.m > 0 AND x.c > x.m)
         INTO h_counts, h_starts, over
-        FROM (
-            SELECT u.ord, u.req, u.m, f.s,
-                   (f.c - count(*) OVER (PARTITION BY u.key)
-                        + row_number() OVER (PARTITION BY u.key ORDER BY u.ord))::INTEGER AS c
-            FROM unnest(p_req, p_keys, p_maxes) WITH ORDINALITY AS u(req, key, m, ord)
-            JOIN unnest(f_keys, f_counts, f_starts) AS f(key, c, s) ON f.key = u.key
-        ) AS x;
+        FROM x;
     END IF;
     IF cardinality(p_restart_keys) > 0 THEN
         INSERT INTO rate_limits AS r (key, window_start, count, expires_at)

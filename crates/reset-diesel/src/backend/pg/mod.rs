@@ -104,29 +104,21 @@ impl Batches {
     /// ends when `Batches` is dropped, with the store.
     pub fn start(pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>) -> Self {
         use crate::store::{query, unavailable};
+        // A queue whose batches run `$call(connection, jobs)` on a pooled connection.
+        macro_rules! queue {
+            ($call:path) => {
+                batch::Batcher::start(pool.clone(), |pool, jobs| async move {
+                    let mut conn = pool.get().await.map_err(unavailable)?;
+                    $call(&mut conn, &jobs).await.map_err(query)
+                })
+            };
+        }
         Self {
-            hits: batch::Batcher::start(pool.clone(), |pool, jobs| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                calls::hit_all(&mut conn, &jobs).await.map_err(query)
-            }),
-            finds: batch::Batcher::start(pool.clone(), |pool, lookups| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                calls::find_all(&mut conn, &lookups).await.map_err(query)
-            }),
-            secrets: batch::Batcher::start(pool.clone(), |pool, hashes| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                calls::secrets_by_hash(&mut conn, &hashes)
-                    .await
-                    .map_err(query)
-            }),
-            issues: batch::Batcher::start(pool.clone(), |pool, documents| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                calls::issue_all(&mut conn, &documents).await.map_err(query)
-            }),
-            sent: batch::Batcher::start(pool.clone(), |pool, sent| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                calls::sent_all(&mut conn, &sent).await.map_err(query)
-            }),
+            hits: queue!(calls::hit_all),
+            finds: queue!(calls::find_all),
+            secrets: queue!(calls::secrets_by_hash),
+            issues: queue!(calls::issue_all),
+            sent: queue!(calls::sent_all),
         }
     }
 

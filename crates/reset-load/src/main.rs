@@ -72,7 +72,8 @@ struct Args {
     /// `mysql://…/NAME` (created for the run and dropped after when it does not exist).
     #[arg(long)]
     database_url: Option<String>,
-    /// Only the throughput scenarios whose name contains this (and no complete or timing run).
+    /// Only the throughput scenarios whose name contains this (and no complete or timing run);
+    /// `timing`: only the known-vs-unknown request timing.
     #[arg(long)]
     only: Option<String>,
     /// Rate limits off (every rule's maximum 0), as issue 16 states its unknown-identifier and
@@ -180,6 +181,11 @@ async fn load(args: Args) -> anyhow::Result<()> {
         }
     );
 
+    if args.only.as_deref() == Some("timing") {
+        request_timing(&server, &http, args.timing_requests).await;
+        drop(server);
+        return db.close().await;
+    }
     store_alone(&server, high).await?;
     let meter = cpu::Meter::new(vec![std::process::id()], db.process_name());
     println!("\n{}", Stats::HEADER);
@@ -335,45 +341,60 @@ async fn link_tokens(server: &server::Server) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Known vs unknown request-reset, sequential and interleaved so drift hits both alike: once
-/// back to back (the previous request's background transaction may still hold the SQLite
-/// connection), once letting the background work finish between requests (the answer's own
-/// time). `reset-load timing` is the finer comparison of the wrong-code paths.
+/// Known vs unknown request-reset, sequential and interleaved so drift hits both alike (pairs
+/// whose order flips each time, so neither account always follows the other): once back to
+/// back (the previous request's background transaction may still be running), once letting the
+/// background work finish between requests (the answer's own time). Prints the medians, the
+/// median of the per-pair differences (known − unknown) and how often the known one was slower.
+/// `reset-load timing` is the finer comparison of the wrong-code paths.
 async fn request_timing(server: &server::Server, http: &reqwest::Client, n: usize) {
     for settle in [false, true] {
-        let (mut known, mut unknown) = (Vec::new(), Vec::new());
-        for i in 0..n * 2 {
-            let (who, into) = if i % 2 == 0 {
-                ("known@example.com", &mut known)
+        let (mut known, mut unknown) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for pair in 0..n {
+            let order = if pair % 2 == 0 {
+                [true, false]
             } else {
-                ("ghost@example.com", &mut unknown)
+                [false, true]
             };
-            let t = Instant::now();
-            post(
-                http,
-                &server.base,
-                "/v1/password-reset/request",
-                request_owned(who),
-            )
-            .await;
-            into.push(t.elapsed());
-            if settle {
-                server.service.settle().await;
+            for is_known in order {
+                let who = if is_known {
+                    "known@example.com"
+                } else {
+                    "ghost@example.com"
+                };
+                let t = Instant::now();
+                post(
+                    http,
+                    &server.base,
+                    "/v1/password-reset/request",
+                    request_owned(who),
+                )
+                .await;
+                let took = t.elapsed().as_secs_f64() * 1e3;
+                if is_known {
+                    known.push(took);
+                } else {
+                    unknown.push(took);
+                }
+                if settle {
+                    server.service.settle().await;
+                }
             }
         }
-        known.sort();
-        unknown.sort();
-        let (mk, mu) = (known[known.len() / 2], unknown[unknown.len() / 2]);
+        let differences: Vec<f64> = known.iter().zip(&unknown).map(|(k, u)| k - u).collect();
+        let slower = differences.iter().filter(|d| **d > 0.0).count();
+        let median_difference = timing::median(differences);
         println!(
-            "known vs unknown account, {n} sequential requests each, {}: median {:.3} ms vs {:.3} ms, difference {:.3} ms",
+            "known vs unknown account, {n} pairs, {}: median {:.3} ms vs {:.3} ms, median pair difference (known − unknown) {:+.3} ms, known slower in {:.1} %",
             if settle {
                 "background work settled between requests"
             } else {
                 "back to back"
             },
-            mk.as_secs_f64() * 1e3,
-            mu.as_secs_f64() * 1e3,
-            (mk.as_secs_f64() - mu.as_secs_f64()).abs() * 1e3
+            timing::median(known),
+            timing::median(unknown),
+            median_difference,
+            100.0 * slower as f64 / n.max(1) as f64,
         );
     }
 }

@@ -310,7 +310,7 @@ impl Outcome {
 }
 
 /// The median (the mean of the middle two for an even count); 0 when empty.
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

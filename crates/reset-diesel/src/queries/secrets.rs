@@ -194,100 +194,127 @@ macro_rules! issue_by_statements {
                 $($aw)*
         }
 
-        /// See [`reset_core::store::IssueRequest`]: one transaction.
+        /// See [`reset_core::store::IssueRequest`]: one transaction. An unknown account's
+        /// request is audited, then rehearsed: the same statements run for the decoy account
+        /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, so that the work done
+        /// after the answer costs the same whether or not the account exists (it competes with
+        /// the answer, and with the next request, for the CPU and this connection).
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
                 let user = req.target.clone();
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
-                let Some(user) = user else { return Ok(IssueOutcome::NotIssued) };
-                let messages = if req.deliver { user.recipients.len() } else { 0 };
-                if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
-                // One issue at a time per account; requests are ordered by their ids (UUIDv7,
-                // taken on arrival), not by when their transactions happen to run.
-                lock_user(conn, &user.user_id)$($aw)*?;
-                if req.retried {
-                    // An earlier attempt may have committed before its answer was lost; under
-                    // the account's lock, its secrets are visible now.
-                    let done: Option<String> = reset_secrets::table
-                        .filter(reset_secrets::request_id.eq(&req.request_id))
-                        .select(reset_secrets::id)
-                        .first(conn)
-                        $($aw)*
-                        .optional()?;
-                    if done.is_some() {
-                        return Ok(IssueOutcome::Issued { user_id: user.user_id });
+                match user {
+                    Some(user) => issue_to(conn, &req, user)$($aw)*,
+                    None => {
+                        let rehearsal = conn.transaction($($async)* move |conn| {
+                            // Under the decoy's lock, as an account's request is under its own:
+                            // rehearsals write the same decoy rows (its send-cap counters, its
+                            // code), and on MySQL those row locks, held to the commit, would
+                            // deadlock two rehearsals without it. Rehearsals take turns there.
+                            issue_to(conn, &req, crate::decoy_target())$($aw)*?;
+                            Err::<(), _>(diesel::result::Error::RollbackTransaction)
+                        })
+                        $($aw)*;
+                        match rehearsal {
+                            Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(IssueOutcome::NotIssued),
+                            Err(e) => Err(e),
+                        }
                     }
                 }
-                let newer: Option<String> = reset_secrets::table
-                    .filter(reset_secrets::user_id.eq(&user.user_id))
-                    .filter(reset_secrets::request_id.gt(&req.request_id))
+            })
+            $($aw)*
+        }
+
+        /// The issue transaction's part for an account: what a known account's request
+        /// decides and writes after its audit row.
+        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget) -> QueryResult<IssueOutcome> {
+            let now = ms(req.now);
+            let messages = if req.deliver { user.recipients.len() } else { 0 };
+            if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
+            // One issue at a time per account; requests are ordered by their ids (UUIDv7,
+            // taken on arrival), not by when their transactions happen to run.
+            lock_user(conn, &user.user_id)$($aw)*?;
+            if req.retried {
+                // An earlier attempt may have committed before its answer was lost; under
+                // the account's lock, its secrets are visible now.
+                let done: Option<String> = reset_secrets::table
+                    .filter(reset_secrets::request_id.eq(&req.request_id))
                     .select(reset_secrets::id)
                     .first(conn)
                     $($aw)*
                     .optional()?;
-                if newer.is_some() {
-                    return Ok(IssueOutcome::NotIssued);
+                if done.is_some() {
+                    return Ok(IssueOutcome::Issued { user_id: user.user_id });
                 }
-                if let Some(budget) = req.guess_budget {
-                    if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
-                        // No new code, and no old one left to keep guessing at. Only codes die:
-                        // a spent budget must not let anyone kill the links already sent.
-                        diesel::update(reset_secrets::table)
-                            .filter(reset_secrets::user_id.eq(&user.user_id))
-                            .filter(reset_secrets::kind.eq(SecretKind::Code.as_str()))
-                            .filter(unspent())
-                            .set(reset_secrets::superseded_at.eq(now))
-                            .execute(conn)
-                            $($aw)*?;
-                        audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
-                        return Ok(IssueOutcome::NotIssued);
-                    }
-                }
-                let needed = u32::try_from(messages).unwrap_or(u32::MAX);
-                for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
-                    let sent = peek(conn, now, &send_cap_key(&user.user_id, cap), *cap)$($aw)*?;
-                    if sent.saturating_add(needed) > cap.max {
-                        // The secrets already sent stay usable: the account's owner may be
-                        // reading one of those messages right now.
-                        audit(conn, now, Some(&user.user_id), "reset_not_sent_account_cap", req.ip.as_deref(), cap_details(&req, cap))$($aw)*?;
-                        return Ok(IssueOutcome::NotIssued);
-                    }
-                }
-                for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
-                    let hit = CounterHit { key: send_cap_key(&user.user_id, cap), limit: *cap };
-                    for _ in 0..needed {
-                        bump(conn, now, &hit)$($aw)*?;
-                    }
-                }
-                supersede(conn, now, &user.user_id)$($aw)*?;
-                for s in &req.secrets {
-                    diesel::insert_into(reset_secrets::table)
-                        .values((
-                            reset_secrets::id.eq(new_id()),
-                            reset_secrets::request_id.eq(&req.request_id),
-                            reset_secrets::user_id.eq(&user.user_id),
-                            reset_secrets::kind.eq(s.kind.as_str()),
-                            reset_secrets::secret_hash.eq(&s.hash),
-                            reset_secrets::created_at.eq(now),
-                            reset_secrets::expires_at.eq(ms(s.expires_at)),
-                            reset_secrets::attempts.eq(0),
-                            reset_secrets::max_attempts.eq(int(s.max_attempts)),
-                            reset_secrets::issued_via.eq(&req.via),
-                            reset_secrets::request_ip.eq(&req.ip),
-                        ))
+            }
+            let newer: Option<String> = reset_secrets::table
+                .filter(reset_secrets::user_id.eq(&user.user_id))
+                .filter(reset_secrets::request_id.gt(&req.request_id))
+                .select(reset_secrets::id)
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            if newer.is_some() {
+                return Ok(IssueOutcome::NotIssued);
+            }
+            if let Some(budget) = req.guess_budget {
+                if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
+                    // No new code, and no old one left to keep guessing at. Only codes die:
+                    // a spent budget must not let anyone kill the links already sent.
+                    diesel::update(reset_secrets::table)
+                        .filter(reset_secrets::user_id.eq(&user.user_id))
+                        .filter(reset_secrets::kind.eq(SecretKind::Code.as_str()))
+                        .filter(unspent())
+                        .set(reset_secrets::superseded_at.eq(now))
                         .execute(conn)
                         $($aw)*?;
+                    audit(conn, now, Some(&user.user_id), "code_not_issued_guess_budget_spent", req.ip.as_deref(), serde_json::json!({}))$($aw)*?;
+                    return Ok(IssueOutcome::NotIssued);
                 }
-                let mut payload = req.payload.clone();
-                payload.username = Some(user.username.clone());
-                for recipient in user.recipients.iter().filter(|_| req.deliver) {
-                    enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
+            }
+            let needed = u32::try_from(messages).unwrap_or(u32::MAX);
+            for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
+                let sent = peek(conn, now, &send_cap_key(&user.user_id, cap), *cap)$($aw)*?;
+                if sent.saturating_add(needed) > cap.max {
+                    // The secrets already sent stay usable: the account's owner may be
+                    // reading one of those messages right now.
+                    audit(conn, now, Some(&user.user_id), "reset_not_sent_account_cap", req.ip.as_deref(), cap_details(&req, cap))$($aw)*?;
+                    return Ok(IssueOutcome::NotIssued);
                 }
-                enqueue_events(conn, now, &user.user_id, &req.events)$($aw)*?;
-                Ok(IssueOutcome::Issued { user_id: user.user_id })
-            })
-            $($aw)*
+            }
+            for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
+                let hit = CounterHit { key: send_cap_key(&user.user_id, cap), limit: *cap };
+                for _ in 0..needed {
+                    bump(conn, now, &hit)$($aw)*?;
+                }
+            }
+            supersede(conn, now, &user.user_id)$($aw)*?;
+            for s in &req.secrets {
+                diesel::insert_into(reset_secrets::table)
+                    .values((
+                        reset_secrets::id.eq(new_id()),
+                        reset_secrets::request_id.eq(&req.request_id),
+                        reset_secrets::user_id.eq(&user.user_id),
+                        reset_secrets::kind.eq(s.kind.as_str()),
+                        reset_secrets::secret_hash.eq(&s.hash),
+                        reset_secrets::created_at.eq(now),
+                        reset_secrets::expires_at.eq(ms(s.expires_at)),
+                        reset_secrets::attempts.eq(0),
+                        reset_secrets::max_attempts.eq(int(s.max_attempts)),
+                        reset_secrets::issued_via.eq(&req.via),
+                        reset_secrets::request_ip.eq(&req.ip),
+                    ))
+                    .execute(conn)
+                    $($aw)*?;
+            }
+            let mut payload = req.payload.clone();
+            payload.username = Some(user.username.clone());
+            for recipient in user.recipients.iter().filter(|_| req.deliver) {
+                enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
+            }
+            enqueue_events(conn, now, &user.user_id, &req.events)$($aw)*?;
+            Ok(IssueOutcome::Issued { user_id: user.user_id })
         }
     };
 }

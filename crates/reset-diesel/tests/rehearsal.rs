@@ -1,0 +1,141 @@
+//! An unknown account's issue transaction does a known account's work against the decoy and
+//! rolls it back (SQLite, MySQL; `queries/secrets.rs`), so that the work after the answer costs
+//! the same for both. What must hold on every store: an unknown account's request leaves only
+//! its audit row behind (no secret, no message, no send-cap counter, the decoy untouched), also
+//! when many run at once beside a known account's, which still issues.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use reset_core::message::{Channel, MessageKind, MessagePayload};
+use reset_core::rate_limit::Limit;
+use reset_core::store::{
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, ResetState as _, SecretKind,
+};
+use reset_diesel::{DieselStore, PoolOptions};
+use reset_testkit::TestDb;
+
+/// The decoy account's id (migration `decoy`).
+const DECOY_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+fn request(target: Option<IssueTarget>) -> IssueRequest {
+    let now = reset_testkit::server::start_time();
+    let secret = |kind| NewSecret {
+        kind,
+        hash: uuid::Uuid::new_v4().simple().to_string(),
+        expires_at: now + Duration::minutes(30),
+        max_attempts: 5,
+    };
+    IssueRequest {
+        now,
+        target,
+        request_id: uuid::Uuid::now_v7().to_string(),
+        secrets: vec![secret(SecretKind::Code), secret(SecretKind::Cancel)],
+        // Every branch of a known account's transaction: the guess budget and two send caps.
+        guess_budget: Some(Limit::new(100, 3600)),
+        send_caps: vec![Limit::new(100, 3600), Limit::new(1000, 86_400)],
+        channel: Channel::Email,
+        message_kind: MessageKind::ResetCode,
+        payload: MessagePayload::default(),
+        ip: Some("192.0.2.7".into()),
+        via: "rehearsal".into(),
+        events: vec![],
+        deliver: true,
+        retried: false,
+    }
+}
+
+async fn unknown_leaves_only_its_audit_row(db: TestDb) {
+    let store = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let now = reset_testkit::server::start_time();
+    let user = NewUser {
+        username: "known".into(),
+        emails: vec!["known@example.com".into()],
+        ..NewUser::default()
+    };
+    let user = store.create_user(now, user).await.unwrap();
+    let before = store.row_counts().await.unwrap();
+    let decoy_code = store.live_code(DECOY_ID, now).await.unwrap().unwrap();
+
+    let store = Arc::new(store);
+    let known = IssueTarget {
+        user_id: user.id.clone(),
+        recipients: vec!["known@example.com".into()],
+        locale: "en".into(),
+        username: "known".into(),
+    };
+    let mut requests: Vec<IssueRequest> = (0..24).map(|_| request(None)).collect();
+    requests.insert(12, request(Some(known)));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|r| {
+            let store = store.clone();
+            tokio::spawn(async move { (r.target.is_some(), store.issue(r).await.unwrap()) })
+        })
+        .collect();
+    for task in tasks {
+        match task.await.unwrap() {
+            (true, outcome) => assert_eq!(
+                outcome,
+                IssueOutcome::Issued {
+                    user_id: user.id.clone()
+                }
+            ),
+            (false, outcome) => assert_eq!(outcome, IssueOutcome::NotIssued),
+        }
+    }
+
+    let after = store.row_counts().await.unwrap();
+    assert_eq!(
+        after.reset_secrets - before.reset_secrets,
+        2,
+        "the known account's code and cancel secret, nothing of the rehearsals"
+    );
+    assert_eq!(
+        after.outbox - before.outbox,
+        1,
+        "the known account's message"
+    );
+    assert_eq!(
+        after.rate_limits - before.rate_limits,
+        2,
+        "the known account's two send caps"
+    );
+    assert_eq!(
+        after.audit_events - before.audit_events,
+        25,
+        "one audit row per request"
+    );
+    let decoy_after = store.live_code(DECOY_ID, now).await.unwrap();
+    assert_eq!(
+        decoy_after.map(|c| (c.id, c.attempts)),
+        Some((decoy_code.id, decoy_code.attempts)),
+        "the decoy's code is live and unchanged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_unknown_leaves_only_its_audit_row() {
+    unknown_leaves_only_its_audit_row(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_unknown_leaves_only_its_audit_row() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    unknown_leaves_only_its_audit_row(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mysql_unknown_leaves_only_its_audit_row() {
+    let Some(db) = TestDb::mysql().await else {
+        return;
+    };
+    unknown_leaves_only_its_audit_row(db).await;
+}

@@ -32,12 +32,12 @@ pub const DEFAULT_ORG: &str = "default";
 pub(crate) const DECOY_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// The account an unknown account's issue transaction rehearses against (and rolls back): the
-/// decoy, with one recipient, as most accounts have.
+/// decoy, with as many recipients as a known account's request would have had.
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
-pub(crate) fn decoy_target() -> reset_core::store::IssueTarget {
+pub(crate) fn decoy_target(recipients: usize) -> reset_core::store::IssueTarget {
     reset_core::store::IssueTarget {
         user_id: DECOY_ID.to_owned(),
-        recipients: vec![String::new()],
+        recipients: vec![String::new(); recipients],
         locale: "en".to_owned(),
         username: String::new(),
     }

@@ -44,6 +44,7 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         events: vec![],
         deliver: true,
         retried: false,
+        rehearsal_recipients: 1,
     }
 }
 
@@ -69,7 +70,13 @@ async fn unknown_leaves_only_its_audit_row(db: TestDb) {
         locale: "en".into(),
         username: "known".into(),
     };
-    let mut requests: Vec<IssueRequest> = (0..24).map(|_| request(None)).collect();
+    // Some as for a channel that is off (nothing to rehearse but the early return).
+    let mut requests: Vec<IssueRequest> = (0..24)
+        .map(|i| IssueRequest {
+            rehearsal_recipients: usize::from(i % 4 != 0),
+            ..request(None)
+        })
+        .collect();
     requests.insert(12, request(Some(known)));
     let tasks: Vec<_> = requests
         .into_iter()

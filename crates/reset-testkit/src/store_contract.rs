@@ -140,6 +140,7 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
         events: vec![],
         deliver: true,
         retried: false,
+        rehearsal_recipients: 1,
     }
 }
 

@@ -74,6 +74,7 @@ impl ResetService {
             }
         };
 
+        let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
         let issue = IssueRequest {
             now,
             target: None,
@@ -89,9 +90,10 @@ impl ResetService {
             events: Vec::new(),
             deliver: true,
             retried: false,
+            // Webhooks carry events, never a secret; a channel that is off sends nothing.
+            rehearsal_recipients: usize::from(channel_enabled && input.channel != Channel::Webhook),
         };
         let hooks = self.config.webhook_urls.clone();
-        let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
         // The account-dependent work runs after the answer, so no timing can tell a known
         // account from an unknown one. The permit bounds the work in flight: under overload
         // callers wait here, for a permit, never for their account's transaction.

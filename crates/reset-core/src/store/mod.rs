@@ -134,6 +134,11 @@ pub struct IssueRequest {
     /// A later attempt of a request whose earlier attempt failed: if that one committed after
     /// all (its answer was lost with the connection), nothing is written again.
     pub retried: bool,
+    /// For an unknown account (`target` is `None`): the messages a known account's request
+    /// would have queued (1, or 0 when the channel is off or carries no secret). A store may
+    /// rehearse a known account's work with that many so that the work after the answer costs
+    /// the same either way (reset-diesel does on SQLite and MySQL).
+    pub rehearsal_recipients: usize,
 }
 
 /// What an accepted reset request did: for the log (a self-service answer never depends on

@@ -212,7 +212,7 @@ macro_rules! issue_by_statements {
                             // rehearsals write the same decoy rows (its send-cap counters, its
                             // code), and on MySQL those row locks, held to the commit, would
                             // deadlock two rehearsals without it. Rehearsals take turns there.
-                            issue_to(conn, &req, crate::decoy_target())$($aw)*?;
+                            issue_to(conn, &req, crate::decoy_target(req.rehearsal_recipients))$($aw)*?;
                             Err::<(), _>(diesel::result::Error::RollbackTransaction)
                         })
                         $($aw)*;

@@ -147,10 +147,14 @@ pub(crate) fn query(e: DieselError) -> StoreError {
 }
 
 /// A transaction the database rolled back to break a deadlock or a lock wait (PostgreSQL 40P01,
-/// MySQL 1213 and 1205): nothing of it was written.
+/// MySQL 1213 and 1205): nothing of it was written. On MySQL a deadlock inside a nested
+/// transaction surfaces as the savepoint's rollback failing (1305: InnoDB rolled back the whole
+/// transaction, savepoints included), so that message counts too.
 fn gave_up(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("deadlock") || m.contains("lock wait timeout")
+    m.contains("deadlock")
+        || m.contains("lock wait timeout")
+        || (m.contains("savepoint") && m.contains("does not exist"))
 }
 
 /// Messages of PostgreSQL, MySQL and their clients for a connection that went away (SQLSTATE classes 08
@@ -634,6 +638,8 @@ mod tests {
             "Deadlock found when trying to get lock; try restarting transaction",
             "Lock wait timeout exceeded; try restarting transaction",
             "deadlock detected",
+            // MySQL, a deadlock inside a nested transaction: the savepoint went with it.
+            "SAVEPOINT diesel_savepoint_1 does not exist",
         ] {
             let e = DieselError::DatabaseError(
                 DatabaseErrorKind::Unknown,

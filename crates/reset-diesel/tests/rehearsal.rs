@@ -9,10 +9,11 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use reset_core::message::{Channel, MessageKind, MessagePayload};
+use reset_core::message::{Channel, EventDelivery, EventType, MessageKind, MessagePayload};
 use reset_core::rate_limit::Limit;
 use reset_core::store::{
-    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, ResetState as _, SecretKind,
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Rehearsal, ResetState as _,
+    SecretKind,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;
@@ -44,7 +45,10 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         events: vec![],
         deliver: true,
         retried: false,
-        rehearsal_recipients: 1,
+        rehearsal: Rehearsal {
+            recipients: 1,
+            events: vec![],
+        },
     }
 }
 
@@ -70,11 +74,34 @@ async fn unknown_leaves_only_its_audit_row(db: TestDb) {
         locale: "en".into(),
         username: "known".into(),
     };
-    // Some as for a channel that is off (nothing to rehearse but the early return).
+    // Some as for a channel that is off (nothing to rehearse but the early return), some with
+    // two webhook events to rehearse.
+    let hooks = [
+        "https://hooks.example/a".to_owned(),
+        "https://hooks.example/b".to_owned(),
+    ];
     let mut requests: Vec<IssueRequest> = (0..24)
-        .map(|i| IssueRequest {
-            rehearsal_recipients: usize::from(i % 4 != 0),
-            ..request(None)
+        .map(|i| {
+            let r = request(None);
+            let events = if i % 3 == 0 {
+                EventDelivery::for_each(
+                    &hooks,
+                    EventType::ResetRequested,
+                    now,
+                    "",
+                    Some(&r.request_id),
+                    "rehearsal",
+                )
+            } else {
+                vec![]
+            };
+            IssueRequest {
+                rehearsal: Rehearsal {
+                    recipients: usize::from(i % 4 != 0),
+                    events,
+                },
+                ..r
+            }
         })
         .collect();
     requests.insert(12, request(Some(known)));

@@ -140,7 +140,10 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
         events: vec![],
         deliver: true,
         retried: false,
-        rehearsal_recipients: 1,
+        rehearsal: reset_core::store::Rehearsal {
+            recipients: 1,
+            events: vec![],
+        },
     }
 }
 

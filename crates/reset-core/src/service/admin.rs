@@ -213,7 +213,7 @@ impl ResetService {
                 ip: ctx.ip.map(|ip| ip.to_string()),
                 via: ctx.via.clone(),
                 deliver,
-                rehearsal_recipients: 0,
+                rehearsal: crate::store::Rehearsal::default(),
                 retried: false,
             };
             if matches!(self.store.issue(issue).await?, IssueOutcome::Issued { .. }) {

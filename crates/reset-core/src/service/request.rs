@@ -10,7 +10,9 @@ use crate::message::Channel;
 use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, ip_key};
 use crate::secret::{new_code, new_token};
-use crate::store::{IssueOutcome, IssueRequest, IssueTarget, NewSecret, SecretKind, User};
+use crate::store::{
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, SecretKind, User,
+};
 
 /// Longest accepted locale tag (BCP 47 allows 35).
 const MAX_LOCALE_CHARS: usize = 35;
@@ -90,8 +92,7 @@ impl ResetService {
             events: Vec::new(),
             deliver: true,
             retried: false,
-            // Webhooks carry events, never a secret; a channel that is off sends nothing.
-            rehearsal_recipients: usize::from(channel_enabled && input.channel != Channel::Webhook),
+            rehearsal: Rehearsal::default(),
         };
         let hooks = self.config.webhook_urls.clone();
         // The account-dependent work runs after the answer, so no timing can tell a known
@@ -118,22 +119,36 @@ impl ResetService {
                     let user = directory.find(&lookup).await?;
                     let target =
                         user.map(|u| target(&u, &lookup, &input, channel_enabled, locale.clone()));
-                    let events = match &target {
-                        Some(t) => EventDelivery::for_each(
+                    let events_for = |user_id: &str| {
+                        EventDelivery::for_each(
                             &hooks,
                             EventType::ResetRequested,
                             issue.now,
-                            &t.user_id,
+                            user_id,
                             Some(&issue.request_id),
                             &issue.via,
+                        )
+                    };
+                    let (events, rehearsal) = match &target {
+                        Some(t) => (events_for(&t.user_id), Rehearsal::default()),
+                        // Webhooks carry events, never a secret; a channel that is off sends
+                        // nothing.
+                        None => (
+                            Vec::new(),
+                            Rehearsal {
+                                recipients: usize::from(
+                                    channel_enabled && input.channel != Channel::Webhook,
+                                ),
+                                events: events_for(""),
+                            },
                         ),
-                        None => Vec::new(),
                     };
                     store
                         .issue(IssueRequest {
                             target,
                             events,
                             retried,
+                            rehearsal,
                             ..issue.clone()
                         })
                         .await

@@ -134,11 +134,22 @@ pub struct IssueRequest {
     /// A later attempt of a request whose earlier attempt failed: if that one committed after
     /// all (its answer was lost with the connection), nothing is written again.
     pub retried: bool,
-    /// For an unknown account (`target` is `None`): the messages a known account's request
-    /// would have queued (1, or 0 when the channel is off or carries no secret). A store may
-    /// rehearse a known account's work with that many so that the work after the answer costs
-    /// the same either way (reset-diesel does on SQLite and MySQL).
-    pub rehearsal_recipients: usize,
+    /// For an unknown account (`target` is `None`): what a known account's request would have
+    /// queued; empty for a known one.
+    pub rehearsal: Rehearsal,
+}
+
+/// The work a known account's request would have done, for a store that rehearses it when the
+/// account is unknown (reset-diesel on SQLite and MySQL runs it against its decoy account and
+/// rolls it back), so that the work after the answer costs about the same either way. It
+/// matches the common case: one recipient; an account with several addresses (`all_addresses`)
+/// or none for the channel still differs.
+#[derive(Debug, Clone, Default)]
+pub struct Rehearsal {
+    /// Messages: 1, or 0 when the channel is off or carries no secret (webhooks).
+    pub recipients: usize,
+    /// The webhook events a known account's request queues (their user id empty).
+    pub events: Vec<crate::message::EventDelivery>,
 }
 
 /// What an accepted reset request did: for the log (a self-service answer never depends on

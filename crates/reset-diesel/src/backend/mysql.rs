@@ -28,15 +28,20 @@ async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<Str
 }
 
 /// Serialises transactions about one account until the transaction ends: a row lock on the
-/// account's slot in `account_locks` (accounts sharing a slot only wait for each other).
+/// account's slot in `account_locks` (accounts sharing a slot only wait for each other; the
+/// decoy, whose rehearsals take turns, has slot -1 to itself, migration `decoy_lock`).
 /// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
 async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
-    diesel::sql_query("SELECT slot FROM account_locks WHERE slot = CRC32(?) % ? FOR UPDATE")
-        .bind::<diesel::sql_types::Text, _>(id)
-        .bind::<Integer, _>(LOCK_SLOTS)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    diesel::sql_query(
+        "SELECT slot FROM account_locks WHERE slot = IF(? = ?, -1, CRC32(?) % ?) FOR UPDATE",
+    )
+    .bind::<diesel::sql_types::Text, _>(id)
+    .bind::<diesel::sql_types::Text, _>(crate::DECOY_ID)
+    .bind::<diesel::sql_types::Text, _>(id)
+    .bind::<Integer, _>(LOCK_SLOTS)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Bumps a counter, restarting its window when the old one has passed: `INSERT … ON DUPLICATE

@@ -205,20 +205,31 @@ macro_rules! issue_by_statements {
                 let user = req.target.clone();
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
                 match user {
-                    Some(user) => issue_to(conn, &req, user)$($aw)*,
+                    Some(user) => issue_to(conn, &req, user, &req.events)$($aw)*,
                     None => {
+                        // A statement's own error (a deadlock, say) wins over the savepoint's
+                        // rollback failing after it (MySQL drops savepoints with the transaction).
+                        let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+                        let keep = failed.clone();
                         let rehearsal = conn.transaction($($async)* move |conn| {
                             // Under the decoy's lock, as an account's request is under its own:
                             // rehearsals write the same decoy rows (its send-cap counters, its
                             // code), and on MySQL those row locks, held to the commit, would
                             // deadlock two rehearsals without it. Rehearsals take turns there.
-                            issue_to(conn, &req, crate::decoy_target(req.rehearsal_recipients))$($aw)*?;
+                            let decoy = crate::decoy_target(req.rehearsal.recipients);
+                            if let Err(e) = issue_to(conn, &req, decoy, &req.rehearsal.events)$($aw)* {
+                                if let Ok(mut slot) = keep.lock() {
+                                    *slot = Some(e);
+                                }
+                            }
                             Err::<(), _>(diesel::result::Error::RollbackTransaction)
                         })
                         $($aw)*;
-                        match rehearsal {
-                            Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(IssueOutcome::NotIssued),
-                            Err(e) => Err(e),
+                        let failed = failed.lock().ok().and_then(|mut slot| slot.take());
+                        match (failed, rehearsal) {
+                            (Some(e), _) => Err(e),
+                            (None, Ok(()) | Err(diesel::result::Error::RollbackTransaction)) => Ok(IssueOutcome::NotIssued),
+                            (None, Err(e)) => Err(e),
                         }
                     }
                 }
@@ -227,8 +238,8 @@ macro_rules! issue_by_statements {
         }
 
         /// The issue transaction's part for an account: what a known account's request
-        /// decides and writes after its audit row.
-        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget) -> QueryResult<IssueOutcome> {
+        /// decides and writes after its audit row (`events`: the webhook events it queues).
+        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, events: &[reset_core::message::EventDelivery]) -> QueryResult<IssueOutcome> {
             let now = ms(req.now);
             let messages = if req.deliver { user.recipients.len() } else { 0 };
             if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
@@ -313,7 +324,7 @@ macro_rules! issue_by_statements {
             for recipient in user.recipients.iter().filter(|_| req.deliver) {
                 enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
             }
-            enqueue_events(conn, now, &user.user_id, &req.events)$($aw)*?;
+            enqueue_events(conn, now, &user.user_id, events)$($aw)*?;
             Ok(IssueOutcome::Issued { user_id: user.user_id })
         }
     };

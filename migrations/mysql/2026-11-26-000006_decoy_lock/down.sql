@@ -1,0 +1,1 @@
+DELETE FROM account_locks WHERE slot = -1;

@@ -6,15 +6,14 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reset_api::ApiOptions;
 use reset_core::{Limit, ResetConfig};
-use reset_mail::{Couriers, MailTransport, Renderer};
 
 use crate::database::Database;
 use crate::http::post;
+use crate::mail::MailWorker;
 use crate::server;
 
 #[derive(Debug, clap::Args)]
@@ -38,17 +37,8 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
     for i in 0..args.resets {
         crate::add_user(&server, &format!("lat{i}"), &format!("lat{i}@example.com")).await?;
     }
-    let mail = tempfile::tempdir()?;
-    let transport = MailTransport::file(mail.path().to_owned(), "Load <load@localhost>")?;
-    let options = reset_mail::worker::WorkerOptions::default();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(reset_mail::worker::run(
-        server.store.clone(),
-        Couriers::mail(transport),
-        Arc::new(Renderer::new(None)?),
-        options,
-        stopped,
-    ));
+    let worker = MailWorker::start(&server)?;
+    let (mail, options) = (&worker.dir, worker.options);
     let http = reqwest::Client::new();
     let mut seen = HashSet::new();
     let (mut handed, mut flows) = (Vec::new(), Vec::new());
@@ -86,8 +76,7 @@ pub async fn run(args: LatencyArgs) -> anyhow::Result<()> {
         let (notice, _) = next_file(mail.path().to_owned(), &seen).await?;
         seen.insert(notice);
     }
-    let _ = stop.send(true);
-    let _ = worker.await;
+    worker.stop().await;
     println!(
         "{} resets; {}; worker poll {} ms (a safety net: the store wakes the worker)",
         args.resets,

@@ -7,6 +7,7 @@ mod cpu;
 mod database;
 mod http;
 mod latency;
+mod mail;
 mod remote;
 mod server;
 mod stats;
@@ -81,6 +82,12 @@ struct Args {
     /// are part of every request's cost. A request still restarts its try counters either way.
     #[arg(long)]
     limits_off: bool,
+    /// With `--only timing`: run the outbox worker (at its default settings, writing `.eml`
+    /// files), as a server does, so a known account's message is rendered and written right
+    /// after its request and the timing measures that too. (The full run reads the outbox
+    /// itself for its complete scenario.)
+    #[arg(long)]
+    with_mail: bool,
 }
 
 #[tokio::main]
@@ -186,7 +193,16 @@ async fn load(args: Args) -> anyhow::Result<()> {
     );
 
     if args.only.as_deref() == Some("timing") {
+        let worker = args
+            .with_mail
+            .then(|| mail::MailWorker::start(&server))
+            .transpose()?;
         request_timing(&server, &http, args.timing_requests).await;
+        if let Some(worker) = worker {
+            let written = std::fs::read_dir(worker.dir.path())?.count();
+            println!("messages the worker wrote meanwhile: {written}");
+            worker.stop().await;
+        }
         drop(server);
         return db.close().await;
     }

@@ -96,6 +96,7 @@ pub struct OutboxRow {
     pub attempts: i32,
     pub created_at: i64,
     pub queued_at: i64,
+    pub decoy: bool,
 }
 
 impl OutboxRow {
@@ -110,6 +111,7 @@ impl OutboxRow {
             attempts: count(self.attempts),
             created_at: from_ms(self.created_at),
             queued_at: from_ms(self.queued_at),
+            decoy: self.decoy,
         })
     }
 }

@@ -78,6 +78,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         queued_at -> BigInt,
         dead_at -> Nullable<BigInt>,
+        decoy -> Bool,
     }
 }
 

@@ -401,13 +401,16 @@ impl ResetState for DieselStore {
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
+        let decoys = request.target.is_none()
+            && (request.rehearsal.recipients > 0 || !request.rehearsal.events.is_empty());
         let outcome = with_conn!(
             self,
             db,
             |conn| db::issue(conn, request),
             postgres: |batches| batches.issue(request)
         )?;
-        self.woken(matches!(outcome, IssueOutcome::Issued { .. }));
+        // Decoy messages wake the worker as real ones do.
+        self.woken(decoys || matches!(outcome, IssueOutcome::Issued { .. }));
         Ok(outcome)
     }
 

@@ -1,8 +1,9 @@
 //! An unknown account's issue transaction does a known account's work against the decoy and
 //! rolls it back (SQLite, MySQL; `queries/secrets.rs`), so that the work after the answer costs
-//! the same for both. What must hold on every store: an unknown account's request leaves only
-//! its audit row behind (no secret, no message, no send-cap counter, the decoy untouched), also
-//! when many run at once beside a known account's, which still issues.
+//! the same for both, and queues its messages as decoys (every store). What must hold on every
+//! store: an unknown account's request leaves only its audit row and its decoy messages behind
+//! (no secret, no real message, no send-cap counter, the decoy account untouched), also when
+//! many run at once beside a known account's, which still issues.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,8 +13,8 @@ use chrono::Duration;
 use reset_core::message::{Channel, EventDelivery, EventType, MessageKind, MessagePayload};
 use reset_core::rate_limit::Limit;
 use reset_core::store::{
-    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Rehearsal, ResetState as _,
-    SecretKind,
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Outbox, Rehearsal,
+    ResetState as _, SecretKind,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;
@@ -52,7 +53,7 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
     }
 }
 
-async fn unknown_leaves_only_its_audit_row(db: TestDb) {
+async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
     let store = DieselStore::connect(db.url(), PoolOptions::default())
         .await
         .unwrap();
@@ -83,7 +84,9 @@ async fn unknown_leaves_only_its_audit_row(db: TestDb) {
     let mut requests: Vec<IssueRequest> = (0..24)
         .map(|i| {
             let r = request(None);
-            let events = if i % 3 == 0 {
+            let recipients = usize::from(i % 4 != 0);
+            // A request that queues no message queues no event either.
+            let events = if i % 3 == 0 && recipients > 0 {
                 EventDelivery::for_each(
                     &hooks,
                     EventType::ResetRequested,
@@ -96,10 +99,7 @@ async fn unknown_leaves_only_its_audit_row(db: TestDb) {
                 vec![]
             };
             IssueRequest {
-                rehearsal: Rehearsal {
-                    recipients: usize::from(i % 4 != 0),
-                    events,
-                },
+                rehearsal: Rehearsal { recipients, events },
                 ..r
             }
         })
@@ -132,8 +132,26 @@ async fn unknown_leaves_only_its_audit_row(db: TestDb) {
     );
     assert_eq!(
         after.outbox - before.outbox,
-        1,
-        "the known account's message"
+        1 + 18 + 12,
+        "the known account's message, and the decoys: 18 messages and 6 × 2 webhook events"
+    );
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!(
+        (stats.pending, stats.sent, stats.dead),
+        (1, 0, 0),
+        "the decoys are not counted"
+    );
+    let claimed = store
+        .claim_outbox(now + chrono::Duration::days(1), 100, 60)
+        .await
+        .unwrap();
+    assert_eq!(claimed.iter().filter(|m| !m.decoy).count(), 1);
+    assert!(
+        claimed
+            .iter()
+            .filter(|m| m.decoy)
+            .all(|m| m.recipient.is_empty() || m.recipient.starts_with("https://hooks.example/")),
+        "decoys go to no real address"
     );
     assert_eq!(
         after.rate_limits - before.rate_limits,
@@ -154,22 +172,22 @@ async fn unknown_leaves_only_its_audit_row(db: TestDb) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_unknown_leaves_only_its_audit_row() {
-    unknown_leaves_only_its_audit_row(TestDb::sqlite()).await;
+async fn sqlite_unknown_leaves_its_audit_row_and_decoys() {
+    unknown_leaves_its_audit_row_and_decoys(TestDb::sqlite()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_unknown_leaves_only_its_audit_row() {
+async fn postgres_unknown_leaves_its_audit_row_and_decoys() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    unknown_leaves_only_its_audit_row(db).await;
+    unknown_leaves_its_audit_row_and_decoys(db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn mysql_unknown_leaves_only_its_audit_row() {
+async fn mysql_unknown_leaves_its_audit_row_and_decoys() {
     let Some(db) = TestDb::mysql().await else {
         return;
     };
-    unknown_leaves_only_its_audit_row(db).await;
+    unknown_leaves_its_audit_row_and_decoys(db).await;
 }

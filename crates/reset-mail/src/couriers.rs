@@ -34,6 +34,28 @@ impl Couriers {
         }
     }
 
+    /// A decoy's stand-in for [`Self::deliver`] (see [`OutboxMessage::decoy`]): the message is
+    /// rendered and built as for its channel, then dropped; nothing leaves the process.
+    pub fn rehearse(
+        &self,
+        message: &OutboxMessage,
+        renderer: &Renderer,
+    ) -> Result<(), DeliveryError> {
+        match message.channel {
+            Channel::Email => self.mail.rehearse(message, &renderer.render(message)?),
+            Channel::Sms => {
+                let text = renderer.render_sms(message)?;
+                let body = SmsPayload::new(message, &text);
+                serde_json::to_vec(&body)
+                    .map(drop)
+                    .map_err(|e| DeliveryError::Build(e.to_string()))
+            }
+            Channel::Webhook => serde_json::to_vec(&message.payload.event)
+                .map(drop)
+                .map_err(|e| DeliveryError::Build(e.to_string())),
+        }
+    }
+
     /// Delivers one message; `Ok` once the other side accepted it.
     pub async fn deliver(
         &self,
@@ -45,13 +67,7 @@ impl Couriers {
             Channel::Sms => {
                 let gateway = self.sms.as_ref().ok_or(DeliveryError::NoChannel("sms"))?;
                 let text = renderer.render_sms(message)?;
-                let body = SmsPayload {
-                    message_id: &message.id,
-                    recipient: &message.recipient,
-                    text: &text,
-                    locale: crate::render::language(&message.locale),
-                    kind: message.kind.as_str(),
-                };
+                let body = SmsPayload::new(message, &text);
                 gateway.http.post(&gateway.url, message, &body).await
             }
             Channel::Webhook => {

@@ -33,6 +33,19 @@ pub struct SmsPayload<'a> {
     pub kind: &'a str,
 }
 
+impl<'a> SmsPayload<'a> {
+    /// The body for `message`, rendered as `text`.
+    pub fn new(message: &'a OutboxMessage, text: &'a str) -> Self {
+        Self {
+            message_id: &message.id,
+            recipient: &message.recipient,
+            text,
+            locale: crate::render::language(&message.locale),
+            kind: message.kind.as_str(),
+        }
+    }
+}
+
 impl HttpCourier {
     pub fn new(signer: Signer) -> Result<Self, DeliveryError> {
         let client = reqwest::Client::builder()

@@ -180,6 +180,7 @@ mod tests {
             attempts: 0,
             created_at: chrono::Utc::now(),
             queued_at: chrono::Utc::now(),
+            decoy: false,
         }
     }
 

@@ -111,6 +111,43 @@ impl MailTransport {
         })
     }
 
+    fn from(&self) -> &Mailbox {
+        match self {
+            Self::File { from, .. } | Self::Log { from } | Self::Smtp { from, .. } => from,
+        }
+    }
+
+    /// The message as it would be sent to `to`.
+    fn build(
+        &self,
+        message: &OutboxMessage,
+        rendered: &Rendered,
+        to: Mailbox,
+    ) -> Result<Message, DeliveryError> {
+        Message::builder()
+            .from(self.from().clone())
+            .to(to)
+            .subject(rendered.subject.clone())
+            .message_id(Some(format!("<{}@reset.local>", message.id)))
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text.clone(),
+                rendered.html.clone(),
+            ))
+            .map_err(|e| DeliveryError::Build(e.to_string()))
+    }
+
+    /// A decoy's stand-in for [`Self::send`]: the message is built and formatted as for
+    /// sending (to the sender's own address: a decoy has none), then dropped.
+    pub fn rehearse(
+        &self,
+        message: &OutboxMessage,
+        rendered: &Rendered,
+    ) -> Result<(), DeliveryError> {
+        let email = self.build(message, rendered, self.from().clone())?;
+        std::hint::black_box(email.formatted());
+        Ok(())
+    }
+
     /// Delivers one message.
     pub async fn send(
         &self,
@@ -120,19 +157,7 @@ impl MailTransport {
         if message.channel != Channel::Email {
             return Err(DeliveryError::NoChannel(message.channel.as_str()));
         }
-        let from = match self {
-            Self::File { from, .. } | Self::Log { from } | Self::Smtp { from, .. } => from.clone(),
-        };
-        let email = Message::builder()
-            .from(from)
-            .to(mailbox(&message.recipient)?)
-            .subject(rendered.subject.clone())
-            .message_id(Some(format!("<{}@reset.local>", message.id)))
-            .multipart(MultiPart::alternative_plain_html(
-                rendered.text.clone(),
-                rendered.html.clone(),
-            ))
-            .map_err(|e| DeliveryError::Build(e.to_string()))?;
+        let email = self.build(message, rendered, mailbox(&message.recipient)?)?;
         match self {
             Self::File { dir, .. } => {
                 let path = dir.join(format!("{}.eml", message.id));

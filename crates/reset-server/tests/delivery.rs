@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Server, add_alice, command, eventually, post, request_alice, run, store_in};
+use reset_core::store::Outbox as _;
 use reset_mail::Signer;
 use reset_testkit::process::{SmtpSink, free_port};
 
@@ -588,4 +589,95 @@ async fn another_instances_message_wakes_the_worker_on_postgres() {
         "the other instance's message left at once"
     );
     drop(server);
+}
+
+/// An unknown account's request queues decoys (its message and webhook event, so the work after
+/// it costs what a known account's does); the worker renders and marks them but nothing
+/// leaves: the SMTP server and the webhook receiver see only the known account's, and the
+/// metrics and `outbox list` count only those.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_accounts_decoys_reach_no_one() {
+    let Some(sink) = SmtpSink::start(0).await else {
+        return;
+    };
+    let receiver = Receiver::start(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    let configured = || {
+        let mut c = command(dir.path(), None, port);
+        c.env("RESET_MAIL_TRANSPORT", "smtp")
+            .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port))
+            .env("RESET_WEBHOOK_URLS", receiver.url("/hooks"))
+            .env("RESET_WEBHOOK_SECRET", HOOK_SECRET)
+            .env("RESET_METRICS_BIND", format!("127.0.0.1:{metrics_port}"));
+        c
+    };
+    add_alice(configured());
+    let _server = Server::start(configured(), dir.path(), "server", port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    for body in [
+        serde_json::json!({"email": "nobody@example.com"}),
+        serde_json::json!({"username": "nobody", "delivery": "code"}),
+    ] {
+        assert_eq!(post(&base, "/v1/password-reset/request", body).await, 202);
+    }
+    request_alice(&base).await;
+
+    // The worker takes the queue oldest first: once alice's message and event arrived, the
+    // decoys queued before them were claimed too.
+    let mail = sink.wait_for(1, 10).await;
+    assert!(
+        eventually(10, || !receiver.delivered("/hooks").is_empty()).await,
+        "{:?}",
+        receiver.calls()
+    );
+    let store = store_in(dir.path()).await;
+    let far = chrono::Utc::now() + chrono::Duration::days(1);
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        // Anything still unsent (a decoy the worker has not marked yet) would be claimed here.
+        left = store.claim_outbox(far, 100, 1).await.unwrap().len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(left, 0, "every decoy was marked sent");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sink.wait_for(1, 1).await.len(), 1, "alice's message only");
+    assert!(
+        String::from_utf8_lossy(&mail[0]).contains("alice@example.com"),
+        "the mail went to alice"
+    );
+    let hooks = receiver.calls();
+    assert_eq!(hooks.len(), 1, "alice's event only: {hooks:?}");
+    assert!(!hooks[0].body.contains("\"user_id\":\"\""), "{hooks:?}");
+
+    let listed = run(configured(), &["outbox", "list"]);
+    assert_eq!(listed.lines().count(), 2, "alice's two messages: {listed}");
+    assert!(!listed.contains("nobody"), "{listed}");
+    let stats = store.outbox_stats().await.unwrap();
+    assert_eq!((stats.sent, stats.pending), (2, 0), "{stats:?}");
+    assert_eq!(
+        store.row_counts().await.unwrap().outbox,
+        6,
+        "alice's two rows and four decoys (a message and an event per unknown request)"
+    );
+    let metrics = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "reset_outbox_delivered_total{channel=\"email\"} 1",
+        "reset_outbox_delivered_total{channel=\"webhook\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    assert!(
+        !metrics.contains("reset_outbox_failed_total")
+            && !metrics.contains("reset_outbox_dead_total"),
+        "{metrics}"
+    );
 }

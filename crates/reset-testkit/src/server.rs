@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
+use futures::StreamExt as _;
 use reset_api::{Api, ApiOptions, ServeLimits};
 use reset_core::breach::{BreachChecker, BreachPolicy};
 use reset_core::store::OutboxMessage;
@@ -338,19 +339,31 @@ impl TestServer {
     }
 
     /// Every message queued so far, in order (claimed from the outbox and marked sent, as the
-    /// worker would).
+    /// worker would). Decoys (an unknown account's stand-ins) are marked sent too, and left out:
+    /// nobody receives them.
     pub async fn messages(&self) -> Vec<OutboxMessage> {
         self.api.service().settle().await;
         let far = self.clock.now_plus_days(1);
-        let mut fresh = self
-            .store
-            .claim_outbox(far, 1000, 3600)
-            .await
-            .expect("claim");
-        fresh.sort_by(|a, b| a.id.cmp(&b.id));
-        for m in &fresh {
-            self.store.outbox_sent(far, &m.id).await.expect("mark sent");
+        let mut fresh = Vec::new();
+        loop {
+            let batch = self
+                .store
+                .claim_outbox(far, 1000, 3600)
+                .await
+                .expect("claim");
+            let more = batch.len() == 1000;
+            // Marked as the worker does, several at a time (the stores share their commits).
+            futures::stream::iter(&batch)
+                .for_each_concurrent(16, |m| async move {
+                    self.store.outbox_sent(far, &m.id).await.expect("mark sent");
+                })
+                .await;
+            fresh.extend(batch.into_iter().filter(|m| !m.decoy));
+            if !more {
+                break;
+            }
         }
+        fresh.sort_by(|a, b| a.id.cmp(&b.id));
         let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
         inbox.extend(fresh);
         inbox.clone()

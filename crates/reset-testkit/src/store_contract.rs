@@ -260,16 +260,53 @@ pub async fn issue_supersedes_and_queues(store: Arc<dyn Store>) {
     assert!(queued.iter().all(|m| m.kind == MessageKind::ResetCode));
 }
 
+/// An unknown account's request stores no secret; what it queues are decoys only (the message
+/// and the webhook event a known account's request would queue), claimed and marked sent like
+/// real messages and counted nowhere.
 pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
     let h = hash();
-    let outcome = store
-        .issue(request(t0(), None, SecretKind::Link, &h))
-        .await
-        .unwrap();
+    let mut req = request(t0(), None, SecretKind::Link, &h);
+    req.rehearsal.events = reset_core::message::EventDelivery::for_each(
+        &["https://hooks.example/reset".to_owned()],
+        reset_core::message::EventType::ResetRequested,
+        t0(),
+        "",
+        Some(&req.request_id),
+        "contract",
+    );
+    let outcome = store.issue(req).await.unwrap();
     assert_eq!(outcome, IssueOutcome::NotIssued);
     assert!(store.secret_by_hash(&h).await.unwrap().is_none());
+    assert_eq!(store.outbox_stats().await.unwrap(), Default::default());
+    let mut decoys = store.claim_outbox(t0(), 10, 60).await.unwrap();
+    decoys.sort_by_key(|m| m.channel.as_str());
+    let shape: Vec<_> = decoys
+        .iter()
+        .map(|m| (m.decoy, m.channel, m.kind, m.recipient.as_str()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (true, Channel::Email, MessageKind::ResetLink, ""),
+            (
+                true,
+                Channel::Webhook,
+                MessageKind::Event,
+                "https://hooks.example/reset"
+            ),
+        ]
+    );
+    for m in &decoys {
+        store.outbox_sent(t0(), &m.id).await.unwrap();
+    }
+    assert_eq!(store.outbox_stats().await.unwrap(), Default::default());
     assert!(store.claim_outbox(t0(), 10, 60).await.unwrap().is_empty());
-    assert_eq!(store.outbox_stats().await.unwrap().pending, 0);
+
+    // Without a rehearsal (an administrator's request), nothing at all.
+    let mut req = request(t0(), None, SecretKind::Link, &hash());
+    req.rehearsal = Default::default();
+    store.issue(req).await.unwrap();
+    assert!(store.claim_outbox(t0(), 10, 60).await.unwrap().is_empty());
 }
 
 pub async fn counters_count_in_windows(store: Arc<dyn Store>) {

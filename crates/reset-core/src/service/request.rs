@@ -132,16 +132,16 @@ impl ResetService {
                     let (events, rehearsal) = match &target {
                         Some(t) => (events_for(&t.user_id), Rehearsal::default()),
                         // Webhooks carry events, never a secret; a channel that is off sends
-                        // nothing.
-                        None => (
-                            Vec::new(),
-                            Rehearsal {
-                                recipients: usize::from(
-                                    channel_enabled && input.channel != Channel::Webhook,
-                                ),
-                                events: events_for(""),
-                            },
-                        ),
+                        // nothing, and issues nothing.
+                        None => {
+                            let recipients =
+                                usize::from(channel_enabled && input.channel != Channel::Webhook);
+                            let events = match recipients {
+                                0 => Vec::new(),
+                                _ => events_for(""),
+                            };
+                            (Vec::new(), Rehearsal { recipients, events })
+                        }
                     };
                     store
                         .issue(IssueRequest {

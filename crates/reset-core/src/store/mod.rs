@@ -139,16 +139,19 @@ pub struct IssueRequest {
     pub rehearsal: Rehearsal,
 }
 
-/// The work a known account's request would have done, for a store that rehearses it when the
-/// account is unknown (reset-diesel on SQLite and MySQL runs it against its decoy account and
-/// rolls it back), so that the work after the answer costs about the same either way. It
-/// matches the common case: one recipient; an account with several addresses (`all_addresses`)
-/// or none for the channel still differs.
+/// The work a known account's request would have done, so that the work after the answer costs
+/// about the same whether or not the account exists (it competes with the answer, and with the
+/// next request, for the CPU and the database). Every store queues it as *decoy* messages (see
+/// [`OutboxMessage::decoy`]: claimed, rendered and marked sent by the worker, delivered to no
+/// one); reset-diesel on SQLite and MySQL also runs the issue statements against its decoy
+/// account and rolls them back. It matches the common case: one recipient; an account with
+/// several addresses (`all_addresses`) or none for the channel still differs.
 #[derive(Debug, Clone, Default)]
 pub struct Rehearsal {
     /// Messages: 1, or 0 when the channel is off or carries no secret (webhooks).
     pub recipients: usize,
-    /// The webhook events a known account's request queues (their user id empty).
+    /// The webhook events a known account's request queues (their user id empty); none when
+    /// `recipients` is 0 (such a request issues nothing, so it queues no event either).
     pub events: Vec<crate::message::EventDelivery>,
 }
 

@@ -22,9 +22,14 @@ pub struct OutboxMessage {
     /// When it entered the queue: `created_at`, or the operator's last retry. The worker's
     /// maximum age counts from here.
     pub queued_at: DateTime<Utc>,
+    /// A stand-in queued for an unknown account's request (see [`crate::store::Rehearsal`]):
+    /// the worker claims, renders and marks it sent like a real message, so the work after
+    /// such a request costs what a known account's does, but hands it to no transport and
+    /// counts it in no metric. [`Outbox::outbox_stats`] leaves decoys out.
+    pub decoy: bool,
 }
 
-/// The outbox at a glance, for metrics.
+/// The outbox at a glance, for metrics (decoys not counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxStats {
     /// Waiting for delivery (first try or a retry).
@@ -43,7 +48,8 @@ pub struct OutboxStats {
 ///   concurrent claimers (other tasks, other instances on one database) never get the same row
 ///   while the lease holds;
 /// - a row marked sent or dead is never claimed again (until `outbox retry` queues a dead one);
-/// - a failed row is claimable again from its `retry_at`, not before.
+/// - a failed row is claimable again from its `retry_at`, not before;
+/// - decoy rows are claimed and marked like the others, and left out of [`OutboxStats`].
 ///
 /// ```text
 /// claim(now, 8, 120)  -> [a, b]      claim(now, 8, 120) -> []     (a and b are leased)

@@ -18,7 +18,21 @@ macro_rules! outbox_queries {
             locale: &str,
             payload: &MessagePayload,
         ) -> QueryResult<()> {
-            let payload = payload_text(payload);
+            enqueue_row(conn, now, user_id, kind, channel, recipient, locale, &payload_text(payload), false)$($aw)*
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        $($async)* fn enqueue_row(
+            conn: &mut $C,
+            now: i64,
+            user_id: Option<&str>,
+            kind: MessageKind,
+            channel: Channel,
+            recipient: &str,
+            locale: &str,
+            payload: &str,
+            decoy: bool,
+        ) -> QueryResult<()> {
             diesel::insert_into(outbox::table)
                 .values((
                     outbox::id.eq(new_id()),
@@ -32,6 +46,7 @@ macro_rules! outbox_queries {
                     outbox::attempts.eq(0),
                     outbox::next_attempt_at.eq(now),
                     outbox::queued_at.eq(now),
+                    outbox::decoy.eq(decoy),
                 ))
                 .execute(conn)
                 $($aw)*?;
@@ -116,18 +131,19 @@ macro_rules! outbox_queries {
             })
         }
 
-        /// Counts by state: pending, retrying (of pending), dead, sent.
+        /// Counts by state: pending, retrying (of pending), dead, sent; decoys left out.
         pub $($async)* fn outbox_stats(conn: &mut $C) -> QueryResult<OutboxStats> {
             let n = |v: i64| u64::try_from(v).unwrap_or(0);
-            let sent: i64 = outbox::table.filter(outbox::sent_at.is_not_null()).count().get_result(conn)$($aw)*?;
-            let dead: i64 = outbox::table.filter(outbox::dead_at.is_not_null()).count().get_result(conn)$($aw)*?;
-            let pending: i64 = outbox::table
+            let real = || outbox::table.filter(outbox::decoy.eq(false));
+            let sent: i64 = real().filter(outbox::sent_at.is_not_null()).count().get_result(conn)$($aw)*?;
+            let dead: i64 = real().filter(outbox::dead_at.is_not_null()).count().get_result(conn)$($aw)*?;
+            let pending: i64 = real()
                 .filter(outbox::sent_at.is_null())
                 .filter(outbox::dead_at.is_null())
                 .count()
                 .get_result(conn)
                 $($aw)*?;
-            let retrying: i64 = outbox::table
+            let retrying: i64 = real()
                 .filter(outbox::sent_at.is_null())
                 .filter(outbox::dead_at.is_null())
                 .filter(outbox::last_error.is_not_null())
@@ -138,9 +154,9 @@ macro_rules! outbox_queries {
         }
 
         /// Messages, newest first; only those in `state` (`pending`, `retrying`, `dead`, `sent`)
-        /// when given.
+        /// when given. Decoys are not messages anyone will receive: left out.
         pub $($async)* fn outbox_list(conn: &mut $C, state: Option<&str>, limit: i64) -> QueryResult<Vec<OutboxEntry>> {
-            let mut q = outbox::table.into_boxed();
+            let mut q = outbox::table.filter(outbox::decoy.eq(false)).into_boxed();
             q = match state {
                 Some("sent") => q.filter(outbox::sent_at.is_not_null()),
                 Some("dead") => q.filter(outbox::dead_at.is_not_null()),
@@ -160,6 +176,7 @@ macro_rules! outbox_queries {
         /// dropped when they died (the user asks again). Returns how many were queued.
         pub $($async)* fn outbox_retry(conn: &mut $C, now: i64, ids: &[String]) -> QueryResult<usize> {
             let mut q = diesel::update(outbox::table)
+                .filter(outbox::decoy.eq(false))
                 .filter(outbox::dead_at.is_not_null())
                 .filter(outbox::sent_at.is_null())
                 .filter(outbox::kind.ne_all(SECRET_KINDS))

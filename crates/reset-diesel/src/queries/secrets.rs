@@ -196,17 +196,21 @@ macro_rules! issue_by_statements {
 
         /// See [`reset_core::store::IssueRequest`]: one transaction. An unknown account's
         /// request is audited, then rehearsed: the same statements run for the decoy account
-        /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, so that the work done
-        /// after the answer costs the same whether or not the account exists (it competes with
-        /// the answer, and with the next request, for the CPU and this connection).
+        /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, its messages queued as
+        /// decoys beside it, so that the work done after the answer costs the same
+        /// whether or not the account exists (it competes with the answer, and with the next
+        /// request, for the CPU and this connection).
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
                 let user = req.target.clone();
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
                 match user {
-                    Some(user) => issue_to(conn, &req, user, &req.events)$($aw)*,
+                    Some(user) => issue_to(conn, &req, user, &req.events, true)$($aw)*,
                     None => {
+                        // The known account's messages, as decoys (the worker renders and
+                        // drops them), outside the savepoint that is rolled back.
+                        enqueue_decoys(conn, now, &req)$($aw)*?;
                         // A statement's own error (a deadlock, say) wins over the savepoint's
                         // rollback failing after it (MySQL drops savepoints with the transaction).
                         let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -217,7 +221,7 @@ macro_rules! issue_by_statements {
                             // code), and on MySQL those row locks, held to the commit, would
                             // deadlock two rehearsals without it. Rehearsals take turns there.
                             let decoy = crate::decoy_target(req.rehearsal.recipients);
-                            if let Err(e) = issue_to(conn, &req, decoy, &req.rehearsal.events)$($aw)* {
+                            if let Err(e) = issue_to(conn, &req, decoy, &req.rehearsal.events, false)$($aw)* {
                                 if let Ok(mut slot) = keep.lock() {
                                     *slot = Some(e);
                                 }
@@ -237,9 +241,27 @@ macro_rules! issue_by_statements {
             $($aw)*
         }
 
+        /// Queues the decoy messages of an unknown account's request (see
+        /// [`reset_core::store::Rehearsal`]): the message a known account's request would
+        /// queue, to the decoy's empty address, and its webhook events, each marked `decoy`.
+        $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &reset_core::store::IssueRequest) -> QueryResult<()> {
+            let mut payload = req.payload.clone();
+            payload.username = Some(String::new());
+            let message = payload_text(&payload);
+            for _ in 0..req.rehearsal.recipients {
+                enqueue_row(conn, now, None, req.message_kind, req.channel, "", "en", &message, true)$($aw)*?;
+            }
+            for e in &req.rehearsal.events {
+                enqueue_row(conn, now, None, MessageKind::Event, Channel::Webhook, &e.url, "", &payload_text(&e.payload()), true)$($aw)*?;
+            }
+            Ok(())
+        }
+
         /// The issue transaction's part for an account: what a known account's request
-        /// decides and writes after its audit row (`events`: the webhook events it queues).
-        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, events: &[reset_core::message::EventDelivery]) -> QueryResult<IssueOutcome> {
+        /// decides and writes after its audit row (`events`: the webhook events it queues;
+        /// `queue`: whether its messages are queued here; not for a rehearsal, whose messages
+        /// are queued as decoys outside its savepoint).
+        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, events: &[reset_core::message::EventDelivery], queue: bool) -> QueryResult<IssueOutcome> {
             let now = ms(req.now);
             let messages = if req.deliver { user.recipients.len() } else { 0 };
             if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
@@ -319,12 +341,14 @@ macro_rules! issue_by_statements {
                     .execute(conn)
                     $($aw)*?;
             }
-            let mut payload = req.payload.clone();
-            payload.username = Some(user.username.clone());
-            for recipient in user.recipients.iter().filter(|_| req.deliver) {
-                enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
+            if queue {
+                let mut payload = req.payload.clone();
+                payload.username = Some(user.username.clone());
+                for recipient in user.recipients.iter().filter(|_| req.deliver) {
+                    enqueue(conn, now, Some(&user.user_id), req.message_kind, req.channel, recipient, &user.locale, &payload)$($aw)*?;
+                }
+                enqueue_events(conn, now, &user.user_id, events)$($aw)*?;
             }
-            enqueue_events(conn, now, &user.user_id, events)$($aw)*?;
             Ok(IssueOutcome::Issued { user_id: user.user_id })
         }
     };

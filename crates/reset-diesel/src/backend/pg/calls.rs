@@ -206,7 +206,7 @@ pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<
 
 /// One request as `reset_issue` takes it. `user_id` is null when nothing can be issued
 /// whatever the database holds (an unknown account; no recipient for the channel): only the
-/// audit event is written then.
+/// audit event is written then, and an unknown account's decoy messages (`decoys`).
 pub fn document(req: &IssueRequest) -> Value {
     let now = ms(req.now);
     let target = req.target.as_ref();
@@ -224,6 +224,9 @@ pub fn document(req: &IssueRequest) -> Value {
         "details": requested_details(req).to_string(),
         "user_id": null,
     });
+    if target.is_none() {
+        insert(&mut doc, [("decoys", Value::from(decoys(req)))]);
+    }
     let Some(user) = acting else { return doc };
     let uid = &user.user_id;
     let needed = u32::try_from(messages).unwrap_or(u32::MAX);
@@ -279,15 +282,7 @@ pub fn document(req: &IssueRequest) -> Value {
             )
         })
         .collect();
-    outbox.extend(req.events.iter().map(|e| {
-        outbox_row(
-            MessageKind::Event,
-            Channel::Webhook,
-            &e.url,
-            "",
-            payload_text(&e.payload()),
-        )
-    }));
+    outbox.extend(req.events.iter().map(event_row));
     let fields = [
         ("user_id", Value::from(uid.as_str())),
         ("retried", Value::from(req.retried)),
@@ -298,12 +293,40 @@ pub fn document(req: &IssueRequest) -> Value {
         ("secrets", Value::from(secrets)),
         ("outbox", Value::from(outbox)),
     ];
-    if let Value::Object(map) = &mut doc {
+    insert(&mut doc, fields);
+    doc
+}
+
+fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {
+    if let Value::Object(map) = doc {
         for (k, v) in fields {
             map.insert(k.to_owned(), v);
         }
     }
-    doc
+}
+
+/// An unknown account's decoy messages (see [`reset_core::store::Rehearsal`]), as `reset_issue`
+/// queues them: the rows `enqueue_decoys` writes on the other backends.
+fn decoys(req: &IssueRequest) -> Vec<Value> {
+    let mut payload = req.payload.clone();
+    payload.username = Some(String::new());
+    let message = payload_text(&payload);
+    let messages = (0..req.rehearsal.recipients)
+        .map(|_| outbox_row(req.message_kind, req.channel, "", "en", message.clone()));
+    messages
+        .chain(req.rehearsal.events.iter().map(event_row))
+        .collect()
+}
+
+/// A webhook event's outbox row (the recipient is the endpoint's URL).
+fn event_row(e: &reset_core::message::EventDelivery) -> Value {
+    outbox_row(
+        MessageKind::Event,
+        Channel::Webhook,
+        &e.url,
+        "",
+        payload_text(&e.payload()),
+    )
 }
 
 fn outbox_row(
@@ -341,7 +364,7 @@ pub async fn claim_outbox(
          UPDATE outbox AS o SET next_attempt_at = $1 + $3, attempts = o.attempts + 1
          FROM due WHERE o.id = due.id
          RETURNING o.id, o.kind, o.channel, o.recipient, o.locale, o.payload, o.attempts,
-                   o.created_at, o.queued_at",
+                   o.created_at, o.queued_at, o.decoy",
     )
     .bind::<BigInt, _>(now)
     .bind::<BigInt, _>(i64::from(limit))

@@ -1,0 +1,2 @@
+DELETE FROM outbox WHERE decoy;
+ALTER TABLE outbox DROP COLUMN decoy;

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod couriers;
+mod decoy;
 mod http;
 mod render;
 mod signature;

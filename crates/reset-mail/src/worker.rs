@@ -118,7 +118,7 @@ async fn deliver_one(
     message: &OutboxMessage,
 ) {
     if message.decoy {
-        return rehearse(store, couriers, renderer, message).await;
+        return crate::decoy::rehearse(store, couriers, renderer, message).await;
     }
     let channel = message.channel.as_str();
     let now = Utc::now();
@@ -165,23 +165,6 @@ async fn deliver_one(
                 tracing::warn!(id = %message.id, error = %e, "outbox: cannot record the failure");
             }
         }
-    }
-}
-
-/// A decoy: rendered and built like a real message, handed to no transport, marked sent (also
-/// when too old or unrenderable: nobody waits for it), counted in no metric and logged only at
-/// debug level, so the logs and metrics show real deliveries alone.
-async fn rehearse(
-    store: &dyn Outbox,
-    couriers: &Couriers,
-    renderer: &Renderer,
-    message: &OutboxMessage,
-) {
-    if let Err(e) = couriers.rehearse(message, renderer) {
-        tracing::debug!(id = %message.id, error = %e, "outbox: decoy not rendered");
-    }
-    if let Err(e) = store.outbox_sent(Utc::now(), &message.id).await {
-        tracing::debug!(id = %message.id, error = %e, "outbox: decoy not marked");
     }
 }
 

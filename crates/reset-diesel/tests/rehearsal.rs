@@ -48,6 +48,7 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         retried: false,
         rehearsal: Rehearsal {
             recipients: 1,
+            locale: "en".into(),
             events: vec![],
         },
     }
@@ -99,7 +100,11 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
                 vec![]
             };
             IssueRequest {
-                rehearsal: Rehearsal { recipients, events },
+                rehearsal: Rehearsal {
+                    recipients,
+                    locale: "de".into(),
+                    events,
+                },
                 ..r
             }
         })
@@ -150,8 +155,15 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
         claimed
             .iter()
             .filter(|m| m.decoy)
-            .all(|m| m.recipient.is_empty() || m.recipient.starts_with("https://hooks.example/")),
-        "decoys go to no real address"
+            .all(|m| m.recipient.is_empty()),
+        "decoys go to no one"
+    );
+    assert!(
+        claimed
+            .iter()
+            .filter(|m| m.decoy && m.channel == Channel::Email)
+            .all(|m| m.locale == "de"),
+        "in the request's language"
     );
     assert_eq!(
         after.rate_limits - before.rate_limits,

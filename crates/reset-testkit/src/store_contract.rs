@@ -142,6 +142,7 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
         retried: false,
         rehearsal: reset_core::store::Rehearsal {
             recipients: 1,
+            locale: "ja".into(),
             events: vec![],
         },
     }
@@ -282,19 +283,23 @@ pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
     decoys.sort_by_key(|m| m.channel.as_str());
     let shape: Vec<_> = decoys
         .iter()
-        .map(|m| (m.decoy, m.channel, m.kind, m.recipient.as_str()))
+        .map(|m| {
+            (
+                m.decoy,
+                m.channel,
+                m.kind,
+                m.recipient.as_str(),
+                m.locale.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         shape,
         [
-            (true, Channel::Email, MessageKind::ResetLink, ""),
-            (
-                true,
-                Channel::Webhook,
-                MessageKind::Event,
-                "https://hooks.example/reset"
-            ),
-        ]
+            (true, Channel::Email, MessageKind::ResetLink, "", "ja"),
+            (true, Channel::Webhook, MessageKind::Event, "", ""),
+        ],
+        "addressed to no one, in the request's language"
     );
     for m in &decoys {
         store.outbox_sent(t0(), &m.id).await.unwrap();

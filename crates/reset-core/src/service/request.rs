@@ -140,7 +140,15 @@ impl ResetService {
                                 0 => Vec::new(),
                                 _ => events_for(""),
                             };
-                            (Vec::new(), Rehearsal { recipients, events })
+                            let locale = locale.clone().unwrap_or_else(|| "en".to_owned());
+                            (
+                                Vec::new(),
+                                Rehearsal {
+                                    recipients,
+                                    locale,
+                                    events,
+                                },
+                            )
                         }
                     };
                     store

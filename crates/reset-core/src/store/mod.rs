@@ -150,6 +150,9 @@ pub struct IssueRequest {
 pub struct Rehearsal {
     /// Messages: 1, or 0 when the channel is off or carries no secret (webhooks).
     pub recipients: usize,
+    /// Their language, as a known account's would be chosen without the account's own: the
+    /// request's, else English.
+    pub locale: String,
     /// The webhook events a known account's request queues (their user id empty); none when
     /// `recipients` is 0 (such a request issues nothing, so it queues no event either).
     pub events: Vec<crate::message::EventDelivery>,

@@ -59,7 +59,9 @@ pub struct OutboxStats {
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Claims up to `limit` due outbox messages for `lease_secs` (on PostgreSQL with
-    /// `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row).
+    /// `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same row). Decoys come
+    /// with the rest: a worker of one's own must deliver nothing for them, only mark them sent
+    /// (as `reset-mail`'s worker does, after rendering them).
     async fn claim_outbox(
         &self,
         now: DateTime<Utc>,

@@ -243,16 +243,18 @@ macro_rules! issue_by_statements {
 
         /// Queues the decoy messages of an unknown account's request (see
         /// [`reset_core::store::Rehearsal`]): the message a known account's request would
-        /// queue, to the decoy's empty address, and its webhook events, each marked `decoy`.
+        /// queue and its webhook events, each marked `decoy` and addressed to no one (an empty
+        /// recipient: a server of an older version sharing the database, which does not know
+        /// the mark, fails them instead of reaching a real address or endpoint).
         $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &reset_core::store::IssueRequest) -> QueryResult<()> {
             let mut payload = req.payload.clone();
             payload.username = Some(String::new());
             let message = payload_text(&payload);
             for _ in 0..req.rehearsal.recipients {
-                enqueue_row(conn, now, None, req.message_kind, req.channel, "", "en", &message, true)$($aw)*?;
+                enqueue_row(conn, now, None, req.message_kind, req.channel, "", &req.rehearsal.locale, &message, true)$($aw)*?;
             }
             for e in &req.rehearsal.events {
-                enqueue_row(conn, now, None, MessageKind::Event, Channel::Webhook, &e.url, "", &payload_text(&e.payload()), true)$($aw)*?;
+                enqueue_row(conn, now, None, MessageKind::Event, Channel::Webhook, "", "", &payload_text(&e.payload()), true)$($aw)*?;
             }
             Ok(())
         }

@@ -282,7 +282,7 @@ pub fn document(req: &IssueRequest) -> Value {
             )
         })
         .collect();
-    outbox.extend(req.events.iter().map(event_row));
+    outbox.extend(req.events.iter().map(|e| event_row(e, &e.url)));
     let fields = [
         ("user_id", Value::from(uid.as_str())),
         ("retried", Value::from(req.retried)),
@@ -306,24 +306,25 @@ fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {
 }
 
 /// An unknown account's decoy messages (see [`reset_core::store::Rehearsal`]), as `reset_issue`
-/// queues them: the rows `enqueue_decoys` writes on the other backends.
+/// queues them: the rows `enqueue_decoys` writes on the other backends, addressed to no one.
 fn decoys(req: &IssueRequest) -> Vec<Value> {
     let mut payload = req.payload.clone();
     payload.username = Some(String::new());
     let message = payload_text(&payload);
+    let locale = &req.rehearsal.locale;
     let messages = (0..req.rehearsal.recipients)
-        .map(|_| outbox_row(req.message_kind, req.channel, "", "en", message.clone()));
+        .map(|_| outbox_row(req.message_kind, req.channel, "", locale, message.clone()));
     messages
-        .chain(req.rehearsal.events.iter().map(event_row))
+        .chain(req.rehearsal.events.iter().map(|e| event_row(e, "")))
         .collect()
 }
 
-/// A webhook event's outbox row (the recipient is the endpoint's URL).
-fn event_row(e: &reset_core::message::EventDelivery) -> Value {
+/// A webhook event's outbox row for `url` (its endpoint; empty for a decoy).
+fn event_row(e: &reset_core::message::EventDelivery, url: &str) -> Value {
     outbox_row(
         MessageKind::Event,
         Channel::Webhook,
-        &e.url,
+        url,
         "",
         payload_text(&e.payload()),
     )

@@ -206,7 +206,7 @@ macro_rules! issue_by_statements {
                 let user = req.target.clone();
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
                 match user {
-                    Some(user) => issue_to(conn, &req, user, &req.events, true)$($aw)*,
+                    Some(user) => issue_to(conn, &req, user, Some(&req.events))$($aw)*,
                     None => {
                         // The known account's messages, as decoys (the worker renders and
                         // drops them), outside the savepoint that is rolled back.
@@ -221,7 +221,7 @@ macro_rules! issue_by_statements {
                             // code), and on MySQL those row locks, held to the commit, would
                             // deadlock two rehearsals without it. Rehearsals take turns there.
                             let decoy = crate::decoy_target(req.rehearsal.recipients);
-                            if let Err(e) = issue_to(conn, &req, decoy, &req.rehearsal.events, false)$($aw)* {
+                            if let Err(e) = issue_to(conn, &req, decoy, None)$($aw)* {
                                 if let Ok(mut slot) = keep.lock() {
                                     *slot = Some(e);
                                 }
@@ -247,9 +247,7 @@ macro_rules! issue_by_statements {
         /// recipient: a server of an older version sharing the database, which does not know
         /// the mark, fails them instead of reaching a real address or endpoint).
         $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &reset_core::store::IssueRequest) -> QueryResult<()> {
-            let mut payload = req.payload.clone();
-            payload.username = Some(String::new());
-            let message = payload_text(&payload);
+            let message = crate::rows::decoy_payload_text(req);
             for _ in 0..req.rehearsal.recipients {
                 enqueue_row(conn, now, None, req.message_kind, req.channel, "", &req.rehearsal.locale, &message, true)$($aw)*?;
             }
@@ -260,10 +258,10 @@ macro_rules! issue_by_statements {
         }
 
         /// The issue transaction's part for an account: what a known account's request
-        /// decides and writes after its audit row (`events`: the webhook events it queues;
-        /// `queue`: whether its messages are queued here; not for a rehearsal, whose messages
-        /// are queued as decoys outside its savepoint).
-        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, events: &[reset_core::message::EventDelivery], queue: bool) -> QueryResult<IssueOutcome> {
+        /// decides and writes after its audit row. `queue`: the webhook events to queue with
+        /// its messages; `None` for a rehearsal, which queues nothing here (its messages and
+        /// events are queued as decoys outside its savepoint).
+        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, queue: Option<&[reset_core::message::EventDelivery]>) -> QueryResult<IssueOutcome> {
             let now = ms(req.now);
             let messages = if req.deliver { user.recipients.len() } else { 0 };
             if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
@@ -343,7 +341,7 @@ macro_rules! issue_by_statements {
                     .execute(conn)
                     $($aw)*?;
             }
-            if queue {
+            if let Some(events) = queue {
                 let mut payload = req.payload.clone();
                 payload.username = Some(user.username.clone());
                 for recipient in user.recipients.iter().filter(|_| req.deliver) {

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use super::Conn;
 use crate::queries::limits::state;
 use crate::rows::{
-    OutboxRow, SecretRow, UserRow, cap_details, int, ms, new_id, payload_text, requested_details,
+    OutboxRow, SecretRow, UserRow, cap_details, decoy_payload_text, int, ms, new_id, payload_text,
+    requested_details,
 };
 
 // The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
@@ -308,9 +309,7 @@ fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {
 /// An unknown account's decoy messages (see [`reset_core::store::Rehearsal`]), as `reset_issue`
 /// queues them: the rows `enqueue_decoys` writes on the other backends, addressed to no one.
 fn decoys(req: &IssueRequest) -> Vec<Value> {
-    let mut payload = req.payload.clone();
-    payload.username = Some(String::new());
-    let message = payload_text(&payload);
+    let message = decoy_payload_text(req);
     let locale = &req.rehearsal.locale;
     let messages = (0..req.rehearsal.recipients)
         .map(|_| outbox_row(req.message_kind, req.channel, "", locale, message.clone()));

@@ -86,6 +86,16 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// The account id an unknown identifier's counters are kept under, as a known account's are under
+/// its own id: its guess budget (counted by every wrong code tried for the identifier) and the
+/// send caps of its decoy messages (see [`crate::store::Rehearsal::account`]), so that an
+/// unknown identifier stops getting decoys where a known account would stop getting messages.
+/// `counter_key` is the identifier's try counter (see
+/// [`crate::identity::AccountLookup::no_code_key`]); the id matches no secret (ids are UUIDs).
+pub fn stand_in_account(counter_key: &str) -> String {
+    format!("unknown:{counter_key}")
+}
+
 /// The counter that holds an account's daily guess budget for codes.
 pub fn guess_budget_key(user_id: &str) -> String {
     format!("guess:{user_id}")

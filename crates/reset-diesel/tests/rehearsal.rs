@@ -1,9 +1,11 @@
 //! An unknown account's issue transaction does a known account's work against the decoy and
 //! rolls it back (SQLite, MySQL; `queries/secrets.rs`), so that the work after the answer costs
 //! the same for both, and queues its messages as decoys (every store). What must hold on every
-//! store: an unknown account's request leaves only its audit row and its decoy messages behind
-//! (no secret, no real message, no send-cap counter, the decoy account untouched), also when
-//! many run at once beside a known account's, which still issues.
+//! store: an unknown account's request leaves only its audit row, its decoy messages and its
+//! identifier's send-cap counters behind (no secret, no real message, the decoy account
+//! untouched), also when many run at once beside a known account's, which still issues; and
+//! many at once for one identifier queue no more decoys than its send cap lets through, as a
+//! known account's get no more messages.
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use reset_core::message::{Channel, EventDelivery, EventType, MessageKind, MessagePayload};
-use reset_core::rate_limit::Limit;
+use reset_core::rate_limit::{Limit, stand_in_account};
 use reset_core::store::{
     IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Outbox, Rehearsal,
     ResetState as _, SecretKind,
@@ -47,6 +49,7 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         deliver: true,
         retried: false,
         rehearsal: Rehearsal {
+            account: stand_in_account("nocode:u:ghost"),
             recipients: 1,
             locale: "en".into(),
             events: vec![],
@@ -104,6 +107,7 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
                     recipients,
                     locale: "de".into(),
                     events,
+                    ..r.rehearsal.clone()
                 },
                 ..r
             }
@@ -167,8 +171,8 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
     );
     assert_eq!(
         after.rate_limits - before.rate_limits,
-        2,
-        "the known account's two send caps"
+        4,
+        "the two send caps of the known account and of the unknown identifier's stand-in"
     );
     assert_eq!(
         after.audit_events - before.audit_events,
@@ -202,4 +206,84 @@ async fn mysql_unknown_leaves_its_audit_row_and_decoys() {
         return;
     };
     unknown_leaves_its_audit_row_and_decoys(db).await;
+}
+
+/// Requests for one account, or for one unknown identifier, all at once: the account's send cap
+/// lets at most 3 messages through, and the identifier's exactly 3 decoys (checked and counted
+/// under the account's or the stand-in's lock; the rehearsals' turns on MySQL).
+async fn parallel_requests_stop_at_the_cap(db: TestDb) {
+    // Three instances sharing the database: on PostgreSQL one instance's requests are
+    // batched into one transaction, so the race is between instances.
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        let store = DieselStore::connect(db.url(), PoolOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        stores.push(Arc::new(store));
+    }
+    let store = stores[0].clone();
+    let now = reset_testkit::server::start_time();
+    let known = IssueTarget {
+        user_id: "0190a0a0-0000-7000-8000-000000000001".into(),
+        recipients: vec!["known@example.com".into()],
+        locale: "en".into(),
+        username: "known".into(),
+    };
+    for target in [Some(known), None] {
+        let tasks: Vec<_> = (0..12)
+            .map(|i| {
+                let store = stores[i % stores.len()].clone();
+                let request = IssueRequest {
+                    guess_budget: None,
+                    send_caps: vec![Limit::new(3, 900), Limit::new(10, 86_400)],
+                    ..request(target.clone())
+                };
+                tokio::spawn(async move { store.issue(request).await.unwrap() })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let claimed = store
+            .claim_outbox(now + Duration::days(1), 100, 60)
+            .await
+            .unwrap();
+        let (decoys, real) = claimed.iter().partition::<Vec<_>, _>(|m| m.decoy);
+        if target.is_some() {
+            // A request overtaken by a newer one of the account issues nothing: fewer may go.
+            assert!(
+                (1..=3).contains(&real.len()),
+                "the account's cap holds: {}",
+                real.len()
+            );
+        } else {
+            assert_eq!(
+                decoys.len(),
+                3,
+                "the identifier's cap holds under parallel requests"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_parallel_requests_stop_at_the_cap() {
+    parallel_requests_stop_at_the_cap(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_parallel_requests_stop_at_the_cap() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    parallel_requests_stop_at_the_cap(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mysql_parallel_requests_stop_at_the_cap() {
+    let Some(db) = TestDb::mysql().await else {
+        return;
+    };
+    parallel_requests_stop_at_the_cap(db).await;
 }

@@ -209,6 +209,72 @@ pub async fn send_cap_counts_the_account(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// An unknown identifier's decoys are held back where a known account's messages are (its send
+/// caps reached, its guess budget spent), so that the delivery work after a request does not
+/// tell them apart there either: the decoys of an unknown identifier and the messages of a known
+/// account with one address come in the same numbers, window after window.
+pub async fn decoys_are_held_back_alike(db: TestDb, spawn: Spawn) {
+    let defaults = reset_core::ResetConfig::default().rate_limits;
+    let mut config = test_config();
+    config.rate_limits.send_per_account = defaults.send_per_account;
+    config.rate_limits.send_per_account_per_day = defaults.send_per_account_per_day;
+    config.rate_limits.request_per_identifier.max = 100;
+    config.guess_budget.max = 3;
+    let s = TestServer::start_with(db, spawn, config, Default::default()).await;
+    s.user("mia", &["mia@example.com"]).await;
+    s.user("rita", &["rita@example.com"]).await;
+    // What each request left to deliver: (messages, decoys).
+    let delivered = async |body: serde_json::Value| {
+        let (messages, decoys) = (s.messages().await.len(), s.decoys().await);
+        assert_eq!(s.post(REQUEST, body).await.status, 202);
+        s.api.service().settle().await;
+        (
+            s.messages().await.len() - messages,
+            s.decoys().await - decoys,
+        )
+    };
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for _window in 0..4 {
+        let (mut k, mut u) = (0, 0);
+        for _ in 0..4 {
+            k += delivered(json!({"username": "mia"})).await.0;
+            u += delivered(json!({"username": "ghost"})).await.1;
+        }
+        known.push(k);
+        unknown.push(u);
+        s.clock.advance(Duration::minutes(16));
+    }
+    assert_eq!(known, vec![3, 3, 3, 1], "3 per 15 minutes, 10 a day");
+    assert_eq!(unknown, known, "an unknown identifier's decoys stop alike");
+
+    // A spent guess budget: no new code for either, links for both.
+    let mut seen = Vec::new();
+    for (email, exists) in [("rita@example.com", true), ("nobody@example.com", false)] {
+        let pick = |d: (usize, usize)| if exists { d.0 } else { d.1 };
+        let code = json!({"email": email, "delivery": "code"});
+        let mut out = vec![pick(delivered(code.clone()).await)];
+        let sent = match exists {
+            true => s.last_code(email).await,
+            false => String::new(),
+        };
+        let wrong = if sent == "555555" { "666666" } else { "555555" };
+        for _ in 0..3 {
+            let r = s.post(VERIFY, json!({"email": email, "code": wrong})).await;
+            assert_eq!(r.status, 400);
+        }
+        out.push(pick(delivered(code).await));
+        out.push(pick(delivered(json!({"email": email})).await));
+        seen.push(out);
+    }
+    assert_eq!(
+        seen[0],
+        vec![1, 0, 1],
+        "no new code once the budget is spent"
+    );
+    assert_eq!(seen[1], seen[0], "nor a decoy for one");
+}
+
 /// The "this wasn't me" link of a link message carries a cancel-only secret, never the reset
 /// token: forwarded to an IT desk it cancels, and it cannot reset.
 pub async fn cancel_link_is_cancel_only(db: TestDb, spawn: Spawn) {
@@ -299,8 +365,8 @@ pub async fn message_goes_to_the_stored_address(db: TestDb, spawn: Spawn) {
     assert_eq!(recipients, vec!["josé@example.com".to_owned()]);
 }
 
-/// 10,000 requests for distinct unknown identifiers leave counters behind; one sweep past
-/// their windows removes every one. Spent secrets, delivered mail (their decoys too) and old
+/// 10,000 requests for distinct unknown identifiers leave counters behind; a sweep past their
+/// windows removes them (the daily send caps of their decoys a day later, as a known account's). Spent secrets, delivered mail (their decoys too) and old
 /// audit events go too, each after its retention.
 pub async fn sweep_forgets_what_is_not_needed(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
@@ -326,10 +392,14 @@ pub async fn sweep_forgets_what_is_not_needed(db: TestDb, spawn: Spawn) {
     s.api.service().sweep().await.expect("sweep");
     let after = s.store.row_counts().await.expect("counts");
     assert_eq!(
-        after.rate_limits, 1,
-        "only kim's daily send count is left: {after:?}"
+        after.rate_limits, 10_001,
+        "only the daily send counts are left, kim's and each unknown identifier's: {after:?}"
     );
     assert!(after.reset_secrets > 0, "a live link is kept");
+    s.clock.advance(Duration::days(1));
+    s.api.service().sweep().await.expect("sweep");
+    let after = s.store.row_counts().await.expect("counts");
+    assert_eq!(after.rate_limits, 0, "a day later, none: {after:?}");
 
     // Past every retention: the secret a day after it expired, the sent mail after 7 days, the
     // audit events after 90.

@@ -38,6 +38,8 @@ pub struct TestServer {
     pub api: Api,
     pub http: reqwest::Client,
     inbox: Mutex<Vec<OutboxMessage>>,
+    /// Decoys claimed by [`TestServer::messages`] so far.
+    decoys: std::sync::atomic::AtomicUsize,
     _db: TestDb,
 }
 
@@ -251,6 +253,7 @@ impl TestServer {
             api,
             http: reqwest::Client::new(),
             inbox: Mutex::new(Vec::new()),
+            decoys: std::sync::atomic::AtomicUsize::new(0),
             _db: db,
         }
     }
@@ -358,7 +361,10 @@ impl TestServer {
                     self.store.outbox_sent(far, &m.id).await.expect("mark sent");
                 })
                 .await;
-            fresh.extend(batch.into_iter().filter(|m| !m.decoy));
+            let (decoys, real): (Vec<_>, Vec<_>) = batch.into_iter().partition(|m| m.decoy);
+            self.decoys
+                .fetch_add(decoys.len(), std::sync::atomic::Ordering::Relaxed);
+            fresh.extend(real);
             if !more {
                 break;
             }
@@ -367,6 +373,12 @@ impl TestServer {
         let mut inbox = self.inbox.lock().unwrap_or_else(|e| e.into_inner());
         inbox.extend(fresh);
         inbox.clone()
+    }
+
+    /// How many decoy messages and events have been queued so far (see [`Self::messages`]).
+    pub async fn decoys(&self) -> usize {
+        self.messages().await;
+        self.decoys.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The newest message to `recipient`.

@@ -141,6 +141,7 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
         deliver: true,
         retried: false,
         rehearsal: reset_core::store::Rehearsal {
+            account: reset_core::rate_limit::stand_in_account("nocode:u:contract"),
             recipients: 1,
             locale: "ja".into(),
             events: vec![],

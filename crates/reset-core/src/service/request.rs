@@ -8,7 +8,7 @@ use crate::error::ResetError;
 use crate::identity::{AccountLookup, normalize_email};
 use crate::message::Channel;
 use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
-use crate::rate_limit::{CounterHit, ip_key};
+use crate::rate_limit::{CounterHit, ip_key, stand_in_account};
 use crate::secret::{new_code, new_token};
 use crate::store::{
     IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, SecretKind, User,
@@ -144,6 +144,7 @@ impl ResetService {
                             (
                                 Vec::new(),
                                 Rehearsal {
+                                    account: stand_in_account(&lookup.no_code_key()),
                                     recipients,
                                     locale,
                                     events,

@@ -6,6 +6,7 @@ use super::{ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::identity::AccountLookup;
 use crate::message::Delivery;
+use crate::rate_limit::stand_in_account;
 use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
@@ -121,10 +122,3 @@ pub(super) fn user_counter_key(user_id: &str) -> String {
 
 /// The request id hashed with a code when there is no live code, so that both cases hash.
 const STAND_IN_REQUEST: &str = "no-code";
-
-/// The account id an unknown identifier's tries are counted under: it matches no secret (ids
-/// are UUIDs), and its guess-budget counter is one row per identifier, as a known account's is
-/// one per account.
-fn stand_in_account(counter_key: &str) -> String {
-    format!("unknown:{counter_key}")
-}

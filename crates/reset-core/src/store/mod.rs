@@ -146,8 +146,16 @@ pub struct IssueRequest {
 /// one); reset-diesel on SQLite and MySQL also runs the issue statements against its decoy
 /// account and rolls them back. It matches the common case: one recipient; an account with
 /// several addresses (`all_addresses`) or none for the channel still differs.
+///
+/// The decoys are queued only when a known account's message would be: the request's guess
+/// budget and send caps are checked and counted for [`Rehearsal::account`] as a known
+/// account's are for the account, so that past a cap neither queues anything.
 #[derive(Debug, Clone, Default)]
 pub struct Rehearsal {
+    /// The named identifier's stand-in account (see
+    /// [`crate::rate_limit::stand_in_account`]): its guess budget and send caps hold the
+    /// decoys back. One per identifier, where a known account has one for all its identifiers.
+    pub account: String,
     /// Messages: 1, or 0 when the channel is off or carries no secret (webhooks).
     pub recipients: usize,
     /// Their language, as a known account's would be chosen without the account's own: the

@@ -196,49 +196,73 @@ macro_rules! issue_by_statements {
 
         /// See [`reset_core::store::IssueRequest`]: one transaction. An unknown account's
         /// request is audited, then rehearsed: the same statements run for the decoy account
-        /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, its messages queued as
-        /// decoys beside it, so that the work done after the answer costs the same
-        /// whether or not the account exists (it competes with the answer, and with the next
-        /// request, for the CPU and this connection).
+        /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, so that the work done
+        /// after the answer costs the same whether or not the account exists (it competes with
+        /// the answer, and with the next request, for the CPU and this connection). Where the
+        /// rehearsal would have issued, counted against the identifier's stand-in account
+        /// ([`reset_core::store::Rehearsal::account`]), its send caps are counted and its
+        /// messages queued as decoys, outside the savepoint.
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
                 let user = req.target.clone();
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
-                match user {
-                    Some(user) => issue_to(conn, &req, user, Some(&req.events))$($aw)*,
-                    None => {
-                        // The known account's messages, as decoys (the worker renders and
-                        // drops them), outside the savepoint that is rolled back.
+                let Some(user) = user else {
+                    if rehearse(conn, &req)$($aw)*? {
+                        let needed = u32::try_from(req.rehearsal.recipients).unwrap_or(u32::MAX);
+                        bump_caps(conn, now, &req, &req.rehearsal.account, needed)$($aw)*?;
                         enqueue_decoys(conn, now, &req)$($aw)*?;
-                        // A statement's own error (a deadlock, say) wins over the savepoint's
-                        // rollback failing after it (MySQL drops savepoints with the transaction).
-                        let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
-                        let keep = failed.clone();
-                        let rehearsal = conn.transaction($($async)* move |conn| {
-                            // Under the decoy's lock, as an account's request is under its own:
-                            // rehearsals write the same decoy rows (its send-cap counters, its
-                            // code), and on MySQL those row locks, held to the commit, would
-                            // deadlock two rehearsals without it. Rehearsals take turns there.
-                            let decoy = crate::decoy_target(req.rehearsal.recipients);
-                            if let Err(e) = issue_to(conn, &req, decoy, None)$($aw)* {
-                                if let Ok(mut slot) = keep.lock() {
-                                    *slot = Some(e);
-                                }
-                            }
-                            Err::<(), _>(diesel::result::Error::RollbackTransaction)
-                        })
-                        $($aw)*;
-                        let failed = failed.lock().ok().and_then(|mut slot| slot.take());
-                        match (failed, rehearsal) {
-                            (Some(e), _) => Err(e),
-                            (None, Ok(()) | Err(diesel::result::Error::RollbackTransaction)) => Ok(IssueOutcome::NotIssued),
-                            (None, Err(e)) => Err(e),
-                        }
                     }
-                }
+                    return Ok(IssueOutcome::NotIssued);
+                };
+                let account = user.user_id.clone();
+                issue_to(conn, &req, user, &account, Some(&req.events))$($aw)*
             })
             $($aw)*
+        }
+
+        /// Runs an unknown account's request against the decoy account in a savepoint that is
+        /// rolled back: whether a known account's request would have issued (counted against
+        /// the identifier's stand-in account).
+        $($async)* fn rehearse(conn: &mut $C, req: &IssueRequest) -> QueryResult<bool> {
+            // A statement's own error (a deadlock, say) wins over the savepoint's rollback
+            // failing after it (MySQL drops savepoints with the transaction).
+            let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let keep = slot.clone();
+            let rehearsal = conn.transaction($($async)* move |conn| {
+                // Under the decoy's lock, as an account's request is under its own:
+                // rehearsals write the same decoy rows (its code, its secrets), and on MySQL
+                // those row locks, held to the commit, would deadlock two rehearsals without
+                // it. Rehearsals take turns there (which also keeps two rehearsals of one
+                // identifier from both passing its send cap).
+                let decoy = crate::decoy_target(req.rehearsal.recipients);
+                let outcome = issue_to(conn, req, decoy, &req.rehearsal.account, None)$($aw)*;
+                if let Ok(mut slot) = keep.lock() {
+                    *slot = Some(outcome);
+                }
+                Err::<(), _>(diesel::result::Error::RollbackTransaction)
+            })
+            $($aw)*;
+            let outcome = slot.lock().ok().and_then(|mut slot| slot.take());
+            match (outcome, rehearsal) {
+                (Some(Err(e)), _) => Err(e),
+                (Some(Ok(outcome)), Ok(()) | Err(diesel::result::Error::RollbackTransaction)) => {
+                    Ok(matches!(outcome, IssueOutcome::Issued { .. }))
+                }
+                (_, Err(e)) => Err(e),
+                (None, Ok(())) => Ok(false),
+            }
+        }
+
+        /// Counts `needed` messages against `account`'s send caps.
+        $($async)* fn bump_caps(conn: &mut $C, now: i64, req: &IssueRequest, account: &str, needed: u32) -> QueryResult<()> {
+            for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
+                let hit = CounterHit { key: send_cap_key(account, cap), limit: *cap };
+                for _ in 0..needed {
+                    bump(conn, now, &hit)$($aw)*?;
+                }
+            }
+            Ok(())
         }
 
         /// Queues the decoy messages of an unknown account's request (see
@@ -258,10 +282,12 @@ macro_rules! issue_by_statements {
         }
 
         /// The issue transaction's part for an account: what a known account's request
-        /// decides and writes after its audit row. `queue`: the webhook events to queue with
-        /// its messages; `None` for a rehearsal, which queues nothing here (its messages and
-        /// events are queued as decoys outside its savepoint).
-        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, queue: Option<&[reset_core::message::EventDelivery]>) -> QueryResult<IssueOutcome> {
+        /// decides and writes after its audit row. `counted`: whose guess budget and send caps
+        /// hold the request back (the account's own id; a rehearsal's stand-in account).
+        /// `queue`: the webhook events to queue with its messages; `None` for a rehearsal,
+        /// which neither counts its send caps nor queues here (both are done outside its
+        /// savepoint when it would have issued).
+        $($async)* fn issue_to(conn: &mut $C, req: &IssueRequest, user: reset_core::store::IssueTarget, counted: &str, queue: Option<&[reset_core::message::EventDelivery]>) -> QueryResult<IssueOutcome> {
             let now = ms(req.now);
             let messages = if req.deliver { user.recipients.len() } else { 0 };
             if req.deliver && messages == 0 { return Ok(IssueOutcome::NotIssued) }
@@ -292,7 +318,7 @@ macro_rules! issue_by_statements {
                 return Ok(IssueOutcome::NotIssued);
             }
             if let Some(budget) = req.guess_budget {
-                if !budget.is_off() && peek(conn, now, &guess_budget_key(&user.user_id), budget)$($aw)*? >= budget.max {
+                if !budget.is_off() && peek(conn, now, &guess_budget_key(counted), budget)$($aw)*? >= budget.max {
                     // No new code, and no old one left to keep guessing at. Only codes die:
                     // a spent budget must not let anyone kill the links already sent.
                     diesel::update(reset_secrets::table)
@@ -308,7 +334,7 @@ macro_rules! issue_by_statements {
             }
             let needed = u32::try_from(messages).unwrap_or(u32::MAX);
             for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
-                let sent = peek(conn, now, &send_cap_key(&user.user_id, cap), *cap)$($aw)*?;
+                let sent = peek(conn, now, &send_cap_key(counted, cap), *cap)$($aw)*?;
                 if sent.saturating_add(needed) > cap.max {
                     // The secrets already sent stay usable: the account's owner may be
                     // reading one of those messages right now.
@@ -316,11 +342,8 @@ macro_rules! issue_by_statements {
                     return Ok(IssueOutcome::NotIssued);
                 }
             }
-            for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
-                let hit = CounterHit { key: send_cap_key(&user.user_id, cap), limit: *cap };
-                for _ in 0..needed {
-                    bump(conn, now, &hit)$($aw)*?;
-                }
+            if queue.is_some() {
+                bump_caps(conn, now, req, counted, needed)$($aw)*?;
             }
             supersede(conn, now, &user.user_id)$($aw)*?;
             for s in &req.secrets {

@@ -207,7 +207,8 @@ pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<
 
 /// One request as `reset_issue` takes it. `user_id` is null when nothing can be issued
 /// whatever the database holds (an unknown account; no recipient for the channel): only the
-/// audit event is written then, and an unknown account's decoy messages (`decoys`).
+/// audit event is written then, and an unknown account's decoy messages (`decoys`), held back
+/// by the guess budget and send caps of its `stand_in` account.
 pub fn document(req: &IssueRequest) -> Value {
     let now = ms(req.now);
     let target = req.target.as_ref();
@@ -226,33 +227,25 @@ pub fn document(req: &IssueRequest) -> Value {
         "user_id": null,
     });
     if target.is_none() {
-        insert(&mut doc, [("decoys", Value::from(decoys(req)))]);
+        let decoys = decoys(req);
+        if !decoys.is_empty() {
+            // Held back by the identifier's stand-in account as a known account's messages
+            // are by the account (see `reset_core::store::Rehearsal::account`).
+            let account = req.rehearsal.account.as_str();
+            let needed = u32::try_from(req.rehearsal.recipients).unwrap_or(u32::MAX);
+            let fields = [
+                ("stand_in", Value::from(account)),
+                ("budget", budget(req, account)),
+                ("needed", Value::from(needed)),
+                ("caps", caps(req, account)),
+                ("decoys", Value::from(decoys)),
+            ];
+            insert(&mut doc, fields);
+        }
     }
     let Some(user) = acting else { return doc };
     let uid = &user.user_id;
     let needed = u32::try_from(messages).unwrap_or(u32::MAX);
-    let budget = req.guess_budget.filter(|b| !b.is_off()).map(|b| {
-        json!({
-            "key": guess_budget_key(uid),
-            "window": b.window().num_milliseconds(),
-            "max": b.max,
-            "audit_id": new_id(),
-        })
-    });
-    let caps: Vec<Value> = req
-        .send_caps
-        .iter()
-        .filter(|c| !c.is_off())
-        .map(|cap| {
-            json!({
-                "key": send_cap_key(uid, cap),
-                "window": cap.window().num_milliseconds(),
-                "max": cap.max,
-                "audit_id": new_id(),
-                "details": cap_details(req, cap).to_string(),
-            })
-        })
-        .collect();
     let secrets: Vec<Value> = req
         .secrets
         .iter()
@@ -287,15 +280,46 @@ pub fn document(req: &IssueRequest) -> Value {
     let fields = [
         ("user_id", Value::from(uid.as_str())),
         ("retried", Value::from(req.retried)),
-        ("budget", budget.unwrap_or(Value::Null)),
+        ("budget", budget(req, uid)),
         ("needed", Value::from(needed)),
-        ("caps", Value::from(caps)),
+        ("caps", caps(req, uid)),
         ("via", Value::from(req.via.as_str())),
         ("secrets", Value::from(secrets)),
         ("outbox", Value::from(outbox)),
     ];
     insert(&mut doc, fields);
     doc
+}
+
+/// The request's guess budget as `reset_issue` checks it for `account` (null when off).
+fn budget(req: &IssueRequest, account: &str) -> Value {
+    req.guess_budget
+        .filter(|b| !b.is_off())
+        .map_or(Value::Null, |b| {
+            json!({
+                "key": guess_budget_key(account),
+                "window": b.window().num_milliseconds(),
+                "max": b.max,
+                "audit_id": new_id(),
+            })
+        })
+}
+
+/// The request's send caps as `reset_issue` checks and counts them for `account`.
+fn caps(req: &IssueRequest, account: &str) -> Value {
+    req.send_caps
+        .iter()
+        .filter(|c| !c.is_off())
+        .map(|cap| {
+            json!({
+                "key": send_cap_key(account, cap),
+                "window": cap.window().num_milliseconds(),
+                "max": cap.max,
+                "audit_id": new_id(),
+                "details": cap_details(req, cap).to_string(),
+            })
+        })
+        .collect()
 }
 
 fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {

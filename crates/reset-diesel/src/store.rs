@@ -401,16 +401,15 @@ impl ResetState for DieselStore {
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
-        let decoys = request.target.is_none()
-            && (request.rehearsal.recipients > 0 || !request.rehearsal.events.is_empty());
-        let outcome = with_conn!(
+        let (outcome, queued) = with_conn!(
             self,
             db,
             |conn| db::issue(conn, request),
             postgres: |batches| batches.issue(request)
         )?;
-        // Decoy messages wake the worker as real ones do.
-        self.woken(decoys || matches!(outcome, IssueOutcome::Issued { .. }));
+        // Decoy messages wake the worker as real ones do, and only when they were queued (an
+        // unknown identifier past its send cap wakes nothing, as a known account does not).
+        self.woken(queued);
         Ok(outcome)
     }
 

@@ -287,3 +287,69 @@ async fn mysql_parallel_requests_stop_at_the_cap() {
     };
     parallel_requests_stop_at_the_cap(db).await;
 }
+
+/// Whether the outbox worker is woken within `wait` (a store's [`Outbox::queued`]).
+async fn woken(store: &DieselStore, wait: std::time::Duration) -> bool {
+    let start = std::time::Instant::now();
+    store.queued(wait).await;
+    start.elapsed() < wait / 2
+}
+
+/// An unknown identifier's request past its send cap queues no decoys, and wakes no worker
+/// either (on PostgreSQL, no other instance's): what follows it is what follows a known
+/// account's request past its cap.
+async fn held_back_decoys_wake_no_one(db: TestDb) {
+    let store = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let short = std::time::Duration::from_millis(150);
+    let capped = || IssueRequest {
+        guess_budget: None,
+        send_caps: vec![Limit::new(1, 900)],
+        ..request(None)
+    };
+    // Earlier wake-ups (PostgreSQL's own notifications come back a little later) spent first.
+    let drain = async || while woken(&store, short).await {};
+    store.issue(capped()).await.unwrap();
+    assert!(
+        woken(&store, std::time::Duration::from_secs(5)).await,
+        "decoys queued"
+    );
+    drain().await;
+    store.issue(capped()).await.unwrap();
+    assert!(
+        !woken(&store, std::time::Duration::from_millis(600)).await,
+        "held back: nothing to wake for"
+    );
+    let claimed = store
+        .claim_outbox(
+            reset_testkit::server::start_time() + Duration::days(1),
+            10,
+            60,
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "one request's decoy");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_held_back_decoys_wake_no_one() {
+    held_back_decoys_wake_no_one(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_held_back_decoys_wake_no_one() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    held_back_decoys_wake_no_one(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mysql_held_back_decoys_wake_no_one() {
+    let Some(db) = TestDb::mysql().await else {
+        return;
+    };
+    held_back_decoys_wake_no_one(db).await;
+}

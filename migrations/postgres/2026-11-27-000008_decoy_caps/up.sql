@@ -5,8 +5,9 @@
 -- known account's are for the account, under its lock. Past a cap neither queues anything, so
 -- the delivery work that follows a request still tells no one whether the account exists
 -- (docs/api.md, "Who can tell whether an account exists"). The cap check and count are shared
--- by both paths (`reset_over_cap`, `reset_count_caps`); the rest of `reset_issue` is
--- `decoy_outbox`'s unchanged.
+-- by both paths (`reset_over_cap`, `reset_count_caps`). An unknown account's request whose decoys
+-- were queued now answers NULL (not issued, something to deliver), so the caller wakes its
+-- outbox worker only then; the rest of `reset_issue` is `decoy_outbox`'s unchanged.
 
 -- The first of `p_caps` that `p_needed` more messages would pass, or NULL. PL/pgSQL, not SQL: a
 -- SQL function with a FROM is not inlined, and PostgreSQL before 18 plans its body at every call
@@ -79,16 +80,27 @@ BEGIN
         IF uid IS NULL THEN
             -- An unknown account: the decoy messages a known account's request would queue,
             -- unless the stand-in account's guess budget is spent or a send cap would be passed.
-            IF r->>'stand_in' IS NOT NULL
-               AND NOT (jsonb_typeof(c) = 'object'
-                        AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER)
-               AND reset_over_cap(r->'caps', t, needed) IS NULL THEN
-                PERFORM reset_count_caps(r->'caps', t, needed);
+            -- A request of a server older than this migration names no stand-in: its decoys
+            -- are queued as before, so it still leaves delivery work while both run.
+            IF jsonb_array_length(coalesce(r->'decoys', '[]')) > 0
+               AND (r->>'stand_in' IS NULL
+                    OR (NOT (jsonb_typeof(c) = 'object'
+                             AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER)
+                        AND reset_over_cap(r->'caps', t, needed) IS NULL)) THEN
+                IF r->>'stand_in' IS NOT NULL THEN
+                    PERFORM reset_count_caps(r->'caps', t, needed);
+                END IF;
                 INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
                                     attempts, next_attempt_at, queued_at, decoy)
                 SELECT o.id, NULL, o.kind, o.channel, o.recipient, o.locale, o.payload, t, 0, t, t, TRUE
                 FROM jsonb_to_recordset(r->'decoys')
                      AS o(id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT, payload TEXT);
+                -- Not issued, decoys queued (the caller wakes its worker): NULL, which only a
+                -- caller that names a stand-in gets.
+                IF r->>'stand_in' IS NOT NULL THEN
+                    issued := array_append(issued, NULL::BOOLEAN);
+                    CONTINUE;
+                END IF;
             END IF;
             issued := issued || FALSE;
             CONTINUE;

@@ -202,21 +202,25 @@ macro_rules! issue_by_statements {
         /// rehearsal would have issued, counted against the identifier's stand-in account
         /// ([`reset_core::store::Rehearsal::account`]), its send caps are counted and its
         /// messages queued as decoys, outside the savepoint.
-        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<IssueOutcome> {
+        /// Also whether anything was queued for the outbox worker (messages, events, decoys).
+        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
                 let user = req.target.clone();
                 audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
                 let Some(user) = user else {
-                    if rehearse(conn, &req)$($aw)*? {
+                    let queued = rehearse(conn, &req)$($aw)*?;
+                    if queued {
                         let needed = u32::try_from(req.rehearsal.recipients).unwrap_or(u32::MAX);
                         bump_caps(conn, now, &req, &req.rehearsal.account, needed)$($aw)*?;
                         enqueue_decoys(conn, now, &req)$($aw)*?;
                     }
-                    return Ok(IssueOutcome::NotIssued);
+                    return Ok((IssueOutcome::NotIssued, queued));
                 };
                 let account = user.user_id.clone();
-                issue_to(conn, &req, user, &account, Some(&req.events))$($aw)*
+                let outcome = issue_to(conn, &req, user, &account, Some(&req.events))$($aw)*?;
+                let queued = matches!(outcome, IssueOutcome::Issued { .. });
+                Ok((outcome, queued))
             })
             $($aw)*
         }
@@ -249,8 +253,9 @@ macro_rules! issue_by_statements {
                 (Some(Ok(outcome)), Ok(()) | Err(diesel::result::Error::RollbackTransaction)) => {
                     Ok(matches!(outcome, IssueOutcome::Issued { .. }))
                 }
+                // The rehearsal never ran to its end (its slot is empty): nothing to queue.
+                (None, Ok(()) | Err(diesel::result::Error::RollbackTransaction)) => Ok(false),
                 (_, Err(e)) => Err(e),
-                (None, Ok(())) => Ok(false),
             }
         }
 

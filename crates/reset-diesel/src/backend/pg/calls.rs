@@ -44,7 +44,7 @@ diesel::define_sql_function! {
 
 diesel::define_sql_function! {
     /// Migration `round_trips`: the issue transactions of a batch of requests.
-    fn reset_issue(requests: diesel::sql_types::Jsonb) -> Array<diesel::sql_types::Bool>;
+    fn reset_issue(requests: diesel::sql_types::Jsonb) -> Array<diesel::sql_types::Nullable<diesel::sql_types::Bool>>;
 }
 
 diesel::define_sql_function! {
@@ -196,8 +196,8 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
 }
 
 /// The issue transactions of several requests, in order, in one transaction: whether each
-/// issued its secrets.
-pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<bool>> {
+/// issued its secrets (`None`: it did not, and queued decoys).
+pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<Option<bool>>> {
     // A DSL query, so Diesel prepares it once per connection (a `sql_query` is parsed and
     // planned at every call).
     diesel::select(reset_issue(Value::from(documents.to_vec())))

@@ -95,7 +95,7 @@ pub struct Batches {
     hits: batch::Batcher<calls::HitJob, Vec<State>>,
     finds: batch::Batcher<AccountLookup, Option<User>>,
     secrets: batch::Batcher<String, Option<SecretRecord>>,
-    issues: batch::Batcher<serde_json::Value, bool>,
+    issues: batch::Batcher<serde_json::Value, Option<bool>>,
     sent: batch::Batcher<(i64, String), ()>,
 }
 
@@ -154,11 +154,13 @@ impl Batches {
     }
 
     /// See [`reset_core::store::ResetState::issue`].
-    pub async fn issue(&self, request: Request) -> Result<Outcome, StoreError> {
+    /// What the request did, and whether it queued anything for the outbox worker.
+    pub async fn issue(&self, request: Request) -> Result<(Outcome, bool), StoreError> {
         let issued = self.issues.call(calls::document(&request)).await?;
         Ok(match (issued, request.target) {
-            (true, Some(t)) => Outcome::Issued { user_id: t.user_id },
-            _ => Outcome::NotIssued,
+            (Some(true), Some(t)) => (Outcome::Issued { user_id: t.user_id }, true),
+            (None, _) => (Outcome::NotIssued, true),
+            _ => (Outcome::NotIssued, false),
         })
     }
 }

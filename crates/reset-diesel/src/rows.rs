@@ -141,7 +141,7 @@ pub fn requested_details(req: &reset_core::store::IssueRequest) -> serde_json::V
         "delivery": req.message_kind.as_str(),
         "channel": req.channel.as_str(),
         "via": req.via,
-        "known_account": req.target.is_some(),
+        "known_account": req.target.known().is_some(),
     })
 }
 

@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use reset_core::message::{Channel, EventDelivery, EventType, MessageKind, MessagePayload};
-use reset_core::rate_limit::{Limit, stand_in_account};
+use reset_core::rate_limit::Limit;
 use reset_core::store::{
     IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Outbox, Rehearsal,
-    ResetState as _, SecretKind,
+    ResetState as _, SecretKind, Target,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;
@@ -34,7 +34,14 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
     };
     IssueRequest {
         now,
-        target,
+        target: match target {
+            Some(known) => Target::Known(known),
+            None => {
+                let mut rehearsal = Rehearsal::new("nocode:u:ghost", "en".into());
+                rehearsal.recipients = 1;
+                Target::Unknown(rehearsal)
+            }
+        },
         request_id: uuid::Uuid::now_v7().to_string(),
         secrets: vec![secret(SecretKind::Code), secret(SecretKind::Cancel)],
         // Every branch of a known account's transaction: the guess budget and two send caps.
@@ -48,12 +55,6 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         events: vec![],
         deliver: true,
         retried: false,
-        rehearsal: Rehearsal {
-            account: stand_in_account("nocode:u:ghost"),
-            recipients: 1,
-            locale: "en".into(),
-            events: vec![],
-        },
     }
 }
 
@@ -87,7 +88,7 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
     ];
     let mut requests: Vec<IssueRequest> = (0..24)
         .map(|i| {
-            let r = request(None);
+            let mut r = request(None);
             let recipients = usize::from(i % 4 != 0);
             // A request that queues no message queues no event either.
             let events = if i % 3 == 0 && recipients > 0 {
@@ -102,15 +103,11 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
             } else {
                 vec![]
             };
-            IssueRequest {
-                rehearsal: Rehearsal {
-                    recipients,
-                    locale: "de".into(),
-                    events,
-                    ..r.rehearsal.clone()
-                },
-                ..r
-            }
+            let mut rehearsal = Rehearsal::new("nocode:u:ghost", "de".into());
+            rehearsal.recipients = recipients;
+            rehearsal.events = events;
+            r.target = Target::Unknown(rehearsal);
+            r
         })
         .collect();
     requests.insert(12, request(Some(known)));
@@ -118,7 +115,7 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
         .into_iter()
         .map(|r| {
             let store = store.clone();
-            tokio::spawn(async move { (r.target.is_some(), store.issue(r).await.unwrap()) })
+            tokio::spawn(async move { (r.target.known().is_some(), store.issue(r).await.unwrap()) })
         })
         .collect();
     for task in tasks {
@@ -352,4 +349,77 @@ async fn mysql_held_back_decoys_wake_no_one() {
         return;
     };
     held_back_decoys_wake_no_one(db).await;
+}
+
+/// A retried attempt of a request whose earlier attempt committed (its answer lost with the
+/// connection) writes nothing again: one audit event, one message for a known account and one
+/// decoy for an unknown identifier, its send cap counted once (before, an unknown identifier's
+/// retry queued its decoys and counted its cap a second time).
+async fn a_retried_request_is_written_once(db: TestDb) {
+    let store = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let now = reset_testkit::server::start_time();
+    let known = IssueTarget {
+        user_id: "0190a0a0-0000-7000-8000-000000000002".into(),
+        recipients: vec!["retried@example.com".into()],
+        locale: "en".into(),
+        username: "retried".into(),
+    };
+    for target in [Some(known), None] {
+        let before = store.row_counts().await.unwrap();
+        let first = IssueRequest {
+            guess_budget: None,
+            send_caps: vec![Limit::new(2, 900)],
+            ..request(target.clone())
+        };
+        let outcome = store.issue(first.clone()).await.unwrap();
+        let retry = IssueRequest {
+            retried: true,
+            ..first.clone()
+        };
+        assert_eq!(store.issue(retry.clone()).await.unwrap(), outcome);
+        assert_eq!(store.issue(retry).await.unwrap(), outcome);
+        let after = store.row_counts().await.unwrap();
+        assert_eq!(
+            after.audit_events - before.audit_events,
+            1,
+            "one audit event"
+        );
+        assert_eq!(after.outbox - before.outbox, 1, "one message or decoy");
+        // The cap (2) counted once: a second request still goes.
+        let second = IssueRequest {
+            guess_budget: None,
+            send_caps: first.send_caps,
+            ..request(target.clone())
+        };
+        store.issue(second).await.unwrap();
+        let claimed = store
+            .claim_outbox(now + Duration::days(1), 100, 60)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2, "{target:?}: the cap was counted once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_a_retried_request_is_written_once() {
+    a_retried_request_is_written_once(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_retried_request_is_written_once() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    a_retried_request_is_written_once(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mysql_a_retried_request_is_written_once() {
+    let Some(db) = TestDb::mysql().await else {
+        return;
+    };
+    a_retried_request_is_written_once(db).await;
 }

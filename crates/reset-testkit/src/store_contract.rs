@@ -23,7 +23,7 @@ use reset_core::admin_token::{AdminToken, NewAdminToken};
 use reset_core::message::{Channel, MessageKind, MessagePayload};
 use reset_core::rate_limit::{CounterHit, Limit};
 use reset_core::store::{
-    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Retention, SecretKind,
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, Retention, SecretKind, Target,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 
@@ -118,7 +118,14 @@ fn target(user: &str) -> IssueTarget {
 fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str) -> IssueRequest {
     IssueRequest {
         now,
-        target: user.map(target),
+        target: match user {
+            Some(user) => Target::Known(target(user)),
+            None => {
+                let mut rehearsal = Rehearsal::new("nocode:u:contract", "ja".into());
+                rehearsal.recipients = 1;
+                Target::Unknown(rehearsal)
+            }
+        },
         request_id: request_id(),
         secrets: vec![NewSecret {
             kind,
@@ -140,12 +147,6 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
         events: vec![],
         deliver: true,
         retried: false,
-        rehearsal: reset_core::store::Rehearsal {
-            account: reset_core::rate_limit::stand_in_account("nocode:u:contract"),
-            recipients: 1,
-            locale: "ja".into(),
-            events: vec![],
-        },
     }
 }
 
@@ -268,7 +269,7 @@ pub async fn issue_supersedes_and_queues(store: Arc<dyn Store>) {
 pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
     let h = hash();
     let mut req = request(t0(), None, SecretKind::Link, &h);
-    req.rehearsal.events = reset_core::message::EventDelivery::for_each(
+    let events = reset_core::message::EventDelivery::for_each(
         &["https://hooks.example/reset".to_owned()],
         reset_core::message::EventType::ResetRequested,
         t0(),
@@ -276,6 +277,9 @@ pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
         Some(&req.request_id),
         "contract",
     );
+    if let Target::Unknown(rehearsal) = &mut req.target {
+        rehearsal.events = events;
+    }
     let outcome = store.issue(req).await.unwrap();
     assert_eq!(outcome, IssueOutcome::NotIssued);
     assert!(store.secret_by_hash(&h).await.unwrap().is_none());
@@ -308,9 +312,9 @@ pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.outbox_stats().await.unwrap(), Default::default());
     assert!(store.claim_outbox(t0(), 10, 60).await.unwrap().is_empty());
 
-    // Without a rehearsal (an administrator's request), nothing at all.
+    // A rehearsal with nothing to queue (the channel is off), nothing at all.
     let mut req = request(t0(), None, SecretKind::Link, &hash());
-    req.rehearsal = Default::default();
+    req.target = Target::Unknown(Rehearsal::new("nocode:u:contract", "ja".into()));
     store.issue(req).await.unwrap();
     assert!(store.claim_outbox(t0(), 10, 60).await.unwrap().is_empty());
 }

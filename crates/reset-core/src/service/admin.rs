@@ -189,7 +189,7 @@ impl ResetService {
                 self.mint_for_admin(&how, &user, now, &request_id)?;
             let issue = IssueRequest {
                 now,
-                target: Some(IssueTarget {
+                target: crate::store::Target::Known(IssueTarget {
                     user_id: user.id.clone(),
                     recipients: recipients.clone(),
                     locale: user.locale.clone().unwrap_or_else(|| "en".to_owned()),
@@ -213,7 +213,6 @@ impl ResetService {
                 ip: ctx.ip.map(|ip| ip.to_string()),
                 via: ctx.via.clone(),
                 deliver,
-                rehearsal: crate::store::Rehearsal::default(),
                 retried: false,
             };
             if matches!(self.store.issue(issue).await?, IssueOutcome::Issued { .. }) {

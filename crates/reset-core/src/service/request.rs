@@ -8,10 +8,10 @@ use crate::error::ResetError;
 use crate::identity::{AccountLookup, normalize_email};
 use crate::message::Channel;
 use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
-use crate::rate_limit::{CounterHit, ip_key, stand_in_account};
+use crate::rate_limit::{CounterHit, ip_key};
 use crate::secret::{new_code, new_token};
 use crate::store::{
-    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, SecretKind, User,
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, SecretKind, Target, User,
 };
 
 /// Longest accepted locale tag (BCP 47 allows 35).
@@ -79,7 +79,8 @@ impl ResetService {
         let channel_enabled = input.channel == Channel::Email || self.config.sms_enabled;
         let issue = IssueRequest {
             now,
-            target: None,
+            // Set per attempt, once the directory has answered.
+            target: Target::Unknown(Rehearsal::new(&lookup.no_code_key(), "en".to_owned())),
             request_id: request_id.clone(),
             secrets,
             guess_budget,
@@ -92,7 +93,6 @@ impl ResetService {
             events: Vec::new(),
             deliver: true,
             retried: false,
-            rehearsal: Rehearsal::default(),
         };
         let hooks = self.config.webhook_urls.clone();
         // The account-dependent work runs after the answer, so no timing can tell a known
@@ -129,27 +129,22 @@ impl ResetService {
                             &issue.via,
                         )
                     };
-                    let (events, rehearsal) = match &target {
-                        Some(t) => (events_for(&t.user_id), Rehearsal::default()),
+                    let (target, events) = match target {
+                        Some(t) => {
+                            let events = events_for(&t.user_id);
+                            (Target::Known(t), events)
+                        }
                         // Webhooks carry events, never a secret; a channel that is off sends
                         // nothing, and issues nothing.
                         None => {
-                            let recipients =
-                                usize::from(channel_enabled && input.channel != Channel::Webhook);
-                            let events = match recipients {
-                                0 => Vec::new(),
-                                _ => events_for(""),
-                            };
                             let locale = locale.clone().unwrap_or_else(|| "en".to_owned());
-                            (
-                                Vec::new(),
-                                Rehearsal {
-                                    account: stand_in_account(&lookup.no_code_key()),
-                                    recipients,
-                                    locale,
-                                    events,
-                                },
-                            )
+                            let mut rehearsal = Rehearsal::new(&lookup.no_code_key(), locale);
+                            rehearsal.recipients =
+                                usize::from(channel_enabled && input.channel != Channel::Webhook);
+                            if rehearsal.recipients > 0 {
+                                rehearsal.events = events_for("");
+                            }
+                            (Target::Unknown(rehearsal), Vec::new())
                         }
                     };
                     store
@@ -157,7 +152,6 @@ impl ResetService {
                             target,
                             events,
                             retried,
-                            rehearsal,
                             ..issue.clone()
                         })
                         .await

@@ -110,8 +110,8 @@ pub struct IssueTarget {
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
     pub now: DateTime<Utc>,
-    /// `None` for an unknown account (only the audit event is written).
-    pub target: Option<IssueTarget>,
+    /// The known account the request names, or what an unknown one's rehearses.
+    pub target: Target,
     pub request_id: String,
     pub secrets: Vec<NewSecret>,
     /// For codes: the account's daily guess budget; when spent, nothing is issued and the
@@ -134,9 +134,35 @@ pub struct IssueRequest {
     /// A later attempt of a request whose earlier attempt failed: if that one committed after
     /// all (its answer was lost with the connection), nothing is written again.
     pub retried: bool,
-    /// For an unknown account (`target` is `None`): what a known account's request would have
-    /// queued; empty for a known one.
-    pub rehearsal: Rehearsal,
+}
+
+/// Whom a reset request is for. An unknown account's request carries its [`Rehearsal`] by
+/// construction, so no store can be handed one without the stand-in account that holds its
+/// decoys back.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A known account: its secrets are issued and its message queued.
+    Known(IssueTarget),
+    /// No such account (or identifiers of two): only the audit event and the rehearsal.
+    Unknown(Rehearsal),
+}
+
+impl Target {
+    /// The known account, if any.
+    pub fn known(&self) -> Option<&IssueTarget> {
+        match self {
+            Self::Known(t) => Some(t),
+            Self::Unknown(_) => None,
+        }
+    }
+
+    /// The rehearsal of an unknown account's request, if it is one.
+    pub fn rehearsal(&self) -> Option<&Rehearsal> {
+        match self {
+            Self::Known(_) => None,
+            Self::Unknown(r) => Some(r),
+        }
+    }
 }
 
 /// The work a known account's request would have done, so that the work after the answer costs
@@ -150,12 +176,11 @@ pub struct IssueRequest {
 /// The decoys are queued only when a known account's message would be: the request's guess
 /// budget and send caps are checked and counted for [`Rehearsal::account`] as a known
 /// account's are for the account, so that past a cap neither queues anything.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Rehearsal {
-    /// The named identifier's stand-in account (see
-    /// [`crate::rate_limit::stand_in_account`]): its guess budget and send caps hold the
-    /// decoys back. One per identifier, where a known account has one for all its identifiers.
-    pub account: String,
+    /// Private, set only by [`Rehearsal::new`] from the identifier's try counter: an empty or
+    /// shared stand-in would put unknown identifiers under one cap (a global decoy cap).
+    account: String,
     /// Messages: 1, or 0 when the channel is off or carries no secret (webhooks).
     pub recipients: usize,
     /// Their language, as a known account's would be chosen without the account's own: the
@@ -164,6 +189,26 @@ pub struct Rehearsal {
     /// The webhook events a known account's request queues (their user id empty); none when
     /// `recipients` is 0 (such a request issues nothing, so it queues no event either).
     pub events: Vec<crate::message::EventDelivery>,
+}
+
+impl Rehearsal {
+    /// The rehearsal of a request for the identifier whose try counter is `no_code_key` (see
+    /// [`crate::identity::AccountLookup::no_code_key`]), queuing nothing until its fields say.
+    pub fn new(no_code_key: &str, locale: String) -> Self {
+        Self {
+            account: crate::rate_limit::stand_in_account(no_code_key),
+            recipients: 0,
+            locale,
+            events: Vec::new(),
+        }
+    }
+
+    /// The named identifier's stand-in account (see
+    /// [`crate::rate_limit::stand_in_account`]): its guess budget and send caps hold the
+    /// decoys back. One per identifier, where a known account has one for all its identifiers.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
 }
 
 /// What an accepted reset request did: for the log (a self-service answer never depends on

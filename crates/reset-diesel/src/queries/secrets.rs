@@ -168,7 +168,7 @@ macro_rules! secret_queries {
 macro_rules! issue_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         use reset_core::rate_limit::send_cap_key;
-        use reset_core::store::{IssueOutcome, IssueRequest};
+        use reset_core::store::{IssueOutcome, IssueRequest, Rehearsal, Target};
         use crate::rows::{cap_details, int, requested_details};
 
         /// A counter's count in its current window, without bumping it.
@@ -206,16 +206,23 @@ macro_rules! issue_by_statements {
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
-                let user = req.target.clone();
-                audit(conn, now, user.as_ref().map(|u| u.user_id.as_str()), "reset_requested", req.ip.as_deref(), requested_details(&req))$($aw)*?;
-                let Some(user) = user else {
-                    let queued = rehearse(conn, &req)$($aw)*?;
-                    if queued {
-                        let needed = u32::try_from(req.rehearsal.recipients).unwrap_or(u32::MAX);
-                        bump_caps(conn, now, &req, &req.rehearsal.account, needed)$($aw)*?;
-                        enqueue_decoys(conn, now, &req)$($aw)*?;
+                if !audit_request(conn, now, &req)$($aw)*? {
+                    // An earlier attempt of this request committed before its answer was lost
+                    // (`retried`): nothing is counted or queued twice, for a known account or
+                    // an unknown one.
+                    return done_before(conn, &req)$($aw)*;
+                }
+                let user = match &req.target {
+                    Target::Known(user) => user.clone(),
+                    Target::Unknown(rehearsal) => {
+                        let queued = rehearse(conn, &req, rehearsal)$($aw)*?;
+                        if queued {
+                            let needed = u32::try_from(rehearsal.recipients).unwrap_or(u32::MAX);
+                            bump_caps(conn, now, &req, rehearsal.account(), needed)$($aw)*?;
+                            enqueue_decoys(conn, now, &req, rehearsal)$($aw)*?;
+                        }
+                        return Ok((IssueOutcome::NotIssued, queued));
                     }
-                    return Ok((IssueOutcome::NotIssued, queued));
                 };
                 let account = user.user_id.clone();
                 let outcome = issue_to(conn, &req, user, &account, Some(&req.events))$($aw)*?;
@@ -225,22 +232,59 @@ macro_rules! issue_by_statements {
             $($aw)*
         }
 
+        /// The request's `reset_requested` audit event, under the request's id: whether it is
+        /// new (an earlier attempt's, committed, stays as it is; one still in flight is
+        /// waited for by the unique index).
+        $($async)* fn audit_request(conn: &mut $C, now: i64, req: &IssueRequest) -> QueryResult<bool> {
+            let inserted = diesel::insert_or_ignore_into(audit_events::table)
+                .values((
+                    audit_events::id.eq(&req.request_id),
+                    audit_events::user_id.eq(req.target.known().map(|u| u.user_id.as_str())),
+                    audit_events::kind.eq("reset_requested"),
+                    audit_events::at.eq(now),
+                    audit_events::ip.eq(req.ip.as_deref()),
+                    audit_events::details.eq(requested_details(req).to_string()),
+                ))
+                .execute(conn)
+                $($aw)*?;
+            Ok(inserted > 0)
+        }
+
+        /// What an earlier, committed attempt of the request did: issued if it stored secrets.
+        /// Reports something queued, so a worker that was never woken for it is.
+        $($async)* fn done_before(conn: &mut $C, req: &IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
+            let Some(user) = req.target.known() else {
+                return Ok((IssueOutcome::NotIssued, true));
+            };
+            let done: Option<String> = reset_secrets::table
+                .filter(reset_secrets::request_id.eq(&req.request_id))
+                .select(reset_secrets::id)
+                .first(conn)
+                $($aw)*
+                .optional()?;
+            let outcome = match done {
+                Some(_) => IssueOutcome::Issued { user_id: user.user_id.clone() },
+                None => IssueOutcome::NotIssued,
+            };
+            Ok((outcome, true))
+        }
+
         /// Runs an unknown account's request against the decoy account in a savepoint that is
         /// rolled back: whether a known account's request would have issued (counted against
         /// the identifier's stand-in account).
-        $($async)* fn rehearse(conn: &mut $C, req: &IssueRequest) -> QueryResult<bool> {
+        $($async)* fn rehearse(conn: &mut $C, req: &IssueRequest, rehearsal: &Rehearsal) -> QueryResult<bool> {
             // A statement's own error (a deadlock, say) wins over the savepoint's rollback
             // failing after it (MySQL drops savepoints with the transaction).
             let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
             let keep = slot.clone();
-            let rehearsal = conn.transaction($($async)* move |conn| {
+            let rolled_back = conn.transaction($($async)* move |conn| {
                 // Under the decoy's lock, as an account's request is under its own:
                 // rehearsals write the same decoy rows (its code, its secrets), and on MySQL
                 // those row locks, held to the commit, would deadlock two rehearsals without
                 // it. Rehearsals take turns there (which also keeps two rehearsals of one
                 // identifier from both passing its send cap).
-                let decoy = crate::decoy_target(req.rehearsal.recipients);
-                let outcome = issue_to(conn, req, decoy, &req.rehearsal.account, None)$($aw)*;
+                let decoy = crate::decoy_target(rehearsal.recipients);
+                let outcome = issue_to(conn, req, decoy, rehearsal.account(), None)$($aw)*;
                 if let Ok(mut slot) = keep.lock() {
                     *slot = Some(outcome);
                 }
@@ -248,7 +292,7 @@ macro_rules! issue_by_statements {
             })
             $($aw)*;
             let outcome = slot.lock().ok().and_then(|mut slot| slot.take());
-            match (outcome, rehearsal) {
+            match (outcome, rolled_back) {
                 (Some(Err(e)), _) => Err(e),
                 (Some(Ok(outcome)), Ok(()) | Err(diesel::result::Error::RollbackTransaction)) => {
                     Ok(matches!(outcome, IssueOutcome::Issued { .. }))
@@ -275,12 +319,12 @@ macro_rules! issue_by_statements {
         /// queue and its webhook events, each marked `decoy` and addressed to no one (an empty
         /// recipient: a server of an older version sharing the database, which does not know
         /// the mark, fails them instead of reaching a real address or endpoint).
-        $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &reset_core::store::IssueRequest) -> QueryResult<()> {
+        $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &IssueRequest, rehearsal: &Rehearsal) -> QueryResult<()> {
             let message = crate::rows::decoy_payload_text(req);
-            for _ in 0..req.rehearsal.recipients {
-                enqueue_row(conn, now, None, req.message_kind, req.channel, "", &req.rehearsal.locale, &message, true)$($aw)*?;
+            for _ in 0..rehearsal.recipients {
+                enqueue_row(conn, now, None, req.message_kind, req.channel, "", &rehearsal.locale, &message, true)$($aw)*?;
             }
-            for e in &req.rehearsal.events {
+            for e in &rehearsal.events {
                 enqueue_row(conn, now, None, MessageKind::Event, Channel::Webhook, "", "", &payload_text(&e.payload()), true)$($aw)*?;
             }
             Ok(())
@@ -299,19 +343,6 @@ macro_rules! issue_by_statements {
             // One issue at a time per account; requests are ordered by their ids (UUIDv7,
             // taken on arrival), not by when their transactions happen to run.
             lock_user(conn, &user.user_id)$($aw)*?;
-            if req.retried {
-                // An earlier attempt may have committed before its answer was lost; under
-                // the account's lock, its secrets are visible now.
-                let done: Option<String> = reset_secrets::table
-                    .filter(reset_secrets::request_id.eq(&req.request_id))
-                    .select(reset_secrets::id)
-                    .first(conn)
-                    $($aw)*
-                    .optional()?;
-                if done.is_some() {
-                    return Ok(IssueOutcome::Issued { user_id: user.user_id });
-                }
-            }
             let newer: Option<String> = reset_secrets::table
                 .filter(reset_secrets::user_id.eq(&user.user_id))
                 .filter(reset_secrets::request_id.gt(&req.request_id))

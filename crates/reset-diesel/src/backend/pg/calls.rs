@@ -14,7 +14,7 @@ use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
 use reset_core::message::{Channel, MessageKind};
 use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueRequest, OutboxMessage, SecretRecord, User};
+use reset_core::store::{IssueRequest, OutboxMessage, Rehearsal, SecretRecord, Target, User};
 use serde_json::{Value, json};
 
 use super::Conn;
@@ -211,7 +211,7 @@ pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<
 /// by the guess budget and send caps of its `stand_in` account.
 pub fn document(req: &IssueRequest) -> Value {
     let now = ms(req.now);
-    let target = req.target.as_ref();
+    let target = req.target.known();
     let messages = match target {
         Some(t) if req.deliver => t.recipients.len(),
         _ => 0,
@@ -220,19 +220,21 @@ pub fn document(req: &IssueRequest) -> Value {
     let mut doc = json!({
         "now": now,
         "request_id": req.request_id,
-        "audit_id": new_id(),
+        // Under the request's id: a retried attempt finds an earlier one's, committed.
+        "audit_id": req.request_id,
+        "retried": req.retried,
         "audit_user_id": target.map(|t| &t.user_id),
         "ip": req.ip,
         "details": requested_details(req).to_string(),
         "user_id": null,
     });
-    if target.is_none() {
-        let decoys = decoys(req);
+    if let Target::Unknown(rehearsal) = &req.target {
+        let decoys = decoys(req, rehearsal);
         if !decoys.is_empty() {
             // Held back by the identifier's stand-in account as a known account's messages
             // are by the account (see `reset_core::store::Rehearsal::account`).
-            let account = req.rehearsal.account.as_str();
-            let needed = u32::try_from(req.rehearsal.recipients).unwrap_or(u32::MAX);
+            let account = rehearsal.account();
+            let needed = u32::try_from(rehearsal.recipients).unwrap_or(u32::MAX);
             let fields = [
                 ("stand_in", Value::from(account)),
                 ("budget", budget(req, account)),
@@ -279,7 +281,6 @@ pub fn document(req: &IssueRequest) -> Value {
     outbox.extend(req.events.iter().map(|e| event_row(e, &e.url)));
     let fields = [
         ("user_id", Value::from(uid.as_str())),
-        ("retried", Value::from(req.retried)),
         ("budget", budget(req, uid)),
         ("needed", Value::from(needed)),
         ("caps", caps(req, uid)),
@@ -332,13 +333,13 @@ fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {
 
 /// An unknown account's decoy messages (see [`reset_core::store::Rehearsal`]), as `reset_issue`
 /// queues them: the rows `enqueue_decoys` writes on the other backends, addressed to no one.
-fn decoys(req: &IssueRequest) -> Vec<Value> {
+fn decoys(req: &IssueRequest, rehearsal: &Rehearsal) -> Vec<Value> {
     let message = decoy_payload_text(req);
-    let locale = &req.rehearsal.locale;
-    let messages = (0..req.rehearsal.recipients)
+    let locale = &rehearsal.locale;
+    let messages = (0..rehearsal.recipients)
         .map(|_| outbox_row(req.message_kind, req.channel, "", locale, message.clone()));
     messages
-        .chain(req.rehearsal.events.iter().map(|e| event_row(e, "")))
+        .chain(rehearsal.events.iter().map(|e| event_row(e, "")))
         .collect()
 }
 

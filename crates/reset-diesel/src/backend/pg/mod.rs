@@ -158,7 +158,9 @@ impl Batches {
     pub async fn issue(&self, request: Request) -> Result<(Outcome, bool), StoreError> {
         let issued = self.issues.call(calls::document(&request)).await?;
         Ok(match (issued, request.target) {
-            (Some(true), Some(t)) => (Outcome::Issued { user_id: t.user_id }, true),
+            (Some(true), reset_core::store::Target::Known(t)) => {
+                (Outcome::Issued { user_id: t.user_id }, true)
+            }
             (None, _) => (Outcome::NotIssued, true),
             _ => (Outcome::NotIssued, false),
         })

@@ -1,0 +1,111 @@
+-- `reset_issue` as migration `decoy_caps` left it (a retried request checked for its secrets only:
+-- an unknown one's caps were counted and its decoys queued again).
+
+CREATE OR REPLACE FUNCTION reset_issue(p_requests JSONB) RETURNS BOOLEAN[]
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    r JSONB;
+    c JSONB;
+    uid TEXT;
+    rid TEXT;
+    t BIGINT;
+    needed INTEGER;
+    issued BOOLEAN[] := '{}';
+BEGIN
+    -- Every account of the batch (an unknown identifier's stand-in account too) is locked
+    -- first, in one order (by lock key), so batches of two instances never wait on each other
+    -- in a cycle; the locks are held to the commit.
+    PERFORM pg_advisory_xact_lock(hashtext('reset-password'), l.k)
+    FROM (SELECT DISTINCT hashtext(coalesce(x->>'user_id', x->>'stand_in')) AS k
+          FROM jsonb_array_elements(p_requests) AS x
+          WHERE coalesce(x->>'user_id', x->>'stand_in') IS NOT NULL
+          ORDER BY 1) AS l;
+    -- Every request is audited, whatever follows: one statement for the whole batch.
+    INSERT INTO audit_events (id, user_id, kind, at, ip, details)
+    SELECT x->>'audit_id', x->>'audit_user_id', 'reset_requested', (x->>'now')::BIGINT,
+           x->>'ip', x->>'details'
+    FROM jsonb_array_elements(p_requests) AS x;
+    FOR r IN SELECT value FROM jsonb_array_elements(p_requests) LOOP
+        t := (r->>'now')::BIGINT;
+        rid := r->>'request_id';
+        uid := r->>'user_id';
+        needed := (r->>'needed')::INTEGER;
+        c := r->'budget';
+        IF uid IS NULL THEN
+            -- An unknown account: the decoy messages a known account's request would queue,
+            -- unless the stand-in account's guess budget is spent or a send cap would be passed.
+            -- A request of a server older than this migration names no stand-in: its decoys
+            -- are queued as before, so it still leaves delivery work while both run.
+            IF jsonb_array_length(coalesce(r->'decoys', '[]')) > 0
+               AND (r->>'stand_in' IS NULL
+                    OR (NOT (jsonb_typeof(c) = 'object'
+                             AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER)
+                        AND reset_over_cap(r->'caps', t, needed) IS NULL)) THEN
+                IF r->>'stand_in' IS NOT NULL THEN
+                    PERFORM reset_count_caps(r->'caps', t, needed);
+                END IF;
+                INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
+                                    attempts, next_attempt_at, queued_at, decoy)
+                SELECT o.id, NULL, o.kind, o.channel, o.recipient, o.locale, o.payload, t, 0, t, t, TRUE
+                FROM jsonb_to_recordset(r->'decoys')
+                     AS o(id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT, payload TEXT);
+                -- Not issued, decoys queued (the caller wakes its worker): NULL, which only a
+                -- caller that names a stand-in gets.
+                IF r->>'stand_in' IS NOT NULL THEN
+                    issued := array_append(issued, NULL::BOOLEAN);
+                    CONTINUE;
+                END IF;
+            END IF;
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        -- An earlier attempt may have committed before its answer was lost.
+        IF (r->>'retried')::BOOLEAN AND EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid) THEN
+            issued := issued || TRUE;
+            CONTINUE;
+        END IF;
+        -- Requests of one account take effect in the order of their ids (taken on arrival).
+        IF EXISTS (SELECT 1 FROM reset_secrets WHERE user_id = uid AND request_id > rid) THEN
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        IF jsonb_typeof(c) = 'object'
+           AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER THEN
+            -- No new code, and no old one left to keep guessing at; links stay.
+            UPDATE reset_secrets SET superseded_at = t
+            WHERE user_id = uid AND kind = 'code' AND used_at IS NULL AND superseded_at IS NULL;
+            INSERT INTO audit_events (id, user_id, kind, at, ip, details)
+            VALUES (c->>'audit_id', uid, 'code_not_issued_guess_budget_spent', t, r->>'ip', '{}');
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        c := reset_over_cap(r->'caps', t, needed);
+        IF c IS NOT NULL THEN
+            -- The secrets already sent stay usable.
+            INSERT INTO audit_events (id, user_id, kind, at, ip, details)
+            VALUES (c->>'audit_id', uid, 'reset_not_sent_account_cap', t, r->>'ip', c->>'details');
+            issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        IF needed > 0 THEN
+            PERFORM reset_count_caps(r->'caps', t, needed);
+        END IF;
+        UPDATE reset_secrets SET superseded_at = t
+        WHERE user_id = uid AND used_at IS NULL AND superseded_at IS NULL;
+        INSERT INTO reset_secrets (id, request_id, user_id, kind, secret_hash, created_at, expires_at,
+                                   attempts, max_attempts, issued_via, request_ip)
+        SELECT s.id, rid, uid, s.kind, s.secret_hash, t, s.expires_at, 0, s.max_attempts, r->>'via', r->>'ip'
+        FROM jsonb_to_recordset(r->'secrets')
+             AS s(id TEXT, kind TEXT, secret_hash TEXT, expires_at BIGINT, max_attempts INTEGER);
+        INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
+                            attempts, next_attempt_at, queued_at)
+        SELECT o.id, uid, o.kind, o.channel, o.recipient, o.locale, o.payload, t, 0, t, t
+        FROM jsonb_to_recordset(r->'outbox')
+             AS o(id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT, payload TEXT);
+        issued := issued || TRUE;
+    END LOOP;
+    RETURN issued;
+END
+$$;

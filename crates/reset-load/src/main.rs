@@ -131,6 +131,13 @@ const SCENARIOS: &[Scenario] = &[
         path: "/v1/password-reset/request",
         body: Some(r#"{"email":"ghost@example.com"}"#),
     },
+    // Unknown identifiers as a spray of them arrives (each its own stand-in account, so none
+    // waits for another's lock), beside the one hot unknown identifier above.
+    Scenario {
+        name: "request-reset, unknown identifiers (spread, --accounts)",
+        path: "/v1/password-reset/request",
+        body: Some(r#"{"email":"ghost{n}@example.com"}"#),
+    },
     Scenario {
         name: "verify, bad token",
         path: "/v1/password-reset/verify",

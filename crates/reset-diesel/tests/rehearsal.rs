@@ -400,6 +400,26 @@ async fn a_retried_request_is_written_once(db: TestDb) {
             .await
             .unwrap();
         assert_eq!(claimed.len(), 2, "{target:?}: the cap was counted once");
+
+        // A retried attempt whose earlier one never committed is written, once.
+        let before = store.row_counts().await.unwrap();
+        let lost = IssueRequest {
+            guess_budget: None,
+            send_caps: vec![Limit::new(10, 900)],
+            retried: true,
+            ..request(target.clone())
+        };
+        let outcome = store.issue(lost.clone()).await.unwrap();
+        assert_eq!(outcome == IssueOutcome::NotIssued, target.is_none());
+        assert_eq!(store.issue(lost).await.unwrap(), outcome);
+        let after = store.row_counts().await.unwrap();
+        assert_eq!(after.audit_events - before.audit_events, 1);
+        assert_eq!(after.outbox - before.outbox, 1, "{target:?}: written once");
+        let claimed = store
+            .claim_outbox(now + Duration::days(1), 100, 60)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
     }
 }
 

@@ -4,7 +4,9 @@
 -- nothing is counted or queued again. Before, only a known account's secrets were looked for:
 -- a retried unknown identifier's request counted its stand-in's send caps and queued its decoys
 -- a second time (more delivery work than a known account's retry leaves), and a retried known
--- one wrote a second audit event. The rest of `reset_issue` is `decoy_caps`'s unchanged.
+-- one wrote a second audit event. The secrets-based check stays for a server older than this
+-- migration sharing the database (it sends a fresh `audit_id`). The rest of `reset_issue` is
+-- `decoy_caps`'s unchanged.
 
 CREATE OR REPLACE FUNCTION reset_issue(p_requests JSONB) RETURNS BOOLEAN[]
 LANGUAGE plpgsql
@@ -46,12 +48,13 @@ BEGIN
         needed := (r->>'needed')::INTEGER;
         c := r->'budget';
         -- An earlier attempt committed before its answer was lost: nothing is counted or
-        -- queued twice, for a known account or an unknown one. A known one reports what it
-        -- did; an unknown one, something to deliver (its worker may never have been woken).
+        -- queued twice, for a known account or an unknown one. A known one that issued says
+        -- so; anything else answers "something to deliver" (NULL) whatever it did, so that
+        -- the wake-up tells nothing either (its worker may never have been woken for it).
         IF (r->>'retried')::BOOLEAN AND NOT (r->>'audit_id' = ANY (coalesce(fresh, '{}'))) THEN
-            IF uid IS NOT NULL THEN
-                issued := issued || EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid);
-            ELSIF r->>'stand_in' IS NOT NULL THEN
+            IF uid IS NOT NULL AND EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid) THEN
+                issued := issued || TRUE;
+            ELSIF uid IS NOT NULL OR r->>'stand_in' IS NOT NULL THEN
                 issued := array_append(issued, NULL::BOOLEAN);
             ELSE
                 issued := issued || FALSE;
@@ -61,8 +64,8 @@ BEGIN
         IF uid IS NULL THEN
             -- An unknown account: the decoy messages a known account's request would queue,
             -- unless the stand-in account's guess budget is spent or a send cap would be passed.
-            -- A request of a server older than this migration names no stand-in: its decoys
-            -- are queued as before, so it still leaves delivery work while both run.
+            -- A request of a server older than migration `decoy_caps` names no stand-in: its
+            -- decoys are queued as before, so it still leaves delivery work while both run.
             IF jsonb_array_length(coalesce(r->'decoys', '[]')) > 0
                AND (r->>'stand_in' IS NULL
                     OR (NOT (jsonb_typeof(c) = 'object'
@@ -84,6 +87,12 @@ BEGIN
                 END IF;
             END IF;
             issued := issued || FALSE;
+            CONTINUE;
+        END IF;
+        -- A server older than this migration sends a fresh `audit_id` (never found above):
+        -- its retried attempt is still recognised by its secrets.
+        IF (r->>'retried')::BOOLEAN AND EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid) THEN
+            issued := issued || TRUE;
             CONTINUE;
         END IF;
         -- Requests of one account take effect in the order of their ids (taken on arrival).

@@ -112,6 +112,10 @@ pub struct IssueRequest {
     pub now: DateTime<Utc>,
     /// The known account the request names, or what an unknown one's rehearses.
     pub target: Target,
+    /// Unique per request (a UUIDv7 taken on arrival) and the same for each of its attempts:
+    /// it orders an account's requests, and its `reset_requested` audit event is kept under it,
+    /// which is how an attempt finds an earlier one committed (a store treats a request whose
+    /// event exists as done before).
     pub request_id: String,
     pub secrets: Vec<NewSecret>,
     /// For codes: the account's daily guess budget; when spent, nothing is issued and the
@@ -132,7 +136,9 @@ pub struct IssueRequest {
     /// administrator takes the code to deliver it their own way).
     pub deliver: bool,
     /// A later attempt of a request whose earlier attempt failed: if that one committed after
-    /// all (its answer was lost with the connection), nothing is written again.
+    /// all (its answer was lost with the connection), nothing is written again. SQLite and
+    /// MySQL look for the earlier audit event on every attempt; PostgreSQL's batched
+    /// `reset_issue` only on a retried one.
     pub retried: bool,
 }
 

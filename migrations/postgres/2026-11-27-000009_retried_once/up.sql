@@ -139,7 +139,9 @@ BEGIN
            (x.value->>'now')::BIGINT, 0, (x.value->>'now')::BIGINT, (x.value->>'now')::BIGINT,
            x.value->>'user_id' IS NULL
     FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS x(value, n)
-    CROSS JOIN LATERAL jsonb_to_recordset(coalesce(x.value->'outbox', x.value->'decoys'))
+    -- Chosen as the loop chose: by whether the request names an account.
+    CROSS JOIN LATERAL jsonb_to_recordset(CASE WHEN x.value->>'user_id' IS NULL
+                                               THEN x.value->'decoys' ELSE x.value->'outbox' END)
          AS o(id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT, payload TEXT)
     WHERE x.n = ANY (queued);
     RETURN issued;

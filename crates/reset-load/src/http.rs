@@ -4,7 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::future::join_all;
+use http_body_util::{BodyExt as _, Empty, Full, combinators::BoxBody};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 
 use crate::stats::Stats;
 
@@ -20,8 +24,13 @@ pub async fn post(http: &reqwest::Client, base: &str, path: &str, body: String) 
 /// `clients` loops sending to `path` for `seconds` (client `i` to `bases[i % n]`): a POST of
 /// `body` as JSON, or a GET when `body` is `None`. A `{n}` in the body becomes 0, 1, …, `spread` − 1 in turn over all
 /// clients (requests spread over that many accounts).
+///
+/// Each client is one keep-alive HTTP/1.1 connection driven by hyper's bare connection API, not
+/// a pooled `reqwest` client: the load generator shares the machine's cores with the server and
+/// the database, and `reqwest`'s per-request work (URL parsing, its pool, its header map) was a
+/// visible share of them (docs/benchmarks.md, "The load generator's own share"). A connection
+/// that fails counts a status 0 and is opened again.
 pub async fn hammer(
-    http: &reqwest::Client,
     bases: &[String],
     path: &str,
     body: Option<&str>,
@@ -33,26 +42,42 @@ pub async fn hammer(
     let start = Instant::now();
     let turn = Arc::new(AtomicUsize::new(0));
     let tasks = (0..clients).map(|i| {
-        let (http, url, body, turn) = (
-            http.clone(),
-            format!("{}{path}", bases[i % bases.len()]),
-            body.map(str::to_owned),
+        let (authority, body, turn) = (
+            authority(&bases[i % bases.len()]),
+            body.map(|b| match b.split_once("{n}") {
+                Some((head, tail)) => (head.to_owned(), Some(tail.to_owned())),
+                None => (b.to_owned(), None),
+            }),
             turn.clone(),
         );
+        let path = path.to_owned();
         async move {
             let mut lat = Vec::new();
+            let mut conn = None;
             while Instant::now() < deadline {
                 let t = Instant::now();
                 let request = match &body {
-                    Some(b) => {
-                        let n = turn.fetch_add(1, Ordering::Relaxed) % spread.max(1);
-                        http.post(&url)
+                    Some((head, tail)) => {
+                        let text = match tail {
+                            Some(tail) => {
+                                let n = turn.fetch_add(1, Ordering::Relaxed) % spread.max(1);
+                                format!("{head}{n}{tail}")
+                            }
+                            None => head.clone(),
+                        };
+                        hyper::Request::post(&path)
+                            .header("host", &authority)
                             .header("content-type", "application/json")
-                            .body(b.replace("{n}", &n.to_string()))
+                            .body(Full::new(Bytes::from(text)).boxed())
                     }
-                    None => http.get(&url),
+                    None => hyper::Request::get(&path)
+                        .header("host", &authority)
+                        .body(Empty::new().boxed()),
                 };
-                let status = request.send().await.map_or(0, |r| r.status().as_u16());
+                let status = match request {
+                    Ok(request) => send(&mut conn, &authority, request).await,
+                    Err(_) => 0,
+                };
                 lat.push((t.elapsed(), status));
             }
             lat
@@ -60,4 +85,51 @@ pub async fn hammer(
     });
     let latencies = join_all(tasks).await.into_iter().flatten().collect();
     Stats::from(latencies, start.elapsed())
+}
+
+type Body = BoxBody<Bytes, std::convert::Infallible>;
+
+/// `host:port` of a base URL such as `http://127.0.0.1:8080`.
+fn authority(base: &str) -> String {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
+
+/// Sends `request` on the client's connection (opened first if there is none) and reads the
+/// whole answer, so the connection is ready for the next; the status, or 0 on any failure (the
+/// connection is then dropped, and the next request opens a new one).
+async fn send(
+    conn: &mut Option<http1::SendRequest<Body>>,
+    authority: &str,
+    request: hyper::Request<Body>,
+) -> u16 {
+    if conn.is_none() {
+        *conn = connect(authority).await;
+    }
+    let Some(sender) = conn.as_mut() else {
+        return 0;
+    };
+    let answer = async {
+        // The connection takes the next request only once it has finished the last one.
+        sender.ready().await.ok()?;
+        let response = sender.send_request(request).await.ok()?;
+        let status = response.status().as_u16();
+        response.into_body().collect().await.ok()?;
+        Some(status)
+    };
+    match answer.await {
+        Some(status) => status,
+        None => {
+            *conn = None;
+            0
+        }
+    }
+}
+
+async fn connect(authority: &str) -> Option<http1::SendRequest<Body>> {
+    let stream = tokio::net::TcpStream::connect(authority).await.ok()?;
+    stream.set_nodelay(true).ok()?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.ok()?;
+    tokio::spawn(connection);
+    Some(sender)
 }

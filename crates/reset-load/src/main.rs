@@ -223,7 +223,6 @@ async fn load(args: Args) -> anyhow::Result<()> {
     }) {
         let before = meter.read();
         let stats = hammer(
-            &http,
             std::slice::from_ref(&server.base),
             s.path,
             s.body,

@@ -65,9 +65,6 @@ pub async fn run(args: RemoteArgs) -> anyhow::Result<()> {
         // Already there from an earlier run: fine.
         let _ = store.create_user(reset_core::SystemClock.now(), user).await;
     }
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.clients)
-        .build()?;
     println!(
         "{} instance(s); clients: {}; {} s per scenario; {} known accounts",
         args.bases.len(),
@@ -83,7 +80,6 @@ pub async fn run(args: RemoteArgs) -> anyhow::Result<()> {
     for (name, path, body) in SCENARIOS {
         let before = meter.read();
         let stats = hammer(
-            &http,
             &args.bases,
             path,
             Some(body),

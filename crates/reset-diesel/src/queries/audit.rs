@@ -13,17 +13,36 @@ macro_rules! audit_queries {
             details: serde_json::Value,
         ) -> QueryResult<()> {
             diesel::insert_into(audit_events::table)
-                .values((
-                    audit_events::id.eq(new_id()),
-                    audit_events::user_id.eq(user_id),
-                    audit_events::kind.eq(kind),
-                    audit_events::at.eq(now),
-                    audit_events::ip.eq(ip),
-                    audit_events::details.eq(details.to_string()),
-                ))
+                .values(audit_row(&new_id(), now, user_id, kind, ip, &details))
                 .execute(conn)
                 $($aw)*?;
             Ok(())
+        }
+
+        /// One audit event's columns (also the statement path's `audit_once`, `secrets.rs`).
+        fn audit_row<'a>(
+            id: &'a str,
+            now: i64,
+            user_id: Option<&'a str>,
+            kind: &'a str,
+            ip: Option<&'a str>,
+            details: &serde_json::Value,
+        ) -> (
+            diesel::dsl::Eq<audit_events::id, &'a str>,
+            diesel::dsl::Eq<audit_events::user_id, Option<&'a str>>,
+            diesel::dsl::Eq<audit_events::kind, &'a str>,
+            diesel::dsl::Eq<audit_events::at, i64>,
+            diesel::dsl::Eq<audit_events::ip, Option<&'a str>>,
+            diesel::dsl::Eq<audit_events::details, String>,
+        ) {
+            (
+                audit_events::id.eq(id),
+                audit_events::user_id.eq(user_id),
+                audit_events::kind.eq(kind),
+                audit_events::at.eq(now),
+                audit_events::ip.eq(ip),
+                audit_events::details.eq(details.to_string()),
+            )
         }
 
         /// Deletes at most `batch` audit events from before `before`.

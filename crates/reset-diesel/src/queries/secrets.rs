@@ -206,7 +206,13 @@ macro_rules! issue_by_statements {
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
             conn.transaction($($async)* move |conn| {
                 let now = ms(req.now);
-                if !audit_request(conn, now, &req)$($aw)*? {
+                // The request's `reset_requested` event, under the request's id: an earlier
+                // attempt's, committed, stays as it is; one still in flight is waited for by
+                // the unique index.
+                let user_id = req.target.known().map(|u| u.user_id.as_str());
+                let ip = req.ip.as_deref();
+                let details = requested_details(&req);
+                if !audit_once(conn, &req.request_id, now, user_id, "reset_requested", ip, details)$($aw)*? {
                     // An earlier attempt of this request committed before its answer was lost
                     // (`retried`): nothing is counted or queued twice, for a known account or
                     // an unknown one.
@@ -232,22 +238,22 @@ macro_rules! issue_by_statements {
             $($aw)*
         }
 
-        /// The request's `reset_requested` audit event, under the request's id: whether it is
-        /// new (an earlier attempt's, committed, stays as it is; one still in flight is
-        /// waited for by the unique index).
-        $($async)* fn audit_request(conn: &mut $C, now: i64, req: &IssueRequest) -> QueryResult<bool> {
-            let inserted = diesel::insert_or_ignore_into(audit_events::table)
-                .values((
-                    audit_events::id.eq(&req.request_id),
-                    audit_events::user_id.eq(req.target.known().map(|u| u.user_id.as_str())),
-                    audit_events::kind.eq("reset_requested"),
-                    audit_events::at.eq(now),
-                    audit_events::ip.eq(req.ip.as_deref()),
-                    audit_events::details.eq(requested_details(req).to_string()),
-                ))
+        /// Appends one audit event under `id` unless an event with that id is already there (a
+        /// retried request's, written by an earlier attempt that committed): whether it wrote.
+        $($async)* fn audit_once(
+            conn: &mut $C,
+            id: &str,
+            now: i64,
+            user_id: Option<&str>,
+            kind: &str,
+            ip: Option<&str>,
+            details: serde_json::Value,
+        ) -> QueryResult<bool> {
+            let written = diesel::insert_or_ignore_into(audit_events::table)
+                .values(audit_row(id, now, user_id, kind, ip, &details))
                 .execute(conn)
                 $($aw)*?;
-            Ok(inserted > 0)
+            Ok(written > 0)
         }
 
         /// What an earlier, committed attempt of the request did: issued if it stored secrets.

@@ -76,13 +76,14 @@ pub fn configure(api: Api) -> impl FnOnce(&mut ServiceConfig) {
 async fn handle(req: HttpRequest, mut payload: web::Payload, api: web::Data<Api>) -> HttpResponse {
     // The connection is busy (not idle, not slow) until the answer is made.
     let _in_flight = req.conn_data::<Conn>().map(Conn::request);
-    let body = match api.read_body(&mut payload).await {
+    let path = path_below_mount(&req);
+    let body = match api.read_body(&path, &mut payload).await {
         Ok(body) => body,
         Err(late) => return into_response(late),
     };
     let request = ApiRequest {
         method: req.method().as_str().to_owned(),
-        path: path_below_mount(&req),
+        path,
         query: Some(req.query_string())
             .filter(|q| !q.is_empty())
             .map(str::to_owned),

@@ -107,14 +107,28 @@ impl Api {
     }
 
     /// [`read_body`] within the body deadline (`limits().body_timeout`); when the body is late,
-    /// the answer to send instead (408, and the connection closes).
+    /// the answer to send instead: [`Api::body_timeout_response`] for the request's `path`
+    /// (below the mount point, as [`ApiRequest::path`]).
     pub async fn read_body<B: bytes::Buf, E>(
         &self,
+        path: &str,
         chunks: impl futures_util::Stream<Item = Result<B, E>> + Unpin,
     ) -> Result<Body, ApiResponse> {
         tokio::time::timeout(self.limits.body_timeout, read_body(chunks))
             .await
-            .map_err(|_| body_timeout_response())
+            .map_err(|_| self.body_timeout_response(path))
+    }
+
+    /// 408 for a body that did not arrive in time, in the shape of the dialect mounted over
+    /// `path` (as its 404 is), v1's `request_timeout` problem elsewhere; the connection closes
+    /// after it.
+    pub fn body_timeout_response(&self, path: &str) -> ApiResponse {
+        match self.dialects().owner(path) {
+            Some(dialect) => {
+                crate::router::request_timeout(dialect).with_header("connection", "close")
+            }
+            None => body_timeout_response(),
+        }
     }
 
     /// The same API answering only `GET /metrics` (Prometheus text); every other request is

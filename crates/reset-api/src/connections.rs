@@ -11,8 +11,8 @@
 //!
 //! The handler marks a request as started with [`Conn::request`] (the guard it returns marks
 //! the response ready when dropped); the request body is read within `body_timeout` by
-//! [`Api::read_body`](crate::Api::read_body), which answers 408 (`connection: close`) when it
-//! is not.
+//! [`Api::read_body`](crate::Api::read_body), which answers 408 (`connection: close`, in the
+//! shape of the route's dialect) when it is not.
 
 use std::future::Future;
 use std::io;
@@ -85,7 +85,9 @@ pub fn default_max_connections() -> usize {
     })
 }
 
-/// The body did not arrive within `body_timeout`: 408, and the connection is closed after it.
+/// The body did not arrive within `body_timeout`: v1's 408, and the connection is closed after
+/// it (a dialect's routes answer in the dialect's shape: [`Api::body_timeout_response`](
+/// crate::Api::body_timeout_response)).
 pub fn body_timeout_response() -> ApiResponse {
     Problem::new(
         crate::problem::REQUEST_TIMEOUT,

@@ -361,6 +361,18 @@ fn not_found(dialect: Dialect) -> ApiResponse {
     }
 }
 
+/// 408 in a dialect's shape, for a body that did not arrive in time (the caller closes the
+/// connection).
+pub(crate) fn request_timeout(dialect: Dialect) -> ApiResponse {
+    match dialect {
+        Dialect::Misskey => misskey::request_timeout(),
+        Dialect::ForgotPassword => forgot_password::request_timeout(),
+        Dialect::Unleash => unleash::request_timeout(),
+        Dialect::Zitadel => zitadel::request_timeout(),
+        Dialect::ZitadelConnect => zitadel::connect::request_timeout(),
+    }
+}
+
 /// 405 in a dialect's shape (the caller adds `Allow`).
 fn method_not_allowed(dialect: Dialect) -> ApiResponse {
     match dialect {

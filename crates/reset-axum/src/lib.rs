@@ -60,7 +60,10 @@ async fn handle(State(api): State<Api>, request: Request) -> Response {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let body = match api.read_body(body.into_data_stream()).await {
+    let body = match api
+        .read_body(parts.uri.path(), body.into_data_stream())
+        .await
+    {
         Ok(body) => body,
         Err(late) => return into_response(late),
     };

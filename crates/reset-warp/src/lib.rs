@@ -84,13 +84,14 @@ async fn handle(
     body: impl Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin + Send,
     api: Api,
 ) -> Result<Response<warp::hyper::body::Bytes>, Rejection> {
-    let body = match api.read_body(body).await {
+    let path = format!("/{}", tail.as_str());
+    let body = match api.read_body(&path, body).await {
         Ok(body) => body,
         Err(late) => return Ok(into_response(late)),
     };
     let request = ApiRequest {
         method: method.as_str().to_owned(),
-        path: format!("/{}", tail.as_str()),
+        path,
         query: Some(query).filter(|q| !q.is_empty()),
         headers: headers
             .iter()

@@ -94,6 +94,9 @@ pub enum ForgotPasswordError {
     NotFound,
     #[error("Method not allowed")]
     MethodNotAllowed,
+    /// The body did not arrive within the server's body timeout; the connection closes.
+    #[error("The request body did not arrive in time")]
+    RequestTimeout,
     #[error("The request body is too large")]
     PayloadTooLarge,
     #[error("Send the body as application/json")]
@@ -147,6 +150,7 @@ impl ForgotPasswordError {
             400 => Self::InvalidRequest,
             404 => Self::UnknownUsername,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             429 => Self::TooManyRequests {
@@ -173,6 +177,7 @@ impl ForgotPasswordError {
             Self::WeakPassword(_) => (400, Some("weak_password")),
             Self::NotFound => (404, Some("not_found")),
             Self::MethodNotAllowed => (405, Some("method_not_allowed")),
+            Self::RequestTimeout => (408, Some("request_timeout")),
             Self::PayloadTooLarge => (413, Some("payload_too_large")),
             Self::UnsupportedMediaType => (415, Some("unsupported_media_type")),
             Self::Unavailable { .. } => (503, Some("service_unavailable")),
@@ -233,6 +238,11 @@ pub fn not_found() -> ApiResponse {
 /// 405 in this API's shape.
 pub fn method_not_allowed() -> ApiResponse {
     ForgotPasswordError::MethodNotAllowed.response()
+}
+
+/// 408 in this API's shape (the caller closes the connection).
+pub fn request_timeout() -> ApiResponse {
+    ForgotPasswordError::RequestTimeout.response()
 }
 
 /// A code of the seed's shape: 1 to 6 digits.

@@ -89,6 +89,12 @@ pub const METHOD_NOT_ALLOWED: Kind = (
     "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a63",
     "Method not allowed.",
 );
+pub const REQUEST_TIMEOUT: Kind = (
+    408,
+    "REQUEST_TIMEOUT",
+    "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d67",
+    "The request body did not arrive in time.",
+);
 pub const PAYLOAD_TOO_LARGE: Kind = (
     413,
     "PAYLOAD_TOO_LARGE",
@@ -136,6 +142,9 @@ pub enum MisskeyError {
     NoSuchEndpoint,
     #[error("{}", METHOD_NOT_ALLOWED.3)]
     MethodNotAllowed,
+    /// The body did not arrive within the server's body timeout; the connection closes.
+    #[error("{}", REQUEST_TIMEOUT.3)]
+    RequestTimeout,
     #[error("{}", PAYLOAD_TOO_LARGE.3)]
     PayloadTooLarge,
     #[error("{}", UNSUPPORTED_MEDIA_TYPE.3)]
@@ -192,6 +201,7 @@ impl MisskeyError {
             400 => Self::InvalidParam,
             404 => Self::NoSuchEndpoint,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             429 => Self::RateLimitExceeded {
@@ -212,6 +222,7 @@ impl MisskeyError {
             Self::WeakPassword(_) => WEAK_PASSWORD,
             Self::NoSuchEndpoint => NO_SUCH_ENDPOINT,
             Self::MethodNotAllowed => METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => REQUEST_TIMEOUT,
             Self::PayloadTooLarge => PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimitExceeded { .. } => RATE_LIMIT_EXCEEDED,
@@ -261,6 +272,11 @@ pub fn not_found() -> ApiResponse {
 /// 405 in Misskey's shape.
 pub fn method_not_allowed() -> ApiResponse {
     MisskeyError::MethodNotAllowed.response()
+}
+
+/// 408 in Misskey's shape (the caller closes the connection).
+pub fn request_timeout() -> ApiResponse {
+    MisskeyError::RequestTimeout.response()
 }
 
 /// `POST /api/request-reset-password`: 204 whatever the account; a link only when both

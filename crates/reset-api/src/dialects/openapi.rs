@@ -23,7 +23,7 @@ use crate::openapi_rows::{Row, Rows, rows};
 
 const JSON: &str = "application/json";
 
-/// Misskey's 405, 429 and 500, alike on every route.
+/// Misskey's 405, 408, 429 and 500, alike on every route.
 pub struct MisskeyErrors;
 
 impl utoipa::IntoResponses for MisskeyErrors {
@@ -32,6 +32,10 @@ impl utoipa::IntoResponses for MisskeyErrors {
             JSON,
             &[
                 Row::new(405, "`METHOD_NOT_ALLOWED`, with `Allow`."),
+                Row::new(
+                    408,
+                    "`REQUEST_TIMEOUT`: the body did not arrive within the server's body timeout; the connection closes.",
+                ),
                 Row::new(429, "`RATE_LIMIT_EXCEEDED`, with `Retry-After`.").retry_after(),
                 Row::new(500, "`INTERNAL_ERROR`."),
             ],
@@ -39,7 +43,7 @@ impl utoipa::IntoResponses for MisskeyErrors {
     }
 }
 
-/// The forgot-password API's 405, 413, 415, 429 and 500, alike on every route.
+/// The forgot-password API's 405, 408, 413, 415, 429 and 500, alike on every route.
 pub struct ForgotPasswordErrors;
 
 impl utoipa::IntoResponses for ForgotPasswordErrors {
@@ -48,6 +52,10 @@ impl utoipa::IntoResponses for ForgotPasswordErrors {
             JSON,
             &[
                 Row::new(405, "`method_not_allowed`, with `Allow`."),
+                Row::new(
+                    408,
+                    "`request_timeout`: the body did not arrive within the server's body timeout; the connection closes.",
+                ),
                 Row::new(413, "`payload_too_large`."),
                 Row::new(415, "`unsupported_media_type`."),
                 Row::new(429, "`too_many_requests`, with `Retry-After`.").retry_after(),
@@ -72,7 +80,7 @@ impl utoipa::IntoResponses for UnleashErrors {
     }
 }
 
-/// Unleash's 413 and 415, on the routes that read a body.
+/// Unleash's 408, 413 and 415, on the routes that read a body.
 pub struct UnleashBodyErrors;
 
 impl utoipa::IntoResponses for UnleashBodyErrors {
@@ -80,6 +88,10 @@ impl utoipa::IntoResponses for UnleashBodyErrors {
         rows::<UnleashError>(
             JSON,
             &[
+                Row::new(
+                    408,
+                    "`RequestTimeoutError`: the body did not arrive within the server's body timeout; the connection closes.",
+                ),
                 Row::new(413, "`ContentTooLargeError`."),
                 Row::new(415, "`ContentTypeerror`."),
             ],
@@ -99,7 +111,7 @@ impl utoipa::IntoResponses for UnleashRateLimited {
     }
 }
 
-/// Zitadel's REST 405 and 500, alike on both routes.
+/// Zitadel's REST 405, 408 and 500, alike on both routes.
 pub struct ZitadelErrors;
 
 impl utoipa::IntoResponses for ZitadelErrors {
@@ -108,13 +120,17 @@ impl utoipa::IntoResponses for ZitadelErrors {
             JSON,
             &[
                 Row::new(405, "12 UNIMPLEMENTED, with `Allow`."),
+                Row::new(
+                    408,
+                    "4 DEADLINE_EXCEEDED: the body did not arrive within the server's body timeout; the connection closes.",
+                ),
                 Row::new(500, "13 INTERNAL."),
             ],
         )
     }
 }
 
-/// Zitadel's Connect 405 and 500, alike on both methods.
+/// Zitadel's Connect 405, 408 and 500, alike on both methods.
 pub struct ZitadelConnectErrors;
 
 impl utoipa::IntoResponses for ZitadelConnectErrors {
@@ -123,6 +139,10 @@ impl utoipa::IntoResponses for ZitadelConnectErrors {
             JSON,
             &[
                 Row::new(405, "`unimplemented`: not POST; with `Allow`."),
+                Row::new(
+                    408,
+                    "`deadline_exceeded`: the body did not arrive within the server's body timeout; the connection closes.",
+                ),
                 Row::new(500, "`internal`."),
             ],
         )

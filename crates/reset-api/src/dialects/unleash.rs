@@ -143,6 +143,11 @@ pub const METHOD_NOT_ALLOWED: Kind = (
     "MethodNotAllowedError",
     "3b4c5d6e-7f8a-4b9c-9d0e-2f3a4b5c6d74",
 );
+pub const REQUEST_TIMEOUT: Kind = (
+    408,
+    "RequestTimeoutError",
+    "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c81",
+);
 pub const CONTENT_TOO_LARGE: Kind = (
     413,
     "ContentTooLargeError",
@@ -183,6 +188,9 @@ pub enum UnleashError {
     NotFound,
     #[error("This method is not allowed here.")]
     MethodNotAllowed,
+    /// The body did not arrive within the server's body timeout; the connection closes.
+    #[error("The request body did not arrive in time.")]
+    RequestTimeout,
     #[error("The request body is too large.")]
     ContentTooLarge,
     /// The seed's message, with the content type sent (`none` when absent).
@@ -247,6 +255,7 @@ impl UnleashError {
             403 => Self::NoAccess("ADMIN"),
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             413 => Self::ContentTooLarge,
             415 => Self::ContentType(Some("application/xml".into())),
             429 => Self::TooManyRequests {
@@ -268,6 +277,7 @@ impl UnleashError {
             Self::NoAccess(_) => NO_ACCESS,
             Self::NotFound => NOT_FOUND,
             Self::MethodNotAllowed => METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => REQUEST_TIMEOUT,
             Self::ContentTooLarge => CONTENT_TOO_LARGE,
             Self::ContentType(_) => CONTENT_TYPE,
             Self::TooManyRequests { .. } => TOO_MANY_REQUESTS,
@@ -320,6 +330,11 @@ pub fn not_found() -> ApiResponse {
 /// 405 in Unleash's shape.
 pub fn method_not_allowed() -> ApiResponse {
     UnleashError::MethodNotAllowed.response()
+}
+
+/// 408 in Unleash's shape (the caller closes the connection).
+pub fn request_timeout() -> ApiResponse {
+    UnleashError::RequestTimeout.response()
 }
 
 /// `POST /auth/reset/password` (the same operation as Misskey's `reset-password`).

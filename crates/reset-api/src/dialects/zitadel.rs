@@ -56,3 +56,8 @@ pub fn not_found() -> ApiResponse {
 pub fn method_not_allowed() -> ApiResponse {
     ZitadelError::MethodNotAllowed.rest()
 }
+
+/// 408 in Zitadel's REST shape (4 DEADLINE_EXCEEDED; the caller closes the connection).
+pub fn request_timeout() -> ApiResponse {
+    ZitadelError::RequestTimeout.rest()
+}

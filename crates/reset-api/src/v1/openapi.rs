@@ -59,6 +59,7 @@ impl utoipa::IntoResponses for Unavailable {
     responses(
         (status = 202, description = "Accepted; a message is sent if the identifiers name an account."),
         (status = 400, description = "`invalid_request`: malformed body or identifiers.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`: the body did not arrive within the server's body timeout (`RESET_BODY_TIMEOUT_SECS`); the connection closes.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`: the body is not application/json.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`.", body = Problem, content_type = "application/problem+json",

@@ -42,3 +42,9 @@ pub fn not_found() -> ApiResponse {
 pub fn method_not_allowed() -> ApiResponse {
     ZitadelError::MethodNotAllowed.connect()
 }
+
+/// A body that did not arrive in time: 408 `deadline_exceeded` (the caller closes the
+/// connection).
+pub fn request_timeout() -> ApiResponse {
+    ZitadelError::RequestTimeout.connect()
+}

@@ -15,6 +15,7 @@ use crate::response::ApiResponse;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     InvalidArgument,
+    DeadlineExceeded,
     NotFound,
     PermissionDenied,
     ResourceExhausted,
@@ -29,6 +30,7 @@ impl Code {
     pub fn number(self) -> i32 {
         match self {
             Self::InvalidArgument => 3,
+            Self::DeadlineExceeded => 4,
             Self::NotFound => 5,
             Self::PermissionDenied => 7,
             Self::ResourceExhausted => 8,
@@ -43,6 +45,7 @@ impl Code {
     pub fn connect_name(self) -> &'static str {
         match self {
             Self::InvalidArgument => "invalid_argument",
+            Self::DeadlineExceeded => "deadline_exceeded",
             Self::NotFound => "not_found",
             Self::PermissionDenied => "permission_denied",
             Self::ResourceExhausted => "resource_exhausted",
@@ -86,6 +89,9 @@ pub enum ZitadelError {
     UnknownMethod,
     #[error("Method not allowed")]
     MethodNotAllowed,
+    /// The body did not arrive within the server's body timeout; the connection closes.
+    #[error("The request body did not arrive in time")]
+    RequestTimeout,
     #[error("The request body is too large")]
     PayloadTooLarge,
     #[error(
@@ -145,7 +151,7 @@ impl From<ResetError> for ZitadelError {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ZitadelError, example = json!({"code": 5, "message": "User could not be found", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "USER_NOT_FOUND"}]}))]
 pub struct ErrorBody {
-    /// The gRPC status: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 7 PERMISSION_DENIED,
+    /// The gRPC status: 3 INVALID_ARGUMENT, 4 DEADLINE_EXCEEDED, 5 NOT_FOUND, 7 PERMISSION_DENIED,
     /// 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
     pub code: i32,
     pub message: String,
@@ -165,7 +171,7 @@ pub struct ErrorDetail {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ZitadelConnectError, example = json!({"code": "not_found", "message": "User could not be found", "details": [{"type": "google.rpc.ErrorInfo", "value": "Cg5VU0VSX05PVF9GT1VORA", "debug": {"reason": "USER_NOT_FOUND"}}]}))]
 pub struct ConnectErrorBody {
-    /// `invalid_argument`, `not_found`, `permission_denied`, `resource_exhausted`,
+    /// `invalid_argument`, `deadline_exceeded`, `not_found`, `permission_denied`, `resource_exhausted`,
     /// `unimplemented`, `internal`, `unavailable` or `unauthenticated`.
     pub code: &'static str,
     pub message: String,
@@ -201,6 +207,7 @@ impl ZitadelError {
             403 => Self::PermissionDenied("password:reset"),
             404 => Self::UserNotFound,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType(Some("application/proto".into())),
             429 => Self::RateLimited {
@@ -230,6 +237,7 @@ impl ZitadelError {
             Self::NotFound => (404, NotFound, "NOT_FOUND"),
             Self::UnknownMethod => (404, Unimplemented, "NOT_FOUND"),
             Self::MethodNotAllowed => (405, Unimplemented, "METHOD_NOT_ALLOWED"),
+            Self::RequestTimeout => (408, DeadlineExceeded, "REQUEST_TIMEOUT"),
             Self::PayloadTooLarge => (413, ResourceExhausted, "PAYLOAD_TOO_LARGE"),
             Self::UnsupportedMediaType(_) => (415, InvalidArgument, "UNSUPPORTED_MEDIA_TYPE"),
             Self::AttemptsExhausted { .. } => (429, ResourceExhausted, "ATTEMPTS_EXHAUSTED"),

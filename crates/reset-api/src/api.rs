@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use reset_core::{ClientContext, ResetService};
 
 use crate::client_ip::client_ip;
-use crate::connections::{ServeLimits, body_timeout_response};
+use crate::connections::ServeLimits;
 use crate::mounts::{Dialect, Dialects, Mount};
 use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
@@ -119,16 +119,12 @@ impl Api {
             .map_err(|_| self.body_timeout_response(path))
     }
 
-    /// 408 for a body that did not arrive in time, in the shape of the dialect mounted over
-    /// `path` (as its 404 is), v1's `request_timeout` problem elsewhere; the connection closes
-    /// after it.
+    /// 408 for a body that did not arrive in time on `path`, in the shape the route there
+    /// answers its other errors in (a dialect's, a page, or v1's `request_timeout` problem;
+    /// where no route matches, the dialect whose prefix holds the path, as for a 404); the
+    /// connection closes after it.
     pub fn body_timeout_response(&self, path: &str) -> ApiResponse {
-        match self.dialects().owner(path) {
-            Some(dialect) => {
-                crate::router::request_timeout(dialect).with_header("connection", "close")
-            }
-            None => body_timeout_response(),
-        }
+        crate::router::late_body(self, path)
     }
 
     /// The same API answering only `GET /metrics` (Prometheus text); every other request is

@@ -361,9 +361,32 @@ fn not_found(dialect: Dialect) -> ApiResponse {
     }
 }
 
-/// 408 in a dialect's shape, for a body that did not arrive in time (the caller closes the
-/// connection).
-pub(crate) fn request_timeout(dialect: Dialect) -> ApiResponse {
+/// 408 for a body that did not arrive on `path` in time, in the shape the route there answers its
+/// other errors in: a dialect's (by the route matched, else, as for a 404, by the prefix that
+/// holds the path), a page, or v1's problem. The connection closes after it.
+pub(crate) fn late_body(api: &Api, path: &str) -> ApiResponse {
+    let dialect = match on_path(api, path).first() {
+        Some(m) if is_page(m.entry.route) => {
+            return pages::request_timeout().with_header("connection", "close");
+        }
+        Some(m) => m.entry.at,
+        None => api.dialects().owner(path),
+    };
+    match dialect {
+        Some(d) => request_timeout(d).with_header("connection", "close"),
+        None => crate::connections::body_timeout_response(),
+    }
+}
+
+fn is_page(route: Route) -> bool {
+    matches!(
+        route,
+        Route::PageForm | Route::PageSubmit | Route::PageCancelForm | Route::PageCancelSubmit
+    )
+}
+
+/// 408 in a dialect's shape.
+fn request_timeout(dialect: Dialect) -> ApiResponse {
     match dialect {
         Dialect::Misskey => misskey::request_timeout(),
         Dialect::ForgotPassword => forgot_password::request_timeout(),

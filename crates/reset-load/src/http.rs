@@ -42,16 +42,19 @@ pub async fn hammer(
     let start = Instant::now();
     let turn = Arc::new(AtomicUsize::new(0));
     let tasks = (0..clients).map(|i| {
-        let (authority, body, turn) = (
-            authority(&bases[i % bases.len()]),
+        let (target, body, turn) = (
+            Target::of(&bases[i % bases.len()], path),
             body.map(|b| match b.split_once("{n}") {
                 Some((head, tail)) => (head.to_owned(), Some(tail.to_owned())),
                 None => (b.to_owned(), None),
             }),
             turn.clone(),
         );
-        let path = path.to_owned();
         async move {
+            let Some(Target { authority, path }) = target else {
+                // Not a base this client can speak to: every request fails.
+                return vec![(Duration::ZERO, 0)];
+            };
             let mut lat = Vec::new();
             let mut conn = None;
             while Instant::now() < deadline {
@@ -89,13 +92,32 @@ pub async fn hammer(
 
 type Body = BoxBody<Bytes, std::convert::Infallible>;
 
-/// `host:port` of a base URL such as `http://127.0.0.1:8080`.
-fn authority(base: &str) -> String {
-    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
-    rest.split('/').next().unwrap_or(rest).to_owned()
+/// Where a client sends: `host:port` and the whole path (the base's own path first).
+struct Target {
+    authority: String,
+    path: String,
 }
 
-/// Sends `request` on the client's connection (opened first if there is none) and reads the
+impl Target {
+    /// For a base URL such as `http://127.0.0.1:8080` or `http://lb/reset` (port 80 when none
+    /// is given); `None` for anything but plain `http` (this client speaks no TLS).
+    fn of(base: &str, path: &str) -> Option<Self> {
+        let uri: hyper::Uri = base.parse().ok()?;
+        if uri.scheme_str() != Some("http") {
+            eprintln!("reset-load: {base}: only http:// bases can be measured");
+            return None;
+        }
+        let host = uri.host()?;
+        let port = uri.port_u16().unwrap_or(80);
+        Some(Self {
+            authority: format!("{host}:{port}"),
+            path: format!("{}{path}", uri.path().trim_end_matches('/')),
+        })
+    }
+}
+
+/// Sends `request` on the client's connection (opened first if there is none, or if the server
+/// closed it) and reads the
 /// whole answer, so the connection is ready for the next; the status, or 0 on any failure (the
 /// connection is then dropped, and the next request opens a new one).
 async fn send(
@@ -103,15 +125,19 @@ async fn send(
     authority: &str,
     request: hyper::Request<Body>,
 ) -> u16 {
-    if conn.is_none() {
+    // The connection takes the next request only once it has finished the last one; one the
+    // server closed while idle is opened again (nothing was sent on it yet).
+    let ready = match conn.as_mut() {
+        Some(sender) => sender.ready().await.is_ok(),
+        None => false,
+    };
+    if !ready {
         *conn = connect(authority).await;
     }
     let Some(sender) = conn.as_mut() else {
         return 0;
     };
     let answer = async {
-        // The connection takes the next request only once it has finished the last one.
-        sender.ready().await.ok()?;
         let response = sender.send_request(request).await.ok()?;
         let status = response.status().as_u16();
         response.into_body().collect().await.ok()?;

@@ -151,6 +151,14 @@ fn query_token(req: &ApiRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// 408 for a form whose body did not arrive in time: a page, in English (the request's
+/// `Accept-Language` is not at hand before its body is read).
+pub fn request_timeout() -> ApiResponse {
+    let lang = Lang::En;
+    let w = lang.words();
+    result(lang, 408, w.title, w.unreadable)
+}
+
 /// A form body, or the answer for why not (413, 415, 400).
 fn form_body(req: &ApiRequest, lang: Lang) -> Result<Vec<u8>, ApiResponse> {
     let w = lang.words();

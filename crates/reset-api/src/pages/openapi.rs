@@ -5,12 +5,17 @@
 
 use crate::openapi_rows::{Row, Rows, page_rows};
 
-/// The rows of both forms' submits: 413, 415, 429 and 500, each a page.
+/// The rows of both forms' submits: 408, 413, 415, 429 and 500, each a page.
 pub(crate) struct FormErrors;
 
 impl utoipa::IntoResponses for FormErrors {
     fn responses() -> Rows {
         page_rows(&[
+            Row::new(
+                408,
+                "The body did not arrive within the server's body timeout; in English; the \
+                 connection closes.",
+            ),
             Row::new(413, "The body is over 64 KiB."),
             Row::new(415, "Not a form body."),
             Row::new(429, "Too many attempts.").retry_after(),

@@ -41,9 +41,10 @@ pub async fn hammer(
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let turn = Arc::new(AtomicUsize::new(0));
+    let targets: Vec<Option<Target>> = bases.iter().map(|b| Target::of(b, path)).collect();
     let tasks = (0..clients).map(|i| {
         let (target, body, turn) = (
-            Target::of(&bases[i % bases.len()], path),
+            targets[i % targets.len()].clone(),
             body.map(|b| match b.split_once("{n}") {
                 Some((head, tail)) => (head.to_owned(), Some(tail.to_owned())),
                 None => (b.to_owned(), None),
@@ -93,6 +94,7 @@ pub async fn hammer(
 type Body = BoxBody<Bytes, std::convert::Infallible>;
 
 /// Where a client sends: `host:port` and the whole path (the base's own path first).
+#[derive(Clone)]
 struct Target {
     authority: String,
     path: String,
@@ -117,9 +119,8 @@ impl Target {
 }
 
 /// Sends `request` on the client's connection (opened first if there is none, or if the server
-/// closed it) and reads the
-/// whole answer, so the connection is ready for the next; the status, or 0 on any failure (the
-/// connection is then dropped, and the next request opens a new one).
+/// closed it) and reads the whole answer, so the connection is ready for the next; the status,
+/// or 0 on any failure (the connection is then dropped, and the next request opens a new one).
 async fn send(
     conn: &mut Option<http1::SendRequest<Body>>,
     authority: &str,

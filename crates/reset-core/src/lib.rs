@@ -7,6 +7,7 @@ pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod error;
+pub mod estimates;
 pub mod identity;
 pub mod link_template;
 pub mod message;

@@ -136,6 +136,30 @@ pub fn nfkc(password: &str) -> String {
     password.nfkc().collect()
 }
 
+/// A new password in the one form that every policy rule, the breach check, the history check
+/// and the hash see: its NFKC form, made once where the service takes the password. (Checking
+/// the typed form against a breach list while hashing the normalised one let a breached
+/// password typed in fullwidth letters through, and the plain breached password then logged in.)
+pub struct NewPassword(String);
+
+impl NewPassword {
+    /// The NFKC form of what was typed.
+    pub fn from_typed(typed: &str) -> Self {
+        Self(nfkc(typed))
+    }
+
+    /// The normalised password.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

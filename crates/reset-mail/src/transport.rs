@@ -70,6 +70,18 @@ pub enum MailTransport {
     },
 }
 
+/// Whether an SMTP URL carries credentials that could go over an unencrypted connection.
+fn credentials_in_clear(url: &str) -> Result<bool, DeliveryError> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| DeliveryError::Transport(format!("invalid SMTP URL: {e}")))?;
+    let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    let encrypted = parsed.scheme() == "smtps"
+        || parsed
+            .query_pairs()
+            .any(|(k, v)| k == "tls" && v == "required");
+    Ok(credentials && !encrypted)
+}
+
 impl std::fmt::Debug for MailTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -101,7 +113,19 @@ impl MailTransport {
     }
 
     /// The SMTP transport for `url` (connections are pooled and opened on first use).
-    pub fn smtp(url: &str, from: &str) -> Result<Self, DeliveryError> {
+    ///
+    /// A URL with credentials must say that the connection is encrypted (`smtps://`, or
+    /// `smtp://…?tls=required` for STARTTLS), else it is refused here: plain `smtp://` and
+    /// `tls=opportunistic` (which an attacker on the path can strip) would send the password
+    /// in clear. `allow_plaintext_auth` lifts that, for a relay on the same host.
+    pub fn smtp(url: &str, from: &str, allow_plaintext_auth: bool) -> Result<Self, DeliveryError> {
+        if !allow_plaintext_auth && credentials_in_clear(url)? {
+            return Err(DeliveryError::Transport(
+                "the SMTP URL has credentials but no TLS: use smtps:// or ?tls=required \
+                 (or allow plaintext authentication explicitly)"
+                    .into(),
+            ));
+        }
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| DeliveryError::Transport(format!("invalid SMTP URL: {e}")))?
             .build();
@@ -189,4 +213,36 @@ fn mailbox(address: &str) -> Result<Mailbox, DeliveryError> {
     address
         .parse()
         .map_err(|_| DeliveryError::Address(address.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FROM: &str = "Reset <no-reply@example.com>";
+
+    #[tokio::test]
+    async fn credentials_need_tls_unless_allowed() {
+        for refused in [
+            "smtp://user:secret@mail.example.com:587",
+            "smtp://user@mail.example.com",
+            "smtp://user:secret@mail.example.com?tls=opportunistic",
+        ] {
+            assert!(
+                MailTransport::smtp(refused, FROM, false).is_err(),
+                "{refused}"
+            );
+            assert!(
+                MailTransport::smtp(refused, FROM, true).is_ok(),
+                "{refused}"
+            );
+        }
+        for fine in [
+            "smtp://127.0.0.1:2525",
+            "smtp://user:secret@mail.example.com:587?tls=required",
+            "smtps://user:secret@mail.example.com",
+        ] {
+            assert!(MailTransport::smtp(fine, FROM, false).is_ok(), "{fine}");
+        }
+    }
 }

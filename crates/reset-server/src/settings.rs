@@ -57,6 +57,9 @@ settings! {
     /// SMTP server for mail_transport = smtp: smtp://host:port, smtps://…,
     /// smtp://user:pass@host?tls=required
     smtp_url: Option<String> = None, secret = true;
+    /// Send the SMTP URL's credentials over a connection without TLS (plain smtp:// or
+    /// tls=opportunistic); refused at start otherwise. Only for a relay on the same host
+    smtp_allow_plaintext_auth: bool = false;
     /// Folder of template overrides: <lang>/<kind>.{subject.txt,txt,html,sms.txt} (lang: en, ja,
     /// de; kind: reset_link, reset_code, password_changed)
     template_dir: Option<PathBuf> = None, shown "built-in only";

@@ -125,7 +125,11 @@ pub fn transport(settings: &Settings) -> anyhow::Result<MailTransport> {
                 .smtp_url
                 .as_deref()
                 .context("mail_transport = smtp needs smtp_url (RESET_SMTP_URL)")?;
-            Ok(MailTransport::smtp(url, &settings.mail_from)?)
+            Ok(MailTransport::smtp(
+                url,
+                &settings.mail_from,
+                settings.smtp_allow_plaintext_auth,
+            )?)
         }
         other => anyhow::bail!("mail_transport {other:?} is not one of: file, log, smtp"),
     }

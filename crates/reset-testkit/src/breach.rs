@@ -129,3 +129,37 @@ pub async fn breach_check_down_fails_closed(db: TestDb, spawn: Spawn) {
         .await;
     assert_eq!(r.status, 204, "the secret was not used up by the 503");
 }
+
+/// The breached password typed in compatibility forms (fullwidth letters and ideographic
+/// space; partly fullwidth): the breach check sees the NFKC form that would be hashed, so it is refused, and
+/// the plain breached password does not become the account's password.
+pub async fn breach_check_sees_the_normalised_password(db: TestDb, spawn: Spawn) {
+    let (s, _range) = server(db, spawn, false).await;
+    let token = link_for(&s, "dee").await;
+    let fullwidth: String = BREACHED
+        .chars()
+        .map(|c| match c {
+            ' ' => '\u{3000}',
+            c => char::from_u32(u32::from(c) - 0x21 + 0xFF01).unwrap_or(c),
+        })
+        .collect();
+    let mixed = BREACHED.replace("violet", "ｖｉｏｌｅｔ");
+    for typed in [fullwidth.as_str(), mixed.as_str()] {
+        assert_ne!(typed, BREACHED);
+        let r = s
+            .post(COMPLETE, json!({"token": token, "new_password": typed}))
+            .await;
+        assert_eq!(
+            r.status,
+            422,
+            "{typed}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["violations"][0]["code"], "breached", "{typed}");
+    }
+    assert_eq!(
+        s.post(VERIFY, json!({"token": token})).await.status,
+        200,
+        "the secret is still usable"
+    );
+}

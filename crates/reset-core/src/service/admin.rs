@@ -10,6 +10,7 @@ use crate::admin_token::{AdminToken, SCOPE_RESET, SCOPE_WRITE};
 use crate::error::ResetError;
 use crate::link_template::{self, TemplateValues};
 use crate::message::{Channel, EventDelivery, EventType, MessageKind};
+use crate::password::NewPassword;
 use crate::store::{IssueOutcome, IssueRequest, IssueTarget, User};
 
 /// The administrators' operation a credential is presented for.
@@ -325,8 +326,9 @@ impl ResetService {
         new_password: &str,
         ctx: &ClientContext,
     ) -> Result<(), ResetError> {
-        self.check_policy(user, new_password, ctx).await?;
-        let hash = self.hasher.hash(new_password).await?;
+        let new_password = NewPassword::from_typed(new_password);
+        self.check_policy(user, &new_password, ctx).await?;
+        let hash = self.hasher.hash(new_password.as_str()).await?;
         let at = self.clock.now();
         self.directory
             .set_password_hash(&user.id, &hash, at)

@@ -3,6 +3,7 @@
 use super::{ClientContext, ResetService, SecretInput};
 use crate::error::{ResetError, Violation};
 use crate::message::{EventDelivery, EventType};
+use crate::password::NewPassword;
 use crate::policy::{PasswordPolicy, PolicySubject};
 use crate::rate_limit::{CounterHit, Limit};
 use crate::store::{Completion, User};
@@ -34,8 +35,9 @@ impl ResetService {
             .await?
             .ok_or(ResetError::InvalidToken)?;
 
-        self.check_policy(&user, new_password, ctx).await?;
-        let password_hash = self.hasher.hash(new_password).await?;
+        let new_password = NewPassword::from_typed(new_password);
+        self.check_policy(&user, &new_password, ctx).await?;
+        let password_hash = self.hasher.hash(new_password.as_str()).await?;
         let consumed_at = self.clock.now();
         if !self
             .store
@@ -80,7 +82,9 @@ impl ResetService {
     /// nor the breach check (a remote lookup per keystroke, for an answer `complete` gives
     /// anyway); `complete` still runs all of them. Reads no account, so the answer cannot depend
     /// on one. Counted per client IP, at [`PASSWORD_CHECKS_PER_ATTEMPT`] times the attempt limit
-    /// (a page checks on every keystroke; each check costs a zxcvbn run on the hashing threads).
+    /// (a page checks on every keystroke). Each check's zxcvbn run waits for the low-priority
+    /// estimate thread ([`crate::estimates`]), never for the argon2 permits, so a flood of
+    /// checks cannot starve completes; past its queue, 503 with `Retry-After`.
     pub async fn check_password_without_account(
         &self,
         password: &str,
@@ -99,12 +103,13 @@ impl ResetService {
             .into_iter()
             .collect();
         self.enforce(self.clock.now(), hits, &[]).await?;
-        let (policy, password) = (self.policy.clone(), password.to_owned());
+        let password = NewPassword::from_typed(password);
+        let policy = self.policy.clone();
         let violations = self
-            .hasher
-            .off_runtime(move || {
+            .estimates
+            .run(move || {
                 policy.check(
-                    &password,
+                    password.as_str(),
                     PolicySubject {
                         username: "",
                         emails: &[],
@@ -121,12 +126,14 @@ impl ResetService {
 
     /// The password policy, breach check and history included: `WeakPassword` with every
     /// violation. The breach check runs only once the cheap rules pass, before any argon2 work.
+    /// Every check sees the one normalised form that is then hashed.
     pub(super) async fn check_policy(
         &self,
         user: &User,
-        new_password: &str,
+        new_password: &NewPassword,
         ctx: &ClientContext,
     ) -> Result<(), ResetError> {
+        let new_password = new_password.as_str();
         let mut violations = {
             let (policy, password) = (self.policy.clone(), new_password.to_owned());
             let (username, emails) = (user.username.clone(), user.emails.clone());

@@ -25,6 +25,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::ResetConfig;
 use crate::directory::UserDirectory;
 use crate::error::ResetError;
+use crate::estimates::Estimates;
 use crate::message::{Channel, Delivery};
 use crate::password::PasswordHasher;
 use crate::policy::PasswordPolicy;
@@ -157,6 +158,8 @@ pub struct ResetService {
     rng: Arc<dyn SecretRng>,
     key: SecretKey,
     hasher: PasswordHasher,
+    /// Account-free password checks, on a low-priority thread apart from the hashers.
+    estimates: Estimates,
     policy: PasswordPolicy,
     config: Arc<ResetConfig>,
     /// Permits for accepted requests whose transaction has not run yet.
@@ -190,6 +193,7 @@ impl ResetService {
             rng: ports.rng,
             key,
             hasher,
+            estimates: Estimates::start(),
             policy: PasswordPolicy::new(config.policy.clone()),
             config: Arc::new(config),
             pending: Arc::new(Semaphore::new(MAX_PENDING_ISSUES as usize)),

@@ -136,8 +136,9 @@ pub struct SetPasswordBody {
     #[serde(alias = "new_password")]
     #[schema(required = true, nullable = false)]
     pub new_password: Option<NewPassword>,
-    /// The code from `returnCode`; used up. Needs `password:reset`. Wins over
-    /// `currentPassword` when both are given (the 1.x Python SDK always sends both).
+    /// The code from `returnCode`; used up. Needs `password:reset`. One of `verificationCode`
+    /// and `currentPassword` (a `oneof`): both is 400 `INVALID_ARGUMENT`, as Zitadel answers,
+    /// with nothing used up.
     #[serde(alias = "verification_code")]
     pub verification_code: Option<String>,
     /// The user's current password instead of a code. Needs `password:write` (checking it
@@ -158,9 +159,9 @@ pub struct NewPassword {
 }
 
 impl SetPasswordBody {
-    /// The new password and how the caller proves the right to set it. A code is the proof
-    /// whenever one is given; a current password then goes unchecked, so that it can be no
-    /// guessing oracle.
+    /// The new password and how the caller proves the right to set it: a code, the current
+    /// password, or neither (the caller's scope is the proof). Both members of the `oneof` is
+    /// refused, as Zitadel's protojson refuses a second member, before anything is looked at.
     pub fn into_parts(self) -> Result<(String, PasswordProof), ZitadelError> {
         let new = self.new_password.unwrap_or_default();
         let password = new.password.ok_or_else(|| {
@@ -172,7 +173,12 @@ impl SetPasswordBody {
             );
         }
         let proof = match (self.verification_code, self.current_password) {
-            (Some(code), _) => PasswordProof::Code(code),
+            (Some(_), Some(_)) => {
+                return Err(ZitadelError::InvalidRequest(
+                    "only one of verificationCode and currentPassword may be set".into(),
+                ));
+            }
+            (Some(code), None) => PasswordProof::Code(code),
             (None, Some(current)) => PasswordProof::CurrentPassword(current),
             (None, None) => PasswordProof::Trusted,
         };
@@ -274,14 +280,19 @@ mod tests {
     }
 
     #[test]
-    fn a_code_wins_over_a_current_password() {
+    fn one_member_of_the_proof_oneof() {
         let body: SetPasswordBody = serde_json::from_str(
-            r#"{"new_password": {"password": "p", "change_required": null}, "currentPassword": "c", "verification_code": "123"}"#,
+            r#"{"new_password": {"password": "p", "change_required": null}, "verification_code": "123"}"#,
         )
         .unwrap();
         let (password, proof) = body.into_parts().unwrap();
         assert_eq!(password, "p");
         assert!(matches!(proof, PasswordProof::Code(c) if c == "123"));
+        let both: SetPasswordBody = serde_json::from_str(
+            r#"{"newPassword": {"password": "p"}, "currentPassword": "c", "verification_code": "123"}"#,
+        )
+        .unwrap();
+        assert!(both.into_parts().is_err());
         let none: SetPasswordBody = serde_json::from_str(r#"{"newPassword": null}"#).unwrap();
         assert!(none.into_parts().is_err());
     }

@@ -1,6 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
@@ -39,13 +43,22 @@ pub async fn serve(
             let app = actix_web::App::new().configure(configure(api.clone()));
             fn_service(move |io: tokio::net::TcpStream| {
                 let peer = io.peer_addr().ok();
-                let (io, _) = accepted.guard(io, None);
-                async move { Ok::<_, DispatchError>((io, peer)) }
+                // Past its address's share of the cap, the connection is closed unanswered.
+                let admitted = match peer.map(|p| accepted.admit(p.ip())) {
+                    Some(Some(slot)) => Ok(accepted.guard(io, None, slot).0),
+                    _ => Err(DispatchError::Io(
+                        std::io::ErrorKind::ConnectionRefused.into(),
+                    )),
+                };
+                async move { admitted.map(|io| (io, peer)) }
             })
             .and_then(
                 HttpService::build()
                     .keep_alive(KeepAlive::Os)
                     .client_request_timeout(Duration::ZERO)
+                    // A connection whose client stopped taking the response is failed by the
+                    // guard's write deadline; this bounds the wait for its last flush.
+                    .client_disconnect_timeout(Duration::from_secs(1))
                     .local_addr(addr)
                     .on_connect_ext(|io: &Guarded<tokio::net::TcpStream>, ext| {
                         ext.insert(io.conn());
@@ -131,5 +144,33 @@ fn into_response(r: ApiResponse) -> HttpResponse {
             response.append_header((name, value));
         }
     }
-    response.body(Bytes::from(r.body.to_vec()))
+    response.body(Chunks(r.body))
+}
+
+/// A response body handed to actix in slices of the one shared buffer (no copy per
+/// connection): actix copies a chunk into the connection's write buffer only while that buffer
+/// has room, so a client that does not read holds a few KiB, not a copy of the whole answer.
+struct Chunks(Bytes);
+
+/// Bytes per slice.
+const CHUNK: usize = 16 * 1024;
+
+impl MessageBody for Chunks {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.0.len() as u64)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let rest = &mut self.get_mut().0;
+        if rest.is_empty() {
+            return Poll::Ready(None);
+        }
+        let n = rest.len().min(CHUNK);
+        Poll::Ready(Some(Ok(rest.split_to(n))))
+    }
 }

@@ -7,16 +7,23 @@
 //! - a request's headers have not arrived within `header_timeout` (counted from the
 //!   connection's start, or from the first byte of a later request);
 //! - it has been idle between requests for `keepalive`;
-//! - the server shuts down and the connection has no request in a handler.
+//! - the server shuts down and the connection has no request in a handler;
+//!
+//! and fails its writes (the framework then drops it) when the client has taken none of a
+//! response for `write_timeout`: a client that pipelines requests for large answers and never
+//! reads is never *read* again, so only a deadline on the write side ends it. One client
+//! address holds at most `max_connections_per_ip` connections; past it a new one is closed at
+//! once, so that one address cannot hold the whole cap.
 //!
 //! The handler marks a request as started with [`Conn::request`] (the guard it returns marks
 //! the response ready when dropped); the request body is read within `body_timeout` by
 //! [`Api::read_body`](crate::Api::read_body), which answers 408 (`connection: close`, in the
 //! shape of the route's dialect) when it is not.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -45,8 +52,14 @@ pub struct ServeLimits {
     pub body_timeout: Duration,
     /// An idle connection between two requests is closed after this.
     pub keepalive: Duration,
+    /// A connection whose client takes none of a response for this long is closed.
+    pub write_timeout: Duration,
     /// At most this many connections at once; past it, new ones wait in the listen backlog.
     pub max_connections: usize,
+    /// At most this many connections from one client address (0: no such cap); past it a new
+    /// one is closed at once. Behind a reverse proxy every connection comes from the proxy:
+    /// raise it to the proxy's pool, or set 0.
+    pub max_connections_per_ip: usize,
     /// On shutdown, requests in handlers get this long to finish before their connections are
     /// cut.
     pub shutdown_grace: Duration,
@@ -58,7 +71,9 @@ impl Default for ServeLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(15),
             keepalive: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(15),
             max_connections: default_max_connections(),
+            max_connections_per_ip: 64,
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -111,6 +126,8 @@ struct Shared {
     live: watch::Sender<usize>,
     closing: AtomicBool,
     close: Arc<Notify>,
+    /// Connections open now per client address (only while the per-address cap is on).
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
 }
 
 impl Connections {
@@ -122,6 +139,7 @@ impl Connections {
                 live: watch::Sender::new(0),
                 closing: AtomicBool::new(false),
                 close: Arc::new(Notify::new()),
+                per_ip: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -138,9 +156,28 @@ impl Connections {
         }
     }
 
-    /// Wraps an accepted connection in its deadlines; `slot` is given back when it closes. The
-    /// [`Conn`] goes to the connection's handler, to mark requests started and answered.
-    pub fn guard<T>(&self, io: T, slot: Option<Slot>) -> (Guarded<T>, Conn) {
+    /// A place for one more connection from `ip`, or `None` when that address already holds
+    /// `max_connections_per_ip` (the caller closes the connection). Given back when dropped.
+    pub fn admit(&self, ip: IpAddr) -> Option<PeerSlot> {
+        let cap = self.shared.limits.max_connections_per_ip;
+        if cap == 0 {
+            return Some(PeerSlot(None));
+        }
+        let ip = canonical(ip);
+        let mut per_ip = self.shared.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let open = per_ip.entry(ip).or_insert(0);
+        if *open >= cap {
+            metrics::counter!("reset_connections_refused_per_ip_total").increment(1);
+            return None;
+        }
+        *open += 1;
+        Some(PeerSlot(Some((self.shared.clone(), ip))))
+    }
+
+    /// Wraps an accepted connection in its deadlines; `slot` and `peer` are given back when it
+    /// closes. The [`Conn`] goes to the connection's handler, to mark requests started and
+    /// answered.
+    pub fn guard<T>(&self, io: T, slot: Option<Slot>, peer: PeerSlot) -> (Guarded<T>, Conn) {
         let conn = Conn(Arc::new(Mutex::new(ConnState::default())));
         self.shared.live.send_modify(|n| *n += 1);
         let limits = &self.shared.limits;
@@ -149,6 +186,7 @@ impl Connections {
             conn: conn.clone(),
             shared: self.shared.clone(),
             _slot: slot,
+            _peer: peer,
             phase: Phase::Head,
             deadline: Some(Instant::now() + limits.header_timeout),
             seen_done: 0,
@@ -156,6 +194,8 @@ impl Connections {
             close: Box::pin(self.shared.close.clone().notified_owned()),
             closing: self.shared.closing.load(Ordering::SeqCst),
             ended: false,
+            write_stalled: None,
+            write_sleep: Box::pin(tokio::time::sleep(limits.write_timeout)),
         };
         (guarded, conn)
     }
@@ -185,6 +225,46 @@ impl Connections {
 #[derive(Debug)]
 pub struct Slot {
     _permit: Option<OwnedSemaphorePermit>,
+}
+
+/// A place under the per-address cap, held while the connection is open.
+pub struct PeerSlot(Option<(Arc<Shared>, IpAddr)>);
+
+impl std::fmt::Debug for PeerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeerSlot")
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        if let Some((shared, ip)) = self.0.take() {
+            let mut per_ip = shared.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(open) = per_ip.get_mut(&ip) {
+                *open = open.saturating_sub(1);
+                if *open == 0 {
+                    per_ip.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
+/// One key per client: an IPv4-mapped IPv6 address is its IPv4 address, and an IPv6 client is
+/// its /64 (one host usually holds a whole /64, and could otherwise take a fresh address per
+/// connection).
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+        v4 => v4,
+    }
 }
 
 /// Serves `listener` until `shutdown` resolves: at most `limits.max_connections` connections,
@@ -223,7 +303,12 @@ where
                 continue;
             }
         };
-        let (io, conn) = connections.guard(stream, Some(slot));
+        let Some(peer_slot) = connections.admit(peer.ip()) else {
+            // This address holds its share of the cap already: closed unanswered.
+            drop(stream);
+            continue;
+        };
+        let (io, conn) = connections.guard(stream, Some(slot), peer_slot);
         tasks.spawn(serve_one(io, peer, conn));
         while tasks.try_join_next().is_some() {}
     }
@@ -296,6 +381,7 @@ pub struct Guarded<T> {
     conn: Conn,
     shared: Arc<Shared>,
     _slot: Option<Slot>,
+    _peer: PeerSlot,
     phase: Phase,
     deadline: Option<Instant>,
     seen_done: u64,
@@ -304,6 +390,9 @@ pub struct Guarded<T> {
     closing: bool,
     /// A deadline passed: the connection reads end-of-stream from now on.
     ended: bool,
+    /// Since when the client has taken none of what the server writes.
+    write_stalled: Option<Instant>,
+    write_sleep: Pin<Box<Sleep>>,
 }
 
 impl<T> std::fmt::Debug for Guarded<T> {
@@ -371,6 +460,39 @@ impl<T> Guarded<T> {
     }
 }
 
+impl<T> Guarded<T> {
+    /// A write's outcome under the write deadline: progress clears the stall; a write that
+    /// cannot go on starts it (or keeps it), and once it has lasted `write_timeout` the write
+    /// fails, so that the framework drops the connection.
+    fn written<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        outcome: Poll<io::Result<R>>,
+        progressed: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        match &outcome {
+            Poll::Ready(Ok(r)) if progressed(r) => self.write_stalled = None,
+            Poll::Pending => {
+                let since = *self.write_stalled.get_or_insert_with(Instant::now);
+                let at = since + self.shared.limits.write_timeout;
+                if self.write_sleep.deadline() != at {
+                    self.write_sleep.as_mut().reset(at);
+                }
+                if at <= Instant::now() || self.write_sleep.as_mut().poll(cx).is_ready() {
+                    self.ended = true;
+                    metrics::counter!("reset_connections_write_timeout_total").increment(1);
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client took none of the response within the write timeout",
+                    )));
+                }
+            }
+            Poll::Ready(_) => {}
+        }
+        outcome
+    }
+}
+
 impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -397,11 +519,15 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        let this = &mut *self;
+        let outcome = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.written(cx, outcome, |n| *n > 0)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        let this = &mut *self;
+        let outcome = Pin::new(&mut this.io).poll_flush(cx);
+        this.written(cx, outcome, |()| false)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -413,7 +539,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let this = &mut *self;
+        let outcome = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.written(cx, outcome, |n| *n > 0)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -73,6 +73,7 @@ impl Estimates {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::sync::Arc;
     use std::time::Duration;

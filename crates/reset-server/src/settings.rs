@@ -77,8 +77,13 @@ settings! {
     body_timeout_secs: u64 = limits.body_timeout.as_secs();
     /// Seconds an idle keep-alive connection stays open between requests
     keepalive_secs: u64 = limits.keepalive.as_secs();
+    /// Seconds a client may take none of a response before its connection is closed
+    write_timeout_secs: u64 = limits.write_timeout.as_secs();
     /// Connections served at once; past it new ones wait in the listen backlog
     max_connections: usize = limits.max_connections, shown "the open-file soft limit less 64, at least 64";
+    /// Connections from one client address at once (IPv6: one /64); past it a new one is closed
+    /// (0 = no such cap; behind a reverse proxy, at least the proxy's connection pool)
+    max_connections_per_ip: usize = limits.max_connections_per_ip;
     /// Seconds requests in flight get to finish on SIGTERM/SIGINT before their connections are
     /// cut; idle and slow connections are closed at once
     shutdown_grace_secs: u64 = limits.shutdown_grace.as_secs();
@@ -331,7 +336,9 @@ impl Settings {
             header_timeout: Duration::from_secs(self.header_timeout_secs),
             body_timeout: Duration::from_secs(self.body_timeout_secs),
             keepalive: Duration::from_secs(self.keepalive_secs),
+            write_timeout: Duration::from_secs(self.write_timeout_secs.max(1)),
             max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
         }
     }

@@ -145,7 +145,9 @@ async fn two_thousand_slow_clients(framework: &str) {
     let mut serve = command(dir.path(), None, port);
     serve
         .env("RESET_FRAMEWORK", framework)
-        .env("RESET_HEADER_TIMEOUT_SECS", "3");
+        .env("RESET_HEADER_TIMEOUT_SECS", "3")
+        // All from one address: without this, the per-address cap would close most at once.
+        .env("RESET_MAX_CONNECTIONS_PER_IP", "0");
     let _server = Server::start(serve, dir.path(), "server", port).await;
     let mut slow = Vec::with_capacity(2000);
     for _ in 0..2000 {
@@ -192,4 +194,86 @@ async fn actix_beside_two_thousand_slow_clients() {
 #[tokio::test(flavor = "multi_thread")]
 async fn warp_beside_two_thousand_slow_clients() {
     two_thousand_slow_clients("warp").await;
+}
+
+/// The server's resident memory in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+/// 500 connections (from ten loopback addresses, within the per-address cap) that pipeline four
+/// requests for the 1.4 MB Swagger UI bundle and never read: no connection holds a copy of its
+/// answer (memory stays within a bound far below 500 copies), a normal client is answered
+/// throughout, and the write deadline closes every one.
+async fn five_hundred_pinned_pipelines(framework: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut serve = command(dir.path(), None, port);
+    serve
+        .env("RESET_FRAMEWORK", framework)
+        .env("RESET_WRITE_TIMEOUT_SECS", "4")
+        .env("RESET_KEEPALIVE_SECS", "60");
+    let server = Server::start(serve, dir.path(), "server", port).await;
+    let pid = server.0.id();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    let before = rss_kib(pid);
+    let pipelined = "GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nhost: reset.test\r\n\r\n".repeat(4);
+    let mut pinned = Vec::with_capacity(500);
+    let started = Instant::now();
+    for i in 0..500 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let from = format!("127.0.1.{}:0", 10 + i % 10);
+        socket.bind(from.parse().unwrap()).unwrap();
+        let mut c = socket
+            .connect(format!("127.0.0.1:{port}").parse().unwrap())
+            .await
+            .unwrap();
+        c.write_all(pipelined.as_bytes()).await.unwrap();
+        pinned.push(c);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let during = rss_kib(pid);
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let grew_mib = during.saturating_sub(before) / 1024;
+    eprintln!(
+        "{framework}: 500 pinned pipelines: RSS {before} KiB -> {during} KiB (+{grew_mib} MiB)"
+    );
+    // One copy of the bundle per connection would be ~700 MiB; buffers alone are far less.
+    assert!(grew_mib < 150, "+{grew_mib} MiB");
+    let left = Duration::from_secs(4 + 3).saturating_sub(started.elapsed());
+    tokio::time::sleep(left).await;
+    let mut closed = 0;
+    for c in &mut pinned {
+        if until_closed(c, Duration::from_secs(2)).await.is_some() {
+            closed += 1;
+        }
+    }
+    assert_eq!(
+        closed, 500,
+        "every pinned connection closed by the write deadline"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn axum_five_hundred_pinned_pipelines() {
+    five_hundred_pinned_pipelines("axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn actix_five_hundred_pinned_pipelines() {
+    five_hundred_pinned_pipelines("actix").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warp_five_hundred_pinned_pipelines() {
+    five_hundred_pinned_pipelines("warp").await;
 }

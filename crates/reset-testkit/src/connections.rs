@@ -18,7 +18,9 @@ fn limits() -> ServeLimits {
         header_timeout: Duration::from_secs(1),
         body_timeout: Duration::from_secs(1),
         keepalive: Duration::from_secs(2),
+        write_timeout: Duration::from_secs(2),
         max_connections: 4,
+        max_connections_per_ip: 0,
         shutdown_grace: Duration::from_secs(2),
     }
 }
@@ -266,4 +268,77 @@ pub async fn connection_cap_holds(db: TestDb, spawn: Spawn) {
         "answered past the cap after {:?}",
         asked.elapsed()
     );
+}
+
+/// A connection from `from` (a loopback address of its own) with a small receive buffer.
+async fn connect_from(s: &TestServer, from: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    let to = s
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server address");
+    socket.connect(to).await.expect("connect")
+}
+
+/// Clients that pipeline requests for a large answer and never read: the server cannot write,
+/// so no read deadline fires; the write deadline closes them. One address cannot hold the cap
+/// (its connections past its share are closed at once), and a client from another address is
+/// answered at once throughout.
+pub async fn pinned_pipelines_are_closed(db: TestDb, spawn: Spawn) {
+    let l = ServeLimits {
+        max_connections: 8,
+        max_connections_per_ip: 4,
+        keepalive: Duration::from_secs(30),
+        ..limits()
+    };
+    let s = TestServer::start_limited(db, spawn, l).await;
+    let pipelined = "GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nhost: reset.test\r\n\r\n".repeat(4);
+    let mut pinned = Vec::new();
+    for _ in 0..l.max_connections_per_ip {
+        let mut c = connect_from(&s, "127.0.0.2").await;
+        c.write_all(pipelined.as_bytes()).await.expect("write");
+        pinned.push(c);
+    }
+    let started = Instant::now();
+
+    // One more from the same address: closed at once, unanswered.
+    let mut over = connect_from(&s, "127.0.0.2").await;
+    let _ = over.write_all(GET).await;
+    assert_eq!(
+        until_closed(&mut over, SLACK).await,
+        Some(Vec::new()),
+        "past the address's share"
+    );
+
+    // Another address is served at once while the pinned connections wait.
+    while started.elapsed() < l.write_timeout {
+        let mut healthy = connect(&s).await;
+        let asked = Instant::now();
+        healthy.write_all(GET).await.expect("write");
+        let r = response(&mut healthy, SLACK).await.expect("a response");
+        assert!(r.starts_with("HTTP/1.1 404 "), "{r}");
+        let took = asked.elapsed();
+        assert!(took < Duration::from_millis(100), "took {took:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // By the write deadline (and some slack) each pinned connection is closed: reading now
+    // drains what the kernel held and meets the end at once (open, it would go on for the
+    // keep-alive's 30 s after its four answers).
+    tokio::time::sleep_until((started + l.write_timeout + SLACK).into()).await;
+    for (i, mut c) in pinned.into_iter().enumerate() {
+        assert!(
+            until_closed(&mut c, Duration::from_secs(1)).await.is_some(),
+            "pinned connection {i} is still open"
+        );
+    }
+    // And the address's share is free again.
+    let mut again = connect_from(&s, "127.0.0.2").await;
+    again.write_all(GET).await.expect("write");
+    assert!(response(&mut again, SLACK).await.is_some());
 }

@@ -48,7 +48,7 @@ macro_rules! conformance_suite {
             message_goes_to_the_stored_address, sweep_forgets_what_is_not_needed,
             passphrase_with_the_username_inside,
             half_sent_headers_are_closed, stalled_body_gets_408, idle_keepalive_is_closed,
-            connection_cap_holds,
+            connection_cap_holds, pinned_pipelines_are_closed,
             breached_password_is_refused, breach_check_sees_the_normalised_password, breach_check_down_fails_open, breach_check_down_fails_closed,
             spent_budget_leaves_links_alone
         );

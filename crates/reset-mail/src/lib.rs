@@ -13,4 +13,4 @@ pub use couriers::{Couriers, SmsGateway};
 pub use http::{HttpCourier, SmsPayload};
 pub use render::{RenderError, Rendered, Renderer};
 pub use signature::{BadSecret, Signer};
-pub use transport::{DeliveryError, MailTransport};
+pub use transport::{DeliveryError, MailTransport, prune_mail_files};

@@ -1,6 +1,7 @@
 //! Where rendered messages go.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -68,6 +69,38 @@ pub enum MailTransport {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
     },
+}
+
+/// Deletes the file transport's `.eml` files in `dir` last written before `older_than` (they
+/// hold links and codes; the retention sweep calls this with the delivered-mail retention).
+/// How many were deleted; a file that vanished meanwhile is no error.
+pub fn prune_mail_files(dir: &Path, older_than: SystemTime) -> std::io::Result<usize> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut deleted = 0;
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let written = match entry.metadata().and_then(|m| m.modified()) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if written < older_than {
+            match std::fs::remove_file(&path) {
+                Ok(()) => deleted += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(deleted)
 }
 
 /// Whether an SMTP URL carries credentials that could go over an unencrypted connection.
@@ -220,6 +253,31 @@ mod tests {
     use super::*;
 
     const FROM: &str = "Reset <no-reply@example.com>";
+
+    #[test]
+    fn prunes_old_mail_files_only() {
+        let dir = tempfile::tempdir().expect("dir");
+        for name in ["old.eml", "new.eml", "old.txt"] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        let old = SystemTime::now() - std::time::Duration::from_secs(8 * 86_400);
+        for name in ["old.eml", "old.txt"] {
+            std::fs::File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .and_then(|f| f.set_modified(old))
+                .expect("set mtime");
+        }
+        let cut = SystemTime::now() - std::time::Duration::from_secs(7 * 86_400);
+        assert_eq!(prune_mail_files(dir.path(), cut).expect("prune"), 1);
+        assert!(!dir.path().join("old.eml").exists());
+        assert!(dir.path().join("new.eml").exists());
+        assert!(dir.path().join("old.txt").exists(), "only .eml files");
+        assert_eq!(
+            prune_mail_files(&dir.path().join("missing"), cut).expect("no folder"),
+            0
+        );
+    }
 
     #[tokio::test]
     async fn credentials_need_tls_unless_allowed() {

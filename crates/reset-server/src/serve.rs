@@ -52,8 +52,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         stopped,
     ));
 
+    // The file transport's .eml files go with the outbox rows they came from.
+    let mail_files = (settings.mail_transport == "file").then(|| MailFiles {
+        dir: settings.mail_dir.clone(),
+        keep: std::time::Duration::from_secs(settings.retention_sent_days.saturating_mul(86_400)),
+    });
     let sweeper = tokio::spawn(sweep_every(
         service.clone(),
+        mail_files,
         std::time::Duration::from_secs(settings.sweep_interval_secs),
         stop_worker.subscribe(),
     ));
@@ -118,9 +124,17 @@ async fn serve_metrics(
     }))
 }
 
-/// The retention sweep, every `interval` (none when it is zero) until `stop` says so.
+/// The file transport's folder and how long its files are kept (the delivered-mail retention).
+struct MailFiles {
+    dir: std::path::PathBuf,
+    keep: std::time::Duration,
+}
+
+/// The retention sweep, every `interval` (none when it is zero) until `stop` says so; with the
+/// file transport, its `.eml` files older than the delivered-mail retention go too.
 async fn sweep_every(
     service: reset_core::ResetService,
+    mail_files: Option<MailFiles>,
     interval: std::time::Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -128,6 +142,18 @@ async fn sweep_every(
         return;
     }
     loop {
+        if let Some(files) = &mail_files {
+            let (dir, cut) = (files.dir.clone(), std::time::SystemTime::now() - files.keep);
+            match tokio::task::spawn_blocking(move || reset_mail::prune_mail_files(&dir, cut)).await
+            {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(files = n, "retention sweep: mail files deleted"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "retention sweep: cannot delete old mail files")
+                }
+                Err(e) => tracing::warn!(error = %e, "retention sweep: mail file task failed"),
+            }
+        }
         match service.sweep().await {
             Ok(swept) if swept.total() > 0 => tracing::info!(
                 secrets = swept.secrets,

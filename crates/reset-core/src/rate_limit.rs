@@ -39,6 +39,10 @@ pub struct RateLimits {
     pub send_per_account: Limit,
     /// The same per day.
     pub send_per_account_per_day: Limit,
+    /// Secrets an administrator may issue for one account per window (links and codes, sent
+    /// or returned), a cap of their own: a `password:reset` credential cannot mint codes
+    /// without end. Codes an administrator issues also fall under the account's guess budget.
+    pub admin_issue_per_account: Limit,
 }
 
 impl Default for RateLimits {
@@ -49,6 +53,7 @@ impl Default for RateLimits {
             attempt_per_ip: Limit::new(100, 15 * 60),
             send_per_account: Limit::new(3, 15 * 60),
             send_per_account_per_day: Limit::new(10, 24 * 60 * 60),
+            admin_issue_per_account: Limit::new(10, 60 * 60),
         }
     }
 }
@@ -99,6 +104,11 @@ pub fn stand_in_account(counter_key: &str) -> String {
 /// The counter that holds an account's daily guess budget for codes.
 pub fn guess_budget_key(user_id: &str) -> String {
     format!("guess:{user_id}")
+}
+
+/// The counter of an administrator's issues for an account.
+pub fn admin_issue_key(user_id: &str) -> String {
+    format!("adminissue:{user_id}")
 }
 
 /// The counter of messages sent to an account in one of its send caps' windows.

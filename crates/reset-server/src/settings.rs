@@ -110,6 +110,9 @@ settings! {
     limit_send_per_account: u32 = core.rate_limits.send_per_account.max;
     /// Messages to one account per day, 0 = off
     limit_send_per_account_per_day: u32 = core.rate_limits.send_per_account_per_day.max;
+    /// Secrets administrators may issue for one account per hour (links and codes, sent or
+    /// returned), 0 = off; their codes also fall under the account's guess budget
+    limit_admin_issue_per_account: u32 = core.rate_limits.admin_issue_per_account.max;
     /// Days an expired reset secret is kept before the sweep deletes it
     retention_secrets_days: u64 = core.retention.secrets_secs / DAY;
     /// Days a delivered outbox row is kept
@@ -371,6 +374,7 @@ impl Settings {
                 attempt_per_ip: Limit::new(self.limit_attempt_per_ip, window),
                 send_per_account: Limit::new(self.limit_send_per_account, 15 * 60),
                 send_per_account_per_day: Limit::new(self.limit_send_per_account_per_day, DAY),
+                admin_issue_per_account: Limit::new(self.limit_admin_issue_per_account, 60 * 60),
             },
             issue_retry_secs: self.issue_retry_secs,
             retention: Retention {

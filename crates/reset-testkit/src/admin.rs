@@ -370,3 +370,68 @@ pub async fn admin_failed_credentials_are_limited(db: TestDb, spawn: Spawn) {
         "a valid token still works"
     );
 }
+
+/// `password:reset` alone cannot buy guesses by issuing codes again and again: an
+/// administrator's codes fall under the account's daily guess budget (30 wrong tries; once it
+/// is spent no code is issued, 429 `attempts_exhausted`, while a link still is), and every
+/// issue counts against the administrators' cap per account (10 an hour; then 429).
+pub async fn admin_codes_fall_under_the_guess_budget(db: TestDb, spawn: Spawn) {
+    let s = TestServer::start(db, spawn).await;
+    let id = s.user("alice", &["alice@example.com"]).await;
+    let auth = s.admin_token(&[RESET, WRITE]).await;
+    let (budget, per_code) = {
+        let config = s.api.service().config();
+        (config.guess_budget.max, config.code_max_attempts)
+    };
+    let mut issues = 0;
+    let mut wrong = 0;
+    loop {
+        let r = s
+            .post_as(&auth, &v1_reset(&id), json!({"return_code": {}}))
+            .await;
+        issues += 1;
+        if r.status == 429 {
+            assert_problem(&r, 429, "attempts_exhausted");
+            assert!(r.header("retry-after").is_some());
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(issues < 10, "codes issued on and on");
+        let code = r.json()["verification_code"]
+            .as_str()
+            .expect("code")
+            .to_owned();
+        let guess = if code.chars().all(|c| c == '0') {
+            code.replace('0', "1")
+        } else {
+            "0".repeat(code.len())
+        };
+        let attempt = json!({"new_password": {"password": STRONG}, "verification_code": guess});
+        loop {
+            let r = s.post_as(&auth, &v1_password(&id), attempt.clone()).await;
+            if r.status != 400 {
+                assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
+                break;
+            }
+            wrong += 1;
+        }
+    }
+    assert!(
+        wrong <= budget + per_code,
+        "{wrong} wrong guesses against a budget of {budget}"
+    );
+    assert!(!password_is(&s, &id, STRONG).await);
+    // A link is still issued; and past the administrators' cap, nothing is.
+    let link = json!({"send_link": {}});
+    loop {
+        let r = s.post_as(&auth, &v1_reset(&id), link.clone()).await;
+        issues += 1;
+        if r.status == 429 {
+            assert_problem(&r, 429, "rate_limited");
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert!(issues <= 10, "past the cap: {issues}");
+    }
+    assert_eq!(issues, 11, "ten issues an hour, the eleventh refused");
+}

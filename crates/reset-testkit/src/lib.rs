@@ -37,7 +37,7 @@ macro_rules! conformance_suite {
             unleash_reset_page, unleash_validate_password, unleash_backend_e2e,
             unleash_validate_password_is_limited,
             secrets_cross_dialects, dialects_switch_and_move, admin_auth_in_each_shape,
-            admin_return_code_sets_the_password, admin_url_template_allow_list, zitadel_seed,
+            admin_return_code_sets_the_password, admin_codes_fall_under_the_guess_budget, admin_url_template_allow_list, zitadel_seed,
             zitadel_lenient_bodies, zitadel_connect_flow, zitadel_connect_errors, zitadel_connect_shares_limits,
             zitadel_connect_internal_and_unavailable, zitadel_connect_follows_the_switch,
             zitadel_connect_moves_with_the_prefix, bad_path_parameters,

@@ -237,10 +237,14 @@ impl TestServer {
         if let Some((checker, policy)) = extras.breach {
             service = service.with_breach_check(checker, policy);
         }
-        let mut api = Api::new(service, options);
-        if let Some(limits) = extras.limits {
-            api = api.with_limits(limits);
-        }
+        // Every test client is on 127.0.0.1 and some scenarios open a hundred connections at
+        // once: no per-address cap unless the scenario's limits set one
+        // (`pinned_pipelines_are_closed` does).
+        let limits = extras.limits.unwrap_or(ServeLimits {
+            max_connections_per_ip: 0,
+            ..ServeLimits::default()
+        });
+        let api = Api::new(service, options).with_limits(limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -11,6 +11,7 @@ use crate::error::ResetError;
 use crate::link_template::{self, TemplateValues};
 use crate::message::{Channel, EventDelivery, EventType, MessageKind};
 use crate::password::NewPassword;
+use crate::rate_limit::{CounterHit, admin_issue_key};
 use crate::store::{IssueOutcome, IssueRequest, IssueTarget, User};
 
 /// The administrators' operation a credential is presented for.
@@ -145,7 +146,9 @@ impl ResetService {
     }
 
     /// Issues a reset secret for `user_id`, superseding the user's older ones. Sending needs
-    /// `password:reset`; a returned code `password:write` as well.
+    /// `password:reset`; a returned code `password:write` as well. `RateLimited` past the
+    /// account's administrator cap; `AttemptsExhausted` for a code while the account's daily
+    /// guess budget is spent (a link is still issued).
     pub async fn admin_issue(
         &self,
         session: &AdminSession,
@@ -156,6 +159,7 @@ impl ResetService {
         session.require(how.required_scopes())?;
         let user = self.user(user_id).await?;
         let now = self.clock.now();
+
         let (channel, deliver) = match &how {
             AdminIssue::SendLink { channel, .. } => (*channel, true),
             AdminIssue::ReturnCode => (Channel::Email, false),
@@ -184,10 +188,31 @@ impl ResetService {
         // the ordering check, and ours then stored nothing. Mint again as the newest (a code's
         // hash is bound to its request id): the administrator's answer must describe a secret
         // that exists.
-        for _ in 0..3 {
+        // A code, returned or rendered into a link, falls under the account's daily guess
+        // budget as a self-service code does: with the budget spent, none is issued (and the
+        // live one is killed), so issuing again cannot buy more guesses.
+        let code = matches!(
+            how,
+            AdminIssue::ReturnCode
+                | AdminIssue::SendLink {
+                    url_template: Some(_),
+                    ..
+                }
+        );
+        for attempt in 0..3 {
             let request_id = uuid::Uuid::now_v7().to_string();
             let (secrets, payload, returned) =
                 self.mint_for_admin(&how, &user, now, &request_id)?;
+            if attempt == 0 {
+                // Every administrator's issue that would be stored counts (a refused template
+                // does not), under a cap of its own, so that a credential with
+                // `password:reset` cannot mint secrets (and fresh code tries) without end.
+                let cap = CounterHit {
+                    key: admin_issue_key(&user.id),
+                    limit: self.config.rate_limits.admin_issue_per_account,
+                };
+                self.enforce(now, vec![cap], &[]).await?;
+            }
             let issue = IssueRequest {
                 now,
                 target: crate::store::Target::Known(IssueTarget {
@@ -206,7 +231,7 @@ impl ResetService {
                 ),
                 request_id,
                 secrets,
-                guess_budget: None,
+                guess_budget: code.then_some(self.config.guess_budget),
                 send_caps: Vec::new(),
                 channel,
                 message_kind: MessageKind::ResetLink,
@@ -229,6 +254,13 @@ impl ResetService {
                     code: returned,
                 });
             }
+        }
+        if code {
+            // Not issued three times over: the account's guess budget is spent (a newer
+            // self-service request overtaking ours three times running is not to be expected).
+            return Err(ResetError::AttemptsExhausted {
+                retry_after_secs: self.config.guess_budget.window_secs.max(1),
+            });
         }
         Err(ResetError::Store(crate::error::StoreError::Conflict(
             "the user's reset secrets kept changing; try again".into(),

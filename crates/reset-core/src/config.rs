@@ -21,6 +21,11 @@ pub struct ResetConfig {
     /// Code tries (right or wrong) per account across requests before new codes stop being issued
     /// (default 30 a day; links are still issued).
     pub guess_budget: Limit,
+    /// The share of an account's guess budget that the tries of one client address may spend
+    /// (default 10 a day): past it that address's tries find no code and spend no more of the
+    /// account's budget, so a stranger cannot spend it all from one address and stop the
+    /// owner's codes (docs/api.md, "Abuse and lockout").
+    pub guess_budget_per_ip: Limit,
     /// The public base URL that links are built from; never the request's Host header.
     pub public_url: String,
     /// Whether an SMS courier is configured (else `channel: sms` sends nothing).
@@ -48,6 +53,7 @@ impl Default for ResetConfig {
             code_digits: 6,
             code_max_attempts: 12,
             guess_budget: Limit::new(30, 24 * 60 * 60),
+            guess_budget_per_ip: Limit::new(10, 24 * 60 * 60),
             public_url: "http://127.0.0.1:8080".into(),
             sms_enabled: false,
             webhook_urls: Vec::new(),

@@ -35,10 +35,17 @@ pub struct RateLimits {
     /// verify, complete and cancel calls per client IP.
     pub attempt_per_ip: Limit,
     /// Messages sent to one account (every identifier, address and dialect together) per
-    /// short window. Past it a request is answered as usual and nothing is sent.
+    /// short window, whoever asked. Past it a request is answered as usual and nothing is sent.
+    /// Higher than the caps per client address, so that one stranger cannot spend it.
     pub send_per_account: Limit,
     /// The same per day.
     pub send_per_account_per_day: Limit,
+    /// Messages sent to one account on the requests of one client address per short window:
+    /// the cap a stranger's requests reach first, leaving the owner's own requests (from
+    /// another address) the rest of the account-wide cap.
+    pub send_per_account_from_ip: Limit,
+    /// The same per day.
+    pub send_per_account_from_ip_per_day: Limit,
     /// Secrets an administrator may issue for one account per window (links and codes, sent
     /// or returned), a cap of their own: a `password:reset` credential cannot mint codes
     /// without end. Codes an administrator issues also fall under the account's guess budget.
@@ -51,8 +58,10 @@ impl Default for RateLimits {
             request_per_identifier: Limit::new(5, 15 * 60),
             request_per_ip: Limit::new(50, 15 * 60),
             attempt_per_ip: Limit::new(100, 15 * 60),
-            send_per_account: Limit::new(3, 15 * 60),
-            send_per_account_per_day: Limit::new(10, 24 * 60 * 60),
+            send_per_account: Limit::new(6, 15 * 60),
+            send_per_account_per_day: Limit::new(20, 24 * 60 * 60),
+            send_per_account_from_ip: Limit::new(3, 15 * 60),
+            send_per_account_from_ip_per_day: Limit::new(10, 24 * 60 * 60),
             admin_issue_per_account: Limit::new(10, 60 * 60),
         }
     }
@@ -106,14 +115,51 @@ pub fn guess_budget_key(user_id: &str) -> String {
     format!("guess:{user_id}")
 }
 
+/// The counter of one client address's share of an account's guess budget (`from`: its
+/// [`ip_key`], or `"none"`).
+pub fn guess_share_key(user_id: &str, from: Option<std::net::IpAddr>) -> String {
+    let from = from.map_or_else(|| "none".to_owned(), ip_key);
+    format!("guess:{user_id}:{from}")
+}
+
 /// The counter of an administrator's issues for an account.
 pub fn admin_issue_key(user_id: &str) -> String {
     format!("adminissue:{user_id}")
 }
 
+/// A cap on the messages one account receives: account-wide, or counted per requesting
+/// client address (`from`: its [`ip_key`], or `"none"` for requests without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendCap {
+    pub limit: Limit,
+    pub from: Option<String>,
+}
+
+impl SendCap {
+    /// A cap on everything the account receives.
+    pub fn account(limit: Limit) -> Self {
+        Self { limit, from: None }
+    }
+
+    /// A cap on what the account receives on the requests of one client address.
+    pub fn from_ip(limit: Limit, ip: Option<std::net::IpAddr>) -> Self {
+        Self {
+            limit,
+            from: Some(ip.map_or_else(|| "none".to_owned(), ip_key)),
+        }
+    }
+
+    pub fn is_off(&self) -> bool {
+        self.limit.is_off()
+    }
+}
+
 /// The counter of messages sent to an account in one of its send caps' windows.
-pub fn send_cap_key(user_id: &str, limit: &Limit) -> String {
-    format!("send:{}:{user_id}", limit.window_secs)
+pub fn send_cap_key(user_id: &str, cap: &SendCap) -> String {
+    match &cap.from {
+        None => format!("send:{}:{user_id}", cap.limit.window_secs),
+        Some(from) => format!("send:{}:{user_id}:{from}", cap.limit.window_secs),
+    }
 }
 
 #[cfg(test)]

@@ -148,12 +148,13 @@ pub fn requested_details(req: &reset_core::store::IssueRequest) -> serde_json::V
 /// The `reset_not_sent_account_cap` audit event's details.
 pub fn cap_details(
     req: &reset_core::store::IssueRequest,
-    cap: &reset_core::rate_limit::Limit,
+    cap: &reset_core::rate_limit::SendCap,
 ) -> serde_json::Value {
     serde_json::json!({
         "request_id": req.request_id,
-        "cap": cap.max,
-        "window_secs": cap.window_secs,
+        "cap": cap.limit.max,
+        "window_secs": cap.limit.window_secs,
+        "per_client_address": cap.from.is_some(),
     })
 }
 

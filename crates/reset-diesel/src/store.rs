@@ -438,14 +438,16 @@ impl ResetState for DieselStore {
         counter: &CounterHit,
         user_id: &str,
         budget: Limit,
+        share: &CounterHit,
     ) -> Result<CodeTry, StoreError> {
-        let (counter, user_id) = (counter.clone(), user_id.to_owned());
+        let (counter, user_id, share) = (counter.clone(), user_id.to_owned(), share.clone());
         with_conn!(self, db, |conn| db::code_try(
             conn,
             ms(now),
             &counter,
             &user_id,
-            budget
+            budget,
+            &share
         ))
     }
 

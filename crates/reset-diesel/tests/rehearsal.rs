@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use reset_core::message::{Channel, EventDelivery, EventType, MessageKind, MessagePayload};
-use reset_core::rate_limit::Limit;
+use reset_core::rate_limit::{Limit, SendCap};
 use reset_core::store::{
     IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Outbox, Rehearsal,
     ResetState as _, SecretKind, Target,
@@ -46,7 +46,10 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         secrets: vec![secret(SecretKind::Code), secret(SecretKind::Cancel)],
         // Every branch of a known account's transaction: the guess budget and two send caps.
         guess_budget: Some(Limit::new(100, 3600)),
-        send_caps: vec![Limit::new(100, 3600), Limit::new(1000, 86_400)],
+        send_caps: vec![
+            SendCap::account(Limit::new(100, 3600)),
+            SendCap::account(Limit::new(1000, 86_400)),
+        ],
         channel: Channel::Email,
         message_kind: MessageKind::ResetCode,
         payload: MessagePayload::default(),
@@ -233,7 +236,10 @@ async fn parallel_requests_stop_at_the_cap(db: TestDb) {
                 let store = stores[i % stores.len()].clone();
                 let request = IssueRequest {
                     guess_budget: None,
-                    send_caps: vec![Limit::new(3, 900), Limit::new(10, 86_400)],
+                    send_caps: vec![
+                        SendCap::account(Limit::new(3, 900)),
+                        SendCap::account(Limit::new(10, 86_400)),
+                    ],
                     ..request(target.clone())
                 };
                 tokio::spawn(async move { store.issue(request).await.unwrap() })
@@ -303,7 +309,7 @@ async fn held_back_decoys_wake_no_one(db: TestDb) {
     let short = std::time::Duration::from_millis(150);
     let capped = || IssueRequest {
         guess_budget: None,
-        send_caps: vec![Limit::new(1, 900)],
+        send_caps: vec![SendCap::account(Limit::new(1, 900))],
         ..request(None)
     };
     // Earlier wake-ups (PostgreSQL's own notifications come back a little later) spent first.
@@ -371,7 +377,7 @@ async fn a_retried_request_is_written_once(db: TestDb) {
         let before = store.row_counts().await.unwrap();
         let first = IssueRequest {
             guess_budget: None,
-            send_caps: vec![Limit::new(2, 900)],
+            send_caps: vec![SendCap::account(Limit::new(2, 900))],
             ..request(target.clone())
         };
         let outcome = store.issue(first.clone()).await.unwrap();
@@ -405,7 +411,7 @@ async fn a_retried_request_is_written_once(db: TestDb) {
         let before = store.row_counts().await.unwrap();
         let lost = IssueRequest {
             guess_budget: None,
-            send_caps: vec![Limit::new(10, 900)],
+            send_caps: vec![SendCap::account(Limit::new(10, 900))],
             retried: true,
             ..request(target.clone())
         };

@@ -168,6 +168,8 @@ async fn load(args: Args) -> anyhow::Result<()> {
     config.rate_limits.attempt_per_ip = rule;
     config.rate_limits.send_per_account = rule;
     config.rate_limits.send_per_account_per_day = rule;
+    config.rate_limits.send_per_account_from_ip = rule;
+    config.rate_limits.send_per_account_from_ip_per_day = rule;
     let server = server::start(db.url(), config, ApiOptions::default()).await?;
     add_user(&server, "known", "known@example.com").await?;
     // The timing comparison's own account: one the hot scenario hammered (thousands of secrets

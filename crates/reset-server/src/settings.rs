@@ -97,6 +97,9 @@ settings! {
     code_max_attempts: u32 = core.code_max_attempts;
     /// Code tries per account per day before codes stop being issued
     guess_budget_per_day: u32 = core.guess_budget.max;
+    /// The share of an account's daily guess budget that one client address's code tries may
+    /// spend; past it they find no code (a stranger cannot spend the owner's budget alone)
+    guess_budget_per_ip_per_day: u32 = core.guess_budget_per_ip.max;
     /// Reset requests per identifier per window, 0 = off
     limit_request_per_identifier: u32 = core.rate_limits.request_per_identifier.max;
     /// Reset requests per client IP per window, 0 = off
@@ -110,6 +113,11 @@ settings! {
     limit_send_per_account: u32 = core.rate_limits.send_per_account.max;
     /// Messages to one account per day, 0 = off
     limit_send_per_account_per_day: u32 = core.rate_limits.send_per_account_per_day.max;
+    /// Messages to one account on the requests of one client address per 15 minutes (the cap
+    /// a stranger reaches first, leaving the owner the rest of the account's), 0 = off
+    limit_send_per_account_from_ip: u32 = core.rate_limits.send_per_account_from_ip.max;
+    /// Messages to one account on the requests of one client address per day, 0 = off
+    limit_send_per_account_from_ip_per_day: u32 = core.rate_limits.send_per_account_from_ip_per_day.max;
     /// Secrets administrators may issue for one account per hour (links and codes, sent or
     /// returned), 0 = off; their codes also fall under the account's guess budget
     limit_admin_issue_per_account: u32 = core.rate_limits.admin_issue_per_account.max;
@@ -364,6 +372,7 @@ impl Settings {
             code_digits: self.code_digits,
             code_max_attempts: self.code_max_attempts,
             guess_budget: Limit::new(self.guess_budget_per_day, 24 * 60 * 60),
+            guess_budget_per_ip: Limit::new(self.guess_budget_per_ip_per_day, 24 * 60 * 60),
             public_url: self.public_url.clone(),
             sms_enabled: self.sms_webhook_url.is_some(),
             webhook_urls: self.webhook_urls(),
@@ -374,6 +383,11 @@ impl Settings {
                 attempt_per_ip: Limit::new(self.limit_attempt_per_ip, window),
                 send_per_account: Limit::new(self.limit_send_per_account, 15 * 60),
                 send_per_account_per_day: Limit::new(self.limit_send_per_account_per_day, DAY),
+                send_per_account_from_ip: Limit::new(self.limit_send_per_account_from_ip, 15 * 60),
+                send_per_account_from_ip_per_day: Limit::new(
+                    self.limit_send_per_account_from_ip_per_day,
+                    DAY,
+                ),
                 admin_issue_per_account: Limit::new(self.limit_admin_issue_per_account, 60 * 60),
             },
             issue_retry_secs: self.issue_retry_secs,

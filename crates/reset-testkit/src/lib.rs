@@ -8,6 +8,7 @@ pub mod breach;
 pub mod connections;
 pub mod db;
 pub mod dialects;
+pub mod lockout;
 pub mod pages;
 pub mod process;
 pub mod proxy;
@@ -50,7 +51,8 @@ macro_rules! conformance_suite {
             half_sent_headers_are_closed, stalled_body_gets_408, idle_keepalive_is_closed,
             connection_cap_holds, pinned_pipelines_are_closed,
             breached_password_is_refused, breach_check_sees_the_normalised_password, breach_check_down_fails_open, breach_check_down_fails_closed,
-            spent_budget_leaves_links_alone
+            spent_budget_leaves_links_alone, strangers_do_not_spend_the_owners_send_cap,
+            strangers_do_not_spend_the_owners_guess_budget
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

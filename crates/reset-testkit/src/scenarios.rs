@@ -11,6 +11,7 @@ pub use crate::breach::*;
 pub use crate::connections::*;
 use crate::db::TestDb;
 pub use crate::dialects::*;
+pub use crate::lockout::*;
 pub use crate::pages::*;
 pub use crate::security::*;
 use crate::server::{Spawn, TestServer, test_config};

@@ -153,12 +153,14 @@ pub async fn spent_budget_kills_the_old_code(db: TestDb, spawn: Spawn) {
 /// One account with a username and two addresses, asked for through each identifier and
 /// through two dialects, gets at most 3 messages per 15 minutes and 10 a day (the defaults);
 /// every request is answered as usual, an audit event says why nothing was sent, and an
-/// administrator's reset is not capped.
+/// administrator's reset is not held to these caps (it has a cap of its own).
 pub async fn send_cap_counts_the_account(db: TestDb, spawn: Spawn) {
     let defaults = reset_core::ResetConfig::default().rate_limits;
     let mut config = test_config();
     config.rate_limits.send_per_account = defaults.send_per_account;
     config.rate_limits.send_per_account_per_day = defaults.send_per_account_per_day;
+    config.rate_limits.send_per_account_from_ip = defaults.send_per_account_from_ip;
+    config.rate_limits.send_per_account_from_ip_per_day = defaults.send_per_account_from_ip_per_day;
     let s = TestServer::start_with(db, spawn, config, Default::default()).await;
     let id = s
         .user("mia", &["mia@example.com", "mia@work.example"])
@@ -205,7 +207,7 @@ pub async fn send_cap_counts_the_account(db: TestDb, spawn: Spawn) {
     assert_eq!(
         s.messages().await.len(),
         before + 1,
-        "administrators are not capped"
+        "administrators are not held to the self-service caps"
     );
 }
 
@@ -218,6 +220,8 @@ pub async fn decoys_are_held_back_alike(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
     config.rate_limits.send_per_account = defaults.send_per_account;
     config.rate_limits.send_per_account_per_day = defaults.send_per_account_per_day;
+    config.rate_limits.send_per_account_from_ip = defaults.send_per_account_from_ip;
+    config.rate_limits.send_per_account_from_ip_per_day = defaults.send_per_account_from_ip_per_day;
     config.rate_limits.request_per_identifier.max = 100;
     config.guess_budget.max = 3;
     let s = TestServer::start_with(db, spawn, config, Default::default()).await;
@@ -366,7 +370,8 @@ pub async fn message_goes_to_the_stored_address(db: TestDb, spawn: Spawn) {
 }
 
 /// 10,000 requests for distinct unknown identifiers leave counters behind; a sweep past their
-/// windows removes them (the daily send caps of their decoys a day later, as a known account's). Spent secrets, delivered mail (their decoys too) and old
+/// windows removes them (the daily send caps of their decoys a day later, as a known account's).
+/// Spent secrets, delivered mail (their decoys too) and old
 /// audit events go too, each after its retention.
 pub async fn sweep_forgets_what_is_not_needed(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
@@ -392,8 +397,9 @@ pub async fn sweep_forgets_what_is_not_needed(db: TestDb, spawn: Spawn) {
     s.api.service().sweep().await.expect("sweep");
     let after = s.store.row_counts().await.expect("counts");
     assert_eq!(
-        after.rate_limits, 10_001,
-        "only the daily send counts are left, kim's and each unknown identifier's: {after:?}"
+        after.rate_limits,
+        2 * 10_001,
+        "only the daily send counts are left (account-wide and per client address), kim's and each unknown identifier's: {after:?}"
     );
     assert!(after.reset_secrets > 0, "a live link is kept");
     s.clock.advance(Duration::days(1));

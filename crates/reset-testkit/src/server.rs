@@ -118,6 +118,10 @@ pub fn test_config() -> ResetConfig {
     // real caps.
     c.rate_limits.send_per_account.max = 1000;
     c.rate_limits.send_per_account_per_day.max = 1000;
+    c.rate_limits.send_per_account_from_ip.max = 1000;
+    // Every test client is 127.0.0.1; the lockout scenarios check the real share.
+    c.guess_budget_per_ip.max = 1000;
+    c.rate_limits.send_per_account_from_ip_per_day.max = 1000;
     c.public_url = "https://reset.example".into();
     c.allowed_link_origins = vec![
         "https://app.example.com".into(),

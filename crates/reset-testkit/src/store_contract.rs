@@ -416,13 +416,23 @@ pub async fn code_try_counts_every_try(store: Arc<dyn Store>) {
         .unwrap();
     let c = counter("try:contract:u1", 100, 900);
     let budget = Limit::new(100, 86_400);
-    let first = store.code_try(t0(), &c, "u1", budget).await.unwrap();
+    let share = counter("guess:u1:contract", 100, 86_400);
+    let first = store
+        .code_try(t0(), &c, "u1", budget, &share)
+        .await
+        .unwrap();
     assert_eq!(first.counter.count, 1);
     let code = first.code.expect("the live code");
     assert_eq!((code.hash.as_str(), code.attempts), (h.as_str(), 1));
-    let second = store.code_try(t0(), &c, "u1", budget).await.unwrap();
+    let second = store
+        .code_try(t0(), &c, "u1", budget, &share)
+        .await
+        .unwrap();
     assert_eq!(second.code.map(|c| c.attempts), Some(2));
-    let unknown = store.code_try(t0(), &c, "nobody", budget).await.unwrap();
+    let unknown = store
+        .code_try(t0(), &c, "nobody", budget, &share)
+        .await
+        .unwrap();
     assert_eq!(
         unknown.counter.count, 3,
         "the identifier's counter counts alike"
@@ -437,13 +447,15 @@ pub async fn parallel_code_tries_respect_max(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let budget = Limit::new(1000, 86_400);
+    let share = counter("guess:u1:contract", 1000, 86_400);
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let store = store.clone();
             let c = counter(&format!("try:contract:{i}"), 1000, 900);
+            let share = share.clone();
             tokio::spawn(async move {
                 store
-                    .code_try(t0(), &c, "u1", budget)
+                    .code_try(t0(), &c, "u1", budget, &share)
                     .await
                     .expect("code_try")
                     .code

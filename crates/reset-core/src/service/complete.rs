@@ -28,7 +28,7 @@ impl ResetService {
     ) -> Result<(), ResetError> {
         let now = self.clock.now();
         self.limit_attempt(ctx, now).await?;
-        let (record, _) = self.resolve(&input, now).await?;
+        let (record, _) = self.resolve(&input, now, ctx.ip).await?;
         let user = self
             .directory
             .by_id(&record.user_id)

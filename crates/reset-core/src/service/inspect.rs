@@ -46,7 +46,7 @@ impl ResetService {
         let now = self.clock.now();
         self.limit_attempt(ctx, now).await?;
         let (record, delivery) = self
-            .resolve(&SecretInput::Token(token.to_owned()), now)
+            .resolve(&SecretInput::Token(token.to_owned()), now, ctx.ip)
             .await?;
         let verified = Verified {
             expires_at: record.expires_at,

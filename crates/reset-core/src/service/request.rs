@@ -8,7 +8,7 @@ use crate::error::ResetError;
 use crate::identity::{AccountLookup, normalize_email};
 use crate::message::Channel;
 use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
-use crate::rate_limit::{CounterHit, ip_key};
+use crate::rate_limit::{CounterHit, SendCap, ip_key};
 use crate::secret::{new_code, new_token};
 use crate::store::{IssueRequest, IssueTarget, NewSecret, Rehearsal, SecretKind, Target, User};
 
@@ -82,7 +82,14 @@ impl ResetService {
             request_id: request_id.clone(),
             secrets,
             guess_budget,
-            send_caps: vec![rl.send_per_account, rl.send_per_account_per_day],
+            // The caps per client address bind first, so that a stranger's requests cannot
+            // spend the account-wide ones on their own (see docs/api.md, "Abuse and lockout").
+            send_caps: vec![
+                SendCap::from_ip(rl.send_per_account_from_ip, ctx.ip),
+                SendCap::from_ip(rl.send_per_account_from_ip_per_day, ctx.ip),
+                SendCap::account(rl.send_per_account),
+                SendCap::account(rl.send_per_account_per_day),
+            ],
             channel: input.channel,
             message_kind: kind,
             payload,

@@ -6,17 +6,22 @@ use super::{ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::identity::AccountLookup;
 use crate::message::Delivery;
-use crate::rate_limit::stand_in_account;
+use std::net::IpAddr;
+
+use crate::rate_limit::{CounterHit, guess_share_key, stand_in_account};
 use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
 impl ResetService {
     /// The live secret behind `input`, or the error `docs/api.md` gives for it. A wrong code is
     /// counted (atomically, in the store) before this returns.
+    /// `from`: the client address, whose share of the account's guess budget a code's try
+    /// spends.
     pub(super) async fn resolve(
         &self,
         input: &SecretInput,
         now: DateTime<Utc>,
+        from: Option<IpAddr>,
     ) -> Result<(SecretRecord, Delivery), ResetError> {
         match input {
             SecretInput::Token(token) => {
@@ -35,14 +40,14 @@ impl ResetService {
                     .map_err(|e| ResetError::InvalidRequest(e.into()))?;
                 self.code_shaped(code)?;
                 let user = self.directory.find(&lookup).await?;
-                self.check_code(user, lookup.no_code_key(), code, now)
+                self.check_code(user, lookup.no_code_key(), code, now, from)
                     .await
                     .map(|r| (r, Delivery::Code))
             }
             SecretInput::UserCode { user_id, code } => {
                 self.code_shaped(code)?;
                 let user = self.directory.by_id(user_id).await?;
-                self.check_code(user, user_counter_key(user_id), code, now)
+                self.check_code(user, user_counter_key(user_id), code, now, from)
                     .await
                     .map(|r| (r, Delivery::Code))
             }
@@ -85,6 +90,7 @@ impl ResetService {
         counter_key: String,
         code: &str,
         now: DateTime<Utc>,
+        from: Option<IpAddr>,
     ) -> Result<SecretRecord, ResetError> {
         let max = self.config.code_max_attempts;
         let counter = self.try_counter(counter_key);
@@ -92,9 +98,13 @@ impl ResetService {
             Some(u) => u.id.clone(),
             None => stand_in_account(&counter.key),
         };
+        let share = CounterHit {
+            key: guess_share_key(&account, from),
+            limit: self.config.guess_budget_per_ip,
+        };
         let tried = self
             .store
-            .code_try(now, &counter, &account, self.config.guess_budget)
+            .code_try(now, &counter, &account, self.config.guess_budget, &share)
             .await?;
         let (request_id, stored) = match &tried.code {
             Some(r) => (r.request_id.as_str(), r.hash.as_str()),

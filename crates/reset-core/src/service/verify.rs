@@ -13,7 +13,7 @@ impl ResetService {
     ) -> Result<Verified, ResetError> {
         let now = self.clock.now();
         self.limit_attempt(ctx, now).await?;
-        let (record, delivery) = self.resolve(&input, now).await?;
+        let (record, delivery) = self.resolve(&input, now, ctx.ip).await?;
         Ok(Verified {
             expires_at: record.expires_at,
             delivery,

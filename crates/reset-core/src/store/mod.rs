@@ -124,7 +124,7 @@ pub struct IssueRequest {
     /// Caps on the messages one account receives (see [`crate::rate_limit::send_cap_key`]),
     /// counted here across every identifier and dialect: when one would be passed, nothing is
     /// issued or sent and the older secrets stay as they are. Empty for administrators.
-    pub send_caps: Vec<Limit>,
+    pub send_caps: Vec<crate::rate_limit::SendCap>,
     pub channel: Channel,
     pub message_kind: MessageKind,
     pub payload: MessagePayload,

@@ -60,13 +60,16 @@ pub trait ResetState: Send + Sync {
     /// whether or not the account exists or has a live code (`user_id` is then a stand-in that
     /// matches no secret): bumps `counter` (the named identifier's try counter), finds the
     /// account's live code and bumps its own try counter (a stand-in one when there is none),
-    /// and bumps the account's guess `budget`. See [`CodeTry`].
+    /// and bumps the guessing client address's `share` of the account's guess budget; within
+    /// that share it bumps the account's guess `budget` too, past it the try finds no code and
+    /// spends no more of the budget. See [`CodeTry`].
     async fn code_try(
         &self,
         now: DateTime<Utc>,
         counter: &CounterHit,
         user_id: &str,
         budget: Limit,
+        share: &CounterHit,
     ) -> Result<CodeTry, StoreError>;
 
     /// The account's earlier password hashes, newest first (at most `n`).

@@ -26,8 +26,8 @@ macro_rules! secret_queries {
         /// (the decoy's code stands in for a missing one; the code's own try count is a counter,
         /// `codetry:{secret id}`, under a stand-in key when there is no code): no timing tells
         /// the cases apart.
-        pub $($async)* fn code_try(conn: &mut $C, now: i64, counter: &CounterHit, user_id: &str, budget: Limit) -> QueryResult<CodeTry> {
-            let (counter, user_id) = (counter.clone(), user_id.to_owned());
+        pub $($async)* fn code_try(conn: &mut $C, now: i64, counter: &CounterHit, user_id: &str, budget: Limit, share: &CounterHit) -> QueryResult<CodeTry> {
+            let (counter, user_id, share) = (counter.clone(), user_id.to_owned(), share.clone());
             conn.transaction($($async)* move |conn| {
                 let state = bump(conn, now, &counter)$($aw)*?;
                 // The account's newest live code, else the decoy's: one row read either way.
@@ -50,10 +50,16 @@ macro_rules! secret_queries {
                     None => format!("codetry:none:{user_id}"),
                 };
                 let tries = bump(conn, now, &CounterHit { key: own, limit: counter.limit })$($aw)*?;
-                let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
-                bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: guess })$($aw)*?;
+                // The guessing address's share first: past it, the try finds no code and spends
+                // no more of the account's budget (a stranger cannot spend all of it).
+                let within_share = share.limit.is_off()
+                    || bump(conn, now, &share)$($aw)*?.count <= share.limit.max;
+                if within_share {
+                    let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
+                    bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: guess })$($aw)*?;
+                }
                 let code = code
-                    .filter(|c| tries.count <= c.max_attempts)
+                    .filter(|c| within_share && tries.count <= c.max_attempts)
                     .map(|c| SecretRecord { attempts: tries.count, ..c });
                 Ok(CodeTry { counter: state, code })
             })
@@ -312,7 +318,7 @@ macro_rules! issue_by_statements {
         /// Counts `needed` messages against `account`'s send caps.
         $($async)* fn bump_caps(conn: &mut $C, now: i64, req: &IssueRequest, account: &str, needed: u32) -> QueryResult<()> {
             for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
-                let hit = CounterHit { key: send_cap_key(account, cap), limit: *cap };
+                let hit = CounterHit { key: send_cap_key(account, cap), limit: cap.limit };
                 for _ in 0..needed {
                     bump(conn, now, &hit)$($aw)*?;
                 }
@@ -376,8 +382,8 @@ macro_rules! issue_by_statements {
             }
             let needed = u32::try_from(messages).unwrap_or(u32::MAX);
             for cap in req.send_caps.iter().filter(|c| !c.is_off()) {
-                let sent = peek(conn, now, &send_cap_key(counted, cap), *cap)$($aw)*?;
-                if sent.saturating_add(needed) > cap.max {
+                let sent = peek(conn, now, &send_cap_key(counted, cap), cap.limit)$($aw)*?;
+                if sent.saturating_add(needed) > cap.limit.max {
                     // The secrets already sent stay usable: the account's owner may be
                     // reading one of those messages right now.
                     audit(conn, now, Some(&user.user_id), "reset_not_sent_account_cap", req.ip.as_deref(), cap_details(&req, cap))$($aw)*?;

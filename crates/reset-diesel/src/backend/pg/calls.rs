@@ -314,8 +314,8 @@ fn caps(req: &IssueRequest, account: &str) -> Value {
         .map(|cap| {
             json!({
                 "key": send_cap_key(account, cap),
-                "window": cap.window().num_milliseconds(),
-                "max": cap.max,
+                "window": cap.limit.window().num_milliseconds(),
+                "max": cap.limit.max,
                 "audit_id": new_id(),
                 "details": cap_details(req, cap).to_string(),
             })

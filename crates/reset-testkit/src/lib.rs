@@ -52,7 +52,7 @@ macro_rules! conformance_suite {
             connection_cap_holds, pinned_pipelines_are_closed,
             breached_password_is_refused, breach_check_sees_the_normalised_password, breach_check_down_fails_open, breach_check_down_fails_closed,
             spent_budget_leaves_links_alone, strangers_do_not_spend_the_owners_send_cap,
-            strangers_do_not_spend_the_owners_guess_budget
+            strangers_do_not_spend_the_owners_guess_budget, attempts_remaining_is_the_callers_own
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

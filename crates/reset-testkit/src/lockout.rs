@@ -137,3 +137,56 @@ pub async fn strangers_do_not_spend_the_owners_guess_budget(db: TestDb, spawn: S
     let r = post_from(&s, VERIFY, json!({"username": "mia", "code": code}), owner).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// `attempts_remaining` is the caller's own: a request from another address does not restart
+/// it, so a caller who watches it cannot tell that someone else asked; and it moves alike for a
+/// known and an unknown name.
+pub async fn attempts_remaining_is_the_callers_own(db: TestDb, spawn: Spawn) {
+    let s = server_with_default_caps(db, spawn).await;
+    s.user("mia", &["mia@example.com"]).await;
+    let (watcher, other) = ("198.51.100.9", "203.0.113.7");
+    let mut seen = Vec::new();
+    for name in ["mia", "nobody"] {
+        let code_request = json!({"username": name, "delivery": "code"});
+        let mut remaining = Vec::new();
+        assert_eq!(
+            post_from(&s, REQUEST, code_request.clone(), watcher)
+                .await
+                .status,
+            202
+        );
+        // Never a code that was sent: all zeros, unless a message carries it.
+        let sent: Vec<String> = s
+            .messages()
+            .await
+            .into_iter()
+            .filter_map(|m| m.payload.code)
+            .collect();
+        let guess = if sent.iter().any(|c| c == "000000") {
+            "111111"
+        } else {
+            "000000"
+        };
+        let wrong = json!({"username": name, "code": guess});
+        for asker in [None, Some(other), Some(watcher)] {
+            if let Some(asker) = asker {
+                assert_eq!(
+                    post_from(&s, REQUEST, code_request.clone(), asker)
+                        .await
+                        .status,
+                    202
+                );
+            }
+            let r = post_from(&s, VERIFY, wrong.clone(), watcher).await;
+            assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+            remaining.push(r.json()["attempts_remaining"].clone());
+        }
+        seen.push(remaining);
+    }
+    assert_eq!(
+        seen[0],
+        vec![json!(11), json!(10), json!(11)],
+        "another address's request leaves the count alone; the caller's own restarts it"
+    );
+    assert_eq!(seen[0], seen[1], "known and unknown alike");
+}

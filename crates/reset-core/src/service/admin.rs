@@ -244,7 +244,7 @@ impl ResetService {
             if matches!(self.store.issue(issue).await?, IssueOutcome::Issued { .. }) {
                 // The id-named try counter starts afresh with the new secret, as a
                 // self-service request restarts its identifiers' counters.
-                let counter = self.try_counter(super::resolve::user_counter_key(&user.id));
+                let counter = self.try_counter(&super::resolve::user_counter_key(&user.id), ctx.ip);
                 self.store.restart(now, &[counter]).await?;
                 if let Err(e) = self.directory.record_change(&user.id, now).await {
                     tracing::warn!(user_id = %user.id, error = %e, "reset secret issued, but the change count was not kept");

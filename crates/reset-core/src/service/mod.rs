@@ -234,11 +234,15 @@ impl ResetService {
         self.clock.now()
     }
 
-    /// The try counter of one identifier (`nocode:…` keys): as many tries as a code has, in a
-    /// window as long as a code lives.
-    fn try_counter(&self, key: String) -> CounterHit {
+    /// The try counter of one identifier (`nocode:…` keys) for one client address: as many tries
+    /// as a code has, in a window as long as a code lives. Per address, so that a request from
+    /// one address restarts that address's tries only: a caller watching `attempts_remaining`
+    /// cannot see that someone else asked (the code's own tries and the guess budget still bind
+    /// across addresses).
+    fn try_counter(&self, key: &str, from: Option<IpAddr>) -> CounterHit {
+        let from = from.map_or_else(|| "none".to_owned(), crate::rate_limit::ip_key);
         CounterHit {
-            key,
+            key: format!("{key}:{from}"),
             limit: crate::rate_limit::Limit::new(
                 self.config.code_max_attempts,
                 self.config.code_ttl_secs,

@@ -53,7 +53,7 @@ impl ResetService {
         let counters: Vec<CounterHit> = lookup
             .no_code_keys()
             .into_iter()
-            .map(|key| self.try_counter(key))
+            .map(|key| self.try_counter(&key, ctx.ip))
             .collect();
         self.enforce(now, limits, &counters).await?;
 

@@ -93,10 +93,12 @@ impl ResetService {
         from: Option<IpAddr>,
     ) -> Result<SecretRecord, ResetError> {
         let max = self.config.code_max_attempts;
-        let counter = self.try_counter(counter_key);
+        let counter = self.try_counter(&counter_key, from);
+        // The stand-in is the identifier's alone, whichever address tries: one per unknown
+        // identifier, as there is one account per known one.
         let account = match &user {
             Some(u) => u.id.clone(),
-            None => stand_in_account(&counter.key),
+            None => stand_in_account(&counter_key),
         };
         let share = CounterHit {
             key: guess_share_key(&account, from),

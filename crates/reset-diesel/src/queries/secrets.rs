@@ -49,17 +49,20 @@ macro_rules! secret_queries {
                     Some(c) => format!("codetry:{}", c.id),
                     None => format!("codetry:none:{user_id}"),
                 };
-                let tries = bump(conn, now, &CounterHit { key: own, limit: counter.limit })$($aw)*?;
-                // The guessing address's share first: past it, the try finds no code and spends
-                // no more of the account's budget (a stranger cannot spend all of it).
+                // The guessing address's share of the account's budget first: past it, the try
+                // finds no code and spends nothing more, neither the budget nor the code's own
+                // tries, so a stranger can neither spend the owner's budget nor burn the owner's
+                // codes from one address.
                 let within_share = share.limit.is_off()
                     || bump(conn, now, &share)$($aw)*?.count <= share.limit.max;
-                if within_share {
-                    let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
-                    bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: guess })$($aw)*?;
+                if !within_share {
+                    return Ok(CodeTry { counter: state, code: None });
                 }
+                let tries = bump(conn, now, &CounterHit { key: own, limit: counter.limit })$($aw)*?;
+                let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
+                bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: guess })$($aw)*?;
                 let code = code
-                    .filter(|c| within_share && tries.count <= c.max_attempts)
+                    .filter(|c| tries.count <= c.max_attempts)
                     .map(|c| SecretRecord { attempts: tries.count, ..c });
                 Ok(CodeTry { counter: state, code })
             })

@@ -278,6 +278,16 @@ impl DieselStore {
         with_conn!(self, db, |conn| db::row_counts(conn))
     }
 
+    /// How many live reset secrets and unrevoked admin tokens were hashed under the key `id`
+    /// (see [`reset_core::Keyring`]): a key is retired only once both are zero.
+    pub async fn key_usage(&self, id: &str, now: DateTime<Utc>) -> Result<(u64, u64), StoreError> {
+        if !reset_core::keyring::valid_id(id) {
+            return Ok((0, 0));
+        }
+        let prefix = format!("{id}:");
+        with_conn!(self, db, |conn| db::key_usage(conn, &prefix, ms(now)))
+    }
+
     /// A user's audit event kinds, oldest first.
     pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let user_id = user_id.to_owned();

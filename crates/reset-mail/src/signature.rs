@@ -23,10 +23,13 @@ pub const MIN_KEY_BYTES: usize = 16;
 /// Webhooks convention's tolerance): an older signed delivery is a replay.
 pub const TOLERANCE_SECS: i64 = 5 * 60;
 
-/// Signs request bodies with one endpoint secret.
+/// Signs request bodies with one endpoint secret (and, during a rotation, the previous one
+/// too: the convention's header carries several signatures, and a receiver accepts the
+/// delivery when any of them verifies under its secret).
 #[derive(Clone)]
 pub struct Signer {
     key: Vec<u8>,
+    previous: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -39,19 +42,31 @@ impl Signer {
     /// `whsec_<base64>` (the convention's format, whose decoded bytes are the key), or any
     /// other string of at least 16 characters, used as the key as it is.
     pub fn new(secret: &str) -> Result<Self, BadSecret> {
-        let key = match secret.strip_prefix("whsec_") {
-            Some(b64) => STANDARD.decode(b64).map_err(|_| BadSecret)?,
-            None => secret.as_bytes().to_vec(),
-        };
-        if key.len() < MIN_KEY_BYTES {
-            return Err(BadSecret);
-        }
-        Ok(Self { key })
+        Ok(Self {
+            key: key_of(secret)?,
+            previous: None,
+        })
     }
 
-    /// The `webhook-signature` header value for one delivery attempt.
+    /// Signs with `previous` as well, for receivers that have not switched to the new secret
+    /// yet; drop it once they all have.
+    pub fn with_previous(mut self, previous: &str) -> Result<Self, BadSecret> {
+        self.previous = Some(key_of(previous)?);
+        Ok(self)
+    }
+
+    /// The `webhook-signature` header value for one delivery attempt: `v1,<sig>`, and
+    /// ` v1,<sig>` under the previous secret during a rotation.
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
-        format!("v1,{}", STANDARD.encode(self.mac(id, timestamp, body)))
+        let mut header = format!(
+            "v1,{}",
+            STANDARD.encode(mac(&self.key, id, timestamp, body))
+        );
+        if let Some(previous) = &self.previous {
+            header.push_str(" v1,");
+            header.push_str(&STANDARD.encode(mac(previous, id, timestamp, body)));
+        }
+        header
     }
 
     /// Whether `header` (space-separated `v1,<sig>` entries) holds a valid signature, compared
@@ -69,21 +84,34 @@ impl Signer {
         if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
             return false;
         }
-        let expected = self.mac(id, timestamp, body);
+        let expected = mac(&self.key, id, timestamp, body);
         header
             .split(' ')
             .filter_map(|entry| entry.strip_prefix("v1,"))
             .filter_map(|b64| STANDARD.decode(b64).ok())
             .any(|sig| bool::from(sig.as_slice().ct_eq(expected.as_slice())))
     }
+}
 
-    fn mac(&self, id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
-        #[allow(clippy::expect_used)]
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(format!("{id}.{timestamp}.").as_bytes());
-        mac.update(body);
-        mac.finalize().into_bytes().to_vec()
+/// A secret's key bytes: `whsec_<base64>` decoded, or the string itself; at least
+/// [`MIN_KEY_BYTES`].
+fn key_of(secret: &str) -> Result<Vec<u8>, BadSecret> {
+    let key = match secret.strip_prefix("whsec_") {
+        Some(b64) => STANDARD.decode(b64).map_err(|_| BadSecret)?,
+        None => secret.as_bytes().to_vec(),
+    };
+    if key.len() < MIN_KEY_BYTES {
+        return Err(BadSecret);
     }
+    Ok(key)
+}
+
+fn mac(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
+    #[allow(clippy::expect_used)]
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]
@@ -112,6 +140,23 @@ mod tests {
             &sig,
             now
         ));
+    }
+
+    #[test]
+    fn a_rotation_signs_under_both_secrets() {
+        let (old, new) = ("an-old-signing-secret", "a-new-signing-secret");
+        let s = Signer::new(new)
+            .expect("secret")
+            .with_previous(old)
+            .expect("previous");
+        let header = s.sign("msg_1", 1_700_000_000, b"{}");
+        assert_eq!(header.split(' ').count(), 2, "{header}");
+        for receiver in [old, new] {
+            let r = Signer::new(receiver).expect("secret");
+            assert!(r.verify_at("msg_1", 1_700_000_000, b"{}", &header, 1_700_000_000));
+        }
+        let other = Signer::new("a-third-signing-secret").expect("secret");
+        assert!(!other.verify_at("msg_1", 1_700_000_000, b"{}", &header, 1_700_000_000));
     }
 
     #[test]

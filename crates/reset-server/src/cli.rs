@@ -49,6 +49,36 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Rotate the server's keys in the data folder's key file (every instance must read the
+    /// same file; restart them after each step).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// List the keys: id, whether active, and the live reset secrets and admin tokens under
+    /// each.
+    List,
+    /// Add a fresh random key, not active yet (activate it once every instance has it).
+    Add {
+        /// Its id (default: k2, k3, … after the highest).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Make a key the active one: new secrets and admin tokens are hashed under it; the others
+    /// still check what they hashed.
+    Activate { id: String },
+    /// Remove a key. Refused while live reset secrets or admin tokens were hashed under it
+    /// (they would stop working), unless --force; never the active key.
+    Retire {
+        id: String,
+        /// Retire it even though secrets or tokens still need it (they stop working).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use reset_core::UserInput;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command, OutboxCommand, TokenCommand, UserCommand};
+use crate::cli::{Cli, Command, KeyCommand, OutboxCommand, TokenCommand, UserCommand};
 use crate::settings::Settings;
 use crate::{serve, wiring};
 
@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Outbox { command } => outbox(&settings, command).await,
         Command::Token { command } => token(&settings, command).await,
+        Command::Key { command } => key(&settings, command).await,
         Command::User { command } => {
             let store = wiring::store(&settings).await?;
             store.migrate().await?;
@@ -100,6 +101,73 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
                 "no live token with id {id}"
             );
             println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
+    use crate::secret_key::{check_id, key_file, next_id, read_file, write_file};
+    anyhow::ensure!(
+        settings.secret_key.is_none() && settings.secret_keys.is_none(),
+        "the keys come from RESET_SECRET_KEY(S): rotate them there (RESET_SECRET_KEYS=NEW=…,OLD=…), not in the key file"
+    );
+    let path = key_file(&settings.data_dir);
+    if !path.exists() {
+        // The first key, as `serve` would make it.
+        crate::secret_key::load(None, None, &settings.data_dir)?;
+    }
+    let mut keys = read_file(&path)?;
+    let usage = async |id: &str| -> anyhow::Result<(u64, u64)> {
+        let store = wiring::store(settings).await?;
+        store.migrate().await?;
+        Ok(store.key_usage(id, chrono::Utc::now()).await?)
+    };
+    match command {
+        KeyCommand::List => {
+            for (i, (id, _)) in keys.iter().enumerate() {
+                let (secrets, tokens) = usage(id).await?;
+                let state = if i == 0 { "active" } else { "-" };
+                println!("{id}	{state}	{secrets} live secrets	{tokens} admin tokens");
+            }
+        }
+        KeyCommand::Add { id } => {
+            let id = id.unwrap_or_else(|| next_id(&keys));
+            check_id(&id)?;
+            anyhow::ensure!(!keys.iter().any(|(k, _)| *k == id), "key {id} exists");
+            keys.push((
+                id.clone(),
+                reset_core::SecretKey::generate(&reset_core::OsSecretRng),
+            ));
+            write_file(&path, &keys)?;
+            println!(
+                "added {id} (not active: `reset-server key activate {id}` once every instance has this file)"
+            );
+        }
+        KeyCommand::Activate { id } => {
+            let at = keys
+                .iter()
+                .position(|(k, _)| *k == id)
+                .with_context(|| format!("no key {id}"))?;
+            let key = keys.remove(at);
+            keys.insert(0, key);
+            write_file(&path, &keys)?;
+            println!("{id} is active; restart the servers to use it");
+        }
+        KeyCommand::Retire { id, force } => {
+            let at = keys
+                .iter()
+                .position(|(k, _)| *k == id)
+                .with_context(|| format!("no key {id}"))?;
+            anyhow::ensure!(at != 0, "{id} is the active key: activate another first");
+            let (secrets, tokens) = usage(&id).await?;
+            anyhow::ensure!(
+                force || secrets + tokens == 0,
+                "{secrets} live reset secrets and {tokens} admin tokens still need {id}: wait for the secrets to expire and replace the tokens, or --force"
+            );
+            keys.remove(at);
+            write_file(&path, &keys)?;
+            println!("retired {id}");
         }
     }
     Ok(())

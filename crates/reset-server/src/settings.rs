@@ -46,6 +46,9 @@ settings! {
     data_dir: PathBuf = "data".into();
     /// Base64 key (≥ 32 bytes) for the secrets' HMAC
     secret_key: Option<String> = None, shown "generated into the data folder", secret = true;
+    /// Several keys for a rotation, ID=BASE64 comma-separated, the active one first (instead of
+    /// secret_key; the key file holds them when neither is set)
+    secret_keys: Option<String> = None, secret = true;
     /// Base URL of links in messages (never taken from the Host header)
     public_url: String = core.public_url;
     /// file, log or smtp
@@ -176,11 +179,15 @@ settings! {
     sms_webhook_url: Option<String> = None;
     /// Signing secret for the SMS gateway (whsec_<base64>, or ≥ 16 characters)
     sms_webhook_secret: Option<String> = None, secret = true;
+    /// The SMS gateway's previous signing secret, during a rotation: both signatures are sent
+    sms_webhook_previous_secret: Option<String> = None, secret = true;
     /// Comma-separated URLs that receive every event (password_reset.requested|completed|cancelled,
     /// password.changed), signed as Standard Webhooks
     webhook_urls: String = String::new();
     /// Signing secret for webhooks (whsec_<base64>, or ≥ 16 characters)
     webhook_secret: Option<String> = None, secret = true;
+    /// The webhooks' previous signing secret, during a rotation: both signatures are sent
+    webhook_previous_secret: Option<String> = None, secret = true;
     /// Comma-separated origins (https://app.example.com) an admin's url_template may link to;
     /// the public URL's is always allowed
     allowed_link_origins: String = String::new();
@@ -551,9 +558,12 @@ mod tests {
             let secret = [
                 "database_url",
                 "secret_key",
+                "secret_keys",
                 "smtp_url",
                 "sms_webhook_secret",
+                "sms_webhook_previous_secret",
                 "webhook_secret",
+                "webhook_previous_secret",
             ]
             .contains(&flag.get_id().as_str());
             assert_eq!(flag.is_hide_env_values_set(), secret, "{}", flag.get_id());

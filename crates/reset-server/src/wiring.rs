@@ -32,7 +32,11 @@ pub async fn store(settings: &Settings) -> anyhow::Result<Arc<DieselStore>> {
 
 /// The service on the real clock and random source.
 pub fn service(settings: &Settings, store: Arc<DieselStore>) -> anyhow::Result<ResetService> {
-    let key = crate::secret_key::load(settings.secret_key.as_deref(), &settings.data_dir)?;
+    let key = crate::secret_key::load(
+        settings.secret_key.as_deref(),
+        settings.secret_keys.as_deref(),
+        &settings.data_dir,
+    )?;
     let ports = Ports::new(store.clone(), store);
     let service =
         ResetService::new(ports, key, settings.reset_config()).context("argon2 parameters")?;
@@ -77,23 +81,38 @@ pub fn api(settings: &Settings, service: ResetService) -> anyhow::Result<Api> {
 
 /// Mail plus, where configured, the SMS gateway and the webhook courier.
 pub fn couriers(settings: &Settings) -> anyhow::Result<Couriers> {
-    let signed = |secret: Option<&String>, what: &str| -> anyhow::Result<HttpCourier> {
+    let signed = |secret: Option<&String>,
+                  previous: Option<&String>,
+                  what: &str|
+     -> anyhow::Result<HttpCourier> {
         let secret = secret.with_context(|| format!("{what} needs a signing secret"))?;
-        Ok(HttpCourier::new(
-            Signer::new(secret).context(what.to_owned())?,
-        )?)
+        let mut signer = Signer::new(secret).context(what.to_owned())?;
+        if let Some(previous) = previous {
+            signer = signer
+                .with_previous(previous)
+                .with_context(|| format!("the previous {what}"))?;
+        }
+        Ok(HttpCourier::new(signer)?)
     };
     let sms = match &settings.sms_webhook_url {
         Some(url) => Some(SmsGateway {
             url: url.clone(),
-            http: signed(settings.sms_webhook_secret.as_ref(), "sms_webhook_secret")?,
+            http: signed(
+                settings.sms_webhook_secret.as_ref(),
+                settings.sms_webhook_previous_secret.as_ref(),
+                "sms_webhook_secret",
+            )?,
         }),
         None => None,
     };
     let webhooks = if settings.webhook_urls().is_empty() {
         None
     } else {
-        Some(signed(settings.webhook_secret.as_ref(), "webhook_secret")?)
+        Some(signed(
+            settings.webhook_secret.as_ref(),
+            settings.webhook_previous_secret.as_ref(),
+            "webhook_secret",
+        )?)
     };
     Ok(Couriers {
         mail: transport(settings)?,

@@ -205,8 +205,9 @@ pub fn misskey_reset() {}
 pub fn forgot_send_email() {}
 
 /// Forgot password: check a code without using it up. Every try counts, right or wrong, on a
-/// per-username counter that every accepted request restarts (a request through another API
-/// included); past 12 tries the answer is `rate_limit_exceeded` until the next request.
+/// per-username counter of the client address that every accepted request from that address
+/// restarts (a request through another API included); past 12 tries the answer is
+/// `rate_limit_exceeded` until the next request.
 #[utoipa::path(
     post, path = "/api/auth/forgotPassword/checkCode", tag = "forgot-password", operation_id = "forgotPasswordCheckCode",
     request_body(content = CheckCodeBody, content_type = "application/json"),
@@ -295,7 +296,10 @@ pub fn unleash_validate() {}
             example = json!({"id": "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72", "name": "PasswordPolicyError", "message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "details": [{"message": "Use at least 8 characters. This password is too easy to guess; a few unrelated words make a strong one.", "validationErrors": ["Use at least 8 characters.", "This password is too easy to guess; a few unrelated words make a strong one."], "violations": [{"code": "too_short", "message": "Use at least 8 characters."}, {"code": "too_guessable", "message": "This password is too easy to guess; a few unrelated words make a strong one."}]}]})),
         UnleashRateLimited,
         UnleashErrors,
-        UnleashBodyErrors
+        UnleashBodyErrors,
+        (status = 503, description = "`ServiceUnavailableError`, with `Retry-After`: too many checks are waiting for the password-estimate thread (which runs apart from, and below, the password hashing); try again shortly.", body = UnleashError,
+            headers(("Retry-After" = u64, description = "Seconds to wait.")),
+            example = json!({"id": "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d81", "name": "ServiceUnavailableError", "message": "A check the answer needs is unavailable; try again later.", "details": [{"message": "A check the answer needs is unavailable; try again later."}]}))
     )
 )]
 pub fn unleash_validate_password() {}
@@ -335,7 +339,7 @@ pub fn unleash_password_email() {}
         ZitadelErrors,
         (status = 413, description = "8 RESOURCE_EXHAUSTED: over 64 KiB.", body = ZitadelError),
         (status = 415, description = "3 INVALID_ARGUMENT: a gRPC or other non-JSON content type (a missing one is read as JSON).", body = ZitadelError),
-        (status = 429, description = "8 RESOURCE_EXHAUSTED.", body = ZitadelError,
+        (status = 429, description = "8 RESOURCE_EXHAUSTED: too many requests, the account's administrators' issues per hour spent, or (for a code) the account's daily guess budget spent.", body = ZitadelError,
             headers(("Retry-After" = u64, description = "Seconds to wait.")))
     )
 )]

@@ -179,7 +179,7 @@ pub(crate) fn openapi_3_0_json() {}
         (status = 403, description = "`forbidden`: the token lacks `password:reset`, or (for `return_code`) `password:write`.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
-        (status = 429, description = "`rate_limited`: too many failed credentials from this address.", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "`rate_limited`: too many failed credentials from this address, or the account's administrators' issues per hour are spent (`RESET_LIMIT_ADMIN_ISSUE_PER_ACCOUNT`); `attempts_exhausted`: a code (`return_code`, or a `url_template` with a code) while the account's daily guess budget is spent (a link without a code is still issued).", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         Unavailable
     )

@@ -26,12 +26,12 @@ use crate::config::ResetConfig;
 use crate::directory::UserDirectory;
 use crate::error::ResetError;
 use crate::estimates::Estimates;
+use crate::keyring::Keyring;
 use crate::message::{Channel, Delivery};
 use crate::password::PasswordHasher;
 use crate::policy::PasswordPolicy;
 use crate::rate_limit::CounterHit;
 use crate::rng::{OsSecretRng, SecretRng};
-use crate::secret::SecretKey;
 use crate::store::{OutboxStats, Store};
 
 /// Who is calling: the client IP (already resolved through trusted proxies) and the API
@@ -156,7 +156,8 @@ pub struct ResetService {
     directory: Arc<dyn UserDirectory>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecretRng>,
-    key: SecretKey,
+    /// The server's keys: the active one hashes new secrets, all of them check old ones.
+    key: Keyring,
     hasher: PasswordHasher,
     /// Account-free password checks, on a low-priority thread apart from the hashers.
     estimates: Estimates,
@@ -184,14 +185,18 @@ impl std::fmt::Debug for ResetService {
 
 impl ResetService {
     /// Fails only when the argon2 parameters are out of range.
-    pub fn new(ports: Ports, key: SecretKey, config: ResetConfig) -> Result<Self, argon2::Error> {
+    pub fn new(
+        ports: Ports,
+        key: impl Into<Keyring>,
+        config: ResetConfig,
+    ) -> Result<Self, argon2::Error> {
         let hasher = PasswordHasher::new(config.hasher, ports.rng.clone())?;
         Ok(Self {
             store: ports.store,
             directory: ports.directory,
             clock: ports.clock,
             rng: ports.rng,
-            key,
+            key: key.into(),
             hasher,
             estimates: Estimates::start(),
             policy: PasswordPolicy::new(config.policy.clone()),

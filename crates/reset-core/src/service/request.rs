@@ -270,6 +270,12 @@ impl ResetService {
     pub(crate) fn code_hash(&self, request_id: &str, code: &str) -> String {
         self.key.hash("code", &format!("{request_id}:{code}")).0
     }
+
+    /// Whether `stored` is the hash of `code` for `request_id`, under the key that made it.
+    pub(crate) fn code_matches(&self, request_id: &str, code: &str, stored: &str) -> bool {
+        self.key
+            .verify("code", &format!("{request_id}:{code}"), stored)
+    }
 }
 
 /// Where a known account's message goes: the account's stored address equal to the one the

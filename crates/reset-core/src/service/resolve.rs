@@ -9,7 +9,7 @@ use crate::message::Delivery;
 use std::net::IpAddr;
 
 use crate::rate_limit::{CounterHit, guess_share_key, stand_in_account};
-use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
+use crate::secret::{is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
 impl ResetService {
@@ -74,9 +74,16 @@ impl ResetService {
         if !is_token_shaped(token) {
             return Ok(None);
         }
-        let hash = self.token_hash(token);
-        let record = self.store.secret_by_hash(&hash).await?;
-        Ok(record.filter(|r| SecretHash(hash).matches(&r.hash) && r.is_live(now)))
+        // Under every key, always all of them: the lookup costs the same whichever key made
+        // the token, or whether any did.
+        let mut found = None;
+        for hash in self.key.candidates("token", token) {
+            let record = self.store.secret_by_hash(&hash.0).await?;
+            if found.is_none() {
+                found = record.filter(|r| hash.matches(&r.hash));
+            }
+        }
+        Ok(found.filter(|r| r.is_live(now)))
     }
 
     /// One try of `code` for `user` (or an unknown account), counted by `counter_key`, the
@@ -112,7 +119,7 @@ impl ResetService {
             Some(r) => (r.request_id.as_str(), r.hash.as_str()),
             None => (STAND_IN_REQUEST, ""),
         };
-        let matches = SecretHash(self.code_hash(request_id, code)).matches(stored);
+        let matches = self.code_matches(request_id, code, stored);
         if tried.counter.count > max {
             return Err(ResetError::AttemptsExhausted {
                 retry_after_secs: tried.counter.resets_in_secs.max(1),

@@ -18,6 +18,26 @@ macro_rules! meta_queries {
             })
         }
 
+        /// Live reset secrets and unrevoked admin tokens whose stored hashes start with
+        /// `prefix` (a key id and `:`, no LIKE wildcards in it): what still needs that key.
+        pub $($async)* fn key_usage(conn: &mut $C, prefix: &str, now: i64) -> QueryResult<(u64, u64)> {
+            let n = |c: i64| u64::try_from(c).unwrap_or(0);
+            let pattern = format!("{prefix}%");
+            let secrets = reset_secrets::table
+                .filter(reset_secrets::secret_hash.like(&pattern))
+                .filter(reset_secrets::used_at.is_null())
+                .filter(reset_secrets::superseded_at.is_null())
+                .filter(reset_secrets::expires_at.gt(now))
+                .count()
+                .get_result(conn)$($aw)*?;
+            let tokens = admin_tokens::table
+                .filter(admin_tokens::token_hash.like(&pattern))
+                .filter(admin_tokens::revoked_at.is_null())
+                .count()
+                .get_result(conn)$($aw)*?;
+            Ok((n(secrets), n(tokens)))
+        }
+
         /// The versions in Diesel's migration table.
         pub $($async)* fn applied_versions(conn: &mut $C) -> QueryResult<Vec<String>> {
             crate::schema::__diesel_schema_migrations::table

@@ -116,10 +116,10 @@ pub fn guess_budget_key(user_id: &str) -> String {
 }
 
 /// The counter of one client address's share of an account's guess budget (`from`: its
-/// [`ip_key`], or `"none"`).
+/// [`ip_key`], or `"none"`); a prefix of its own, as [`send_cap_key`]'s per-address caps.
 pub fn guess_share_key(user_id: &str, from: Option<std::net::IpAddr>) -> String {
     let from = from.map_or_else(|| "none".to_owned(), ip_key);
-    format!("guess:{user_id}:{from}")
+    format!("guessip:{user_id}|{from}")
 }
 
 /// The counter of an administrator's issues for an account.
@@ -154,11 +154,13 @@ impl SendCap {
     }
 }
 
-/// The counter of messages sent to an account in one of its send caps' windows.
+/// The counter of messages sent to an account in one of its send caps' windows. The caps per
+/// client address have a prefix of their own and `|` before the address, so that no account
+/// id (a stand-in's holds the identifier as typed) can name another's counter.
 pub fn send_cap_key(user_id: &str, cap: &SendCap) -> String {
     match &cap.from {
         None => format!("send:{}:{user_id}", cap.limit.window_secs),
-        Some(from) => format!("send:{}:{user_id}:{from}", cap.limit.window_secs),
+        Some(from) => format!("sendip:{}:{user_id}|{from}", cap.limit.window_secs),
     }
 }
 

@@ -118,9 +118,18 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
         crate::secret_key::load(None, None, &settings.data_dir)?;
     }
     let mut keys = read_file(&path)?;
+    // One store for the whole command (opening SQLite again while the first one's writer
+    // thread winds down can find the database locked).
+    let store = match &command {
+        KeyCommand::List | KeyCommand::Retire { .. } => {
+            let store = wiring::store(settings).await?;
+            store.migrate().await?;
+            Some(store)
+        }
+        KeyCommand::Add { .. } | KeyCommand::Activate { .. } => None,
+    };
     let usage = async |id: &str| -> anyhow::Result<(u64, u64)> {
-        let store = wiring::store(settings).await?;
-        store.migrate().await?;
+        let store = store.as_ref().context("no store opened")?;
         Ok(store.key_usage(id, chrono::Utc::now()).await?)
     };
     match command {

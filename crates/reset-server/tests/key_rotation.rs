@@ -41,6 +41,17 @@ fn key(dir: &Path, port: u16, args: &[&str]) -> std::process::Output {
     c.output().unwrap()
 }
 
+/// `reset-server key list`'s output, asserting that it succeeded.
+fn key_list(dir: &Path, port: u16) -> String {
+    let out = key(dir, port, &["list"]);
+    assert!(
+        out.status.success(),
+        "key list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 async fn stop(mut server: Server) {
     server.sigterm();
     assert!(server.wait_exit(Duration::from_secs(10)).await.is_some());
@@ -114,7 +125,7 @@ async fn rotate_with_a_live_link_code_and_token() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let list = String::from_utf8(key(dir.path(), port, &["list"]).stdout).unwrap();
+    let list = key_list(dir.path(), port);
     assert!(
         list.starts_with("k2\tactive\t0 live secrets\t0 admin tokens"),
         "{list}"
@@ -157,7 +168,7 @@ async fn rotate_with_a_live_link_code_and_token() {
     .await;
     assert_eq!(status, 200, "the admin token made under k1: {body}");
     stop(server).await;
-    let list = String::from_utf8(key(dir.path(), port, &["list"]).stdout).unwrap();
+    let list = key_list(dir.path(), port);
     assert!(
         list.starts_with("k2\tactive\t2 live secrets"),
         "new secrets use k2: {list}"

@@ -247,7 +247,7 @@ impl ResetService {
     fn try_counter(&self, key: &str, from: Option<IpAddr>) -> CounterHit {
         let from = from.map_or_else(|| "none".to_owned(), crate::rate_limit::ip_key);
         CounterHit {
-            key: format!("{key}:{from}"),
+            key: format!("{key}|{from}"),
             limit: crate::rate_limit::Limit::new(
                 self.config.code_max_attempts,
                 self.config.code_ttl_secs,

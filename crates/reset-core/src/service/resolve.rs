@@ -1,13 +1,13 @@
 //! Finding the live secret a caller submitted, counting every wrong code.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 
 use super::{ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::identity::AccountLookup;
 use crate::message::Delivery;
-use std::net::IpAddr;
-
 use crate::rate_limit::{CounterHit, guess_share_key, stand_in_account};
 use crate::secret::{is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
@@ -15,6 +15,7 @@ use crate::store::{SecretKind, SecretRecord, User};
 impl ResetService {
     /// The live secret behind `input`, or the error `docs/api.md` gives for it. A wrong code is
     /// counted (atomically, in the store) before this returns.
+    ///
     /// `from`: the client address, whose share of the account's guess budget a code's try
     /// spends.
     pub(super) async fn resolve(

@@ -1,5 +1,5 @@
 //! Rotating the server key with `reset-server key …` while a link, a code and an admin token
-//! made under the old key are live: after `add` and `activate` they all still work, new secrets
+//! made under the old key are live (on each store, each served by a different framework): after `add` and `activate` they all still work, new secrets
 //! use the new key, `retire` refuses while the old key is still needed (and `--force` then cuts
 //! them off); and a key file that others can read stops the server from starting.
 
@@ -35,15 +35,15 @@ async fn post_as(
     (status, body)
 }
 
-fn key(dir: &Path, port: u16, args: &[&str]) -> std::process::Output {
-    let mut c = command(dir, None, port);
+fn key(dir: &Path, db: Option<&str>, port: u16, args: &[&str]) -> std::process::Output {
+    let mut c = command(dir, db, port);
     c.arg("key").args(args);
     c.output().unwrap()
 }
 
 /// `reset-server key list`'s output, asserting that it succeeded.
-fn key_list(dir: &Path, port: u16) -> String {
-    let out = key(dir, port, &["list"]);
+fn key_list(dir: &Path, db: Option<&str>, port: u16) -> String {
+    let out = key(dir, db, port, &["list"]);
     assert!(
         out.status.success(),
         "key list: {}",
@@ -57,14 +57,19 @@ async fn stop(mut server: Server) {
     assert!(server.wait_exit(Duration::from_secs(10)).await.is_some());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rotate_with_a_live_link_code_and_token() {
+/// The whole rotation on one store, served by one framework.
+async fn rotation(db: Option<&str>, framework: &str) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
+    let serve = || {
+        let mut c = command(dir.path(), db, port);
+        c.env("RESET_FRAMEWORK", framework);
+        c
+    };
     let base = format!("http://127.0.0.1:{port}");
-    let alice = add_alice(command(dir.path(), None, port));
+    let alice = add_alice(command(dir.path(), db, port));
     let bob = run(
-        command(dir.path(), None, port),
+        command(dir.path(), db, port),
         &[
             "user",
             "add",
@@ -77,7 +82,7 @@ async fn rotate_with_a_live_link_code_and_token() {
     .trim()
     .to_owned();
     let token = run(
-        command(dir.path(), None, port),
+        command(dir.path(), db, port),
         &[
             "token",
             "create",
@@ -91,7 +96,7 @@ async fn rotate_with_a_live_link_code_and_token() {
     .to_owned();
 
     // Under k1: a link for alice, a code for bob, the admin token.
-    let server = Server::start(command(dir.path(), None, port), dir.path(), "k1", port).await;
+    let server = Server::start(serve(), dir.path(), "k1", port).await;
     let (status, _) = post_as(
         &base,
         "/v1/password-reset/request",
@@ -113,19 +118,19 @@ async fn rotate_with_a_live_link_code_and_token() {
     let code = body["verification_code"].as_str().unwrap().to_owned();
     stop(server).await;
 
-    let out = key(dir.path(), port, &["add"]);
+    let out = key(dir.path(), db, port, &["add"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = key(dir.path(), port, &["activate", "k2"]);
+    let out = key(dir.path(), db, port, &["activate", "k2"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let list = key_list(dir.path(), port);
+    let list = key_list(dir.path(), db, port);
     assert!(
         list.starts_with("k2\tactive\t0 live secrets\t0 admin tokens"),
         "{list}"
@@ -134,7 +139,7 @@ async fn rotate_with_a_live_link_code_and_token() {
         list.contains("k1\t-\t4 live secrets\t1 admin tokens"),
         "{list}"
     );
-    let out = key(dir.path(), port, &["retire", "k1"]);
+    let out = key(dir.path(), db, port, &["retire", "k1"]);
     assert!(
         !out.status.success(),
         "retiring a key still needed is refused"
@@ -142,7 +147,7 @@ async fn rotate_with_a_live_link_code_and_token() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("still need k1"));
 
     // Under k2 as the active key: everything made under k1 still works.
-    let server = Server::start(command(dir.path(), None, port), dir.path(), "k2", port).await;
+    let server = Server::start(serve(), dir.path(), "k2", port).await;
     let (status, body) = post_as(
         &base,
         "/v1/password-reset/complete",
@@ -168,20 +173,20 @@ async fn rotate_with_a_live_link_code_and_token() {
     .await;
     assert_eq!(status, 200, "the admin token made under k1: {body}");
     stop(server).await;
-    let list = key_list(dir.path(), port);
+    let list = key_list(dir.path(), db, port);
     assert!(
         list.starts_with("k2\tactive\t2 live secrets"),
         "new secrets use k2: {list}"
     );
 
     // Forced out: what only k1 checked stops working.
-    let out = key(dir.path(), port, &["retire", "k1", "--force"]);
+    let out = key(dir.path(), db, port, &["retire", "k1", "--force"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let server = Server::start(command(dir.path(), None, port), dir.path(), "retired", port).await;
+    let server = Server::start(serve(), dir.path(), "retired", port).await;
     let (status, _) = post_as(
         &base,
         &format!("/v1/users/{alice}/password-reset"),
@@ -191,6 +196,27 @@ async fn rotate_with_a_live_link_code_and_token() {
     .await;
     assert_eq!(status, 401, "a token of a retired key");
     stop(server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_actix() {
+    rotation(None, "actix").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_axum() {
+    let Some(db) = reset_testkit::TestDb::postgres().await else {
+        return;
+    };
+    rotation(Some(db.url()), "axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_warp() {
+    let Some(db) = reset_testkit::TestDb::mysql().await else {
+        return;
+    };
+    rotation(Some(db.url()), "warp").await;
 }
 
 #[test]

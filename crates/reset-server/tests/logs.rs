@@ -1,6 +1,6 @@
 //! The log at its default level tells no more than the answer does: a reset request for a known
 //! account and one for an unknown identifier leave the same lines (level, message, field names),
-//! through delivery, on the default SQLite store and file transport.
+//! through delivery with the file transport, on each store (each served by another framework).
 
 #![allow(clippy::unwrap_used)]
 
@@ -34,13 +34,14 @@ fn shapes(log: &Path, from: usize) -> BTreeMap<String, usize> {
     counted
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn known_and_unknown_requests_log_alike() {
+async fn known_and_unknown_requests_log_alike(db: Option<&str>, framework: &str) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    add_alice(command(dir.path(), None, port));
-    let mut serve = command(dir.path(), None, port);
-    serve.env("RESET_LOG_FORMAT", "json");
+    add_alice(command(dir.path(), db, port));
+    let mut serve = command(dir.path(), db, port);
+    serve
+        .env("RESET_LOG_FORMAT", "json")
+        .env("RESET_FRAMEWORK", framework);
     let _server = Server::start(serve, dir.path(), "server", port).await;
     let base = format!("http://127.0.0.1:{port}");
     let log = dir.path().join("server.log");
@@ -72,4 +73,25 @@ async fn known_and_unknown_requests_log_alike() {
     );
     assert_eq!(seen[0], seen[1], "known vs unknown username");
     assert_eq!(seen[2], seen[3], "known vs unknown address");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_axum() {
+    known_and_unknown_requests_log_alike(None, "axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_actix() {
+    let Some(db) = reset_testkit::TestDb::postgres().await else {
+        return;
+    };
+    known_and_unknown_requests_log_alike(Some(db.url()), "actix").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_warp() {
+    let Some(db) = reset_testkit::TestDb::mysql().await else {
+        return;
+    };
+    known_and_unknown_requests_log_alike(Some(db.url()), "warp").await;
 }

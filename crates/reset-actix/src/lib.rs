@@ -14,7 +14,7 @@ use actix_http::error::DispatchError;
 use actix_http::{HttpService, KeepAlive};
 use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _, fn_service, map_config};
 use actix_web::dev::AppConfig;
-use reset_api::connections::{Conn, Connections, Guarded};
+use reset_api::connections::{Conn, Guarded};
 use reset_api::{Api, ApiRequest, ApiResponse};
 
 /// Serves the API at the root of `listener` with one worker per core until `shutdown`
@@ -27,8 +27,8 @@ pub async fn serve(
     api: Api,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = *api.limits();
-    let connections = Connections::new(limits);
+    let connections = api.connections();
+    let limits = *connections.limits();
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let addr = listener.local_addr()?;
     let accepted = connections.clone();

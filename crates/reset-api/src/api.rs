@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use reset_core::{ClientContext, ResetService};
 
 use crate::client_ip::client_ip;
-use crate::connections::ServeLimits;
+use crate::connections::{Connections, ServeLimits};
 use crate::mounts::{Dialect, Dialects, Mount};
 use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
@@ -104,6 +104,13 @@ impl Api {
 
     pub fn limits(&self) -> &ServeLimits {
         &self.limits
+    }
+
+    /// The connection bookkeeping an adapter's `serve` runs under: these limits, with the
+    /// trusted proxies exempt from the per-address cap (every connection through a proxy comes
+    /// from its address; the proxy limits its own clients).
+    pub fn connections(&self) -> Connections {
+        Connections::new(self.limits).exempting(self.inner.options.trusted_proxies.clone())
     }
 
     /// [`read_body`] within the body deadline (`limits().body_timeout`); when the body is late,

@@ -57,8 +57,7 @@ pub struct ServeLimits {
     /// At most this many connections at once; past it, new ones wait in the listen backlog.
     pub max_connections: usize,
     /// At most this many connections from one client address (0: no such cap); past it a new
-    /// one is closed at once. Behind a reverse proxy every connection comes from the proxy:
-    /// raise it to the proxy's pool, or set 0.
+    /// one is closed at once. The trusted proxies are exempt ([`crate::Api::connections`]).
     pub max_connections_per_ip: usize,
     /// On shutdown, requests in handlers get this long to finish before their connections are
     /// cut.
@@ -128,10 +127,23 @@ struct Shared {
     close: Arc<Notify>,
     /// Connections open now per client address (only while the per-address cap is on).
     per_ip: Mutex<HashMap<IpAddr, usize>>,
+    /// Peers the per-address cap does not apply to (the trusted proxies).
+    exempt: Vec<ipnet::IpNet>,
 }
 
 impl Connections {
     pub fn new(limits: ServeLimits) -> Self {
+        Self::with_exempt(limits, Vec::new())
+    }
+
+    /// The same limits with `peers` exempt from the per-address cap (see
+    /// [`Api::connections`](crate::Api::connections)).
+    #[must_use]
+    pub fn exempting(self, peers: Vec<ipnet::IpNet>) -> Self {
+        Self::with_exempt(self.shared.limits, peers)
+    }
+
+    fn with_exempt(limits: ServeLimits, exempt: Vec<ipnet::IpNet>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 limits,
@@ -140,6 +152,7 @@ impl Connections {
                 closing: AtomicBool::new(false),
                 close: Arc::new(Notify::new()),
                 per_ip: Mutex::new(HashMap::new()),
+                exempt,
             }),
         }
     }
@@ -160,7 +173,7 @@ impl Connections {
     /// `max_connections_per_ip` (the caller closes the connection). Given back when dropped.
     pub fn admit(&self, ip: IpAddr) -> Option<PeerSlot> {
         let cap = self.shared.limits.max_connections_per_ip;
-        if cap == 0 {
+        if cap == 0 || self.shared.exempt.iter().any(|net| net.contains(&ip)) {
             return Some(PeerSlot(None));
         }
         let ip = canonical(ip);
@@ -267,13 +280,14 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Serves `listener` until `shutdown` resolves: at most `limits.max_connections` connections,
+/// Serves `listener` until `shutdown` resolves under `connections` (see
+/// [`Api::connections`](crate::Api::connections)): at most `max_connections` connections,
 /// each wrapped in its deadlines and handed to `serve_one` (the framework's connection driver),
 /// on a task of its own. On shutdown: accepting stops, the connections end as
 /// [`Connections::shut_down`] says, and those left at the end of the grace are cut.
 pub async fn serve_connections<F, Fut>(
     listener: TcpListener,
-    limits: ServeLimits,
+    connections: Connections,
     shutdown: impl Future<Output = ()> + Send + 'static,
     mut serve_one: F,
 ) -> io::Result<()>
@@ -281,7 +295,6 @@ where
     F: FnMut(Guarded<TcpStream>, SocketAddr, Conn) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let connections = Connections::new(limits);
     let mut tasks = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -546,5 +559,38 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Guarded<T> {
 
     fn is_write_vectored(&self) -> bool {
         self.io.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_address_cap_spares_trusted_proxies_and_frees_on_close() {
+        let limits = ServeLimits {
+            max_connections_per_ip: 1,
+            ..ServeLimits::default()
+        };
+        let c = Connections::new(limits).exempting(vec!["127.0.0.0/8".parse().unwrap()]);
+        let (proxy, client) = ("127.0.0.1".parse().unwrap(), "192.0.2.1".parse().unwrap());
+        let held = [c.admit(proxy), c.admit(proxy)];
+        assert!(
+            held.iter().all(Option::is_some),
+            "a trusted proxy is not capped"
+        );
+        let first = c.admit(client);
+        assert!(first.is_some());
+        assert!(c.admit(client).is_none(), "past the address's share");
+        drop(first);
+        assert!(
+            c.admit(client).is_some(),
+            "given back when the connection closes"
+        );
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8::2".parse().unwrap();
+        let _kept = c.admit(v6).unwrap();
+        assert!(c.admit(same_64).is_none(), "an IPv6 client is its /64");
     }
 }

@@ -23,9 +23,9 @@ pub async fn serve(
     api: Api,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = *api.limits();
+    let connections = api.connections();
     let app = TowerToHyperService::new(router(api));
-    reset_api::serve_connections(listener, limits, shutdown, move |io, peer, conn| {
+    reset_api::serve_connections(listener, connections, shutdown, move |io, peer, conn| {
         let app = app.clone();
         let service = service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));

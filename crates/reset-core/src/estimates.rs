@@ -40,7 +40,9 @@ impl Estimates {
                     tracing::warn!(error = ?e, "password estimates run at normal priority");
                 }
                 while let Ok(job) = queue.recv() {
-                    job();
+                    // A panicking estimate fails its own request (its answer is dropped: 503),
+                    // not the thread every later check needs.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                 }
             });
         if let Err(e) = started {

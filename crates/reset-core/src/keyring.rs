@@ -5,6 +5,9 @@
 //! check what they made until it expires, is used, or the key is retired. A secret is looked up
 //! under every key's hash, always all of them, so that the lookup costs the same whichever key
 //! made it (or whether it exists).
+//!
+//! Hashes stored before key ids existed are bare hex, made by the one key a server had then:
+//! they are read as [`FIRST_KEY_ID`]'s, so an upgrade keeps live secrets and admin tokens.
 
 use crate::secret::{SecretHash, SecretKey};
 
@@ -80,29 +83,40 @@ impl Keyring {
         tagged(id, key, context, secret)
     }
 
-    /// Every stored form `secret` may have, one per key, the active key's first: a lookup tries
-    /// them all.
+    /// Every stored form `secret` may have, one per key, the active key's first (and the bare
+    /// form of [`FIRST_KEY_ID`]'s, as stored before key ids): a lookup tries them all.
     pub fn candidates(&self, context: &str, secret: &str) -> Vec<SecretHash> {
-        self.keys
+        let mut all: Vec<SecretHash> = self
+            .keys
             .iter()
             .map(|(id, key)| tagged(id, key, context, secret))
-            .collect()
+            .collect();
+        if let Some((_, first)) = self.keys.iter().find(|(id, _)| id == FIRST_KEY_ID) {
+            all.push(first.hash(context, secret));
+        }
+        all
     }
 
     /// Whether `stored` is `secret`'s hash under the key its tag names, compared in constant
     /// time. One HMAC either way: an untagged, unknown or empty `stored` is compared with the
     /// active key's hash, and never matches.
     pub fn verify(&self, context: &str, secret: &str, stored: &str) -> bool {
-        let named = stored
-            .split_once(':')
-            .and_then(|(id, _)| self.keys.iter().find(|(k, _)| k == id));
-        let (id, key) = named.unwrap_or(&self.keys[0]);
-        tagged(id, key, context, secret).matches(stored)
+        let id = Self::key_of(stored);
+        match self.keys.iter().find(|(k, _)| k == id) {
+            Some((k, key)) if stored.contains(':') => tagged(k, key, context, secret),
+            // Bare hex, from before key ids: the first key's.
+            Some((_, key)) => key.hash(context, secret),
+            None => {
+                let (k, key) = &self.keys[0];
+                tagged(k, key, context, secret)
+            }
+        }
+        .matches(stored)
     }
 
-    /// The id of the key that made `stored`, if it is tagged.
-    pub fn key_of(stored: &str) -> Option<&str> {
-        stored.split_once(':').map(|(id, _)| id)
+    /// The id of the key that made `stored` (bare hex, from before key ids: the first key).
+    pub fn key_of(stored: &str) -> &str {
+        stored.split_once(':').map_or(FIRST_KEY_ID, |(id, _)| id)
     }
 }
 
@@ -146,7 +160,17 @@ mod tests {
             "a retired key checks nothing"
         );
         assert!(!rotated.verify("token", "t", ""));
-        assert_eq!(Keyring::key_of(&stored), Some("k1"));
+        assert_eq!(Keyring::key_of(&stored), "k1");
+    }
+
+    #[test]
+    fn bare_hashes_from_before_key_ids_are_the_first_keys() {
+        let bare = key(1).hash("admin", "t").0;
+        let rotated = Keyring::new(vec![("k2".into(), key(2)), ("k1".into(), key(1))]).unwrap();
+        assert!(rotated.verify("admin", "t", &bare));
+        assert!(rotated.candidates("admin", "t").iter().any(|c| c.0 == bare));
+        let without = Keyring::new(vec![("k2".into(), key(2))]).unwrap();
+        assert!(!without.verify("admin", "t", &bare));
     }
 
     #[test]

@@ -285,7 +285,8 @@ impl DieselStore {
             return Ok((0, 0));
         }
         let prefix = format!("{id}:");
-        with_conn!(self, db, |conn| db::key_usage(conn, &prefix, ms(now)))
+        let bare = id == reset_core::keyring::FIRST_KEY_ID;
+        with_conn!(self, db, |conn| db::key_usage(conn, &prefix, bare, ms(now)))
     }
 
     /// A user's audit event kinds, oldest first.

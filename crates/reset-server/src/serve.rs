@@ -143,7 +143,11 @@ async fn sweep_every(
     }
     loop {
         if let Some(files) = &mail_files {
-            let (dir, cut) = (files.dir.clone(), std::time::SystemTime::now() - files.keep);
+            // A retention reaching past the epoch keeps every file.
+            let cut = std::time::SystemTime::now()
+                .checked_sub(files.keep)
+                .unwrap_or(std::time::UNIX_EPOCH);
+            let dir = files.dir.clone();
             match tokio::task::spawn_blocking(move || reset_mail::prune_mail_files(&dir, cut)).await
             {
                 Ok(Ok(0)) => {}

@@ -85,7 +85,7 @@ settings! {
     /// Connections served at once; past it new ones wait in the listen backlog
     max_connections: usize = limits.max_connections, shown "the open-file soft limit less 64, at least 64";
     /// Connections from one client address at once (IPv6: one /64); past it a new one is closed
-    /// (0 = no such cap; behind a reverse proxy, at least the proxy's connection pool)
+    /// (0 = no such cap; the trusted proxies are exempt)
     max_connections_per_ip: usize = limits.max_connections_per_ip;
     /// Seconds requests in flight get to finish on SIGTERM/SIGINT before their connections are
     /// cut; idle and slow connections are closed at once

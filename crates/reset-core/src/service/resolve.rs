@@ -8,7 +8,7 @@ use super::{ResetService, SecretInput};
 use crate::error::ResetError;
 use crate::identity::AccountLookup;
 use crate::message::Delivery;
-use crate::rate_limit::{CounterHit, guess_share_key, stand_in_account};
+use crate::rate_limit::{CounterHit, Limit, guess_share_key, stand_in_account};
 use crate::secret::{is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
@@ -41,14 +41,16 @@ impl ResetService {
                     .map_err(|e| ResetError::InvalidRequest(e.into()))?;
                 self.code_shaped(code)?;
                 let user = self.directory.find(&lookup).await?;
-                self.check_code(user, lookup.no_code_key(), code, now, from)
+                self.check_code(user, lookup.no_code_key(), code, now, from, true)
                     .await
                     .map(|r| (r, Delivery::Code))
             }
             SecretInput::UserCode { user_id, code } => {
                 self.code_shaped(code)?;
                 let user = self.directory.by_id(user_id).await?;
-                self.check_code(user, user_counter_key(user_id), code, now, from)
+                // An administrator's credential: the host's server sends every user's code
+                // from one address, so no per-address share applies (the account's budget does).
+                self.check_code(user, user_counter_key(user_id), code, now, from, false)
                     .await
                     .map(|r| (r, Delivery::Code))
             }
@@ -99,6 +101,7 @@ impl ResetService {
         code: &str,
         now: DateTime<Utc>,
         from: Option<IpAddr>,
+        share_applies: bool,
     ) -> Result<SecretRecord, ResetError> {
         let max = self.config.code_max_attempts;
         let counter = self.try_counter(&counter_key, from);
@@ -108,9 +111,15 @@ impl ResetService {
             Some(u) => u.id.clone(),
             None => stand_in_account(&counter_key),
         };
+        // No share of a budget that is off, nor for administrators' tries.
+        let budget = self.config.guess_budget;
         let share = CounterHit {
             key: guess_share_key(&account, from),
-            limit: self.config.guess_budget_per_ip,
+            limit: if share_applies && !budget.is_off() {
+                self.config.guess_budget_per_ip
+            } else {
+                Limit::new(0, budget.window_secs)
+            },
         };
         let tried = self
             .store

@@ -20,18 +20,30 @@ macro_rules! meta_queries {
 
         /// Live reset secrets and unrevoked admin tokens whose stored hashes start with
         /// `prefix` (a key id and `:`, no LIKE wildcards in it): what still needs that key.
-        pub $($async)* fn key_usage(conn: &mut $C, prefix: &str, now: i64) -> QueryResult<(u64, u64)> {
+        /// `bare`: bare hashes (from before key ids, the first key's) count too.
+        pub $($async)* fn key_usage(conn: &mut $C, prefix: &str, bare: bool, now: i64) -> QueryResult<(u64, u64)> {
             let n = |c: i64| u64::try_from(c).unwrap_or(0);
             let pattern = format!("{prefix}%");
+            // A bare hash holds no ':'; with `bare` off this second pattern matches nothing.
+            let untagged = if bare { "%:%" } else { "%" };
             let secrets = reset_secrets::table
-                .filter(reset_secrets::secret_hash.like(&pattern))
+                .filter(
+                    reset_secrets::secret_hash
+                        .like(&pattern)
+                        .or(reset_secrets::secret_hash.not_like(untagged)),
+                )
+                .filter(reset_secrets::id.ne(DECOY_ID))
                 .filter(reset_secrets::used_at.is_null())
                 .filter(reset_secrets::superseded_at.is_null())
                 .filter(reset_secrets::expires_at.gt(now))
                 .count()
                 .get_result(conn)$($aw)*?;
             let tokens = admin_tokens::table
-                .filter(admin_tokens::token_hash.like(&pattern))
+                .filter(
+                    admin_tokens::token_hash
+                        .like(&pattern)
+                        .or(admin_tokens::token_hash.not_like(untagged)),
+                )
                 .filter(admin_tokens::revoked_at.is_null())
                 .count()
                 .get_result(conn)$($aw)*?;

@@ -21,8 +21,9 @@ macro_rules! secret_queries {
             Ok(row.and_then(SecretRow::into_record))
         }
 
-        /// See [`reset_core::store::ResetState::code_try`]. The same four statements run whether
-        /// or not `user_id` names an account with a live code, each reading or writing one row
+        /// See [`reset_core::store::ResetState::code_try`]. The same five statements run whether
+        /// or not `user_id` names an account with a live code, and whether or not the guessing
+        /// address's share is spent, each reading or writing one row
         /// (the decoy's code stands in for a missing one; the code's own try count is a counter,
         /// `codetry:{secret id}`, under a stand-in key when there is no code): no timing tells
         /// the cases apart.
@@ -55,14 +56,20 @@ macro_rules! secret_queries {
                 // codes from one address.
                 let within_share = share.limit.is_off()
                     || bump(conn, now, &share)$($aw)*?.count <= share.limit.max;
-                if !within_share {
-                    return Ok(CodeTry { counter: state, code: None });
-                }
+                // Past the share the same two writes go to counters of the share's own (two per
+                // account and address, swept with it), so such a try costs what any other does:
+                // its timing cannot tell whose share is spent (a known account's identifiers
+                // share one; each unknown identifier has its own).
+                let (own, spent) = if within_share {
+                    (own, guess_budget_key(&user_id))
+                } else {
+                    (format!("spent:tries:{}", share.key), format!("spent:budget:{}", share.key))
+                };
                 let tries = bump(conn, now, &CounterHit { key: own, limit: counter.limit })$($aw)*?;
                 let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
-                bump(conn, now, &CounterHit { key: guess_budget_key(&user_id), limit: guess })$($aw)*?;
+                bump(conn, now, &CounterHit { key: spent, limit: guess })$($aw)*?;
                 let code = code
-                    .filter(|c| tries.count <= c.max_attempts)
+                    .filter(|c| within_share && tries.count <= c.max_attempts)
                     .map(|c| SecretRecord { attempts: tries.count, ..c });
                 Ok(CodeTry { counter: state, code })
             })

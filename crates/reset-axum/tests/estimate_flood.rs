@@ -73,13 +73,7 @@ async fn completes_keep_their_rate_beside_a_validate_flood() {
                     let from = format!("198.51.100.{i}");
                     while flooding.load(Ordering::Relaxed) {
                         let r = s
-                            .send(
-                                "POST",
-                                VALIDATE,
-                                Some("application/json"),
-                                json!({"password": crafted}).to_string().into_bytes(),
-                                &[("x-forwarded-for", from.as_str())],
-                            )
+                            .post_from(VALIDATE, json!({"password": crafted}), &from)
                             .await;
                         assert!(
                             [200, 400, 429, 503].contains(&r.status),

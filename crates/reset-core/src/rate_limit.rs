@@ -115,11 +115,16 @@ pub fn guess_budget_key(user_id: &str) -> String {
     format!("guess:{user_id}")
 }
 
-/// The counter of one client address's share of an account's guess budget (`from`: its
-/// [`ip_key`], or `"none"`); a prefix of its own, as [`send_cap_key`]'s per-address caps.
+/// A client address as the counters per address name it: its [`ip_key`], or `"none"` for a
+/// request without one (they then share one counter). Never holds a `|`.
+pub fn client_key(ip: Option<std::net::IpAddr>) -> String {
+    ip.map_or_else(|| "none".to_owned(), ip_key)
+}
+
+/// The counter of one client address's share of an account's guess budget; a prefix of its
+/// own, as [`send_cap_key`]'s per-address caps.
 pub fn guess_share_key(user_id: &str, from: Option<std::net::IpAddr>) -> String {
-    let from = from.map_or_else(|| "none".to_owned(), ip_key);
-    format!("guessip:{user_id}|{from}")
+    format!("guessip:{user_id}|{}", client_key(from))
 }
 
 /// The counter of an administrator's issues for an account.
@@ -128,7 +133,7 @@ pub fn admin_issue_key(user_id: &str) -> String {
 }
 
 /// A cap on the messages one account receives: account-wide, or counted per requesting
-/// client address (`from`: its [`ip_key`], or `"none"` for requests without one).
+/// client address (`from`: its [`client_key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendCap {
     pub limit: Limit,
@@ -145,7 +150,7 @@ impl SendCap {
     pub fn from_ip(limit: Limit, ip: Option<std::net::IpAddr>) -> Self {
         Self {
             limit,
-            from: Some(ip.map_or_else(|| "none".to_owned(), ip_key)),
+            from: Some(client_key(ip)),
         }
     }
 

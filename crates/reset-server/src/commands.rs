@@ -154,20 +154,14 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
             );
         }
         KeyCommand::Activate { id } => {
-            let at = keys
-                .iter()
-                .position(|(k, _)| *k == id)
-                .with_context(|| format!("no key {id}"))?;
+            let at = position(&keys, &id)?;
             let key = keys.remove(at);
             keys.insert(0, key);
             write_file(&path, &keys)?;
             println!("{id} is active; restart the servers to use it");
         }
         KeyCommand::Retire { id, force } => {
-            let at = keys
-                .iter()
-                .position(|(k, _)| *k == id)
-                .with_context(|| format!("no key {id}"))?;
+            let at = position(&keys, &id)?;
             anyhow::ensure!(at != 0, "{id} is the active key: activate another first");
             let (secrets, tokens) = usage(&id).await?;
             anyhow::ensure!(
@@ -180,6 +174,13 @@ async fn key(settings: &Settings, command: KeyCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where the key `id` is in the key file's list.
+fn position(keys: &[(String, reset_core::SecretKey)], id: &str) -> anyhow::Result<usize> {
+    keys.iter()
+        .position(|(k, _)| k == id)
+        .with_context(|| format!("no key {id}"))
 }
 
 async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<()> {

@@ -55,7 +55,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     // The file transport's .eml files go with the outbox rows they came from.
     let mail_files = (settings.mail_transport == "file").then(|| MailFiles {
         dir: settings.mail_dir.clone(),
-        keep: std::time::Duration::from_secs(settings.retention_sent_days.saturating_mul(86_400)),
+        keep: std::time::Duration::from_secs(service.config().retention.outbox_sent_secs),
     });
     let sweeper = tokio::spawn(sweep_every(
         service.clone(),

@@ -14,15 +14,7 @@ const VERIFY: &str = "/v1/password-reset/verify";
 /// `body` to `path` as if from `client` (through a trusted proxy); accepted reset requests
 /// are written before it returns.
 async fn post_from(s: &TestServer, path: &str, body: serde_json::Value, client: &str) -> Reply {
-    let r = s
-        .send(
-            "POST",
-            path,
-            Some("application/json"),
-            body.to_string().into_bytes(),
-            &[("x-forwarded-for", client)],
-        )
-        .await;
+    let r = s.post_from(path, body, client).await;
     s.api.service().settle().await;
     r
 }

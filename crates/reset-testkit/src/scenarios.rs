@@ -719,15 +719,8 @@ fn ip_limited_config() -> reset_core::ResetConfig {
 }
 
 async fn request_from(s: &TestServer, forwarded_for: &str) -> crate::server::Reply {
-    let body = json!({"email": "x@example.com"}).to_string().into_bytes();
-    s.send(
-        "POST",
-        REQUEST,
-        Some("application/json"),
-        body,
-        &[("x-forwarded-for", forwarded_for)],
-    )
-    .await
+    s.post_from(REQUEST, json!({"email": "x@example.com"}), forwarded_for)
+        .await
 }
 
 pub async fn forwarded_for_from_trusted_proxy(db: TestDb, spawn: Spawn) {

@@ -345,6 +345,24 @@ impl TestServer {
         .await
     }
 
+    /// POSTs `json` as if for the client `forwarded_for`, through a trusted proxy (the server's
+    /// options must trust 127.0.0.1 for the header to be believed).
+    pub async fn post_from(
+        &self,
+        path: &str,
+        json: serde_json::Value,
+        forwarded_for: &str,
+    ) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some("application/json"),
+            json.to_string().into_bytes(),
+            &[("x-forwarded-for", forwarded_for)],
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, None, Vec::new(), &[]).await
     }

@@ -159,7 +159,6 @@ impl ResetService {
         session.require(how.required_scopes())?;
         let user = self.user(user_id).await?;
         let now = self.clock.now();
-
         let (channel, deliver) = match &how {
             AdminIssue::SendLink { channel, .. } => (*channel, true),
             AdminIssue::ReturnCode => (Channel::Email, false),

@@ -96,14 +96,18 @@ impl ResetService {
         {
             return Err(ResetError::AuthenticationFailed);
         }
-        // Under every key, always all of them (see `live_token`).
-        let mut found = None;
-        for hash in self.key.candidates("admin", secret) {
-            let row = self.store.admin_token_by_hash(&hash.0).await?;
-            if found.is_none() {
-                found = row.filter(|(_, stored)| hash.matches(stored));
-            }
-        }
+        let store = self.store.clone();
+        let found = self
+            .under_every_key(
+                "admin",
+                secret,
+                |hash| {
+                    let store = store.clone();
+                    async move { store.admin_token_by_hash(&hash).await }
+                },
+                |hash, (_, stored): &(AdminToken, String)| hash.matches(stored),
+            )
+            .await?;
         match found {
             Some((token, _)) if token.revoked_at.is_none() => Ok(token),
             _ => Err(ResetError::AuthenticationFailed),

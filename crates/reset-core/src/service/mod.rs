@@ -245,9 +245,8 @@ impl ResetService {
     /// cannot see that someone else asked (the code's own tries and the guess budget still bind
     /// across addresses).
     fn try_counter(&self, key: &str, from: Option<IpAddr>) -> CounterHit {
-        let from = from.map_or_else(|| "none".to_owned(), crate::rate_limit::ip_key);
         CounterHit {
-            key: format!("{key}|{from}"),
+            key: format!("{key}|{}", crate::rate_limit::client_key(from)),
             limit: crate::rate_limit::Limit::new(
                 self.config.code_max_attempts,
                 self.config.code_ttl_secs,

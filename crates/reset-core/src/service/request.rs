@@ -268,14 +268,19 @@ impl ResetService {
 
     /// The stored hash of a code, bound to its request so equal codes hash differently.
     pub(crate) fn code_hash(&self, request_id: &str, code: &str) -> String {
-        self.key.hash("code", &format!("{request_id}:{code}")).0
+        self.key.hash("code", &code_secret(request_id, code)).0
     }
 
     /// Whether `stored` is the hash of `code` for `request_id`, under the key that made it.
     pub(crate) fn code_matches(&self, request_id: &str, code: &str, stored: &str) -> bool {
         self.key
-            .verify("code", &format!("{request_id}:{code}"), stored)
+            .verify("code", &code_secret(request_id, code), stored)
     }
+}
+
+/// What a code's hash is made of: the code bound to its request.
+fn code_secret(request_id: &str, code: &str) -> String {
+    format!("{request_id}:{code}")
 }
 
 /// Where a known account's message goes: the account's stored address equal to the one the

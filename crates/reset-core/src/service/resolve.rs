@@ -5,11 +5,11 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::{ResetService, SecretInput};
-use crate::error::ResetError;
+use crate::error::{ResetError, StoreError};
 use crate::identity::AccountLookup;
 use crate::message::Delivery;
 use crate::rate_limit::{CounterHit, Limit, guess_share_key, stand_in_account};
-use crate::secret::{is_code_shaped, is_token_shaped};
+use crate::secret::{SecretHash, is_code_shaped, is_token_shaped};
 use crate::store::{SecretKind, SecretRecord, User};
 
 impl ResetService {
@@ -77,16 +77,42 @@ impl ResetService {
         if !is_token_shaped(token) {
             return Ok(None);
         }
-        // Under every key, always all of them: the lookup costs the same whichever key made
-        // the token, or whether any did.
+        let store = self.store.clone();
+        let found = self
+            .under_every_key(
+                "token",
+                token,
+                |hash| {
+                    let store = store.clone();
+                    async move { store.secret_by_hash(&hash).await }
+                },
+                |hash, r: &SecretRecord| hash.matches(&r.hash),
+            )
+            .await?;
+        Ok(found.filter(|r| r.is_live(now)))
+    }
+
+    /// The row that one of `secret`'s stored forms (one per key, see [`crate::keyring::Keyring::candidates`])
+    /// finds and `matches` confirms. Every form is looked up, always: the lookup costs the same
+    /// whichever key made the secret, or whether any did.
+    pub(super) async fn under_every_key<R, Fut>(
+        &self,
+        context: &str,
+        secret: &str,
+        lookup: impl Fn(String) -> Fut,
+        matches: impl Fn(&SecretHash, &R) -> bool,
+    ) -> Result<Option<R>, StoreError>
+    where
+        Fut: Future<Output = Result<Option<R>, StoreError>>,
+    {
         let mut found = None;
-        for hash in self.key.candidates("token", token) {
-            let record = self.store.secret_by_hash(&hash.0).await?;
+        for hash in self.key.candidates(context, secret) {
+            let row = lookup(hash.0.clone()).await?;
             if found.is_none() {
-                found = record.filter(|r| hash.matches(&r.hash));
+                found = row.filter(|r| matches(&hash, r));
             }
         }
-        Ok(found.filter(|r| r.is_live(now)))
+        Ok(found)
     }
 
     /// One try of `code` for `user` (or an unknown account), counted by `counter_key`, the

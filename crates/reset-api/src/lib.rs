@@ -20,6 +20,7 @@ mod request;
 mod request_body;
 mod response;
 mod router;
+mod telemetry;
 mod v1;
 /// v1's wire types (request and response bodies), for clients written in Rust.
 pub use v1::wire;

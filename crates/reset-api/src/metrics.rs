@@ -19,7 +19,18 @@
 //! - `reset_issue_pending`: reset requests answered 202 whose transaction has not finished (for
 //!   instance while waiting for the database), and `reset_issue_retries_total`,
 //!   `reset_issue_dropped_total`: their retries, and those given up after
-//!   `RESET_ISSUE_RETRY_SECS`.
+//!   `RESET_ISSUE_RETRY_SECS`;
+//! - `http_server_request_duration_seconds{http_request_method, http_route,
+//!   http_response_status_code}` (histogram, the OpenTelemetry name): time to answer, by route
+//!   pattern;
+//! - `reset_outbox_delivery_latency_seconds{channel}` (histogram): from queueing to the other
+//!   side's acceptance, per delivered message;
+//! - `reset_outbox_oldest_pending_age_seconds`: how long the oldest pending message has waited
+//!   (0 when none), read at scrape time;
+//! - `reset_ready`: 1 when the instance is ready (as `/readyz`), else 0.
+//!
+//! Histograms have the buckets of [`BUCKETS`]: from 5 ms (a request) to 10 minutes (a delivery
+//! through retries).
 
 use std::sync::OnceLock;
 
@@ -31,11 +42,19 @@ use crate::response::ApiResponse;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// The upper bounds (seconds) of every histogram's buckets.
+pub const BUCKETS: [f64; 16] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
 /// Installs the process-wide Prometheus recorder once. `None` when the host application
 /// installed a `metrics` recorder of its own: it then exports our metrics its own way.
 pub(crate) fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+        .get_or_init(|| match PrometheusBuilder::new()
+            .set_buckets(&BUCKETS)
+            .and_then(PrometheusBuilder::install_recorder)
+        {
             Ok(handle) => Some(handle),
             Err(e) => {
                 tracing::info!(error = %e, "a metrics recorder is already installed; /metrics shows only the outbox gauges");
@@ -62,6 +81,10 @@ pub async fn render(api: &Api) -> ApiResponse {
         "reset_issue_pending {}\n",
         api.service().pending_issues()
     ));
+    let ready = api.service().ready().await.is_ok();
+    text.push_str("# HELP reset_ready Whether this instance is ready (as /readyz).\n");
+    text.push_str("# TYPE reset_ready gauge\n");
+    text.push_str(&format!("reset_ready {}\n", u8::from(ready)));
     let stats = api.service().outbox_stats().await;
     text.push_str("# HELP reset_outbox_readable Whether the outbox counts could be read.\n");
     text.push_str("# TYPE reset_outbox_readable gauge\n");
@@ -81,6 +104,14 @@ pub async fn render(api: &Api) -> ApiResponse {
             ] {
                 text.push_str(&format!("reset_outbox_messages{{state=\"{state}\"}} {n}\n"));
             }
+            let age = s.oldest_pending.map_or(0.0, |queued| {
+                (chrono::Utc::now() - queued)
+                    .to_std()
+                    .map_or(0.0, |d| d.as_secs_f64())
+            });
+            text.push_str("# HELP reset_outbox_oldest_pending_age_seconds How long the oldest pending message has waited (0 when none).\n");
+            text.push_str("# TYPE reset_outbox_oldest_pending_age_seconds gauge\n");
+            text.push_str(&format!("reset_outbox_oldest_pending_age_seconds {age}\n"));
         }
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read the outbox"),
     }

@@ -72,6 +72,16 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// Its name in traces (`reset.dialect`): the audit trail's `via` of its routes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Misskey => "misskey",
+            Self::ForgotPassword => "forgot-password",
+            Self::Unleash => "unleash",
+            Self::Zitadel | Self::ZitadelConnect => "zitadel",
+        }
+    }
+
     /// Every dialect.
     pub const ALL: [Dialect; 5] = [
         Self::Misskey,

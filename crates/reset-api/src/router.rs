@@ -12,7 +12,7 @@ use crate::mounts::{Dialect, Dialects};
 use crate::problem::{INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, PROBLEM_JSON, Problem};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
-use crate::{docs, metrics, openapi, pages, v1};
+use crate::{docs, metrics, openapi, pages, telemetry, v1};
 
 impl Api {
     /// The API over `service`, on the runtime it is built on (see [`Api::handle_on_home`]). The
@@ -280,11 +280,19 @@ async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
         req.method.as_str()
     };
     let on_path = on_path(api, &req.path);
-    let pattern = on_path
+    let pattern = on_path.first().map(Matched::pattern);
+    let dialect = on_path
         .first()
-        .map_or_else(|| "unmatched".to_owned(), Matched::pattern);
-    let response = negotiate(req, answer(api, req, method, &on_path).await);
-    metrics::record_response(pattern, response.status);
+        .and_then(|m| m.entry.at)
+        .map_or("v1", Dialect::name);
+    let response = telemetry::observe(req, pattern.as_deref(), dialect, async {
+        negotiate(req, answer(api, req, method, &on_path).await)
+    })
+    .await;
+    metrics::record_response(
+        pattern.unwrap_or_else(|| "unmatched".to_owned()),
+        response.status,
+    );
     response
 }
 

@@ -20,6 +20,7 @@ pub mod rng;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod trace_context;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::ResetConfig;

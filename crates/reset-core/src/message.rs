@@ -107,6 +107,11 @@ pub struct MessagePayload {
     /// The event of a webhook message (never a secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<Event>,
+    /// The W3C `traceparent` of the span that queued the message (see
+    /// [`crate::trace_context`]), so that its delivery joins the request's trace. Only when
+    /// tracing is on; never personal (two random ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl MessagePayload {
@@ -166,6 +171,8 @@ pub struct EventData {
 pub struct EventDelivery {
     pub url: String,
     pub event: Event,
+    /// The `traceparent` of the span that queued it (see [`MessagePayload::traceparent`]).
+    pub traceparent: Option<String>,
 }
 
 impl EventDelivery {
@@ -178,6 +185,7 @@ impl EventDelivery {
         request_id: Option<&str>,
         via: &str,
     ) -> Vec<Self> {
+        let traceparent = crate::trace_context::current();
         urls.iter()
             .map(|url| Self {
                 url: url.clone(),
@@ -190,6 +198,7 @@ impl EventDelivery {
                         via: via.to_owned(),
                     },
                 },
+                traceparent: traceparent.clone(),
             })
             .collect()
     }
@@ -198,6 +207,7 @@ impl EventDelivery {
     pub fn payload(&self) -> MessagePayload {
         MessagePayload {
             event: Some(self.event.clone()),
+            traceparent: self.traceparent.clone(),
             ..MessagePayload::default()
         }
     }

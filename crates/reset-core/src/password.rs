@@ -5,6 +5,7 @@
 //! that checks logins against these hashes should call [`verify_password`], which does the same.
 
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
@@ -79,6 +80,10 @@ impl PasswordHasher {
                 .map(|h| h.to_string())
                 .map_err(|e| ResetError::Hashing(e.to_string()))
         })
+        .instrument(tracing::info_span!(
+            "password hash",
+            reset.hash.algorithm = "argon2id"
+        ))
         .await
     }
 

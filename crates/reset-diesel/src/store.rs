@@ -412,6 +412,8 @@ impl ResetState for DieselStore {
     }
 
     async fn issue(&self, request: IssueRequest) -> Result<IssueOutcome, StoreError> {
+        // A store that batches tells the caller's span its batch's size; alone, it is one.
+        tracing::Span::current().record("db.operation.batch.size", 1);
         let (outcome, queued) = with_conn!(
             self,
             db,

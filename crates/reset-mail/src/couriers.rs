@@ -2,6 +2,7 @@
 
 use reset_core::Channel;
 use reset_core::store::OutboxMessage;
+use tracing::Instrument as _;
 
 use crate::http::{HttpCourier, SmsPayload};
 use crate::render::Renderer;
@@ -62,13 +63,22 @@ impl Couriers {
         message: &OutboxMessage,
         renderer: &Renderer,
     ) -> Result<(), DeliveryError> {
+        let render = || tracing::info_span!("render");
+        let send = || tracing::info_span!("send", reset.channel = message.channel.as_str());
         match message.channel {
-            Channel::Email => self.mail.send(message, &renderer.render(message)?).await,
+            Channel::Email => {
+                let rendered = render().in_scope(|| renderer.render(message))?;
+                self.mail.send(message, &rendered).instrument(send()).await
+            }
             Channel::Sms => {
                 let gateway = self.sms.as_ref().ok_or(DeliveryError::NoChannel("sms"))?;
-                let text = renderer.render_sms(message)?;
+                let text = render().in_scope(|| renderer.render_sms(message))?;
                 let body = SmsPayload::new(message, &text);
-                gateway.http.post(&gateway.url, message, &body).await
+                gateway
+                    .http
+                    .post(&gateway.url, message, &body)
+                    .instrument(send())
+                    .await
             }
             Channel::Webhook => {
                 let courier = self
@@ -78,7 +88,10 @@ impl Couriers {
                 let event = message.payload.event.as_ref().ok_or_else(|| {
                     DeliveryError::Build("a webhook message without an event".into())
                 })?;
-                courier.post(&message.recipient, message, event).await
+                courier
+                    .post(&message.recipient, message, event)
+                    .instrument(send())
+                    .await
             }
         }
     }

@@ -58,7 +58,8 @@ impl HttpCourier {
         Ok(Self { client, signer })
     }
 
-    /// POSTs `body` to `url`; any answer but 2xx is a failure to retry.
+    /// POSTs `body` to `url`, with the current span's `traceparent` when tracing is on; any
+    /// answer but 2xx is a failure to retry.
     pub async fn post(
         &self,
         url: &str,
@@ -67,9 +68,12 @@ impl HttpCourier {
     ) -> Result<(), DeliveryError> {
         let body = serde_json::to_vec(body).map_err(|e| DeliveryError::Build(e.to_string()))?;
         let timestamp = Utc::now().timestamp();
-        let response = self
-            .client
-            .post(url)
+        let mut request = self.client.post(url);
+        // The receiver joins our trace (the `send` span) when tracing is on.
+        if let Some(traceparent) = reset_core::trace_context::current() {
+            request = request.header("traceparent", traceparent);
+        }
+        let response = request
             .header("content-type", "application/json")
             .header("webhook-id", &message.id)
             .header("webhook-timestamp", timestamp.to_string())

@@ -176,6 +176,7 @@ mod tests {
                 cancel_link: Some("https://x.example/reset-password/cancel?token=C4nc3l".into()),
                 valid_minutes: Some(30),
                 event: None,
+                traceparent: None,
             },
             attempts: 0,
             created_at: chrono::Utc::now(),

@@ -8,7 +8,13 @@
 //! Metrics (the `metrics` facade; the server exports them at `GET /metrics` on its private
 //! `metrics_bind` listener):
 //! `reset_outbox_delivered_total`, `reset_outbox_failed_total` and `reset_outbox_dead_total`,
-//! each by `channel`.
+//! each by `channel`, and `reset_outbox_delivery_latency_seconds{channel}`, from queueing to the
+//! other side's acceptance.
+//!
+//! Spans: one `outbox claim` per round (its message count, and a link to the trace of each
+//! message it claimed), and per real message an `outbox deliver` span resumed in the trace of
+//! the request that queued it (the `traceparent` kept in its payload), with `render` and
+//! `send` beneath. A decoy gets no span: like a metric, a span would count it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +22,7 @@ use std::time::Duration;
 use crate::{Couriers, DeliveryError, Renderer};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
+use tracing::Instrument as _;
 
 use reset_core::store::{Outbox, OutboxMessage};
 use tokio::sync::watch;
@@ -94,14 +101,30 @@ pub async fn deliver_due(
     renderer: &Renderer,
     options: &WorkerOptions,
 ) -> usize {
-    let messages = match store.claim_outbox(Utc::now(), BATCH, LEASE_SECS).await {
+    let span = tracing::info_span!(
+        "outbox claim",
+        messaging.operation.type = "receive",
+        messaging.batch.message_count = tracing::field::Empty
+    );
+    let claim = store
+        .claim_outbox(Utc::now(), BATCH, LEASE_SECS)
+        .instrument(span.clone())
+        .await;
+    let messages = match claim {
         Ok(m) => m,
         Err(e) => {
-            tracing::warn!(error = %e, "outbox: cannot claim messages");
+            tracing::warn!(parent: &span, error = %e, "outbox: cannot claim messages");
             return 0;
         }
     };
     let claimed = messages.len();
+    span.record("messaging.batch.message_count", claimed);
+    for message in messages.iter().filter(|m| !m.decoy) {
+        if let Some(traceparent) = &message.payload.traceparent {
+            reset_core::trace_context::link(&span, traceparent);
+        }
+    }
+    drop(span);
     futures_util::stream::iter(messages)
         .for_each_concurrent(CONCURRENCY, |message| async move {
             deliver_one(store, couriers, renderer, options, &message).await;
@@ -120,6 +143,29 @@ async fn deliver_one(
     if message.decoy {
         return crate::decoy::rehearse(store, couriers, renderer, message).await;
     }
+    let span = tracing::info_span!(
+        "outbox deliver",
+        otel.kind = "consumer",
+        messaging.operation.type = "process",
+        reset.channel = message.channel.as_str(),
+        reset.message.kind = message.kind.as_str(),
+        reset.outcome = tracing::field::Empty,
+    );
+    if let Some(traceparent) = &message.payload.traceparent {
+        reset_core::trace_context::resume(&span, traceparent);
+    }
+    deliver_real(store, couriers, renderer, options, message)
+        .instrument(span)
+        .await;
+}
+
+async fn deliver_real(
+    store: &dyn Outbox,
+    couriers: &Couriers,
+    renderer: &Renderer,
+    options: &WorkerOptions,
+    message: &OutboxMessage,
+) {
     let channel = message.channel.as_str();
     let now = Utc::now();
     if too_old(message.queued_at, now, options.max_age) {
@@ -139,7 +185,13 @@ async fn deliver_one(
         });
     match delivered {
         Ok(()) => {
+            tracing::Span::current().record("reset.outcome", "delivered");
             metrics::counter!("reset_outbox_delivered_total", "channel" => channel).increment(1);
+            let waited = (Utc::now() - message.queued_at)
+                .to_std()
+                .unwrap_or_default();
+            metrics::histogram!("reset_outbox_delivery_latency_seconds", "channel" => channel)
+                .record(waited.as_secs_f64());
             if let Err(e) = store.outbox_sent(Utc::now(), &message.id).await {
                 tracing::warn!(id = %message.id, error = %e, "outbox: sent but not marked");
             } else {
@@ -149,6 +201,7 @@ async fn deliver_one(
             }
         }
         Err(e) => {
+            tracing::Span::current().record("reset.outcome", "failed");
             metrics::counter!("reset_outbox_failed_total", "channel" => channel).increment(1);
             tracing::warn!(id = %message.id, attempts = message.attempts, error = %e, "outbox: delivery failed");
             if e.is_permanent() {

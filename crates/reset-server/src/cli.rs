@@ -12,7 +12,7 @@ pub use crate::settings::SettingsArgs;
 ///
 /// With no command, `serve` runs: on SQLite at data/reset.db, mail written to data/mail.
 #[derive(Debug, Parser)]
-#[command(name = "reset-server", version, max_term_width = 100)]
+#[command(name = "reset-server", version, max_term_width = 100, after_help = reset_telemetry::otlp::HELP)]
 pub struct Cli {
     /// A TOML file of settings (keys as the flags, with `_` for `-`); flags and RESET_*
     /// variables override it.

@@ -2,7 +2,6 @@
 
 use anyhow::Context as _;
 use reset_core::UserInput;
-use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, KeyCommand, OutboxCommand, TokenCommand, UserCommand};
 use crate::settings::Settings;
@@ -11,7 +10,16 @@ use crate::{serve, wiring};
 /// Runs the command (serve when none is given).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref(), &cli.settings)?;
-    init_tracing(&settings.log_format);
+    let log_format = match settings.log_format.as_str() {
+        "text" => reset_telemetry::LogFormat::Text,
+        "json" => reset_telemetry::LogFormat::Json,
+        other => anyhow::bail!("RESET_LOG_FORMAT must be text or json, not {other:?}"),
+    };
+    // Held until the command ends: dropping it flushes the spans still buffered.
+    let _telemetry = reset_telemetry::init(reset_telemetry::TelemetryOptions {
+        log_format,
+        accept_remote_parent: settings.trace_accept_traceparent,
+    })?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::serve(settings).await,
         Command::Openapi => {
@@ -215,18 +223,4 @@ async fn outbox(settings: &Settings, command: OutboxCommand) -> anyhow::Result<(
         }
     }
     Ok(())
-}
-
-fn init_tracing(format: &str) {
-    let filter = EnvFilter::try_from_env("RESET_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    use std::io::IsTerminal as _;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    let _ = if format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }

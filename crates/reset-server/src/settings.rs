@@ -211,8 +211,11 @@ settings! {
     /// Prefix of the Zitadel dialect's REST paths; its Connect service sits at this prefix
     /// without its last /v2
     dialect_zitadel_prefix: String = dialects.zitadel.prefix;
-    /// text or json
+    /// text or json (one object per line, with trace_id and span_id when tracing is on)
     log_format: String = "text".into();
+    /// Make a caller's W3C traceparent the parent of its request's span (when tracing is on);
+    /// false at a public edge, where callers' trace ids are not to be believed
+    trace_accept_traceparent: bool = true;
 }
 
 impl std::fmt::Debug for Settings {

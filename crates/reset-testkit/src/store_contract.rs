@@ -508,6 +508,11 @@ pub async fn claim_leases_rows(store: Arc<dyn Store>) {
     assert_eq!(after[0].attempts, 2, "each claim counts a delivery attempt");
     let stats = store.outbox_stats().await.unwrap();
     assert_eq!((stats.sent, stats.pending), (1, 1));
+    assert_eq!(
+        stats.oldest_pending,
+        Some(t0()),
+        "the oldest pending message's queue time (the metrics' age)"
+    );
 }
 
 /// Two claimers in parallel, over and over: no row is handed to both.

@@ -160,7 +160,7 @@ pub async fn set_password(
     let id = user_id(id)?;
     let body: AdminPasswordBody = parse(req)?;
     if body.new_password.change_required {
-        tracing::info!(user_id = %id, "change_required asked for: enforcing it is the host application's login");
+        tracing::info!("change_required asked for: enforcing it is the host application's login");
     }
     let proof = match body.verification_code {
         Some(code) => PasswordProof::Code(code),

@@ -246,7 +246,7 @@ impl ResetService {
                 let counter = self.try_counter(&super::resolve::user_counter_key(&user.id), ctx.ip);
                 self.store.restart(now, &[counter]).await?;
                 if let Err(e) = self.directory.record_change(&user.id, now).await {
-                    tracing::warn!(user_id = %user.id, error = %e, "reset secret issued, but the change count was not kept");
+                    tracing::warn!(error = %e, "reset secret issued, but the change count was not kept");
                 }
                 return Ok(AdminIssued {
                     details: self.details(&user.id, now).await?,
@@ -373,7 +373,7 @@ impl ResetService {
             "password_set_by_admin",
         )
         .await;
-        tracing::info!(user_id = %user.id, via = %ctx.via, "password set by an administrator");
+        tracing::info!(via = %ctx.via, "password set by an administrator");
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use crate::policy::{PasswordPolicy, PolicySubject};
 use crate::rate_limit::{CounterHit, Limit};
 use crate::store::{Completion, User};
 use chrono::{DateTime, Utc};
+use tracing::Instrument as _;
 
 /// Account-free password checks a client IP may make per attempt it may make (see
 /// [`ResetService::check_password_without_account`]): 20 × the attempt limit, 2,000 per 15
@@ -58,7 +59,7 @@ impl ResetService {
                 return Err(e.into());
             }
             if let Err(release) = self.store.release(&record.id, consumed_at).await {
-                tracing::error!(user_id = %user.id, error = %release, "could not give back a secret after a failed password change");
+                tracing::error!(request_id = %record.request_id, error = %release, "could not give back a secret after a failed password change");
             }
             return Err(e.into());
         }
@@ -72,7 +73,7 @@ impl ResetService {
             "password_reset_completed",
         )
         .await;
-        tracing::info!(user_id = %user.id, via = %ctx.via, "password reset completed");
+        tracing::info!(request_id = %record.request_id, via = %ctx.via, "password reset completed");
         Ok(())
     }
 
@@ -185,7 +186,19 @@ impl ResetService {
         let Some((checker, policy)) = &self.breach else {
             return Ok(None);
         };
-        match checker.times_seen(new_password).await {
+        let span =
+            tracing::info_span!("breach check", reset.breach.outcome = tracing::field::Empty);
+        let seen = checker
+            .times_seen(new_password)
+            .instrument(span.clone())
+            .await;
+        let outcome = match &seen {
+            Ok(n) if *n >= policy.min_count.max(1) => "breached",
+            Ok(_) => "clean",
+            Err(_) => "unavailable",
+        };
+        span.record("reset.breach.outcome", outcome);
+        match seen {
             Ok(seen) if seen >= policy.min_count.max(1) => Ok(Some(PasswordPolicy::breached(seen))),
             Ok(_) => Ok(None),
             Err(e) => {
@@ -251,12 +264,13 @@ impl ResetService {
                 })
                 .collect(),
             audit_kind,
+            traceparent: crate::trace_context::current(),
         };
         if let Err(e) = self.store.after_reset(completion).await {
-            tracing::error!(user_id = %user.id, error = %e, "password changed, but its notice, audit event or secret clean-up failed");
+            tracing::error!(error = %e, "password changed, but its notice, audit event or secret clean-up failed");
         }
         if let Err(e) = self.directory.revoke_sessions(&user.id).await {
-            tracing::warn!(user_id = %user.id, error = %e, "session revocation failed after a password change");
+            tracing::warn!(error = %e, "session revocation failed after a password change");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! account exists.
 
 use chrono::{DateTime, Duration, Utc};
+use tracing::Instrument as _;
 
 use super::{ClientContext, RequestInput, ResetService};
 use crate::error::ResetError;
@@ -152,6 +153,12 @@ impl ResetService {
                             (Target::Unknown(rehearsal), Vec::new())
                         }
                     };
+                    // The same span, and the same attributes, whether the account exists.
+                    let span = tracing::info_span!(
+                        "store issue",
+                        db.operation.name = "issue",
+                        db.operation.batch.size = tracing::field::Empty
+                    );
                     store
                         .issue(IssueRequest {
                             target,
@@ -159,6 +166,7 @@ impl ResetService {
                             retried,
                             ..issue.clone()
                         })
+                        .instrument(span)
                         .await
                 };
                 match attempt.await {
@@ -185,6 +193,9 @@ impl ResetService {
             drop(permit);
             outcome
         };
+        // A child of the request's span, which it outlives: the trace shows the answer, then
+        // the write it promised.
+        let work = work.instrument(tracing::info_span!("reset issue"));
         if synchronous {
             // The caller promised its client that the secret exists once it answers.
             work.await?;
@@ -221,6 +232,7 @@ impl ResetService {
             link: Some(self.config.reset_link(token.expose())),
             cancel_link: Some(self.config.cancel_link(cancel.expose())),
             valid_minutes: Some(ttl.num_minutes()),
+            traceparent: crate::trace_context::current(),
             ..MessagePayload::default()
         };
         (secrets, payload)
@@ -256,6 +268,7 @@ impl ResetService {
         let payload = MessagePayload {
             cancel_link: Some(self.config.cancel_link(cancel.expose())),
             valid_minutes: Some(ttl.num_minutes()),
+            traceparent: crate::trace_context::current(),
             ..MessagePayload::default()
         };
         (secrets, code.expose().to_owned(), payload)

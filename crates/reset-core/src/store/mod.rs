@@ -246,6 +246,8 @@ pub struct Completion {
     pub events: Vec<EventDelivery>,
     /// The audit event: `password_reset_completed`, or `password_set_by_admin`.
     pub audit_kind: &'static str,
+    /// The `traceparent` the notice carries (see [`crate::message::MessagePayload::traceparent`]).
+    pub traceparent: Option<String>,
 }
 
 /// One try at a code, as [`ResetState::code_try`] counted it.

@@ -39,6 +39,8 @@ pub struct OutboxStats {
     /// Given up: too old, too many tries or undeliverable (see `reset-server outbox list`).
     pub dead: u64,
     pub sent: u64,
+    /// When the oldest pending message was queued (`None`: nothing pending).
+    pub oldest_pending: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The outbox half of a store.

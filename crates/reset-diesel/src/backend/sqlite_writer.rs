@@ -28,8 +28,9 @@ type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 type Call = Box<dyn FnOnce(Option<&mut SqliteConnection>) -> Deliver + Send>;
 
 enum Job {
-    /// Runs inside the batch's transaction, in its own savepoint.
-    Batched(Call),
+    /// Runs inside the batch's transaction, in its own savepoint; the span is the caller's,
+    /// told the batch's size (see [`record_batch_size`]).
+    Batched(Call, tracing::Span),
     /// Runs alone, outside any transaction (migrations).
     Alone(Box<dyn FnOnce(&mut SqliteConnection) + Send>),
 }
@@ -126,17 +127,20 @@ impl Writer {
         f: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
     ) -> QueryResult<T> {
         let (tx, rx) = oneshot::channel::<QueryResult<T>>();
-        let job = Job::Batched(Box::new(move |conn: Option<&mut SqliteConnection>| {
-            let result = conn.map(|conn| conn.transaction(f));
-            Box::new(move |failure: Option<&str>| {
-                let result = match (failure, result) {
-                    (Some(why), _) => Err(failed(format!("the batch did not commit: {why}"))),
-                    (None, Some(result)) => result,
-                    (None, None) => Err(failed("the call was not run".to_owned())),
-                };
-                let _ = tx.send(result);
-            })
-        }));
+        let job = Job::Batched(
+            Box::new(move |conn: Option<&mut SqliteConnection>| {
+                let result = conn.map(|conn| conn.transaction(f));
+                Box::new(move |failure: Option<&str>| {
+                    let result = match (failure, result) {
+                        (Some(why), _) => Err(failed(format!("the batch did not commit: {why}"))),
+                        (None, Some(result)) => result,
+                        (None, None) => Err(failed("the call was not run".to_owned())),
+                    };
+                    let _ = tx.send(result);
+                })
+            }),
+            tracing::Span::current(),
+        );
         self.jobs.send(job).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
@@ -173,11 +177,14 @@ fn serve(path: &str, mut conn: SqliteConnection, queue: &mpsc::Receiver<Job>) {
                 let ran = std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))).is_ok();
                 ran && depth(&mut conn) == Some(0)
             }
-            Job::Batched(f) => {
-                let mut batch = vec![f];
+            Job::Batched(f, span) => {
+                let (mut batch, mut spans) = (vec![f], vec![span]);
                 while batch.len() < MAX_BATCH {
                     match queue.try_recv() {
-                        Ok(Job::Batched(f)) => batch.push(f),
+                        Ok(Job::Batched(f, span)) => {
+                            batch.push(f);
+                            spans.push(span);
+                        }
                         Ok(alone) => {
                             next = Some(alone);
                             break;
@@ -185,6 +192,7 @@ fn serve(path: &str, mut conn: SqliteConnection, queue: &mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
+                crate::backend::record_batch_size(&spans);
                 run_batch(&mut conn, batch)
             }
         };

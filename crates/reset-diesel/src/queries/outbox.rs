@@ -150,7 +150,19 @@ macro_rules! outbox_queries {
                 .count()
                 .get_result(conn)
                 $($aw)*?;
-            Ok(OutboxStats { pending: n(pending), retrying: n(retrying), dead: n(dead), sent: n(sent) })
+            let oldest: Option<i64> = real()
+                .filter(outbox::sent_at.is_null())
+                .filter(outbox::dead_at.is_null())
+                .select(diesel::dsl::min(outbox::queued_at))
+                .first(conn)
+                $($aw)*?;
+            Ok(OutboxStats {
+                pending: n(pending),
+                retrying: n(retrying),
+                dead: n(dead),
+                sent: n(sent),
+                oldest_pending: oldest.map(crate::rows::from_ms),
+            })
         }
 
         /// Messages, newest first; only those in `state` (`pending`, `retrying`, `dead`, `sent`)

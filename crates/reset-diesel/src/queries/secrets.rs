@@ -139,7 +139,7 @@ macro_rules! secret_queries {
                     .execute(conn)
                     $($aw)*?;
                 if let Some(to) = &c.notice_to {
-                    let payload = MessagePayload { username: Some(c.username.clone()), ..MessagePayload::default() };
+                    let payload = MessagePayload { username: Some(c.username.clone()), traceparent: c.traceparent.clone(), ..MessagePayload::default() };
                     enqueue(conn, now, Some(&c.user_id), MessageKind::PasswordChanged, Channel::Email, to, &c.locale, &payload)$($aw)*?;
                 }
                 audit(conn, now, Some(&c.user_id), c.audit_kind, c.ip.as_deref(), serde_json::json!({ "via": c.via }))$($aw)*?;

@@ -26,9 +26,13 @@ const IN_FLIGHT: usize = 2;
 
 type Reply<R> = oneshot::Sender<Result<R, StoreError>>;
 
+/// A queued call: the job, where its answer goes, and the caller's span (told the batch's size,
+/// see [`record_batch_size`](crate::backend::record_batch_size)).
+type Queued<J, R> = (J, Reply<R>, tracing::Span);
+
 /// A queue of calls of one kind, run in batches by `run`.
 pub struct Batcher<J, R> {
-    queue: mpsc::UnboundedSender<(J, Reply<R>)>,
+    queue: mpsc::UnboundedSender<Queued<J, R>>,
 }
 
 impl<J, R> Batcher<J, R>
@@ -52,7 +56,7 @@ where
     pub async fn call(&self, job: J) -> Result<R, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((job, reply))
+            .send((job, reply, tracing::Span::current()))
             .map_err(|_| StoreError::Unavailable("the store is shutting down".into()))?;
         answer
             .await
@@ -63,7 +67,7 @@ where
 async fn dispatch<J, R, F, Fut>(
     pool: Pool<Conn>,
     run: Arc<F>,
-    mut queue: mpsc::UnboundedReceiver<(J, Reply<R>)>,
+    mut queue: mpsc::UnboundedReceiver<Queued<J, R>>,
 ) where
     J: Clone + Send + 'static,
     R: Send + 'static,
@@ -83,6 +87,12 @@ async fn dispatch<J, R, F, Fut>(
                 Err(_) => break,
             }
         }
+        let spans: Vec<tracing::Span> = batch.iter().map(|(_, _, span)| span.clone()).collect();
+        crate::backend::record_batch_size(&spans);
+        let batch = batch
+            .into_iter()
+            .map(|(job, reply, _)| (job, reply))
+            .collect();
         let (pool, run) = (pool.clone(), run.clone());
         tokio::spawn(async move {
             answer(&pool, run.as_ref(), batch).await;

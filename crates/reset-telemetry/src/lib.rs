@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod json_log;
+pub mod otlp;
+pub mod propagation;
+pub mod subscriber;
+
+pub use subscriber::{LogFormat, Telemetry, TelemetryError, TelemetryOptions, init};

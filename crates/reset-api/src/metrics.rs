@@ -55,13 +55,38 @@ pub(crate) fn install() -> Option<&'static PrometheusHandle> {
             .set_buckets(&BUCKETS)
             .and_then(PrometheusBuilder::install_recorder)
         {
-            Ok(handle) => Some(handle),
+            Ok(handle) => {
+                register_counters();
+                Some(handle)
+            }
             Err(e) => {
                 tracing::info!(error = %e, "a metrics recorder is already installed; /metrics shows only the outbox gauges");
                 None
             }
         })
         .as_ref()
+}
+
+/// Registers the counters at 0, so that they are scraped before their first event: a rule
+/// such as `increase(reset_issue_dropped_total[15m]) > 0` then sees the first drop after a
+/// start (a series born at 1 shows no increase).
+fn register_counters() {
+    for channel in ["email", "sms", "webhook"] {
+        for name in [
+            "reset_outbox_delivered_total",
+            "reset_outbox_failed_total",
+            "reset_outbox_dead_total",
+        ] {
+            metrics::counter!(name, "channel" => channel).increment(0);
+        }
+    }
+    for name in [
+        "reset_breach_check_unavailable_total",
+        "reset_issue_retries_total",
+        "reset_issue_dropped_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
 }
 
 /// Counts one answer.

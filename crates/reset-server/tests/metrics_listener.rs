@@ -199,3 +199,61 @@ async fn public_answers_do_not_tell_accounts_apart() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(outbox_total(&scrape(&http, &metrics).await), 1);
 }
+
+/// `deploy/observability/series.txt` lists the series the dashboard and the alert rules may
+/// name (`scripts/check-observability.sh` holds them to it); each is in a real scrape, after one
+/// reset delivered: as itself, or as a histogram's `_bucket`, `_sum` and `_count`. `up` is
+/// Prometheus' own.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboards_series_are_all_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    add_alice(configured(dir.path(), "axum", port, metrics_port));
+    let _server = Server::start(
+        configured(dir.path(), "axum", port, metrics_port),
+        dir.path(),
+        "server",
+        port,
+    )
+    .await;
+    let (base, metrics) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{metrics_port}"),
+    );
+    let http = reqwest::Client::new();
+    common::request_alice(&base).await;
+    reset_testkit::process::newest_mail(&dir.path().join("data/mail")).await;
+
+    let listed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/observability/series.txt"),
+    )
+    .unwrap();
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = scrape(&http, &metrics).await;
+        if text.contains("reset_outbox_delivery_latency_seconds_bucket") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exported: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    for name in listed.lines().map(str::trim).filter(|n| !n.is_empty() && *n != "up") {
+        let histogram = ["_bucket", "_sum", "_count"]
+            .iter()
+            .all(|suffix| exported.contains(format!("{name}{suffix}").as_str()));
+        assert!(
+            exported.contains(name) || histogram,
+            "{name} is not exported; the scrape:\n{text}"
+        );
+    }
+    // Counters exist from the start, so an alert sees their first event.
+    assert!(text.contains("reset_issue_dropped_total 0"), "{text}");
+    assert!(
+        text.contains("reset_outbox_dead_total{channel=\"sms\"} 0"),
+        "{text}"
+    );
+}

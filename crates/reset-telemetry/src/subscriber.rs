@@ -93,8 +93,13 @@ pub fn init(options: TelemetryOptions) -> Result<Telemetry, TelemetryError> {
         None
     };
     let traces = provider.as_ref().map(|p| {
+        // No code locations, threads or busy/idle times: a span carries what it declares.
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("reset-server"))
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
             .with_filter(tracing_subscriber::filter::filter_fn(ours))
     });
     tracing_subscriber::registry()

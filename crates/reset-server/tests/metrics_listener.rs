@@ -225,7 +225,8 @@ async fn the_dashboards_series_are_all_exported() {
     reset_testkit::process::newest_mail(&dir.path().join("data/mail")).await;
 
     let listed = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/observability/series.txt"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../deploy/observability/series.txt"),
     )
     .unwrap();
     let mut text = String::new();
@@ -241,7 +242,11 @@ async fn the_dashboards_series_are_all_exported() {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| l.split(['{', ' ']).next())
         .collect();
-    for name in listed.lines().map(str::trim).filter(|n| !n.is_empty() && *n != "up") {
+    for name in listed
+        .lines()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != "up")
+    {
         let histogram = ["_bucket", "_sum", "_count"]
             .iter()
             .all(|suffix| exported.contains(format!("{name}{suffix}").as_str()));

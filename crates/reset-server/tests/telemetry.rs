@@ -212,7 +212,10 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
             .env("RESET_LOG_FORMAT", "json")
             .env("RESET_MAIL_TRANSPORT", "smtp")
             .env("RESET_SMTP_URL", format!("smtp://127.0.0.1:{}", sink.port))
-            .env("RESET_WEBHOOK_URLS", format!("http://127.0.0.1:{otlp_port}/hook"))
+            .env(
+                "RESET_WEBHOOK_URLS",
+                format!("http://127.0.0.1:{otlp_port}/hook"),
+            )
             .env("RESET_WEBHOOK_SECRET", "a-webhook-secret-of-some-length")
             .env("RESET_BREACH_FILE", &breach_file)
             .env(
@@ -265,12 +268,22 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
             .filter(|s| s.name == "POST /v1/password-reset/request")
             .collect();
         servers.sort_by_key(|s| s.start);
-        servers.first().unwrap_or_else(|| panic!("{:#?}", names(&r.spans))).trace_id.clone()
+        servers
+            .first()
+            .unwrap_or_else(|| panic!("{:#?}", names(&r.spans)))
+            .trace_id
+            .clone()
     };
     if accept_traceparent {
-        assert_eq!(request_trace, caller.0, "the caller's traceparent is the parent");
+        assert_eq!(
+            request_trace, caller.0,
+            "the caller's traceparent is the parent"
+        );
     } else {
-        assert_ne!(request_trace, caller.0, "a caller's traceparent is not believed");
+        assert_ne!(
+            request_trace, caller.0,
+            "a caller's traceparent is not believed"
+        );
     }
     until(&got, |r| {
         let names: Vec<&str> = r
@@ -279,9 +292,15 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
             .filter(|s| s.trace_id == request_trace)
             .map(|s| s.name.as_str())
             .collect();
-        ["send", "render", "outbox deliver", "store issue", "reset issue"]
-            .iter()
-            .all(|n| names.contains(n))
+        [
+            "send",
+            "render",
+            "outbox deliver",
+            "store issue",
+            "reset issue",
+        ]
+        .iter()
+        .all(|n| names.contains(n))
     })
     .await;
 
@@ -293,7 +312,10 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
         let server = named(&spans, "POST /v1/password-reset/request");
         assert_eq!(server.kind, 2, "SERVER");
         assert_eq!(server.attributes["http.request.method"], "POST");
-        assert_eq!(server.attributes["http.route"], "/v1/password-reset/request");
+        assert_eq!(
+            server.attributes["http.route"],
+            "/v1/password-reset/request"
+        );
         assert_eq!(server.attributes["http.response.status_code"], "202");
         assert_eq!(server.attributes["reset.dialect"], "v1");
         if accept_traceparent {
@@ -315,7 +337,11 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
             .find(|s| s.name == "send" && s.parent == deliver.span_id)
             .unwrap_or_else(|| panic!("no send under the delivery: {spans:#?}"));
         assert_eq!(send.attributes["reset.channel"], "email");
-        assert!(spans.iter().any(|s| s.name == "render" && s.parent == deliver.span_id));
+        assert!(
+            spans
+                .iter()
+                .any(|s| s.name == "render" && s.parent == deliver.span_id)
+        );
         // The round that claimed it links to the request's trace.
         assert!(
             r.spans
@@ -370,10 +396,11 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
             202
         );
         let found = |r: &Received| {
-            let server = r
-                .spans
-                .iter()
-                .find(|s| s.name == "POST /v1/password-reset/request" && s.parent == "3".repeat(16) && (!accept_traceparent || s.trace_id == trace));
+            let server = r.spans.iter().find(|s| {
+                s.name == "POST /v1/password-reset/request"
+                    && s.parent == "3".repeat(16)
+                    && (!accept_traceparent || s.trace_id == trace)
+            });
             server.is_some_and(|server| {
                 r.spans
                     .iter()
@@ -406,7 +433,10 @@ async fn a_whole_reset_is_one_trace(framework: &str, accept_traceparent: bool) {
     let r = got.lock().unwrap();
     for value in &r.values {
         for f in forbidden {
-            assert!(!value.contains(f), "an exported attribute holds {f:?}: {value}");
+            assert!(
+                !value.contains(f),
+                "an exported attribute holds {f:?}: {value}"
+            );
         }
     }
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();

@@ -47,6 +47,9 @@ pub fn provider() -> Result<SdkTracerProvider, TelemetryError> {
         Some(p) if p == "http/protobuf" => {}
         Some(other) => return Err(TelemetryError::Protocol(other)),
     }
+    // The exporter's client needs a process-wide rustls provider: ring, as everywhere else in
+    // the server (a provider installed already stays).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)

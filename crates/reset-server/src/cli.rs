@@ -34,6 +34,9 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the server on this machine's RESET_BIND answers GET /readyz with 200 (a
+    /// container health check that needs no curl in the image).
+    Healthcheck,
     /// Manage accounts.
     User {
         #[command(subcommand)]

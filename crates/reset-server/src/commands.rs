@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", reset_api::openapi::document_json());
             Ok(())
         }
+        Command::Healthcheck => crate::healthcheck::readyz(&settings.bind).await,
         Command::Migrate => {
             let store = wiring::store(&settings).await?;
             let applied = store.migrate().await?;

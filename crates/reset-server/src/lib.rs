@@ -3,6 +3,7 @@
 
 pub mod cli;
 mod commands;
+mod healthcheck;
 pub mod secret_key;
 pub mod serve;
 pub mod settings;

@@ -307,3 +307,29 @@ fn user_add_takes_a_phone_alone() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `reset-server healthcheck` (the image's health check, with no curl in it): 0 while the
+/// server on RESET_BIND is ready, non-zero once it is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn healthcheck_follows_readyz() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = Server::start(command(dir.path(), None, port), dir.path(), "server", port).await;
+    let check = || {
+        command(dir.path(), None, port)
+            .env("RESET_BIND", format!("0.0.0.0:{port}"))
+            .arg("healthcheck")
+            .output()
+            .unwrap()
+    };
+    let up = check();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    drop(server);
+    let down = check();
+    assert!(!down.status.success());
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("cannot reach"),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+}

@@ -573,6 +573,29 @@ mod tests {
         }
     }
 
+    /// The OpenTelemetry variables `reset-server --help` lists are the README's, in its
+    /// Configuration section.
+    #[test]
+    fn the_readme_lists_the_opentelemetry_variables_of_the_help() {
+        let readme =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+                .expect("README.md");
+        let section = readme
+            .split("\n## ")
+            .find(|s| s.starts_with("Configuration"))
+            .expect("a Configuration section");
+        let helped: Vec<&str> = reset_telemetry::otlp::HELP
+            .lines()
+            .filter_map(|l| l.trim().split_whitespace().next())
+            .filter(|w| w.starts_with("OTEL_"))
+            .collect();
+        assert!(helped.len() >= 8, "{helped:?}");
+        for name in helped {
+            let stem = name.strip_suffix("_ARG").unwrap_or(name);
+            assert!(section.contains(&format!("`{stem}`")), "{name} is not in the README");
+        }
+    }
+
     /// The README's configuration table lists every setting under its variable, with the
     /// default of the help line, and nothing else. A row may shorten its variables:
     /// `RESET_LINK_TTL_SECS` / `RESET_CODE_TTL_SECS`, `RESET_PASSWORD_MIN_LENGTH` /

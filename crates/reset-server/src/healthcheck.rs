@@ -29,8 +29,7 @@ pub async fn readyz(bind: &str) -> anyhow::Result<()> {
     let status = tokio::time::timeout(Duration::from_secs(3), async {
         let mut conn = tokio::net::TcpStream::connect(addr).await?;
         conn.write_all(
-            format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
+            format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
         )
         .await?;
         let mut head = vec![0; 64];
@@ -55,7 +54,10 @@ mod tests {
 
     #[test]
     fn an_unspecified_bind_is_called_on_loopback() {
-        assert_eq!(target("0.0.0.0:8080").unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            target("0.0.0.0:8080").unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
         assert_eq!(target("[::]:8080").unwrap().to_string(), "[::1]:8080");
         assert_eq!(target("10.0.0.5:80").unwrap().to_string(), "10.0.0.5:80");
         assert!(target("localhost:80").is_err());

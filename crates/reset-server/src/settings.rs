@@ -592,7 +592,10 @@ mod tests {
         assert!(helped.len() >= 8, "{helped:?}");
         for name in helped {
             let stem = name.strip_suffix("_ARG").unwrap_or(name);
-            assert!(section.contains(&format!("`{stem}`")), "{name} is not in the README");
+            assert!(
+                section.contains(&format!("`{stem}`")),
+                "{name} is not in the README"
+            );
         }
     }
 

@@ -323,7 +323,11 @@ async fn healthcheck_follows_readyz() {
             .unwrap()
     };
     let up = check();
-    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
     drop(server);
     let down = check();
     assert!(!down.status.success());

@@ -42,6 +42,8 @@ struct Received {
     spans: Vec<Span>,
     /// Every attribute value exported, resource and links included.
     values: Vec<String>,
+    /// The resource of each export.
+    resources: Vec<BTreeMap<String, String>>,
     /// The `traceparent` headers webhooks arrived with.
     webhook_traceparents: Vec<String>,
 }
@@ -76,6 +78,7 @@ async fn receiver() -> (u16, Arc<Mutex<Received>>) {
             for resource in request.resource_spans {
                 if let Some(r) = &resource.resource {
                     got.values.extend(flat(&r.attributes).into_values());
+                    got.resources.push(flat(&r.attributes));
                 }
                 for scope in resource.scope_spans {
                     for s in scope.spans {
@@ -465,4 +468,102 @@ async fn actix_exports_one_trace_per_reset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warp_exports_one_trace_per_reset_and_can_refuse_callers_traceparents() {
     a_whole_reset_is_one_trace("warp", false).await;
+}
+
+/// The standard variables work as in every OpenTelemetry SDK: the service name and resource
+/// attributes from `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, `reset-server` by default;
+/// `OTEL_TRACES_SAMPLER=always_off` exports no span; without an endpoint nothing is exported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_variables_are_read() {
+    let (otlp_port, got) = receiver().await;
+    let endpoint = format!("http://127.0.0.1:{otlp_port}");
+    let run = |extra: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut c = command(dir.path(), None, port);
+        c.env("OTEL_BSP_SCHEDULE_DELAY", "50");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        (dir, port, c)
+    };
+    let request = |port: u16| async move {
+        let base = format!("http://127.0.0.1:{port}");
+        post_traced(
+            &base,
+            "/v1/password-reset/request",
+            serde_json::json!({"username": "someone"}),
+            &format!("00-{}-{}-01", "4".repeat(32), "5".repeat(16)),
+        )
+        .await
+    };
+
+    // Named by the environment.
+    let (dir, port, c) = run(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+        ("OTEL_SERVICE_NAME", "reset-eu"),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment.name=test",
+        ),
+    ]);
+    let server = Server::start(c, dir.path(), "named", port).await;
+    assert_eq!(request(port).await, 202);
+    until(&got, |r| !r.resources.is_empty()).await;
+    drop(server);
+    {
+        let mut r = got.lock().unwrap();
+        let resource = r.resources.first().cloned().unwrap();
+        assert_eq!(resource["service.name"], "reset-eu");
+        assert_eq!(resource["deployment.environment.name"], "test");
+        *r = Received::default();
+    }
+
+    // Named by default.
+    let (dir, port, c) = run(&[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]);
+    let server = Server::start(c, dir.path(), "default", port).await;
+    assert_eq!(request(port).await, 202);
+    until(&got, |r| !r.resources.is_empty()).await;
+    drop(server);
+    {
+        let mut r = got.lock().unwrap();
+        assert_eq!(r.resources[0]["service.name"], "reset-server");
+        *r = Received::default();
+    }
+
+    // A protocol not built in stops the start, saying what to use.
+    let (_dir, _port, mut c) = run(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+    ]);
+    let out = c.arg("serve").output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("use http/protobuf"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Sampled away, and off.
+    for extra in [
+        vec![
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_TRACES_SAMPLER", "always_off"),
+        ],
+        vec![],
+        vec![
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_SDK_DISABLED", "true"),
+        ],
+    ] {
+        let (dir, port, c) = run(&extra);
+        let server = Server::start(c, dir.path(), "quiet", port).await;
+        assert_eq!(request(port).await, 202);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        drop(server);
+        assert!(
+            got.lock().unwrap().spans.is_empty(),
+            "{extra:?} exported spans"
+        );
+    }
 }

@@ -49,6 +49,7 @@ pub async fn readyz(bind: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::target;
 

@@ -586,7 +586,7 @@ mod tests {
             .expect("a Configuration section");
         let helped: Vec<&str> = reset_telemetry::otlp::HELP
             .lines()
-            .filter_map(|l| l.trim().split_whitespace().next())
+            .filter_map(|l| l.split_whitespace().next())
             .filter(|w| w.starts_with("OTEL_"))
             .collect();
         assert!(helped.len() >= 8, "{helped:?}");

@@ -675,9 +675,13 @@ async fn an_unknown_accounts_decoys_reach_no_one() {
     ] {
         assert!(metrics.contains(line), "{line} in {metrics}");
     }
-    assert!(
-        !metrics.contains("reset_outbox_failed_total")
-            && !metrics.contains("reset_outbox_dead_total"),
-        "{metrics}"
-    );
+    // Registered at 0 from the start; the decoys moved neither.
+    let moved: Vec<&str> = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("reset_outbox_failed_total") || l.starts_with("reset_outbox_dead_total")
+        })
+        .filter(|l| !l.ends_with(" 0"))
+        .collect();
+    assert!(moved.is_empty(), "{moved:?} in {metrics}");
 }

@@ -18,14 +18,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::Text;
 use diesel::{Connection as _, QueryableByName, RunQueryDsl as _, SqliteConnection};
-use reset_api::{Api, ApiOptions};
+use reset::mail::worker::WorkerOptions;
+use reset::{Api, MailTransport, SecretKey};
 use reset_core::password::verify_password;
 use reset_core::store::User;
-use reset_core::{
-    AccountLookup, Ports, ResetConfig, ResetService, SecretKey, StoreError, UserDirectory,
-};
-use reset_diesel::{DieselStore, PoolOptions};
-use reset_mail::MailTransport;
+use reset_core::{AccountLookup, StoreError, UserDirectory};
 
 /// The application's own account row.
 #[derive(QueryableByName)]
@@ -177,42 +174,32 @@ impl UserDirectory for HostUsers {
     }
 }
 
-/// The reset API over the application's users, and its outbox worker (mail as `.eml` files in
-/// `data/mail`); the reset state in `data/reset.db`, or in `RESET_DATABASE_URL`. `public_url` is where the application is reached, prefix included.
-pub async fn reset_api(users: HostUsers, data: &Path, public_url: &str) -> anyhow::Result<Api> {
-    std::fs::create_dir_all(data)?;
+/// The reset API over the application's users, and its worker (mail as `.eml` files in
+/// `data/mail`); the reset state in `data/reset.db`, or in `RESET_DATABASE_URL`. `public_url`
+/// is where the application is reached, prefix included.
+pub async fn reset_api(
+    users: HostUsers,
+    data: &Path,
+    public_url: &str,
+) -> anyhow::Result<(Api, reset::Worker)> {
     // The reset state may live elsewhere than the accounts: `postgres://…` or `mysql://…`.
     let url = std::env::var("RESET_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite://{}", data.join("reset.db").display()));
-    let store = Arc::new(DieselStore::connect(&url, PoolOptions::default()).await?);
-    store.migrate().await?;
-    let ports = Ports::new(store.clone(), Arc::new(users));
+    let mail = MailTransport::file(data.join("mail"), "Example app <no-reply@example.com>")?;
     // A real application loads its key from its secret store; the example keeps a fixed one.
     let key = SecretKey::new(b"example key: replace me in production!".to_vec())?;
-    let config = ResetConfig {
-        public_url: public_url.to_owned(),
-        ..ResetConfig::default()
-    };
-    let service = ResetService::new(ports, key, config)?;
-    let transport = MailTransport::file(data.join("mail"), "Example app <no-reply@example.com>")?;
-    let renderer = Arc::new(reset_mail::Renderer::new(None)?);
-    let (_stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        let _keep_open = _stop;
-        let options = reset_mail::worker::WorkerOptions {
+    Ok(reset::Builder::new()
+        .database_url(url)
+        .directory(Arc::new(users))
+        .mail(mail)
+        .key(key)
+        .public_url(public_url)
+        .worker_options(WorkerOptions {
             poll: Duration::from_millis(100),
-            ..Default::default()
-        };
-        reset_mail::worker::run(
-            store,
-            reset_mail::Couriers::mail(transport),
-            renderer,
-            options,
-            stopped,
-        )
-        .await;
-    });
-    Ok(Api::new(service, ApiOptions::default()))
+            ..WorkerOptions::default()
+        })
+        .build()
+        .await?)
 }
 
 /// The `POST /login` body of the example applications.
@@ -239,14 +226,14 @@ pub fn data_dir() -> std::path::PathBuf {
 
 /// Opens the application's users and the reset API for an app served on `port` with the
 /// routes under `/auth`.
-pub async fn setup(port: u16) -> anyhow::Result<(HostUsers, Api)> {
+pub async fn setup(port: u16) -> anyhow::Result<(HostUsers, Api, reset::Worker)> {
     let data = data_dir();
     let users = HostUsers::open(&data.join("app.db"))?;
-    let api = reset_api(
+    let (api, worker) = reset_api(
         users.clone(),
         &data,
         &format!("http://127.0.0.1:{port}/auth"),
     )
     .await?;
-    Ok((users, api))
+    Ok((users, api, worker))
 }

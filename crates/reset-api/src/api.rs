@@ -15,8 +15,21 @@ use crate::mounts::{Dialect, Dialects, Mount};
 use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
 
-/// Whether the missing-peer warning was logged (once per process is enough).
-static WARNED_NO_PEER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Whether every request must come with the client's socket address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PeerAddress {
+    /// The default: a request without it is answered 500 with the fix in the log and the
+    /// problem's detail, since without it the per-IP rate limits, the per-address shares of
+    /// the send caps and guess budget, and the audit trail's addresses are all off. Each
+    /// adapter's `serve` passes it; mounted in an application, the framework must (axum:
+    /// `into_make_service_with_connect_info::<SocketAddr>()`; actix-web and warp do by
+    /// themselves).
+    #[default]
+    Required,
+    /// The embedder chose to run without it (the limits per address are then off): say so
+    /// explicitly.
+    NotNeeded,
+}
 
 /// HTTP-level settings.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +38,8 @@ pub struct ApiOptions {
     pub trusted_proxies: Vec<IpNet>,
     /// The compatibility dialects mounted beside v1 (all, by default).
     pub dialects: Dialects,
+    /// Whether requests must carry the client's address (see [`PeerAddress`]).
+    pub peer_address: PeerAddress,
 }
 
 /// The OpenAPI document as served: 3.1, and its 3.0.3 rendition.
@@ -175,6 +190,11 @@ impl Api {
         self.inner.surface
     }
 
+    /// Whether requests must carry the client's address.
+    pub(crate) fn peer_address(&self) -> PeerAddress {
+        self.inner.options.peer_address
+    }
+
     pub(crate) fn dialects(&self) -> &Dialects {
         &self.inner.options.dialects
     }
@@ -194,12 +214,6 @@ impl Api {
 
     /// The caller's context: client IP through trusted proxies, and the API surface.
     pub(crate) fn context(&self, req: &ApiRequest, via: &str) -> ClientContext {
-        if req.peer.is_none() && !WARNED_NO_PEER.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            tracing::warn!(
-                "a request came without the client's address: per-IP rate limits and the audit trail's IPs are off \
-                 (with axum, serve with into_make_service_with_connect_info::<SocketAddr>())"
-            );
-        }
         let ip = client_ip(
             req.peer.map(|p| p.ip()),
             req.header_all("x-forwarded-for"),

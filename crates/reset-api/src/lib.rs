@@ -25,8 +25,9 @@ mod v1;
 /// v1's wire types (request and response bodies), for clients written in Rust.
 pub use v1::wire;
 
-pub use api::{Api, ApiOptions};
+pub use api::{Api, ApiOptions, PeerAddress};
 pub use connections::{ServeLimits, serve_connections};
+pub use metrics::install_prometheus;
 pub use mounts::{Dialect, Dialects, Mount};
 pub use request::{ApiRequest, Body, MAX_BODY_BYTES, read_body};
 pub use response::ApiResponse;

@@ -4,10 +4,11 @@
 //! oracle to anyone who can scrape them.
 //!
 //! Counters come through the `metrics` facade from anywhere in the process (responses here,
-//! deliveries in the outbox worker). The first `Api` built installs the process-wide Prometheus
-//! recorder; a host application with a `metrics` recorder of its own installs it before
-//! building the `Api` and exports our counters its own way. The outbox gauges are read from the
-//! database at scrape time, so every instance sharing a database reports the same queue.
+//! deliveries in the outbox worker), into whatever recorder the process has. Metrics are
+//! opt-in: [`install_prometheus`] installs ours, and only where no recorder is installed, so a
+//! host application's recorder is never replaced (ours then count in its own, exported its
+//! way). Without ours, `/metrics` shows only the gauges read at scrape time. The outbox gauges
+//! are read from the database, so every instance sharing a database reports the same queue.
 //!
 //! - `reset_http_responses_total{route, status}`: answers, by route pattern (`unmatched` for
 //!   404s) and status;
@@ -47,9 +48,19 @@ pub const BUCKETS: [f64; 16] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
 ];
 
-/// Installs the process-wide Prometheus recorder once. `None` when the host application
-/// installed a `metrics` recorder of its own: it then exports our metrics its own way.
-pub(crate) fn install() -> Option<&'static PrometheusHandle> {
+/// Installs the process-wide Prometheus recorder for `GET /metrics` (on
+/// [`Api::metrics_only`]'s listener), once. `false` when another recorder is installed
+/// already: it is left alone, and our series count in it.
+pub fn install_prometheus() -> bool {
+    install().is_some()
+}
+
+/// The recorder installed by [`install_prometheus`], if it was.
+fn installed() -> Option<&'static PrometheusHandle> {
+    HANDLE.get().and_then(Option::as_ref)
+}
+
+fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| match PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
@@ -140,7 +151,7 @@ pub async fn render(api: &Api) -> ApiResponse {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: cannot read the outbox"),
     }
-    if let Some(handle) = install() {
+    if let Some(handle) = installed() {
         text.push_str(&handle.render());
     }
     ApiResponse::bytes(

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use reset_core::ResetService;
 
-use crate::api::{Api, ApiOptions, Document, Surface};
+use crate::api::{Api, ApiOptions, Document, PeerAddress, Surface};
 use crate::dialects::{forgot_password, misskey, unleash, zitadel};
 use crate::mounts::{Dialect, Dialects};
 use crate::problem::{INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, PROBLEM_JSON, Problem};
@@ -15,14 +15,14 @@ use crate::response::ApiResponse;
 use crate::{docs, metrics, openapi, pages, telemetry, v1};
 
 impl Api {
-    /// The API over `service`, on the runtime it is built on (see [`Api::handle_on_home`]). The
-    /// first one built installs the process-wide Prometheus recorder (see `GET /metrics`).
+    /// The API over `service`, on the runtime it is built on (see [`Api::handle_on_home`]). It
+    /// installs no metrics recorder: the host application's stays its own (see
+    /// [`install_prometheus`](crate::install_prometheus) for `GET /metrics`).
     pub fn new(service: ResetService, options: ApiOptions) -> Self {
         let document = Document {
             openapi: Bytes::from(openapi::document_json()),
             openapi_3_0: Bytes::from(openapi::document_3_0_json()),
         };
-        metrics::install();
         Api::assemble(service, options, document)
     }
 
@@ -286,6 +286,9 @@ async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
         .and_then(|m| m.entry.at)
         .map_or("v1", Dialect::name);
     let response = telemetry::observe(req, pattern.as_deref(), dialect, async {
+        if let Some(refused) = without_peer(api, req) {
+            return refused;
+        }
         negotiate(req, answer(api, req, method, &on_path).await)
     })
     .await;
@@ -294,6 +297,24 @@ async fn dispatch(api: &Api, req: &ApiRequest) -> ApiResponse {
         response.status,
     );
     response
+}
+
+/// The answer to a request that came without the client's address where one is required (see
+/// [`PeerAddress`]): a configuration error of the embedder's, named with its fix, never a
+/// request served with the per-address limits silently off.
+fn without_peer(api: &Api, req: &ApiRequest) -> Option<ApiResponse> {
+    if req.peer.is_some() || api.peer_address() == PeerAddress::NotNeeded {
+        return None;
+    }
+    const FIX: &str = "The reset routes got a request without the client's address, so the \
+        limits per address cannot apply. Serve them with the framework's connect info (axum: \
+        into_make_service_with_connect_info::<SocketAddr>(); each adapter's serve() does it), or \
+        set ApiOptions::peer_address to PeerAddress::NotNeeded to run without those limits.";
+    static LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::error!("{FIX}");
+    }
+    Some(Problem::new(INTERNAL_ERROR, FIX).into_response())
 }
 
 /// A problem answers as `application/json` (the same body) when the request's `Accept` asks

@@ -129,6 +129,15 @@ impl std::fmt::Debug for MailTransport {
 }
 
 impl MailTransport {
+    /// The folder of the file transport (`None` for the others): its `.eml` files hold links
+    /// and codes, so the retention sweep prunes them (see [`prune_mail_files`]).
+    pub fn file_dir(&self) -> Option<&Path> {
+        match self {
+            Self::File { dir, .. } => Some(dir),
+            _ => None,
+        }
+    }
+
     /// The file transport; creates `dir` (owner-only) when missing.
     pub fn file(dir: PathBuf, from: &str) -> Result<Self, DeliveryError> {
         reset_core::private_fs::create_dir_all(&dir)

@@ -39,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User { command } => {
             let store = wiring::store(&settings).await?;
             store.migrate().await?;
-            let service = wiring::service(&settings, store.clone())?;
+            let service = wiring::service(&settings, store.clone()).await?;
             match command {
                 UserCommand::Add {
                     username,
@@ -80,7 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
     let store = wiring::store(settings).await?;
     store.migrate().await?;
-    let service = wiring::service(settings, store)?;
+    let service = wiring::service(settings, store).await?;
     let time =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     match command {

@@ -9,19 +9,9 @@ use tokio::sync::watch;
 
 use crate::settings::Settings;
 use crate::wiring;
-use reset_mail::worker;
 
 /// Serves until SIGINT or SIGTERM; in-flight requests finish first.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let store = wiring::store(&settings).await?;
-    if settings.migrate_on_start {
-        let applied = store.migrate().await?;
-        if applied > 0 {
-            tracing::info!(applied, "migrations applied");
-        }
-    }
-    let service = wiring::service(&settings, store.clone())?;
-    let api = wiring::api(&settings, service.clone())?;
     let couriers = wiring::couriers(&settings)?;
     if settings.mail_transport == "log" {
         tracing::warn!(
@@ -43,26 +33,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
 
-    let (stop_worker, stopped) = watch::channel(false);
-    let worker = tokio::spawn(worker::run(
-        store.clone(),
-        couriers,
-        std::sync::Arc::new(wiring::renderer(&settings)?),
-        wiring::worker_options(&settings),
-        stopped,
-    ));
-
-    // The file transport's .eml files go with the outbox rows they came from.
-    let mail_files = (settings.mail_transport == "file").then(|| MailFiles {
-        dir: settings.mail_dir.clone(),
-        keep: std::time::Duration::from_secs(service.config().retention.outbox_sent_secs),
-    });
-    let sweeper = tokio::spawn(sweep_every(
-        service.clone(),
-        mail_files,
-        std::time::Duration::from_secs(settings.sweep_interval_secs),
-        stop_worker.subscribe(),
-    ));
+    let (api, worker) = wiring::builder(&settings)?
+        .database_url(&settings.database_url)
+        .pool(reset_diesel::PoolOptions {
+            max_connections: settings.db_max_connections,
+        })
+        .couriers(couriers)
+        .renderer(wiring::renderer(&settings)?)
+        .metrics(settings.metrics_bind.is_some())
+        .build()
+        .await?;
 
     let listener = TcpListener::bind(&settings.bind)
         .await
@@ -75,7 +55,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
                 bind,
                 settings.framework.clone(),
                 api.metrics_only(),
-                stop_worker.subscribe(),
+                worker.stopping(),
             )
             .await?,
         ),
@@ -85,15 +65,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     tracing::info!("shutting down");
     // Accepted reset requests are written before the worker stops.
-    let pending = service.pending_issues();
-    if pending > 0 {
-        tracing::info!(pending, "draining accepted reset requests");
-    }
-    service.settle().await;
-    tracing::info!(drained = pending, "accepted reset requests written");
-    let _ = stop_worker.send(true);
-    let _ = worker.await;
-    let _ = sweeper.await;
+    worker.shutdown().await;
+    tracing::info!("accepted reset requests written");
     if let Some(metrics) = metrics {
         let _ = metrics.await;
     }
@@ -122,58 +95,6 @@ async fn serve_metrics(
             tracing::error!(error = %e, "the metrics listener failed");
         }
     }))
-}
-
-/// The file transport's folder and how long its files are kept (the delivered-mail retention).
-struct MailFiles {
-    dir: std::path::PathBuf,
-    keep: std::time::Duration,
-}
-
-/// The retention sweep, every `interval` (none when it is zero) until `stop` says so; with the
-/// file transport, its `.eml` files older than the delivered-mail retention go too.
-async fn sweep_every(
-    service: reset_core::ResetService,
-    mail_files: Option<MailFiles>,
-    interval: std::time::Duration,
-    mut stop: watch::Receiver<bool>,
-) {
-    if interval.is_zero() {
-        return;
-    }
-    loop {
-        if let Some(files) = &mail_files {
-            // A retention reaching past the epoch keeps every file.
-            let cut = std::time::SystemTime::now()
-                .checked_sub(files.keep)
-                .unwrap_or(std::time::UNIX_EPOCH);
-            let dir = files.dir.clone();
-            match tokio::task::spawn_blocking(move || reset_mail::prune_mail_files(&dir, cut)).await
-            {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(files = n, "retention sweep: mail files deleted"),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "retention sweep: cannot delete old mail files")
-                }
-                Err(e) => tracing::warn!(error = %e, "retention sweep: mail file task failed"),
-            }
-        }
-        match service.sweep().await {
-            Ok(swept) if swept.total() > 0 => tracing::info!(
-                secrets = swept.secrets,
-                rate_limits = swept.rate_limits,
-                outbox = swept.outbox,
-                audit = swept.audit,
-                "retention sweep"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "retention sweep failed; trying again later"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }
 
 /// Serves `api` on `listener` with the named framework until `shutdown` resolves.

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use reset_api::{Api, ApiOptions};
+use reset_api::ApiOptions;
+use reset_core::ResetService;
 use reset_core::breach::BreachChecker;
-use reset_core::{Ports, ResetService};
 use reset_diesel::{DieselStore, PoolOptions};
 use std::time::Duration;
 
@@ -30,20 +30,42 @@ pub async fn store(settings: &Settings) -> anyhow::Result<Arc<DieselStore>> {
     Ok(Arc::new(store))
 }
 
-/// The service on the real clock and random source.
-pub fn service(settings: &Settings, store: Arc<DieselStore>) -> anyhow::Result<ResetService> {
+/// The builder with everything the settings say but the store and the deliveries: the key, the
+/// configuration, the breach check, the HTTP options and limits, the worker's pacing, the sweep.
+pub fn builder(settings: &Settings) -> anyhow::Result<reset::Builder> {
     let key = crate::secret_key::load(
         settings.secret_key.as_deref(),
         settings.secret_keys.as_deref(),
         &settings.data_dir,
     )?;
-    let ports = Ports::new(store.clone(), store);
-    let service =
-        ResetService::new(ports, key, settings.reset_config()).context("argon2 parameters")?;
-    Ok(match breach_checker(settings)? {
-        Some(checker) => service.with_breach_check(checker, settings.breach_policy()),
-        None => service,
-    })
+    let mut builder = reset::Builder::new()
+        .key(key)
+        .config(settings.reset_config())
+        .api_options(ApiOptions {
+            trusted_proxies: settings.trusted_proxies()?,
+            dialects: settings.dialects(),
+            ..ApiOptions::default()
+        })
+        .limits(settings.serve_limits())
+        .worker_options(worker_options(settings))
+        .sweep_every(Duration::from_secs(settings.sweep_interval_secs))
+        .migrate(settings.migrate_on_start);
+    if let Some(checker) = breach_checker(settings)? {
+        builder = builder.breach_check(checker, settings.breach_policy());
+    }
+    Ok(builder)
+}
+
+/// The service on `store` (its own users table as the directory), for the commands that act
+/// on it without serving: no worker, no sweep.
+pub async fn service(settings: &Settings, store: Arc<DieselStore>) -> anyhow::Result<ResetService> {
+    let (api, _worker) = builder(settings)?
+        .store(store.clone())
+        .directory(store)
+        .sweep_every(Duration::ZERO)
+        .build()
+        .await?;
+    Ok(api.service().clone())
 }
 
 /// The breached-password check the settings ask for: the offline corpus file, or the range
@@ -66,17 +88,6 @@ fn breach_checker(settings: &Settings) -> anyhow::Result<Option<Arc<dyn BreachCh
         }
         (None, None) => Ok(None),
     }
-}
-
-pub fn api(settings: &Settings, service: ResetService) -> anyhow::Result<Api> {
-    Ok(Api::new(
-        service,
-        ApiOptions {
-            trusted_proxies: settings.trusted_proxies()?,
-            dialects: settings.dialects(),
-        },
-    )
-    .with_limits(settings.serve_limits()))
 }
 
 /// Mail plus, where configured, the SMS gateway and the webhook courier.

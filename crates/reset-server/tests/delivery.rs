@@ -417,7 +417,9 @@ async fn two_instances_deliver_200_exactly_once(db: reset_testkit::TestDb) {
     };
     let store = reset_server::wiring::store(&settings).await.unwrap();
     store.migrate().await.unwrap();
-    let service = reset_server::wiring::service(&settings, store.clone()).unwrap();
+    let service = reset_server::wiring::service(&settings, store.clone())
+        .await
+        .unwrap();
     for i in 0..200 {
         let input = reset_core::UserInput {
             username: format!("user{i}"),
@@ -573,7 +575,9 @@ async fn another_instances_message_wakes_the_worker_on_postgres() {
         ..Default::default()
     };
     let store = reset_server::wiring::store(&settings).await.unwrap();
-    let service = reset_server::wiring::service(&settings, store).unwrap();
+    let service = reset_server::wiring::service(&settings, store)
+        .await
+        .unwrap();
     let request = reset_core::RequestInput {
         username: Some("alice".into()),
         ..Default::default()

@@ -725,8 +725,8 @@ async fn request_from(s: &TestServer, forwarded_for: &str) -> crate::server::Rep
 
 pub async fn forwarded_for_from_trusted_proxy(db: TestDb, spawn: Spawn) {
     let options = reset_api::ApiOptions {
-        dialects: Default::default(),
         trusted_proxies: vec!["127.0.0.0/8".parse().expect("net")],
+        ..Default::default()
     };
     let s = TestServer::start_with(db, spawn, ip_limited_config(), options).await;
     for _ in 0..2 {

@@ -15,9 +15,8 @@ async fn login(users: web::Data<HostUsers>, body: web::Json<Login>) -> HttpRespo
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let port = port();
-    let (users, api) = setup(port).await?;
+    let (users, api, worker) = setup(port).await?;
     println!("actix-app on http://127.0.0.1:{port} (reset routes under /auth)");
-    let service = api.service().clone();
     HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(users.clone()))
@@ -29,6 +28,6 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     // actix-web stops gracefully on SIGINT/SIGTERM; reset requests already answered 202 are
     // written before the process ends.
-    service.settle().await;
+    worker.shutdown().await;
     Ok(())
 }

@@ -20,7 +20,7 @@ async fn login(State(users): State<HostUsers>, Json(body): Json<Login>) -> Statu
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let port = port();
-    let (users, api) = setup(port).await?;
+    let (users, api, worker) = setup(port).await?;
     let app = Router::new()
         .route("/login", post(login))
         .with_state(users)
@@ -36,6 +36,6 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     // Reset requests already answered 202 are written before the process ends.
-    api.service().settle().await;
+    worker.shutdown().await;
     Ok(())
 }

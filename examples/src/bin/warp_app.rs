@@ -16,7 +16,7 @@ async fn login(users: HostUsers, body: Login) -> Result<StatusCode, warp::Reject
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let port = port();
-    let (users, api) = setup(port).await?;
+    let (users, api, worker) = setup(port).await?;
     let login = warp::path("login")
         .and(warp::path::end())
         .and(warp::post())
@@ -34,6 +34,6 @@ async fn main() -> anyhow::Result<()> {
         .run()
         .await;
     // Reset requests already answered 202 are written before the process ends.
-    api.service().settle().await;
+    worker.shutdown().await;
     Ok(())
 }

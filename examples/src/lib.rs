@@ -81,6 +81,20 @@ impl HostUsers {
         })
     }
 
+    /// Adds an account (the application's own sign-up, in short): `u-<login>`, no password.
+    pub async fn add(&self, login: &str, email: &str) -> Result<(), StoreError> {
+        let (login, email) = (login.to_lowercase(), email.to_lowercase());
+        self.with(move |c| {
+            diesel::sql_query("INSERT INTO accounts (id, login, email) VALUES (?1, ?2, ?3)")
+                .bind::<Text, _>(format!("u-{login}"))
+                .bind::<Text, _>(&login)
+                .bind::<Text, _>(&email)
+                .execute(c)
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// Runs a query on the application's connection, off the async runtime.
     async fn with<T: Send + 'static>(
         &self,

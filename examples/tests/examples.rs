@@ -3,26 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use reset_testkit::process::{newest_mail, token_after, wait_ready};
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use reset_testkit::process::{KillOnDrop, free_port, newest_mail, token_after, wait_ready};
 
 /// A whole reset through the example `bin`, its reset state in SQLite or in `db`.
 async fn full_reset(bin: &str, db: Option<&reset_testkit::TestDb>) {
@@ -37,7 +20,7 @@ async fn full_reset(bin: &str, db: Option<&reset_testkit::TestDb>) {
         Some(db) => command.env("RESET_DATABASE_URL", db.url()),
         None => command.env_remove("RESET_DATABASE_URL"),
     };
-    let _app = Running(command.spawn().unwrap());
+    let _app = KillOnDrop(command.spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     assert!(

@@ -117,6 +117,8 @@ impl Api {
         self
     }
 
+    /// The connection deadlines and caps its adapters' `serve` applies (default:
+    /// [`ServeLimits::default`]).
     pub fn limits(&self) -> &ServeLimits {
         &self.limits
     }
@@ -177,6 +179,8 @@ impl Api {
         }
     }
 
+    /// The reset service the API answers with, for work beside the routes (readiness, the
+    /// retention sweep, settling accepted requests).
     pub fn service(&self) -> &ResetService {
         &self.inner.service
     }

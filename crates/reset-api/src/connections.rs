@@ -132,6 +132,8 @@ struct Shared {
 }
 
 impl Connections {
+    /// The bookkeeping for one server under `limits`, with no peer exempt from the per-address
+    /// cap.
     pub fn new(limits: ServeLimits) -> Self {
         Self::with_exempt(limits, Vec::new())
     }
@@ -157,6 +159,7 @@ impl Connections {
         }
     }
 
+    /// The deadlines and caps these connections are held to.
     pub fn limits(&self) -> &ServeLimits {
         &self.shared.limits
     }

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // `Problem` is the response itself on every error path, not an exceptional value; boxing it
 // would buy nothing.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// One dialect's switch and mount prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mount {
+    /// Whether the dialect's routes are answered; off, its paths are v1's 404.
     pub enabled: bool,
     /// Prepended to the dialect's routes; no trailing slash.
     pub prefix: String,
@@ -37,11 +38,16 @@ impl Mount {
 /// Which dialects are mounted, and where. All on by default, at `docs/compat.md`'s prefixes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialects {
+    /// Misskey's `request-reset-password` and `reset-password` (default prefix `/api`).
     pub misskey: Mount,
+    /// The code-based forgot-password API: `sendEmail`, `checkCode`, `resetPassword` (default
+    /// prefix `/api/auth/forgotPassword`).
     pub forgot_password: Mount,
     /// The forgot-password API answers 404 for unknown usernames (its clients rely on it);
     /// `true` answers them exactly as known ones instead.
     pub forgot_password_hide_unknown: bool,
+    /// Unleash's reset routes: `password`, `validate`, `validate-password`, `password-email`
+    /// (default prefix `/auth/reset`).
     pub unleash: Mount,
     /// Zitadel v2's user password routes (bearer credential), and its Connect service beside
     /// them ([`Dialects::zitadel_connect`]).
@@ -63,9 +69,13 @@ impl Default for Dialects {
 /// One of the dialects, for the answers the router gives on their behalf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
+    /// Misskey ([`Dialects::misskey`]).
     Misskey,
+    /// The code-based forgot-password API ([`Dialects::forgot_password`]).
     ForgotPassword,
+    /// Unleash ([`Dialects::unleash`]).
     Unleash,
+    /// Zitadel v2's REST paths ([`Dialects::zitadel`]).
     Zitadel,
     /// Zitadel's Connect service, beside its REST prefix (`zitadel::connect`).
     ZitadelConnect,

@@ -12,7 +12,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// `TooLarge` when there was more.
 #[derive(Clone)]
 pub enum Body {
+    /// The whole body, within [`MAX_BODY_BYTES`] (empty when the request had none).
     Bytes(Bytes),
+    /// There was more than [`MAX_BODY_BYTES`]; the route answers 413.
     TooLarge,
     /// The connection failed while the body was read.
     Unreadable,
@@ -30,6 +32,7 @@ pub struct ApiRequest {
     pub query: Option<String>,
     /// Header names lower-cased; repeated headers appear repeatedly.
     pub headers: Vec<(String, String)>,
+    /// The body, read with [`read_body`] (or [`Api::read_body`](crate::Api::read_body)).
     pub body: Body,
     /// The socket peer, for rate limits and the audit trail.
     pub peer: Option<SocketAddr>,

@@ -6,8 +6,11 @@ use serde::Serialize;
 /// One HTTP response: status, headers and body, to be written as they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names in lower case, in the order to write them; a name may repeat.
     pub headers: Vec<(&'static str, String)>,
+    /// The body, written as is (empty for `HEAD` and for answers without one).
     pub body: Bytes,
 }
 

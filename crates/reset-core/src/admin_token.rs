@@ -17,14 +17,20 @@ pub const SCOPES: [&str; 2] = [SCOPE_RESET, SCOPE_WRITE];
 /// A token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminToken {
+    /// The token's id (a UUIDv7), by which it is listed and revoked.
     pub id: String,
+    /// A label for people: the name given at creation, else `token` and the id's first characters.
     pub name: String,
+    /// What the token may do: some of [`SCOPES`].
     pub scopes: Vec<String>,
+    /// When the token was created.
     pub created_at: DateTime<Utc>,
+    /// When the token was revoked; `None` while it is live.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl AdminToken {
+    /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
@@ -33,6 +39,8 @@ impl AdminToken {
 /// A token to store: its listing and the keyed hash of its secret.
 #[derive(Debug, Clone)]
 pub struct NewAdminToken {
+    /// The token as it will be listed.
     pub token: AdminToken,
+    /// The keyed hash of its secret (tagged with the key's id), the only form of it that is stored.
     pub hash: String,
 }

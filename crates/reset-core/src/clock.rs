@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Where the service reads "now" from.
 pub trait Clock: Send + Sync {
+    /// The current time.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -24,6 +25,7 @@ impl Clock for SystemClock {
 pub struct ManualClock(Mutex<DateTime<Utc>>);
 
 impl ManualClock {
+    /// A clock that reads `start` until it is advanced.
     pub fn new(start: DateTime<Utc>) -> Self {
         Self(Mutex::new(start))
     }

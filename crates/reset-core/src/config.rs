@@ -35,13 +35,16 @@ pub struct ResetConfig {
     /// Origins (`https://app.example.com`) an administrator's `url_template` may lead to,
     /// beside `public_url`'s.
     pub allowed_link_origins: Vec<String>,
+    /// The self-service rate limits, per identifier, client address and account.
     pub rate_limits: RateLimits,
     /// How long an accepted reset request keeps trying to reach an unavailable database before
     /// it is dropped (logged and counted), in seconds (default 60).
     pub issue_retry_secs: u64,
     /// How long spent secrets, counters, delivered mail and audit events are kept.
     pub retention: Retention,
+    /// The password policy new passwords are held to.
     pub policy: PolicyConfig,
+    /// The argon2id cost of password hashes.
     pub hasher: HasherConfig,
 }
 

@@ -42,6 +42,7 @@ pub trait UserDirectory: Send + Sync {
     /// lower-case); when it gives both a username and an email, both must belong to it.
     async fn find(&self, lookup: &AccountLookup) -> Result<Option<User>, StoreError>;
 
+    /// The account with this id, or `None` when there is none.
     async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
 
     /// Replaces the password hash (an argon2id PHC string of the NFKC form; check logins with

@@ -14,16 +14,28 @@ pub enum ResetError {
     InvalidToken,
     /// A wrong code, or no outstanding code for that identifier (400 `code_incorrect`).
     #[error("the code is incorrect")]
-    CodeIncorrect { attempts_remaining: u32 },
+    CodeIncorrect {
+        /// Tries left for the identifier before it is refused.
+        attempts_remaining: u32,
+    },
     /// The code has had all its tries (429 `attempts_exhausted`).
     #[error("the code has had all its tries")]
-    AttemptsExhausted { retry_after_secs: u64 },
+    AttemptsExhausted {
+        /// Seconds until the caller may try again (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// Too many requests for this identifier or client (429 `rate_limited`).
     #[error("too many requests")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// Seconds until the counter's window ends (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// The new password breaks the policy (422 `weak_password`).
     #[error("the new password does not meet the policy")]
-    WeakPassword { violations: Vec<Violation> },
+    WeakPassword {
+        /// Every rule the password breaks.
+        violations: Vec<Violation>,
+    },
     /// Administration: no credential was presented (401 `credential_required`).
     #[error("a credential is required")]
     CredentialRequired,
@@ -43,7 +55,10 @@ pub enum ResetError {
     /// A dependency the answer needs is unavailable for now (503 `service_unavailable`, with
     /// `Retry-After`): the database, or the breach check when it fails closed.
     #[error("temporarily unavailable")]
-    Unavailable { retry_after_secs: u64 },
+    Unavailable {
+        /// Seconds after which trying again may succeed (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// The store failed; the cause is logged, never shown.
     #[error(transparent)]
     Store(StoreError),

@@ -11,7 +11,9 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 /// (then both must belong to the same account).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountLookup {
+    /// The username, NFKC and lower-cased, when one was given.
     pub username: Option<String>,
+    /// The email address, lower-cased, when one was given.
     pub email: Option<String>,
 }
 

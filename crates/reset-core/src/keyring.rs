@@ -23,10 +23,13 @@ pub struct Keyring {
 /// A keyring that could not be made.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyringError {
+    /// No key was given.
     #[error("a keyring needs at least one key")]
     Empty,
+    /// A key id that cannot be stored in front of a hash (see [`valid_id`]).
     #[error("key id {0:?}: 1 to 32 ASCII letters, digits or '-'")]
     BadId(String),
+    /// Two keys share this id.
     #[error("key id {0:?} appears twice")]
     Duplicate(String),
 }

@@ -10,27 +10,37 @@ use url::Url;
 /// The values a template may use.
 #[derive(Debug, Clone, Copy)]
 pub struct TemplateValues<'a> {
+    /// The account's id (`{{.UserID}}`).
     pub user_id: &'a str,
+    /// The reset code (`{{.Code}}`).
     pub code: &'a str,
+    /// The account's organisation (`{{.OrgID}}`).
     pub org_id: &'a str,
+    /// The account's username (`{{.LoginName}}`).
     pub login_name: &'a str,
 }
 
 /// Why a template was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
+    /// A `{{…}}` that is none of the four placeholders.
     #[error(
         "unknown placeholder {0}; use {{{{.UserID}}}}, {{{{.Code}}}}, {{{{.OrgID}}}} or {{{{.LoginName}}}}"
     )]
     UnknownPlaceholder(String),
+    /// A `{{` without its `}}`.
     #[error("an unclosed placeholder")]
     Unclosed,
+    /// The template holds a backslash, whitespace or a control character.
     #[error("a backslash, space or control character, which URL parsers read differently")]
     Ambiguous,
+    /// The result does not parse as an absolute URL with a host.
     #[error("the result is not an absolute URL")]
     NotAbsolute,
+    /// The scheme is neither `https` nor `http` on a loopback host.
     #[error("the scheme must be https (http only on loopback)")]
     Scheme,
+    /// The origin (or userinfo) is not on the allow-list; holds the origin found.
     #[error("the origin {0} is not allowed")]
     Origin(String),
 }

@@ -15,6 +15,7 @@ pub enum Delivery {
 }
 
 impl Delivery {
+    /// Its name, as the API spells it: `link` or `code`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Link => "link",
@@ -27,14 +28,17 @@ impl Delivery {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
+    /// To the account's email address.
     #[default]
     Email,
+    /// By text message to the account's phone (needs an SMS courier).
     Sms,
     /// An event POSTed to a host application's endpoint (the recipient is its URL).
     Webhook,
 }
 
 impl Channel {
+    /// Its name, as the API and the outbox spell it: `email`, `sms` or `webhook`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Email => "email",
@@ -43,6 +47,7 @@ impl Channel {
         }
     }
 
+    /// The channel [`Channel::as_str`] spells `s`, or `None`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "email" => Some(Self::Email),
@@ -57,14 +62,18 @@ impl Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
+    /// A reset link (the message of a link request).
     ResetLink,
+    /// A reset code (the message of a code request).
     ResetCode,
+    /// The "your password was changed" notice.
     PasswordChanged,
     /// A webhook event (the payload's `event`).
     Event,
 }
 
 impl MessageKind {
+    /// The spelling stored in the outbox's `kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ResetLink => "reset_link",
@@ -74,6 +83,7 @@ impl MessageKind {
         }
     }
 
+    /// The kind [`MessageKind::as_str`] spells `s`, or `None` for an unknown one.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "reset_link" => Some(Self::ResetLink),
@@ -150,16 +160,21 @@ impl EventType {
 /// surface only; never a secret, a password or an address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
+    /// The event's type, one of [`EventType::as_str`]'s names.
     #[serde(rename = "type")]
     pub event_type: String,
     /// When it happened, RFC 3339.
     pub timestamp: String,
+    /// Which account and request the event is about.
     pub data: EventData,
 }
 
+/// The `data` of an [`Event`]: ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventData {
+    /// The account the event is about.
     pub user_id: String,
+    /// The reset request the event belongs to, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// `v1`, `admin` or a dialect's name.
@@ -169,7 +184,9 @@ pub struct EventData {
 /// One event for one endpoint, queued in the transaction of the change it reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDelivery {
+    /// The endpoint the event is POSTed to.
     pub url: String,
+    /// The event body.
     pub event: Event,
     /// The `traceparent` of the span that queued it (see [`MessagePayload::traceparent`]).
     pub traceparent: Option<String>,

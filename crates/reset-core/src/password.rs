@@ -20,8 +20,11 @@ use crate::rng::SecretRng;
 /// argon2id cost parameters; the defaults are OWASP's (m = 19 MiB, t = 2, p = 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HasherConfig {
+    /// Memory per hash, in KiB (default 19,456: 19 MiB).
     pub memory_kib: u32,
+    /// Passes over that memory (default 2).
     pub iterations: u32,
+    /// Lanes per hash (default 1).
     pub parallelism: u32,
 }
 

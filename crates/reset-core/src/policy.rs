@@ -43,7 +43,9 @@ impl Default for PolicyConfig {
 /// The account facts the policy needs.
 #[derive(Debug, Clone, Copy)]
 pub struct PolicySubject<'a> {
+    /// The account's username.
     pub username: &'a str,
+    /// The account's email addresses; their local parts are checked as the username is.
     pub emails: &'a [String],
 }
 
@@ -54,10 +56,12 @@ pub struct PasswordPolicy {
 }
 
 impl PasswordPolicy {
+    /// A policy with these knobs.
     pub fn new(config: PolicyConfig) -> Self {
         Self { config }
     }
 
+    /// The knobs it checks with.
     pub fn config(&self) -> &PolicyConfig {
         &self.config
     }

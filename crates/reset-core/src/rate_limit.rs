@@ -7,19 +7,24 @@ use serde::{Deserialize, Serialize};
 /// At most `max` hits per `window_secs`; `max = 0` switches the rule off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limit {
+    /// Hits allowed per window; 0 switches the rule off.
     pub max: u32,
+    /// The window's length in seconds.
     pub window_secs: u64,
 }
 
 impl Limit {
+    /// At most `max` hits per `window_secs` seconds.
     pub const fn new(max: u32, window_secs: u64) -> Self {
         Self { max, window_secs }
     }
 
+    /// The window as a chrono duration (saturating for absurd lengths).
     pub fn window(&self) -> Duration {
         Duration::seconds(i64::try_from(self.window_secs).unwrap_or(i64::MAX / 1000))
     }
 
+    /// Whether the rule is switched off (`max = 0`).
     pub fn is_off(&self) -> bool {
         self.max == 0
     }
@@ -70,19 +75,23 @@ impl Default for RateLimits {
 /// One counter to bump: its key and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CounterHit {
+    /// The counter's key, such as `req:ip:…` or `guess:{user id}`.
     pub key: String,
+    /// The rule it is counted under: its maximum and window.
     pub limit: Limit,
 }
 
 /// A counter's state after a bump.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CounterState {
+    /// Hits in the current window, this one included.
     pub count: u32,
     /// Seconds until the window ends.
     pub resets_in_secs: u64,
 }
 
 impl CounterState {
+    /// Whether the count is past `limit` (never for a rule that is off).
     pub fn exceeds(&self, limit: &Limit) -> bool {
         !limit.is_off() && self.count > limit.max
     }
@@ -136,7 +145,10 @@ pub fn admin_issue_key(user_id: &str) -> String {
 /// client address (`from`: its [`client_key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendCap {
+    /// The cap: messages per window.
     pub limit: Limit,
+    /// The requesting client address's [`client_key`] for a cap per address; `None` for an
+    /// account-wide cap.
     pub from: Option<String>,
 }
 
@@ -154,6 +166,7 @@ impl SendCap {
         }
     }
 
+    /// Whether the cap is switched off.
     pub fn is_off(&self) -> bool {
         self.limit.is_off()
     }

@@ -6,6 +6,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// Fills buffers with random bytes for secrets.
 pub trait SecretRng: Send + Sync {
+    /// Fills `buf` with random bytes.
     fn fill(&self, buf: &mut [u8]);
 }
 
@@ -24,6 +25,7 @@ impl SecretRng for OsSecretRng {
 pub struct SeededRng(Mutex<StdRng>);
 
 impl SeededRng {
+    /// A generator whose output is fixed by `seed`.
     pub fn new(seed: u64) -> Self {
         Self(Mutex::new(StdRng::seed_from_u64(seed)))
     }

@@ -90,6 +90,7 @@ impl SecretHash {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret value so that it never prints.
     pub fn new(value: String) -> Self {
         Self(value)
     }

@@ -21,8 +21,11 @@ use crate::backend::sqlite;
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// PostgreSQL.
     Postgres,
+    /// MySQL 8.0+ or MariaDB 10.6+.
     Mysql,
+    /// SQLite, in a file.
     Sqlite,
 }
 
@@ -75,6 +78,8 @@ pub enum DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// Reads a `postgres://`, `postgresql://`, `mysql://`, `mariadb://` or `sqlite:` URL;
+    /// `BadUrl` for any other.
     pub fn parse(url: &str) -> Result<Self, ConnectError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres(url.to_owned()))
@@ -98,6 +103,7 @@ impl DatabaseUrl {
         }
     }
 
+    /// Which database the URL names.
     pub fn backend(&self) -> Backend {
         match self {
             Self::Postgres(_) => Backend::Postgres,
@@ -126,14 +132,19 @@ impl Default for PoolOptions {
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    /// The URL names no database this crate knows (shown with its password redacted).
     #[error("unsupported database URL {:?}: use postgres://…, mysql://… or sqlite://path", redact_url(.0))]
     BadUrl(String),
+    /// The SQLite database's folder could not be created.
     #[error("cannot create the database folder {0}: {1}")]
     Folder(PathBuf, std::io::Error),
+    /// The connection pool could not be set up.
     #[error("cannot build the connection pool: {0}")]
     Pool(String),
+    /// The first connection failed.
     #[error("cannot connect to the database: {0}")]
     Connect(String),
+    /// The URL names a backend whose Cargo feature is off in this build.
     #[error(
         "this build has no {} support (Cargo feature `{}` is off): set RESET_DATABASE_URL to a database it has, or build with that feature",
         .0.name(),

@@ -3,12 +3,15 @@
 use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+/// PostgreSQL's migrations (`migrations/postgres`).
 #[cfg(feature = "postgres")]
-pub const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// MySQL's and MariaDB's migrations (`migrations/mysql`).
 #[cfg(feature = "mysql")]
-pub const MYSQL: EmbeddedMigrations = embed_migrations!("../../migrations/mysql");
+pub const MYSQL: EmbeddedMigrations = embed_migrations!("migrations/mysql");
+/// SQLite's migrations (`migrations/sqlite`).
 #[cfg(feature = "sqlite")]
-pub const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// The versions a fully migrated database of this backend has applied.
 pub fn versions<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Vec<String>

@@ -167,16 +167,28 @@ pub fn int(n: u32) -> i32 {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::outbox)]
 pub struct OutboxEntry {
+    /// The message's id.
     pub id: String,
+    /// What the message is (`reset_link`, `reset_code`, `password_changed`, `event`).
     pub kind: String,
+    /// How it is delivered (`email`, `sms`, `webhook`).
     pub channel: String,
+    /// The address, phone number or webhook URL it goes to.
     pub recipient: String,
+    /// Deliveries tried so far.
     pub attempts: i32,
+    /// When it was first queued, in Unix milliseconds.
     pub created_at: i64,
+    /// When it last entered the queue (creation, or an operator's retry), in Unix milliseconds.
     pub queued_at: i64,
+    /// When it may next be claimed (after a failure, or once a claim's lease runs out), in Unix
+    /// milliseconds.
     pub next_attempt_at: i64,
+    /// When it was delivered, in Unix milliseconds; `None` until then.
     pub sent_at: Option<i64>,
+    /// When it was given up, in Unix milliseconds; `None` unless dead-lettered.
     pub dead_at: Option<i64>,
+    /// Why the last delivery failed, or why it was given up; `None` before any failure.
     pub last_error: Option<String>,
 }
 
@@ -221,8 +233,12 @@ impl AdminTokenRow {
 /// Rows per table, for operators and tests (what the retention sweep keeps small).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RowCounts {
+    /// Reset secrets (the decoy account's left out).
     pub reset_secrets: u64,
+    /// Rate-limit counters.
     pub rate_limits: u64,
+    /// Outbox rows, in any state.
     pub outbox: u64,
+    /// Audit events.
     pub audit_events: u64,
 }

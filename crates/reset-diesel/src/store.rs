@@ -220,6 +220,7 @@ impl DieselStore {
         Ok(store)
     }
 
+    /// Which database the store runs on.
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -11,7 +11,9 @@ use crate::transport::{DeliveryError, MailTransport};
 /// The SMS gateway: the operator's HTTP endpoint (Ory Kratos' HTTP courier does the same).
 #[derive(Debug, Clone)]
 pub struct SmsGateway {
+    /// The gateway's endpoint, which each SMS is POSTed to.
     pub url: String,
+    /// Signs and POSTs the SMS bodies.
     pub http: HttpCourier,
 }
 
@@ -19,7 +21,9 @@ pub struct SmsGateway {
 /// channel fail permanently (and land in the dead-letter state).
 #[derive(Debug, Clone)]
 pub struct Couriers {
+    /// Where email messages go.
     pub mail: MailTransport,
+    /// Where SMS messages go, when a gateway is configured.
     pub sms: Option<SmsGateway>,
     /// Signs and POSTs webhook events to the URL each message was queued for.
     pub webhooks: Option<HttpCourier>,

@@ -24,10 +24,13 @@ pub struct HttpCourier {
 /// The body POSTed to the SMS gateway (`RESET_SMS_WEBHOOK_URL`).
 #[derive(Debug, Serialize)]
 pub struct SmsPayload<'a> {
+    /// The outbox message's id (also the `webhook-id` header), to drop retries already handled.
     pub message_id: &'a str,
     /// The phone number.
     pub recipient: &'a str,
+    /// The rendered message.
     pub text: &'a str,
+    /// The language it was rendered in (`en`, `ja` or `de`).
     pub locale: &'a str,
     /// `reset_link`, `reset_code` or `password_changed`.
     pub kind: &'a str,
@@ -47,6 +50,7 @@ impl<'a> SmsPayload<'a> {
 }
 
 impl HttpCourier {
+    /// A courier that signs with `signer`; fails only when the HTTP client cannot be built.
     pub fn new(signer: Signer) -> Result<Self, DeliveryError> {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)

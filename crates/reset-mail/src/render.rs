@@ -42,8 +42,11 @@ const BUILTIN: &[(&str, &str)] = builtin!(
 /// A message ready for a transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
+    /// The subject line.
     pub subject: String,
+    /// The plain-text part.
     pub text: String,
+    /// The HTML part (auto-escaped).
     pub html: String,
 }
 
@@ -51,7 +54,9 @@ pub struct Rendered {
 #[derive(Debug, thiserror::Error)]
 #[error("template {name}: {reason}")]
 pub struct RenderError {
+    /// The template's name (`<lang>/<kind>.<part>`, or `event` for a message that has none).
     pub name: String,
+    /// What went wrong, as minijinja said.
     pub reason: String,
 }
 

@@ -14,10 +14,14 @@ use crate::render::Rendered;
 /// [`DeliveryError::is_permanent`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
+    /// A sender or recipient address that does not parse.
     #[error("invalid address: {0}")]
     Address(String),
+    /// The message could not be put together (a template, a body, a missing event).
     #[error("cannot build the message: {0}")]
     Build(String),
+    /// The transport failed for now (no connection, a timeout, an outage or a configuration
+    /// to fix): retried.
     #[error("the transport failed: {0}")]
     Transport(String),
     /// The other side refused this message for good (the mailbox does not exist, the request
@@ -25,6 +29,7 @@ pub enum DeliveryError {
     /// turn around (credentials, relaying, a missing endpoint) stay retryable.
     #[error("refused: {0}")]
     Refused(String),
+    /// No transport is configured for the message's channel.
     #[error("no transport for channel {0}")]
     NoChannel(&'static str),
 }
@@ -60,13 +65,23 @@ impl From<crate::render::RenderError> for DeliveryError {
 pub enum MailTransport {
     /// One `.eml` file per message (`{outbox id}.eml`) in a folder; the folder is `0700` and
     /// each file `0600` (they hold live links).
-    File { dir: PathBuf, from: Mailbox },
+    File {
+        /// The folder the files are written to.
+        dir: PathBuf,
+        /// The sender of every message.
+        from: Mailbox,
+    },
     /// The whole message on standard error (development only: it shows the secret).
-    Log { from: Mailbox },
+    Log {
+        /// The sender of every message.
+        from: Mailbox,
+    },
     /// An SMTP server (`smtp://host:port`, `smtps://…`, `smtp://…?tls=required`, credentials in
     /// the URL's user and password). A message counts as sent once the server accepted it.
     Smtp {
+        /// The pooled SMTP client.
         transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The sender of every message.
         from: Mailbox,
     },
 }
@@ -148,6 +163,7 @@ impl MailTransport {
         })
     }
 
+    /// The log transport (development only: messages, secrets included, go to standard error).
     pub fn log(from: &str) -> Result<Self, DeliveryError> {
         Ok(Self::Log {
             from: mailbox(from)?,

@@ -19,6 +19,7 @@ pub struct W3cPropagation {
 }
 
 impl W3cPropagation {
+    /// A propagation that believes callers' `traceparent` only when `accept_remote_parent` says so.
     pub fn new(accept_remote_parent: bool) -> Self {
         Self {
             accept_remote_parent,

@@ -14,13 +14,16 @@ use crate::propagation::W3cPropagation;
 /// Why telemetry could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
+    /// The environment asks for an OTLP protocol other than `http/protobuf`, the one built in.
     #[error(
         "OTEL_EXPORTER_OTLP_PROTOCOL={0} is not built in: use http/protobuf (an OpenTelemetry \
          Collector accepts it on port 4318)"
     )]
     Protocol(String),
+    /// The OTLP exporter could not be built from the environment.
     #[error("the OTLP exporter cannot start: {0}")]
     Exporter(String),
+    /// The process has a global `tracing` subscriber already.
     #[error("a tracing subscriber is installed already")]
     AlreadyInstalled,
 }
@@ -28,6 +31,7 @@ pub enum TelemetryError {
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFormat {
+    /// Human-readable lines (the default).
     #[default]
     Text,
     /// One JSON object per line, with `trace_id` and `span_id` when tracing is on.
@@ -37,6 +41,7 @@ pub enum LogFormat {
 /// What [`init`] needs from the settings.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TelemetryOptions {
+    /// How log lines are written.
     pub log_format: LogFormat,
     /// Believe a caller's `traceparent` (see [`W3cPropagation::accept_remote_parent`]).
     pub accept_remote_parent: bool,

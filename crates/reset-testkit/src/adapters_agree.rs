@@ -12,7 +12,9 @@ use crate::server::{Reply, Spawn, TestServer};
 /// An adapter under comparison.
 #[derive(Clone, Copy)]
 pub struct Adapter {
+    /// The adapter's name, as failure messages give it.
     pub name: &'static str,
+    /// How the adapter serves the API.
     pub spawn: Spawn,
     /// Where `spawn` mounts the API (`""` for the root).
     pub prefix: &'static str,

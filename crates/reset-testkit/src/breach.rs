@@ -39,6 +39,8 @@ async fn link_for(s: &TestServer, user: &str) -> String {
     s.last_token(&address).await
 }
 
+/// A breached password is refused as `breached` with its count, only its hash prefix is sent,
+/// and the link stays usable for a fresh password.
 pub async fn breached_password_is_refused(db: TestDb, spawn: Spawn) {
     let (s, range) = server(db, spawn, false).await;
     let token = link_for(&s, "ada").await;
@@ -80,6 +82,7 @@ pub async fn breached_password_is_refused(db: TestDb, spawn: Spawn) {
     assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// With the range API down and fail-open, the password goes through and the outage is audited.
 pub async fn breach_check_down_fails_open(db: TestDb, spawn: Spawn) {
     let (s, range) = server(db, spawn, false).await;
     range.set_mode(RangeMode::NotFound);
@@ -109,6 +112,8 @@ pub async fn breach_check_down_fails_open(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// With the range API too slow and fail-closed, completing gets 503 with `Retry-After` and the
+/// link stays usable.
 pub async fn breach_check_down_fails_closed(db: TestDb, spawn: Spawn) {
     let (s, range) = server(db, spawn, true).await;
     range.set_mode(RangeMode::Slow(Duration::from_secs(3)));

@@ -84,6 +84,7 @@ async fn response(stream: &mut TcpStream, within: Duration) -> Option<String> {
 const GET: &[u8] = b"GET /v1/not-a-route HTTP/1.1\r\nhost: reset.test\r\n\r\n";
 const HALF: &[u8] = b"POST /v1/password-reset/request HTTP/1.1\r\nhost: reset.test\r\n";
 
+/// Silent, half-sent and slowloris connections are closed unanswered at the header deadline.
 pub async fn half_sent_headers_are_closed(db: TestDb, spawn: Spawn) {
     let l = limits();
     let s = TestServer::start_limited(db, spawn, l).await;
@@ -148,6 +149,8 @@ const STALLED: &[(&str, &str)] = &[
     ("/reset-password", "The form could not be read."),
 ];
 
+/// A stalled body gets 408 at the body deadline, in the route's own shape and with the same
+/// bytes on every adapter.
 pub async fn stalled_body_gets_408(db: TestDb, spawn: Spawn) {
     let l = limits();
     let s = TestServer::start_limited(db, spawn, l).await;
@@ -195,6 +198,8 @@ pub async fn stalled_body_gets_408(db: TestDb, spawn: Spawn) {
     }
 }
 
+/// An idle kept-alive connection is closed at the keep-alive deadline, and half a request after a
+/// whole one at the header deadline.
 pub async fn idle_keepalive_is_closed(db: TestDb, spawn: Spawn) {
     let l = limits();
     let s = TestServer::start_limited(db, spawn, l).await;
@@ -228,6 +233,8 @@ pub async fn idle_keepalive_is_closed(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// Slow clients under the connection cap do not delay a healthy one; at the cap a new connection
+/// waits until the slow ones are closed.
 pub async fn connection_cap_holds(db: TestDb, spawn: Spawn) {
     let l = limits();
     let s = TestServer::start_limited(db, spawn, l).await;

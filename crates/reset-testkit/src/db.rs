@@ -25,18 +25,29 @@ pub fn strict() -> bool {
 
 /// A database that exists for one test.
 pub enum TestDb {
+    /// A SQLite file in a temporary folder, deleted with it.
     Sqlite {
+        /// The temporary folder holding the file.
         _dir: tempfile::TempDir,
+        /// The `sqlite://` URL of the file.
         url: String,
     },
+    /// A database of its own on the test PostgreSQL server, dropped afterwards.
     Postgres {
+        /// The server's URL, to drop the database from.
         admin: String,
+        /// The database's name.
         name: String,
+        /// The database's URL.
         url: String,
     },
+    /// A database of its own on the test MySQL/MariaDB server, dropped afterwards.
     Mysql {
+        /// The server's URL, to drop the database from.
         admin: String,
+        /// The database's name.
         name: String,
+        /// The database's URL.
         url: String,
     },
 }
@@ -63,6 +74,7 @@ fn with_database(admin: &str, name: &str) -> String {
 }
 
 impl TestDb {
+    /// A fresh SQLite database in a temporary folder.
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("reset.db").display());
@@ -109,6 +121,7 @@ impl TestDb {
         Some(Self::Mysql { admin, name, url })
     }
 
+    /// The URL the store connects to.
     pub fn url(&self) -> &str {
         match self {
             Self::Sqlite { url, .. } | Self::Postgres { url, .. } | Self::Mysql { url, .. } => url,

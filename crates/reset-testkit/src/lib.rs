@@ -1,25 +1,35 @@
 #![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
-pub mod adapters_agree;
-pub mod admin;
-pub mod breach;
-pub mod connections;
-pub mod db;
-pub mod dialects;
-pub mod lockout;
-pub mod pages;
+/// Items that need the Diesel store (feature `diesel`).
+macro_rules! with_diesel {
+    ($($item:item)*) => { $(#[cfg(feature = "diesel")] $item)* };
+}
+
+with_diesel! {
+    pub mod adapters_agree;
+    pub mod admin;
+    pub mod breach;
+    pub mod connections;
+    pub mod db;
+    pub mod dialects;
+    pub mod lockout;
+    pub mod pages;
+    pub mod scenarios;
+    pub mod security;
+    pub mod server;
+    pub use db::TestDb;
+    pub use server::{Spawn, TestServer};
+}
+
+pub mod clock;
+pub mod http_suite;
 pub mod process;
 pub mod proxy;
 pub mod range_server;
-pub mod scenarios;
-pub mod security;
-pub mod server;
 pub mod store_contract;
-
-pub use db::TestDb;
-pub use server::{Spawn, TestServer};
 
 /// Expands to one test per scenario and store for an adapter's spawn function.
 #[macro_export]

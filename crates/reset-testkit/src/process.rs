@@ -68,6 +68,7 @@ pub fn token_after(mail: &str, link_prefix: &str) -> String {
 /// refuse messages (550, permanent), go away (the port closes, open sessions die) and come back
 /// on the same port, as a real mail server does. Nothing to install.
 pub struct SmtpSink {
+    /// The loopback port the server listens on (the same after `stop` and `resume`).
     pub port: u16,
     received: Arc<Mutex<Vec<Vec<u8>>>>,
     refusing: Arc<AtomicBool>,
@@ -233,4 +234,14 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// A child process killed (and reaped) when dropped, so a failing test leaves none behind.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// A running proxy to `target`.
 pub struct Proxy {
+    /// The loopback port the proxy listens on (the same after `cut` and `restore`).
     pub port: u16,
     target: SocketAddr,
     task: Option<tokio::task::JoinHandle<()>>,

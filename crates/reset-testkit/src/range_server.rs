@@ -102,6 +102,7 @@ impl RangeServer {
         server
     }
 
+    /// Changes how the server answers, from the next request on.
     pub fn set_mode(&self, mode: RangeMode) {
         *self.mode.lock().unwrap_or_else(|e| e.into_inner()) = mode;
     }

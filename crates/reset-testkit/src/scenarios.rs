@@ -38,6 +38,8 @@ fn assert_problem(r: &crate::server::Reply, status: u16, code: &str) {
     assert!(body["title"].is_string() && body["detail"].is_string());
 }
 
+/// A link request, verified twice and completed once: the password changes, the token is then
+/// invalid, and the messages and audit record it.
 pub async fn link_flow(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s.user("alice", &["alice@example.com"]).await;
@@ -113,6 +115,8 @@ pub async fn link_flow(db: TestDb, spawn: Spawn) {
     assert!(user.password_changed_at.is_some());
 }
 
+/// A code request in the asked locale: verified, a wrong try counted, completed through the
+/// account's second address, and the code spent afterwards.
 pub async fn code_flow(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s
@@ -161,6 +165,7 @@ pub async fn code_flow(db: TestDb, spawn: Spawn) {
     assert_problem(&r, 400, "code_incorrect");
 }
 
+/// A new request supersedes the previous link, and a code request supersedes the link too.
 pub async fn supersede(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("carol", &["carol@example.com"]).await;
@@ -186,6 +191,7 @@ pub async fn supersede(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// A link works for 30 minutes and is invalid from then on, for verify and complete alike.
 pub async fn link_expiry(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("dave", &["dave@example.com"]).await;
@@ -207,6 +213,7 @@ pub async fn link_expiry(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// A code is refused (`code_incorrect`) once its 10 minutes have passed.
 pub async fn code_expiry(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("erin", &["erin@example.com"]).await;
@@ -226,6 +233,8 @@ pub async fn code_expiry(db: TestDb, spawn: Spawn) {
     assert_problem(&r, 400, "code_incorrect");
 }
 
+/// Twelve wrong tries, on verify and complete alike, count `attempts_remaining` down; then even
+/// the right code gets 429 `attempts_exhausted` with `Retry-After`.
 pub async fn code_exhaustion(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("frank", &["frank@example.com"]).await;
@@ -273,6 +282,8 @@ pub async fn code_exhaustion(db: TestDb, spawn: Spawn) {
     assert_problem(&r, 429, "attempts_exhausted");
 }
 
+/// A weak password is refused with 422 and its violations, and the link stays usable for a
+/// strong one.
 pub async fn weak_password_keeps_secret(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s.user("grace", &["grace.hopper@example.com"]).await;
@@ -320,6 +331,8 @@ pub async fn weak_password_keeps_secret(db: TestDb, spawn: Spawn) {
     assert!(password_is(&s, &id, STRONG).await);
 }
 
+/// Wrong media types and oversized, unparseable or invalid bodies get the right problem on every
+/// route; a body of exactly 64 KiB is still read.
 pub async fn malformed_requests(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let body = json!({"email": "a@example.com"}).to_string().into_bytes();
@@ -409,6 +422,8 @@ pub async fn malformed_requests(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// Unknown routes get 404, wrong methods 405 with `Allow`, and `HEAD /healthz` answers 200
+/// without a body.
 pub async fn routing_errors(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let r = s.get("/v1/nope").await;
@@ -425,6 +440,8 @@ pub async fn routing_errors(db: TestDb, spawn: Spawn) {
     assert!(r.body.is_empty());
 }
 
+/// The sixth request for one identifier, known or not, gets 429 with `Retry-After`; other
+/// identifiers and the next window are not throttled.
 pub async fn rate_limit_per_identifier(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("heidi", &["heidi@example.com"]).await;
@@ -455,6 +472,7 @@ pub async fn rate_limit_per_identifier(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// Known and unknown accounts get the same answers, to requests and to wrong codes.
 pub async fn anti_enumeration(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("ivan", &["ivan@example.com"]).await;
@@ -489,6 +507,7 @@ pub async fn anti_enumeration(db: TestDb, spawn: Spawn) {
     assert_eq!(a.json()["attempts_remaining"], 11);
 }
 
+/// Requests for an unknown address or for a channel the account lacks queue no message.
 pub async fn unknown_account_gets_no_message(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("kim", &["kim@example.com"]).await;
@@ -498,6 +517,8 @@ pub async fn unknown_account_gets_no_message(db: TestDb, spawn: Spawn) {
     assert!(s.messages().await.is_empty());
 }
 
+/// A username and an email of different accounts get 202 and send nothing; a matching pair
+/// sends one message.
 pub async fn mismatched_identifiers_send_nothing(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("leo", &["leo@example.com"]).await;
@@ -524,6 +545,8 @@ pub async fn mismatched_identifiers_send_nothing(db: TestDb, spawn: Spawn) {
     assert_eq!(s.messages().await.len(), 1);
 }
 
+/// Cancelling with a link's token kills it and is audited; unknown and repeated tokens get the
+/// same 204.
 pub async fn cancel_link(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s.user("nina", &["nina@example.com"]).await;
@@ -556,6 +579,7 @@ pub async fn cancel_link(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// The cancel link of a code message cannot reset a password, but it cancels the code.
 pub async fn cancel_code(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("omar", &["omar@example.com"]).await;
@@ -584,6 +608,8 @@ pub async fn cancel_code(db: TestDb, spawn: Spawn) {
     assert_problem(&r, 400, "code_incorrect");
 }
 
+/// 100 parallel completes with one token: exactly one wins, its password is set, and one
+/// `password_changed` message is sent.
 pub async fn concurrent_complete_uses_once(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let id = s.user("pat", &["pat@example.com"]).await;
@@ -616,6 +642,8 @@ pub async fn concurrent_complete_uses_once(db: TestDb, spawn: Spawn) {
     assert_eq!(changed, 1);
 }
 
+/// 100 parallel wrong codes: exactly twelve are counted and the rest get 429; the code's own
+/// tries stay spent through another identifier.
 pub async fn concurrent_wrong_codes_count_twelve(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("quinn", &["quinn@example.com"]).await;
@@ -652,6 +680,8 @@ pub async fn concurrent_wrong_codes_count_twelve(db: TestDb, spawn: Spawn) {
     assert_eq!(r.json()["attempts_remaining"], 11);
 }
 
+/// Once an account's guess budget is spent no new code is sent, links still are, and the budget
+/// comes back after a day.
 pub async fn guess_budget_stops_new_codes(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
     config.guess_budget.max = 3;
@@ -723,6 +753,7 @@ async fn request_from(s: &TestServer, forwarded_for: &str) -> crate::server::Rep
         .await
 }
 
+/// Behind a trusted proxy, `X-Forwarded-For` is the client address the per-IP limit counts.
 pub async fn forwarded_for_from_trusted_proxy(db: TestDb, spawn: Spawn) {
     let options = reset_api::ApiOptions {
         trusted_proxies: vec!["127.0.0.0/8".parse().expect("net")],
@@ -736,6 +767,7 @@ pub async fn forwarded_for_from_trusted_proxy(db: TestDb, spawn: Spawn) {
     assert_eq!(request_from(&s, "198.51.100.2").await.status, 202);
 }
 
+/// Without trusted proxies `X-Forwarded-For` is ignored: every request counts against the peer.
 pub async fn forwarded_for_ignored_from_others(db: TestDb, spawn: Spawn) {
     // Without trusted proxies the header is ignored: every request counts against the peer.
     let s = TestServer::start_with(db, spawn, ip_limited_config(), Default::default()).await;
@@ -744,6 +776,7 @@ pub async fn forwarded_for_ignored_from_others(db: TestDb, spawn: Spawn) {
     assert_problem(&request_from(&s, "198.51.100.3").await, 429, "rate_limited");
 }
 
+/// `/healthz`, `/readyz` and `/openapi.json` answer with their documented bodies.
 pub async fn ops_routes(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     let r = s.get("/healthz").await;
@@ -757,6 +790,7 @@ pub async fn ops_routes(db: TestDb, spawn: Spawn) {
     assert_eq!(r.header("cache-control"), Some("no-store"));
 }
 
+/// With a password history of 2, the current and the previous password are refused as `reused`.
 pub async fn password_history_when_configured(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
     config.policy.history = 2;
@@ -785,6 +819,8 @@ pub async fn password_history_when_configured(db: TestDb, spawn: Spawn) {
     }
 }
 
+/// Each code request restarts the tries, for a known and an unknown account alike (the same
+/// answers).
 pub async fn code_request_restarts_tries_alike(db: TestDb, spawn: Spawn) {
     let s = TestServer::start(db, spawn).await;
     s.user("tom", &["tom@example.com"]).await;
@@ -825,6 +861,8 @@ pub async fn code_request_restarts_tries_alike(db: TestDb, spawn: Spawn) {
     );
 }
 
+/// Verify, complete and cancel share the per-IP attempt limit: past it, each gets 429 with
+/// `Retry-After`.
 pub async fn rate_limit_per_ip_on_attempts(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
     config.rate_limits.attempt_per_ip.max = 3;
@@ -855,6 +893,7 @@ pub async fn rate_limit_per_ip_on_attempts(db: TestDb, spawn: Spawn) {
     }
 }
 
+/// 20 parallel requests for one account leave exactly one live link.
 pub async fn concurrent_requests_leave_one_live_secret(db: TestDb, spawn: Spawn) {
     let mut config = test_config();
     config.rate_limits.request_per_identifier.max = 100;
@@ -884,6 +923,8 @@ pub async fn concurrent_requests_leave_one_live_secret(db: TestDb, spawn: Spawn)
     );
 }
 
+/// Without its tables the server is alive but not ready and a store failure is an opaque 500;
+/// once migrated it is ready.
 pub async fn not_ready_until_migrated(db: TestDb, spawn: Spawn) {
     let s = TestServer::start_unmigrated(db, spawn).await;
     assert_eq!(s.get("/healthz").await.status, 200);

@@ -32,10 +32,15 @@ struct Extras {
 
 /// One server under test.
 pub struct TestServer {
+    /// `http://127.0.0.1:PORT`: where the adapter serves.
     pub base: String,
+    /// The service's clock, which scenarios advance.
     pub clock: Arc<ManualClock>,
+    /// The store on the test's database, for scenarios that inspect or change it.
     pub store: Arc<DieselStore>,
+    /// The API the adapter serves, and through it the service.
     pub api: Api,
+    /// The client that sends the scenario's requests.
     pub http: reqwest::Client,
     inbox: Mutex<Vec<OutboxMessage>>,
     /// Decoys claimed by [`TestServer::messages`] so far.
@@ -46,8 +51,11 @@ pub struct TestServer {
 /// A response as the suite compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The status code.
     pub status: u16,
+    /// The headers as received, names in lower case.
     pub headers: Vec<(String, String)>,
+    /// The whole body.
     pub body: Vec<u8>,
 }
 
@@ -72,11 +80,13 @@ impl Reply {
         }
     }
 
+    /// The body as JSON; panics if it is not JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
 
+    /// The value of the first header called `name` (lower case), if any.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -103,11 +113,7 @@ impl Reply {
     }
 }
 
-/// Every test server's clock starts here, so that answers which carry a time (`expires_at`,
-/// `Retry-After`) are the same bytes on every adapter.
-pub fn start_time() -> chrono::DateTime<Utc> {
-    chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
-}
+pub use crate::clock::start_time;
 
 /// Settings that keep the suite fast and deterministic; scenarios tweak them.
 pub fn test_config() -> ResetConfig {
@@ -131,10 +137,12 @@ pub fn test_config() -> ResetConfig {
 }
 
 impl TestServer {
+    /// A migrated server on the test config and the default API options.
     pub async fn start(db: TestDb, spawn: Spawn) -> Self {
         Self::start_with(db, spawn, test_config(), ApiOptions::default()).await
     }
 
+    /// A migrated server on `config` and `options`.
     pub async fn start_with(
         db: TestDb,
         spawn: Spawn,
@@ -363,6 +371,7 @@ impl TestServer {
         .await
     }
 
+    /// GETs `path`.
     pub async fn get(&self, path: &str) -> Reply {
         self.send("GET", path, None, Vec::new(), &[]).await
     }

@@ -25,14 +25,18 @@ use reset_core::rate_limit::{CounterHit, Limit};
 use reset_core::store::{
     IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, Retention, SecretKind, Target,
 };
+#[cfg(feature = "diesel")]
 use reset_diesel::{DieselStore, PoolOptions};
 
+#[cfg(feature = "diesel")]
 use crate::db::TestDb;
 
 /// A fresh, migrated store for one case, and whatever must live as long as it (a database
 /// dropped afterwards, a temporary folder).
 pub struct Fresh {
+    /// The store under test.
     pub store: Arc<dyn Store>,
+    /// What must outlive the store (its database, its folder), dropped after the case.
     pub keep: Box<dyn Any + Send + Sync>,
 }
 
@@ -67,21 +71,25 @@ macro_rules! store_contract {
     };
 }
 
+#[cfg(feature = "diesel")]
 /// A fresh SQLite store (a temporary file).
 pub async fn sqlite() -> Option<Fresh> {
     diesel(TestDb::sqlite()).await
 }
 
+#[cfg(feature = "diesel")]
 /// A fresh PostgreSQL store (a database of its own on `RESET_TEST_POSTGRES_URL`).
 pub async fn postgres() -> Option<Fresh> {
     diesel(TestDb::postgres().await?).await
 }
 
+#[cfg(feature = "diesel")]
 /// A fresh MySQL/MariaDB store (a database of its own on `RESET_TEST_MYSQL_URL`).
 pub async fn mysql() -> Option<Fresh> {
     diesel(TestDb::mysql().await?).await
 }
 
+#[cfg(feature = "diesel")]
 async fn diesel(db: TestDb) -> Option<Fresh> {
     let store = DieselStore::connect(db.url(), PoolOptions::default())
         .await
@@ -94,7 +102,7 @@ async fn diesel(db: TestDb) -> Option<Fresh> {
 }
 
 fn t0() -> DateTime<Utc> {
-    crate::server::start_time()
+    crate::clock::start_time()
 }
 
 fn hash() -> String {
@@ -183,10 +191,12 @@ fn counter(key: &str, max: u32, window_secs: u64) -> CounterHit {
     }
 }
 
+/// A migrated store says it is ready.
 pub async fn ready_when_migrated(store: Arc<dyn Store>) {
     store.ready().await.expect("a migrated store is ready");
 }
 
+/// A secret is consumed once, only for its own account, and not after it expires.
 pub async fn consume_is_single_use(store: Arc<dyn Store>) {
     let id = link(&store, "u1").await;
     let now = t0() + Duration::seconds(1);
@@ -227,6 +237,7 @@ pub async fn parallel_consumes_one_wins(store: Arc<dyn Store>) {
     assert_eq!(wins, 1, "exactly one of 100 parallel consumes wins");
 }
 
+/// A released secret can be consumed again.
 pub async fn release_gives_back(store: Arc<dyn Store>) {
     let id = link(&store, "u1").await;
     let now = t0() + Duration::seconds(1);
@@ -238,6 +249,7 @@ pub async fn release_gives_back(store: Arc<dyn Store>) {
     );
 }
 
+/// A newer code supersedes the older one, and each request queues one message.
 pub async fn issue_supersedes_and_queues(store: Arc<dyn Store>) {
     let first = hash();
     store
@@ -319,6 +331,7 @@ pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
     assert!(store.claim_outbox(t0(), 10, 60).await.unwrap().is_empty());
 }
 
+/// A counter counts up within its window and starts again at 1 in the next.
 pub async fn counters_count_in_windows(store: Arc<dyn Store>) {
     let c = counter("contract:window", 3, 60);
     let mut counts = vec![];
@@ -359,6 +372,8 @@ pub async fn parallel_hits_count_distinctly(store: Arc<dyn Store>) {
     );
 }
 
+/// `restart` sets a counter to 0, and `hit` restarts its `then_restart` counters only when no hit
+/// is over its limit.
 pub async fn restart_starts_afresh(store: Arc<dyn Store>) {
     let c = counter("contract:restart", 5, 60);
     let other = counter("contract:restart-other", 5, 60);
@@ -408,6 +423,8 @@ pub async fn restart_starts_afresh(store: Arc<dyn Store>) {
     assert_eq!(s[0].count, 2, "then_restart skipped with a limit over");
 }
 
+/// Each code try counts on the identifier's counter and on the live code's attempts; a try for
+/// an unknown account counts alike.
 pub async fn code_try_counts_every_try(store: Arc<dyn Store>) {
     let h = hash();
     store
@@ -472,6 +489,7 @@ pub async fn parallel_code_tries_respect_max(store: Arc<dyn Store>) {
     assert_eq!(handed, [1, 2, 3, 4, 5], "the code's own 5 tries, each once");
 }
 
+/// Cancelling a request kills its secret, once: a second cancel finds nothing live.
 pub async fn cancel_kills_the_request(store: Arc<dyn Store>) {
     let h = hash();
     let req = request(t0(), Some("u1"), SecretKind::Link, &h);
@@ -486,6 +504,8 @@ pub async fn cancel_kills_the_request(store: Arc<dyn Store>) {
     assert!(!s.is_live(t0()));
 }
 
+/// Claimed outbox rows are leased: not claimed again until the lease ends, and each claim counts
+/// a delivery attempt.
 pub async fn claim_leases_rows(store: Arc<dyn Store>) {
     link(&store, "u1").await;
     link(&store, "u2").await;
@@ -538,6 +558,7 @@ pub async fn parallel_claimers_never_share(store: Arc<dyn Store>) {
     assert_eq!(all.len(), 40, "every row claimed once");
 }
 
+/// A failed outbox row comes back at its retry time; a dead one never does.
 pub async fn failed_and_dead_rows(store: Arc<dyn Store>) {
     link(&store, "u1").await;
     link(&store, "u2").await;
@@ -570,6 +591,8 @@ pub async fn failed_and_dead_rows(store: Arc<dyn Store>) {
     assert_eq!((stats.dead, stats.retrying), (1, 1));
 }
 
+/// Admin tokens are stored, found by hash, listed and revoked (once); a revoked one is still
+/// found.
 pub async fn admin_tokens_round_trip(store: Arc<dyn Store>) {
     let token = AdminToken {
         id: request_id(),
@@ -604,6 +627,8 @@ pub async fn admin_tokens_round_trip(store: Arc<dyn Store>) {
     );
 }
 
+/// The sweep removes expired secrets and finished rate-limit windows, and nothing before they
+/// are due.
 pub async fn sweep_forgets_expired(store: Arc<dyn Store>) {
     let h = hash();
     store

@@ -25,6 +25,7 @@ const VIA: &str = "forgot-password";
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = ForgotPasswordSendEmail, example = json!({"username": "st.huber"}))]
 pub struct SendEmailBody {
+    /// The account's username (1–190 characters).
     #[schema(min_length = 1, max_length = 190)]
     pub username: String,
 }
@@ -33,8 +34,10 @@ pub struct SendEmailBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = ForgotPasswordCheckCode, example = json!({"username": "st.huber", "code": "482901"}))]
 pub struct CheckCodeBody {
+    /// The username the code was sent for.
     #[schema(min_length = 1, max_length = 190)]
     pub username: String,
+    /// The code from the message (1–6 digits).
     #[schema(pattern = "^[0-9]{1,6}$")]
     pub code: String,
 }
@@ -43,10 +46,13 @@ pub struct CheckCodeBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = ForgotPasswordResetPassword, example = json!({"username": "st.huber", "code": "482901", "new_password": "NewPassword1234!"}))]
 pub struct ResetPasswordBody {
+    /// The username the code was sent for.
     #[schema(min_length = 1, max_length = 190)]
     pub username: String,
+    /// The code from the message (1–6 digits); used up when the password is set.
     #[schema(pattern = "^[0-9]{1,6}$")]
     pub code: String,
+    /// The new password; the policy applies.
     pub new_password: String,
 }
 
@@ -54,9 +60,13 @@ pub struct ResetPasswordBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ForgotPasswordMessage, example = json!({"msg": "The code is incorrect", "error_code": "code_incorrect"}))]
 pub struct Message {
+    /// What happened, for people (the seed's wording where it has one).
     pub msg: String,
+    /// Only on some successes (`code_correct`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_code: Option<&'static str>,
+    /// The machine code of an error (`code_incorrect`, `unknown_username`, …); none for "no
+    /// code".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,
     /// Only with `weak_password`.
@@ -69,40 +79,56 @@ pub struct Message {
 /// `msg`.
 #[derive(Debug, thiserror::Error)]
 pub enum ForgotPasswordError {
+    /// 400 `invalid_request`: a malformed body or field.
     #[error("Invalid request")]
     InvalidRequest,
     /// 404, the contract's answer for a username without an account (unless
     /// `forgot_password_hide_unknown`).
     #[error("Unknown username")]
     UnknownUsername,
+    /// 400 `code_incorrect`: a wrong code (hiding mode: also an unknown username or no code).
     #[error("The code is incorrect")]
     CodeIncorrect,
     /// The account has no code outstanding; the seed gives this one no `error_code`.
     #[error("There was no code for a password reset requested")]
     NoCode,
+    /// 400 `no_email_addresses`: `sendEmail` for an account without an address (revealing
+    /// mode).
     #[error("There are no email addresses for this account")]
     NoEmailAddresses,
     /// The code has had all its tries: 400, as the seed answers.
     #[error("Rate limit exceeded")]
     AttemptsExhausted,
+    /// 429 `too_many_requests`: a request or attempt rate limit.
     #[error("Too many requests")]
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// The policy refuses the password; each broken rule goes in `violations`.
     #[error("The new password is too weak")]
     WeakPassword(Vec<Violation>),
+    /// 404 `not_found`: an unknown path under the prefix.
     #[error("Not found")]
     NotFound,
+    /// 405 `method_not_allowed`: a known path with another method.
     #[error("Method not allowed")]
     MethodNotAllowed,
     /// The body did not arrive within the server's body timeout; the connection closes.
     #[error("The request body did not arrive in time")]
     RequestTimeout,
+    /// 413 `payload_too_large`: a body over 64 KiB.
     #[error("The request body is too large")]
     PayloadTooLarge,
+    /// 415 `unsupported_media_type`: a body that is not JSON.
     #[error("Send the body as application/json")]
     UnsupportedMediaType,
+    /// 503 `service_unavailable`: a dependency the answer needs is unavailable for now.
     #[error("Temporarily unavailable")]
-    Unavailable { retry_after_secs: u64 },
+    Unavailable {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// Our fault; the cause went to the log, never to the answer.
     #[error("Internal error")]
     Internal,

@@ -19,7 +19,9 @@ const VIA: &str = "misskey";
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = MisskeyRequestResetPassword, example = json!({"username": "alice", "email": "alice@example.com"}))]
 pub struct RequestBody {
+    /// The account's username; a link goes out only when `email` names the same account.
     pub username: String,
+    /// One of the account's email addresses.
     pub email: String,
 }
 
@@ -27,7 +29,9 @@ pub struct RequestBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = MisskeyResetPassword, example = json!({"token": "Zq3x…", "password": "violet tractor melts quietly"}))]
 pub struct ResetBody {
+    /// The link token from the reset message.
     pub token: String,
+    /// The new password; the policy applies.
     pub password: String,
 }
 
@@ -35,14 +39,19 @@ pub struct ResetBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MisskeyError, example = json!({"error": {"message": "Invalid param.", "code": "INVALID_PARAM", "id": "3d81ceae-475f-4600-b2a8-2bc116157532"}}))]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
+/// Misskey's `error` object: message, code and fixed id.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MisskeyErrorDetail)]
 pub struct ErrorDetail {
+    /// What happened, for people.
     pub message: String,
+    /// Misskey's machine code (`INVALID_PARAM`, `RATE_LIMIT_EXCEEDED`, …).
     pub code: &'static str,
+    /// A UUID fixed per `code` (Misskey's own where it documents the code).
     pub id: &'static str,
     /// Only with `WEAK_PASSWORD`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,72 +62,86 @@ pub struct ErrorDetail {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MisskeyWeakPasswordInfo)]
 pub struct WeakPasswordInfo {
+    /// Every rule the password breaks.
     pub violations: Vec<ViolationBody>,
 }
 
 /// One Misskey error: status, code, fixed id, message.
 type Kind = (u16, &'static str, &'static str, &'static str);
 
+/// 400: a missing or mistyped field, a malformed username or email, an unreadable body (the
+/// seed's id).
 pub const INVALID_PARAM: Kind = (
     400,
     "INVALID_PARAM",
     "3d81ceae-475f-4600-b2a8-2bc116157532",
     "Invalid param.",
 );
+/// 400: the token is unknown, expired, used, superseded or cancelled.
 pub const INVALID_TOKEN: Kind = (
     400,
     "INVALID_TOKEN",
     "8a1c4f0e-6b2d-4c3e-9f7a-5d1e2b3c4a61",
     "The token is invalid, expired or already used.",
 );
+/// 400: the policy refuses the password (`error.info.violations`); the token stays usable.
 pub const WEAK_PASSWORD: Kind = (
     400,
     "WEAK_PASSWORD",
     "c2d3e4f5-0a1b-4c2d-8e3f-6a7b8c9d0e62",
     "The new password does not meet the password policy.",
 );
+/// 404: an unknown path under the prefix.
 pub const NO_SUCH_ENDPOINT: Kind = (
     404,
     "NO_SUCH_ENDPOINT",
     "3a7c2e19-5b8d-4f06-9e4a-1c2d3b4a5f79",
     "No such endpoint.",
 );
+/// 405: the path exists with other methods (with `Allow`).
 pub const METHOD_NOT_ALLOWED: Kind = (
     405,
     "METHOD_NOT_ALLOWED",
     "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a63",
     "Method not allowed.",
 );
+/// 408: the body did not arrive in time (`Connection: close`).
 pub const REQUEST_TIMEOUT: Kind = (
     408,
     "REQUEST_TIMEOUT",
     "7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d67",
     "The request body did not arrive in time.",
 );
+/// 413: a body over 64 KiB.
 pub const PAYLOAD_TOO_LARGE: Kind = (
     413,
     "PAYLOAD_TOO_LARGE",
     "5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b64",
     "The request body is too large.",
 );
+/// 415: a body that is not `application/json`.
 pub const UNSUPPORTED_MEDIA_TYPE: Kind = (
     415,
     "UNSUPPORTED_MEDIA_TYPE",
     "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c65",
     "Send the body as application/json.",
 );
+/// 429: a rate limit, with `Retry-After` (the seed's id).
 pub const RATE_LIMIT_EXCEEDED: Kind = (
     429,
     "RATE_LIMIT_EXCEEDED",
     "d5826d14-3982-4d2e-8011-b9e9f02499ef",
     "Rate limit exceeded. Please try again later.",
 );
+/// 503: a dependency the answer needs (the database, the breach check) is unavailable for now
+/// (with `Retry-After`).
 pub const UNAVAILABLE: Kind = (
     503,
     "UNAVAILABLE",
     "4a0e2f3b-7c1d-4e5f-9a6b-0c1d2e3f4a66",
     "Temporarily unavailable. Please try again later.",
 );
+/// 500: our fault, logged (the seed's id).
 pub const INTERNAL_ERROR: Kind = (
     500,
     "INTERNAL_ERROR",
@@ -131,28 +154,42 @@ pub const INTERNAL_ERROR: Kind = (
 /// the `Display` text is the `message`.
 #[derive(Debug, thiserror::Error)]
 pub enum MisskeyError {
+    /// A missing or mistyped field, or an unreadable body.
     #[error("{}", INVALID_PARAM.3)]
     InvalidParam,
+    /// The token (or a code, through the core) is not live.
     #[error("{}", INVALID_TOKEN.3)]
     InvalidToken,
     /// The policy refuses the password; each broken rule goes in `info.violations`.
     #[error("{}", WEAK_PASSWORD.3)]
     WeakPassword(Vec<Violation>),
+    /// An unknown path under the prefix.
     #[error("{}", NO_SUCH_ENDPOINT.3)]
     NoSuchEndpoint,
+    /// A known path with another method.
     #[error("{}", METHOD_NOT_ALLOWED.3)]
     MethodNotAllowed,
     /// The body did not arrive within the server's body timeout; the connection closes.
     #[error("{}", REQUEST_TIMEOUT.3)]
     RequestTimeout,
+    /// The body is over 64 KiB.
     #[error("{}", PAYLOAD_TOO_LARGE.3)]
     PayloadTooLarge,
+    /// The body is not JSON.
     #[error("{}", UNSUPPORTED_MEDIA_TYPE.3)]
     UnsupportedMediaType,
+    /// A rate limit is reached.
     #[error("{}", RATE_LIMIT_EXCEEDED.3)]
-    RateLimitExceeded { retry_after_secs: u64 },
+    RateLimitExceeded {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// A dependency the answer needs is unavailable for now; nothing was changed.
     #[error("{}", UNAVAILABLE.3)]
-    Unavailable { retry_after_secs: u64 },
+    Unavailable {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// Our fault; the cause went to the log, never to the answer.
     #[error("{}", INTERNAL_ERROR.3)]
     Internal,

@@ -42,6 +42,7 @@ pub struct ValidatePasswordBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = UnleashPasswordEmail, example = json!({"email": "alice@example.com"}))]
 pub struct EmailBody {
+    /// The address to send a reset link to, when an account has it.
     pub email: String,
 }
 
@@ -64,6 +65,7 @@ pub struct TokenUser {
     pub token: String,
     /// Always null: who asked for the link is not recorded.
     pub created_by: Option<String>,
+    /// Always the same fixed role: this service has no roles.
     pub role: Role,
 }
 
@@ -99,8 +101,11 @@ pub fn user_number(account_id: &str) -> u64 {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = UnleashError, example = json!({"id": "9c40958a-daac-400e-98fb-3bb438567008", "name": "ContentTypeerror", "message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format.", "details": [{"message": "We do not accept the content-type you provided (application/xml). Try using one of the content-types we do accept instead (application/json) and make sure the body is in the corresponding format."}]}))]
 pub struct ErrorBody {
+    /// A UUID fixed per error kind (Unleash gives each error instance its own).
     pub id: &'static str,
+    /// The error kind, Unleash's class name (`BadDataError`, `InvalidTokenError`, …).
     pub name: &'static str,
+    /// What happened, for people.
     pub message: String,
     /// One entry, as Unleash's errors have (its clients read `details[0].message`).
     pub details: Vec<ErrorDetail>,
@@ -125,45 +130,58 @@ pub struct ErrorDetail {
 /// One Unleash error kind: status, name, fixed id.
 type Kind = (u16, &'static str, &'static str);
 
+/// 400: a malformed body or address, or a missing field.
 pub const BAD_DATA: Kind = (400, "BadDataError", "0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a71");
+/// 400: the policy refuses the password; the token stays usable.
 pub const PASSWORD_POLICY: Kind = (
     400,
     "PasswordPolicyError",
     "1f2a3b4c-5d6e-4f7a-9b8c-0d1e2f3a4b72",
 );
+/// 401: the token is missing, unknown, expired, used, superseded or cancelled.
 pub const INVALID_TOKEN: Kind = (
     401,
     "InvalidTokenError",
     "2a3b4c5d-6e7f-4a8b-8c9d-1e2f3a4b5c73",
 );
+/// 403: the seed's missing permission; no route of the dialect answers it.
 pub const NO_ACCESS: Kind = (403, "NoAccessError", "7f8a9b0c-1d2e-4f3a-9b4c-6d7e8f9a0b78");
+/// 404: an unknown path under the prefix.
 pub const NOT_FOUND: Kind = (404, "NotFoundError", "8a9b0c1d-2e3f-4a4b-8c5d-7e8f9a0b1c79");
+/// 405: the path exists with other methods (with `Allow`).
 pub const METHOD_NOT_ALLOWED: Kind = (
     405,
     "MethodNotAllowedError",
     "3b4c5d6e-7f8a-4b9c-9d0e-2f3a4b5c6d74",
 );
+/// 408: the body did not arrive in time (`Connection: close`).
 pub const REQUEST_TIMEOUT: Kind = (
     408,
     "RequestTimeoutError",
     "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c81",
 );
+/// 413: a body over 64 KiB.
 pub const CONTENT_TOO_LARGE: Kind = (
     413,
     "ContentTooLargeError",
     "4c5d6e7f-8a9b-4c0d-8e1f-3a4b5c6d7e75",
 );
+/// 415: a body that is not `application/json` (the seed's id and spelling).
 pub const CONTENT_TYPE: Kind = (
     415,
     "ContentTypeerror",
     "9c40958a-daac-400e-98fb-3bb438567008",
 );
+/// 429: a rate limit, with `Retry-After`.
 pub const TOO_MANY_REQUESTS: Kind = (
     429,
     "TooManyRequestsError",
     "5d6e7f8a-9b0c-4d1e-9f2a-4b5c6d7e8f76",
 );
+/// 500: our fault, logged.
 pub const INTERNAL: Kind = (500, "InternalError", "6e7f8a9b-0c1d-4e2f-8a3b-5c6d7e8f9a77");
+/// 503: a dependency the answer needs (the database, the breach check) is unavailable for now
+/// (with `Retry-After`).
 pub const UNAVAILABLE: Kind = (
     503,
     "ServiceUnavailableError",
@@ -175,22 +193,29 @@ pub const UNAVAILABLE: Kind = (
 /// the `message`.
 #[derive(Debug, thiserror::Error)]
 pub enum UnleashError {
+    /// A malformed body, field or address; the text says what.
     #[error("Request validation failed: {0}")]
     BadData(String),
     /// The policy refuses the password; the message joins every reason.
     #[error("{}", crate::problem::violation_messages(.0))]
     PasswordPolicy(Vec<Violation>),
+    /// The token is missing or not live.
     #[error("Token is invalid or expired.")]
     InvalidToken,
+    /// The named permission is missing (no route of the dialect takes a credential, so none
+    /// answers it).
     #[error("You need the \"{0}\" permission to perform this action.")]
     NoAccess(&'static str),
+    /// An unknown path under the prefix.
     #[error("The requested resource could not be found.")]
     NotFound,
+    /// A known path with another method.
     #[error("This method is not allowed here.")]
     MethodNotAllowed,
     /// The body did not arrive within the server's body timeout; the connection closes.
     #[error("The request body did not arrive in time.")]
     RequestTimeout,
+    /// The body is over 64 KiB.
     #[error("The request body is too large.")]
     ContentTooLarge,
     /// The seed's message, with the content type sent (`none` when absent).
@@ -199,13 +224,21 @@ pub enum UnleashError {
         .0.as_deref().unwrap_or("none")
     )]
     ContentType(Option<String>),
+    /// A rate limit is reached.
     #[error("Too many requests; try again later.")]
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// Our fault; the cause went to the log, never to the answer.
     #[error("Something went wrong on our side.")]
     Internal,
+    /// A dependency the answer needs is unavailable for now; nothing was changed.
     #[error("A check the answer needs is unavailable; try again later.")]
-    Unavailable { retry_after_secs: u64 },
+    Unavailable {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
 }
 
 impl From<BodyError> for UnleashError {

@@ -6,12 +6,16 @@ use serde::Serialize;
 /// A page language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
+    /// English, the fallback.
     En,
+    /// Japanese.
     Ja,
+    /// German.
     De,
 }
 
 impl Lang {
+    /// Its language tag, for the page's `lang` attribute and `Content-Language`.
     pub fn tag(self) -> &'static str {
         match self {
             Self::En => "en",
@@ -57,6 +61,7 @@ impl Lang {
         }
     }
 
+    /// Everything a page says, in this language.
     pub fn words(self) -> &'static Words {
         match self {
             Self::En => &EN,
@@ -69,32 +74,55 @@ impl Lang {
 /// Everything a page says.
 #[derive(Debug, Serialize)]
 pub struct Words {
+    /// The reset form's heading, also the heading of its error pages.
     pub title: &'static str,
+    /// The label of the new-password field.
     pub new_password: &'static str,
+    /// The label of the field that repeats it.
     pub confirm_password: &'static str,
     /// `{n}` stands for the policy's shortest length.
     pub hint: &'static str,
+    /// The reset form's button.
     pub submit: &'static str,
+    /// Above the list of reasons a password was refused.
     pub fix: &'static str,
+    /// The two fields differ.
     pub mismatch: &'static str,
+    /// The heading once the password is changed.
     pub done_title: &'static str,
+    /// The text once the password is changed.
     pub done: &'static str,
+    /// The heading for a link that does not work.
     pub invalid_title: &'static str,
+    /// Why a link may not work, and what to do.
     pub invalid: &'static str,
+    /// The "this wasn't me" page's heading.
     pub cancel_title: &'static str,
+    /// What cancelling does, asked before it is done.
     pub cancel: &'static str,
+    /// The cancel page's button.
     pub cancel_submit: &'static str,
+    /// The text once the request is cancelled.
     pub cancelled: &'static str,
+    /// A rate limit or spent tries (429).
     pub busy: &'static str,
+    /// Our fault, or a dependency unavailable (500, 503).
     pub broken: &'static str,
     /// The request was not a readable form (too large, another media type).
     pub unreadable: &'static str,
+    /// Violation `too_short`.
     pub too_short: &'static str,
+    /// Violation `too_long`.
     pub too_long: &'static str,
+    /// Violation `contains_username`.
     pub contains_username: &'static str,
+    /// Violation `contains_email`.
     pub contains_email: &'static str,
+    /// Violation `too_guessable` (and any code this table does not know).
     pub too_guessable: &'static str,
+    /// Violation `reused`: one of the account's recent passwords.
     pub reused: &'static str,
+    /// Violation `breached`: seen in known data breaches.
     pub breached: &'static str,
 }
 

@@ -19,6 +19,7 @@ const VIA: &str = "admin";
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"send_link": {"notification_type": "email", "url_template": "https://app.example.com/reset?user={{.UserID}}&code={{.Code}}"}}))]
 pub struct AdminResetBody {
+    /// Send the user a message: a link to the reset page, or a code in `url_template`'s link.
     pub send_link: Option<SendLink>,
     /// `{}`: send nothing and return the code. Needs `password:write` as well: a returned code
     /// sets any password.
@@ -26,6 +27,7 @@ pub struct AdminResetBody {
     pub return_code: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// How to reach the user: the channel, and the link the code goes in.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendLink {
@@ -40,10 +42,13 @@ pub struct SendLink {
     pub url_template: Option<String>,
 }
 
+/// Where `send_link`'s message goes (documented as v1's `Channel`).
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationType {
+    /// The user's first address.
     Email,
+    /// The user's phone, through the SMS gateway.
     Sms,
 }
 
@@ -52,15 +57,18 @@ pub enum NotificationType {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"new_password": {"password": "violet tractor melts quietly", "change_required": false}, "verification_code": "482901"}))]
 pub struct AdminPasswordBody {
+    /// The password to set; the policy applies.
     pub new_password: NewPassword,
     /// The code from `return_code` (or a code message); used up. Without it the credential
     /// needs the `password:write` scope.
     pub verification_code: Option<String>,
 }
 
+/// The new password, and whether the user must change it at next login.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
+    /// The password in clear; only its hash is stored.
     pub password: String,
     /// Accepted for compatibility; this service keeps no login of its own, so enforcing a
     /// change at next login is the host application's.
@@ -74,9 +82,11 @@ pub struct NewPassword {
 pub struct Details {
     /// Changes of the user so far, as a decimal string.
     pub sequence: String,
+    /// When the change was made: now (RFC 3339, UTC, milliseconds).
     pub change_date: String,
     /// The user's organisation id.
     pub resource_owner: String,
+    /// When the user was created (RFC 3339, UTC, milliseconds).
     pub creation_date: String,
 }
 
@@ -91,17 +101,21 @@ impl From<ChangeDetails> for Details {
     }
 }
 
+/// The answer of `POST /v1/users/{user_id}/password-reset`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminResetResponse {
+    /// The change just made.
     pub details: Details,
     /// Only with `return_code`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_code: Option<String>,
 }
 
+/// The answer of `POST /v1/users/{user_id}/password`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"details": {"sequence": "3", "change_date": "2026-11-24T09:05:00.000Z", "resource_owner": "default", "creation_date": "2026-11-20T08:00:00.000Z"}}))]
 pub struct AdminPasswordResponse {
+    /// The change just made.
     pub details: Details,
 }
 
@@ -109,6 +123,8 @@ fn user_id(id: Option<String>) -> Result<String, Problem> {
     id.ok_or_else(|| Problem::new(INVALID_REQUEST, "user_id is not valid UTF-8."))
 }
 
+/// `POST /v1/users/{user_id}/password-reset`: supersedes the user's secrets and sends a link or
+/// a code, or returns the code.
 pub async fn password_reset(
     api: &Api,
     req: &ApiRequest,
@@ -147,6 +163,8 @@ pub async fn password_reset(
     ))
 }
 
+/// `POST /v1/users/{user_id}/password`: sets the password, with a code or on the token's
+/// `password:write` scope.
 pub async fn set_password(
     api: &Api,
     req: &ApiRequest,

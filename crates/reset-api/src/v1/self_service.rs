@@ -14,6 +14,8 @@ use crate::v1::wire::{
 
 const VIA: &str = "v1";
 
+/// `POST /v1/password-reset/request`: 202 once the limits are counted, whatever the account;
+/// the work that depends on the account runs after the answer.
 pub async fn request(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let body: ResetRequestBody = parse(req)?;
     let input = RequestInput {
@@ -35,6 +37,7 @@ pub async fn request(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem
     Ok(ApiResponse::empty(202))
 }
 
+/// `POST /v1/password-reset/verify`: whether a token or code is live, without using it up.
 pub async fn verify(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let fields: SecretFields = parse(req)?;
     if fields.new_password.is_some() {
@@ -60,6 +63,7 @@ pub async fn verify(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem>
     ))
 }
 
+/// `POST /v1/password-reset/complete`: uses the secret up and sets the new password (204).
 pub async fn complete(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let mut fields: SecretFields = parse(req)?;
     let Some(password) = fields.new_password.take() else {
@@ -75,6 +79,8 @@ pub async fn complete(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Proble
     Ok(ApiResponse::empty(204))
 }
 
+/// `POST /v1/password-reset/cancel`: 204 whatever the token; a live one kills its request's
+/// secrets.
 pub async fn cancel(api: &Api, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let body: CancelBody = parse(req)?;
     api.service()

@@ -10,8 +10,10 @@ use utoipa::ToSchema;
 #[serde(rename_all = "snake_case")]
 #[schema(as = Delivery)]
 pub enum DeliveryDto {
+    /// A link to the reset page, carrying a one-time token (the default).
     #[default]
     Link,
+    /// A short numeric code, to be typed into the application.
     Code,
 }
 
@@ -20,8 +22,10 @@ pub enum DeliveryDto {
 #[serde(rename_all = "snake_case")]
 #[schema(as = Channel)]
 pub enum ChannelDto {
+    /// The account's email address (the default).
     #[default]
     Email,
+    /// The account's phone, through the SMS courier.
     Sms,
 }
 
@@ -53,10 +57,15 @@ pub struct ResetRequestBody {
 #[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretFields {
+    /// A link token (without `username`, `email` or `code`).
     pub token: Option<String>,
+    /// The username a `code` was sent to.
     pub username: Option<String>,
+    /// The address a `code` was sent to.
     pub email: Option<String>,
+    /// A code, with the `username` or `email` it was sent to.
     pub code: Option<String>,
+    /// The new password: required by complete, refused by verify.
     pub new_password: Option<String>,
 }
 
@@ -74,8 +83,10 @@ pub struct TokenBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "alice@example.com", "code": "042917"}))]
 pub struct CodeBody {
+    /// The username the code was sent to (this or `email`).
     #[schema(min_length = 1, max_length = 190)]
     pub username: Option<String>,
+    /// The address the code was sent to (this or `username`).
     #[schema(max_length = 254)]
     pub email: Option<String>,
     /// Exactly N ASCII digits (6 by default).
@@ -87,7 +98,9 @@ pub struct CodeBody {
 #[derive(Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum VerifyBody {
+    /// A link token.
     Token(TokenBody),
+    /// A code and the account it was sent to.
     Code(CodeBody),
 }
 
@@ -96,6 +109,7 @@ pub enum VerifyBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "q1Fz3k0b5m2Jt8Yw4Xc6Vn9Lp7Hs2Dg5Ra1Ue3Io8Ky", "new_password": "violet tractor melts quietly"}))]
 pub struct CompleteTokenBody {
+    /// The opaque link token (URL-safe base64 of 32 bytes).
     pub token: String,
     /// 8–256 characters after NFKC; see the policy in the operation's description.
     pub new_password: String,
@@ -106,12 +120,16 @@ pub struct CompleteTokenBody {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "alice@example.com", "code": "042917", "new_password": "violet tractor melts quietly"}))]
 pub struct CompleteCodeBody {
+    /// The username the code was sent to (this or `email`).
     #[schema(min_length = 1, max_length = 190)]
     pub username: Option<String>,
+    /// The address the code was sent to (this or `username`).
     #[schema(max_length = 254)]
     pub email: Option<String>,
+    /// Exactly N ASCII digits (6 by default).
     #[schema(pattern = "^[0-9]+$")]
     pub code: String,
+    /// 8–256 characters after NFKC; see the policy in the operation's description.
     pub new_password: String,
 }
 
@@ -119,7 +137,9 @@ pub struct CompleteCodeBody {
 #[derive(Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum CompleteBody {
+    /// A link token and the new password.
     Token(CompleteTokenBody),
+    /// A code, the account it was sent to, and the new password.
     Code(CompleteCodeBody),
 }
 
@@ -140,6 +160,7 @@ pub struct VerifyResponse {
     pub valid: bool,
     /// RFC 3339, UTC, whole seconds.
     pub expires_at: String,
+    /// How the secret was delivered: `link` for a token, `code` for a code.
     pub delivery: DeliveryDto,
 }
 

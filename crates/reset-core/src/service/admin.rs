@@ -44,7 +44,9 @@ pub enum AdminIssue {
     /// Send it. With a `url_template`, a code is rendered into that link; without, the
     /// message carries a link to our own reset page.
     SendLink {
+        /// Where the message goes.
         channel: Channel,
+        /// The administrator's link (see [`crate::link_template`]); `None` for our own reset page.
         url_template: Option<String>,
     },
     /// Send nothing and return a code to the caller.
@@ -101,15 +103,18 @@ pub struct ChangeDetails {
     /// Changes of the user so far (the built-in directory counts each; a host directory
     /// reports its own).
     pub sequence: i64,
+    /// When the change being reported was made.
     pub change_date: DateTime<Utc>,
     /// The user's organisation.
     pub resource_owner: String,
+    /// When the user was created.
     pub creation_date: DateTime<Utc>,
 }
 
 /// What `admin_issue` did.
 #[derive(Clone)]
 pub struct AdminIssued {
+    /// The user's state after the issue.
     pub details: ChangeDetails,
     /// Only for [`AdminIssue::ReturnCode`].
     pub code: Option<String>,

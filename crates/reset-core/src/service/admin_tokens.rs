@@ -43,6 +43,7 @@ impl ResetService {
         Ok((token, secret))
     }
 
+    /// Every administrator's token, revoked ones included, oldest first.
     pub async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>, ResetError> {
         Ok(self.store.list_admin_tokens().await?)
     }

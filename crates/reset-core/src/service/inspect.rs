@@ -9,7 +9,9 @@ use crate::store::User;
 /// An account as a revealing dialect may describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSummary {
+    /// The account's id.
     pub user_id: String,
+    /// Whether the account has at least one email address.
     pub has_email: bool,
     /// Whether a code is outstanding (issued, unexpired, unused, not superseded), tries left
     /// or not.

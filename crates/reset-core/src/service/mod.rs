@@ -38,6 +38,7 @@ use crate::store::{OutboxStats, Store};
 /// surface the call came through, for the audit trail.
 #[derive(Debug, Clone, Default)]
 pub struct ClientContext {
+    /// The client's address, when the surface knows it; counted by the per-address limits.
     pub ip: Option<IpAddr>,
     /// `v1`, or a dialect's name.
     pub via: String,
@@ -46,10 +47,15 @@ pub struct ClientContext {
 /// A reset request as submitted.
 #[derive(Debug, Clone, Default)]
 pub struct RequestInput {
+    /// The username as typed.
     pub username: Option<String>,
+    /// The email address as typed.
     pub email: Option<String>,
+    /// A link or a code.
     pub delivery: Delivery,
+    /// Email or SMS.
     pub channel: Channel,
+    /// The language the message is wanted in, else the account's.
     pub locale: Option<String>,
     /// Send to every address of the account, not just the one named (a dialect's promise).
     pub all_addresses: bool,
@@ -62,15 +68,22 @@ pub struct RequestInput {
 /// A secret as submitted: a link token, or a code with the account it was sent to.
 #[derive(Clone)]
 pub enum SecretInput {
+    /// A link token.
     Token(String),
+    /// A code, with the identifiers of the account it was sent to.
     Code {
+        /// The username as typed.
         username: Option<String>,
+        /// The email address as typed.
         email: Option<String>,
+        /// The code as typed.
         code: String,
     },
     /// A code for the account with this id (administrators name the user by id).
     UserCode {
+        /// The account's id.
         user_id: String,
+        /// The code as typed.
         code: String,
     },
 }
@@ -97,7 +110,9 @@ impl std::fmt::Debug for SecretInput {
 /// A secret that checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// When the secret expires.
     pub expires_at: DateTime<Utc>,
+    /// Whether it was a link token or a code.
     pub delivery: Delivery,
 }
 
@@ -218,14 +233,17 @@ impl ResetService {
         self
     }
 
+    /// The configuration the service runs with.
     pub fn config(&self) -> &ResetConfig {
         &self.config
     }
 
+    /// Where the service finds accounts.
     pub fn directory(&self) -> &Arc<dyn UserDirectory> {
         &self.directory
     }
 
+    /// The service's password hasher (and its permits), for hashing elsewhere in the process.
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
     }
@@ -235,6 +253,7 @@ impl ResetService {
         self.policy.config().min_length
     }
 
+    /// The service's clock's current time.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

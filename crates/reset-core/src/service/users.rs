@@ -8,11 +8,17 @@ use crate::store::NewUser;
 /// An account to create, as typed.
 #[derive(Debug, Clone, Default)]
 pub struct UserInput {
+    /// The username, normalised before it is stored.
     pub username: String,
+    /// Email addresses, normalised before they are stored.
     pub emails: Vec<String>,
+    /// The initial password, hashed before it is stored; `None` for an account without one.
     pub password: Option<String>,
+    /// A phone number for SMS.
     pub phone: Option<String>,
+    /// The language messages are sent in.
     pub locale: Option<String>,
+    /// The organisation; the directory's default when `None`.
     pub org_id: Option<String>,
 }
 

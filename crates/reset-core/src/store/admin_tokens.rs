@@ -17,6 +17,7 @@ use crate::error::StoreError;
 /// ```
 #[async_trait]
 pub trait AdminTokens: Send + Sync {
+    /// Stores a new token (its listing and its secret's hash).
     async fn insert_admin_token(&self, token: NewAdminToken) -> Result<(), StoreError>;
 
     /// The token with this hash (revoked or not) and its stored hash.

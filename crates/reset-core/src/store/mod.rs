@@ -18,6 +18,7 @@ pub enum SecretKind {
 }
 
 impl SecretKind {
+    /// The spelling stored in the `kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Link => "link",
@@ -26,6 +27,7 @@ impl SecretKind {
         }
     }
 
+    /// The kind [`SecretKind::as_str`] spells `s`, or `None` for an unknown one.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "link" => Some(Self::Link),
@@ -39,50 +41,80 @@ impl SecretKind {
 /// An account as the service sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// The account's id.
     pub id: String,
+    /// The normalised username.
     pub username: String,
+    /// The normalised email addresses; messages go to the first unless a request names another.
     pub emails: Vec<String>,
+    /// The argon2id PHC string of the current password; `None` when none was ever set.
     pub password_hash: Option<String>,
+    /// The organisation the account belongs to.
     pub org_id: String,
+    /// The language messages are sent in, when the account has one.
     pub locale: Option<String>,
+    /// The phone number SMS messages go to.
     pub phone: Option<String>,
+    /// When the password was last set; `None` when it never was.
     pub password_changed_at: Option<DateTime<Utc>>,
+    /// Changes of the account so far, as the admin APIs report them.
     pub sequence: i64,
+    /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
 
 /// A user to create (from the CLI, or a host application's seed).
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {
+    /// The normalised username.
     pub username: String,
+    /// The normalised email addresses.
     pub emails: Vec<String>,
+    /// The argon2id PHC string of the initial password, if any.
     pub password_hash: Option<String>,
+    /// The organisation; `None` for the store's default.
     pub org_id: Option<String>,
+    /// The language messages are sent in.
     pub locale: Option<String>,
+    /// The phone number SMS messages go to.
     pub phone: Option<String>,
 }
 
 /// A secret to store: only its keyed hash.
 #[derive(Debug, Clone)]
 pub struct NewSecret {
+    /// A link, a code or a cancel-only token.
     pub kind: SecretKind,
+    /// The secret's keyed hash (see [`crate::keyring::Keyring::hash`]).
     pub hash: String,
+    /// When the secret stops working.
     pub expires_at: DateTime<Utc>,
+    /// Tries a code allows (0 for links and cancel tokens, whose tries are not counted).
     pub max_attempts: u32,
 }
 
 /// A stored secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretRecord {
+    /// The secret's own id.
     pub id: String,
+    /// The reset request that issued it; cancelling kills all of the request's secrets.
     pub request_id: String,
+    /// The account it resets.
     pub user_id: String,
+    /// A link, a code or a cancel-only token.
     pub kind: SecretKind,
+    /// The secret's keyed hash.
     pub hash: String,
+    /// When the secret stops working.
     pub expires_at: DateTime<Utc>,
+    /// When it was consumed; `None` while unused.
     pub used_at: Option<DateTime<Utc>>,
+    /// When a newer request or a cancel killed it; `None` while it stands.
     pub superseded_at: Option<DateTime<Utc>>,
+    /// Tries made so far.
     pub attempts: u32,
+    /// Tries allowed (codes; 0 for the others).
     pub max_attempts: u32,
 }
 
@@ -96,11 +128,14 @@ impl SecretRecord {
 /// The account a request named, as the directory found it, and where its message goes.
 #[derive(Debug, Clone)]
 pub struct IssueTarget {
+    /// The account's id.
     pub user_id: String,
     /// The addresses or phone number for the message (one message each); empty when the
     /// channel has none.
     pub recipients: Vec<String>,
+    /// The language of the message.
     pub locale: String,
+    /// The account's username, for the greeting.
     pub username: String,
 }
 
@@ -109,6 +144,7 @@ pub struct IssueTarget {
 /// and the webhook events); an audit event either way.
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
+    /// When the request was accepted.
     pub now: DateTime<Utc>,
     /// The known account the request names, or what an unknown one's rehearses.
     pub target: Target,
@@ -117,6 +153,7 @@ pub struct IssueRequest {
     /// which is how an attempt finds an earlier one committed (a store treats a request whose
     /// event exists as done before).
     pub request_id: String,
+    /// The secrets to store (for a known account).
     pub secrets: Vec<NewSecret>,
     /// For codes: the account's daily guess budget; when spent, nothing is issued and the
     /// account's live code is killed (a spent code must not stay usable; its links stay).
@@ -125,10 +162,15 @@ pub struct IssueRequest {
     /// counted here across every identifier and dialect: when one would be passed, nothing is
     /// issued or sent and the older secrets stay as they are. Empty for administrators.
     pub send_caps: Vec<crate::rate_limit::SendCap>,
+    /// Where the message goes.
     pub channel: Channel,
+    /// What the message is.
     pub message_kind: MessageKind,
+    /// The message's variable part: link, code and the rest.
     pub payload: MessagePayload,
+    /// The client's address, for the audit trail.
     pub ip: Option<String>,
+    /// The API surface the request came through, for the audit trail.
     pub via: String,
     /// Queued only when a secret is issued.
     pub events: Vec<EventDelivery>,
@@ -221,7 +263,9 @@ impl Rehearsal {
 /// it), and for an administrator's issue, which must not report a secret that was not stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssueOutcome {
+    /// The account's secrets were stored (and its message queued, when asked).
     Issued {
+        /// The account the secrets were issued for.
         user_id: String,
     },
     /// No such account, identifiers of two accounts, no address for the channel, the guess
@@ -232,17 +276,25 @@ pub enum IssueOutcome {
 /// What follows a consumed secret and a changed password, written in one transaction.
 #[derive(Debug, Clone)]
 pub struct Completion {
+    /// When the password changed.
     pub now: DateTime<Utc>,
+    /// The account whose password changed.
     pub user_id: String,
     /// The hash being replaced, kept for the history rule when `keep_history > 0`.
     pub previous_hash: Option<String>,
+    /// How many earlier hashes the history rule keeps (0: none).
     pub keep_history: u32,
     /// Where the "your password was changed" notice goes (`None`: no address).
     pub notice_to: Option<String>,
+    /// The notice's language.
     pub locale: String,
+    /// The account's username, for the notice's greeting.
     pub username: String,
+    /// The client's address, for the audit trail.
     pub ip: Option<String>,
+    /// The API surface the change came through, for the audit trail.
     pub via: String,
+    /// The webhook events to queue with the notice.
     pub events: Vec<EventDelivery>,
     /// The audit event: `password_reset_completed`, or `password_set_by_admin`.
     pub audit_kind: &'static str,
@@ -289,13 +341,18 @@ impl Default for Retention {
 /// Rows one [`ResetState::sweep`] call deleted, by table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
+    /// Reset secrets.
     pub secrets: u64,
+    /// Rate-limit counters.
     pub rate_limits: u64,
+    /// Outbox rows.
     pub outbox: u64,
+    /// Audit events.
     pub audit: u64,
 }
 
 impl Swept {
+    /// Rows deleted in all.
     pub fn total(&self) -> u64 {
         self.secrets + self.rate_limits + self.outbox + self.audit
     }

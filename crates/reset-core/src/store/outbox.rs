@@ -10,14 +10,21 @@ use crate::message::{Channel, MessageKind, MessagePayload};
 /// An outbox row claimed for delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
+    /// The row's id, for marking it sent, failed or dead.
     pub id: String,
+    /// What the message is.
     pub kind: MessageKind,
+    /// How it is delivered.
     pub channel: Channel,
+    /// The address, phone number or webhook URL it goes to.
     pub recipient: String,
+    /// The language it is rendered in.
     pub locale: String,
+    /// Its variable part (link, code, event).
     pub payload: MessagePayload,
     /// Deliveries tried so far, this one included.
     pub attempts: u32,
+    /// When it was first queued.
     pub created_at: DateTime<Utc>,
     /// When it entered the queue: `created_at`, or the operator's last retry. The worker's
     /// maximum age counts from here.
@@ -38,6 +45,7 @@ pub struct OutboxStats {
     pub retrying: u64,
     /// Given up: too old, too many tries or undeliverable (see `reset-server outbox list`).
     pub dead: u64,
+    /// Delivered and not yet swept.
     pub sent: u64,
     /// When the oldest pending message was queued (`None`: nothing pending).
     pub oldest_pending: Option<chrono::DateTime<chrono::Utc>>,

@@ -2,7 +2,9 @@
 
 use crate::server::Reply;
 
+/// A password the default policy accepts.
 pub const STRONG: &str = "violet tractor melts quietly";
+/// Another one the policy accepts, for a second change.
 pub const STRONG2: &str = "copper lantern drifts eastward";
 
 /// A JSON answer: status, media type and the exact body.

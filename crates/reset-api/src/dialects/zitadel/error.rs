@@ -14,14 +14,23 @@ use crate::response::ApiResponse;
 /// The gRPC status codes this dialect answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
+    /// 3 `INVALID_ARGUMENT`: a bad body, field or secret (400, and 415).
     InvalidArgument,
+    /// 4 `DEADLINE_EXCEEDED`: the body was late (408).
     DeadlineExceeded,
+    /// 5 `NOT_FOUND`: no such user or path (404).
     NotFound,
+    /// 7 `PERMISSION_DENIED`: the token lacks the scope (403).
     PermissionDenied,
+    /// 8 `RESOURCE_EXHAUSTED`: a limit or the body size (413, 429).
     ResourceExhausted,
+    /// 12 `UNIMPLEMENTED`: a method not served (405; Connect's unknown method, 404).
     Unimplemented,
+    /// 13 `INTERNAL`: our fault (500).
     Internal,
+    /// 14 `UNAVAILABLE`: a dependency is unavailable for now (503).
     Unavailable,
+    /// 16 `UNAUTHENTICATED`: no credential, or a bad one (401).
     Unauthenticated,
 }
 
@@ -61,23 +70,32 @@ impl Code {
 /// log, never into it.
 #[derive(Debug, thiserror::Error)]
 pub enum ZitadelError {
+    /// `INVALID_REQUEST`: a bad body or field, both `sendLink` and `returnCode`, no address for
+    /// the channel, a wrong `currentPassword`; the text says what.
     #[error("{0}")]
     InvalidRequest(String),
+    /// `INVALID_TOKEN`: the secret is unknown, expired, used, superseded or cancelled.
     #[error("The code is invalid or expired")]
     InvalidToken,
+    /// `CODE_INCORRECT`: a wrong code, or no live code for the user.
     #[error("The code is incorrect")]
     CodeIncorrect,
     /// The policy refuses the password; the message joins every reason.
     #[error("Password is too weak: {}", crate::problem::violation_messages(.0))]
     WeakPassword(Vec<Violation>),
+    /// `INVALID_URL_TEMPLATE`: `urlTemplate` is malformed or leads off the allowed origins.
     #[error("urlTemplate refused: {0}")]
     InvalidUrlTemplate(String),
+    /// `CREDENTIAL_REQUIRED`: no `Authorization` header.
     #[error("Authorization header missing")]
     CredentialRequired,
+    /// `AUTHENTICATION_FAILED`: the credential is malformed, unknown or revoked.
     #[error("Token invalid")]
     AuthenticationFailed,
+    /// `PERMISSION_DENIED`: the token lacks the named scope.
     #[error("The token lacks the scope {0}")]
     PermissionDenied(&'static str),
+    /// `USER_NOT_FOUND`: no such user.
     #[error("User could not be found")]
     UserNotFound,
     /// A path under the REST prefix that is not served.
@@ -87,26 +105,43 @@ pub enum ZitadelError {
     /// unknown procedure, with the code a Connect client reads from that 404.
     #[error("Method not found")]
     UnknownMethod,
+    /// `METHOD_NOT_ALLOWED`: a known path with another method.
     #[error("Method not allowed")]
     MethodNotAllowed,
     /// The body did not arrive within the server's body timeout; the connection closes.
     #[error("The request body did not arrive in time")]
     RequestTimeout,
+    /// `PAYLOAD_TOO_LARGE`: a body over 64 KiB.
     #[error("The request body is too large")]
     PayloadTooLarge,
+    /// `UNSUPPORTED_MEDIA_TYPE`: a body that is not JSON (gRPC, binary protobuf); the content
+    /// type sent, if any.
     #[error(
         "Content type {} is not served here; send application/json",
         .0.as_deref().unwrap_or("(none)")
     )]
     UnsupportedMediaType(Option<String>),
+    /// `ATTEMPTS_EXHAUSTED`: the code's tries are spent.
     #[error("The code has had all its tries; request a new one")]
-    AttemptsExhausted { retry_after_secs: u64 },
+    AttemptsExhausted {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// `RATE_LIMITED`: a rate limit, failed credentials included.
     #[error("Too many requests")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
+    /// `INTERNAL`: our fault; the cause went to the log, never to the answer.
     #[error("Internal error")]
     Internal,
+    /// `UNAVAILABLE`: a dependency the answer needs is unavailable for now; nothing was changed.
     #[error("Temporarily unavailable")]
-    Unavailable { retry_after_secs: u64 },
+    Unavailable {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after_secs: u64,
+    },
 }
 
 impl From<BodyError> for ZitadelError {
@@ -154,13 +189,17 @@ pub struct ErrorBody {
     /// The gRPC status: 3 INVALID_ARGUMENT, 4 DEADLINE_EXCEEDED, 5 NOT_FOUND, 7 PERMISSION_DENIED,
     /// 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL, 14 UNAVAILABLE, 16 UNAUTHENTICATED.
     pub code: i32,
+    /// What happened, for people.
     pub message: String,
+    /// One `google.rpc.ErrorInfo` with our stable reason.
     pub details: Vec<ErrorDetail>,
 }
 
+/// A `google.rpc.ErrorInfo` in a `google.rpc.Status`'s `details`, carrying our stable reason.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ZitadelErrorDetail)]
 pub struct ErrorDetail {
+    /// Always `type.googleapis.com/google.rpc.ErrorInfo`.
     #[serde(rename = "@type")]
     pub type_: &'static str,
     /// Our stable reason, such as `CODE_INCORRECT` or `WEAK_PASSWORD`.
@@ -174,7 +213,9 @@ pub struct ConnectErrorBody {
     /// `invalid_argument`, `deadline_exceeded`, `not_found`, `permission_denied`, `resource_exhausted`,
     /// `unimplemented`, `internal`, `unavailable` or `unauthenticated`.
     pub code: &'static str,
+    /// What happened, for people.
     pub message: String,
+    /// One `google.rpc.ErrorInfo` with our stable reason.
     pub details: Vec<ConnectErrorDetail>,
 }
 
@@ -191,6 +232,7 @@ pub struct ConnectErrorDetail {
     pub debug: ReasonDebug,
 }
 
+/// The readable form of a Connect error detail (`debug`).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ZitadelConnectErrorReason)]
 pub struct ReasonDebug {

@@ -45,13 +45,17 @@ pub struct PasswordResetBody {
     #[serde(alias = "user_id")]
     #[schema(ignore)]
     pub user_id: Option<String>,
+    /// Send the user a message: a link to the reset page, or a code in `urlTemplate`'s link.
     #[serde(alias = "send_link")]
     pub send_link: Option<SendLink>,
+    /// `{}`: send nothing and return the code as `verificationCode`. Needs `password:write` as
+    /// well: a returned code sets any password.
     #[serde(alias = "return_code")]
     #[schema(value_type = Option<Object>)]
     pub return_code: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// Zitadel's `SendPasswordResetLink`: the channel, and the link the code goes in.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ZitadelSendLink)]
@@ -133,6 +137,7 @@ pub struct SetPasswordBody {
     #[serde(alias = "user_id")]
     #[schema(ignore)]
     pub user_id: Option<String>,
+    /// The password to set; the policy applies.
     #[serde(alias = "new_password")]
     #[schema(required = true, nullable = false)]
     pub new_password: Option<NewPassword>,
@@ -147,10 +152,12 @@ pub struct SetPasswordBody {
     pub current_password: Option<String>,
 }
 
+/// Zitadel's `Password`: the new password, and whether the user must change it at next login.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ZitadelNewPassword)]
 pub struct NewPassword {
+    /// The password in clear; only its hash is stored.
     #[schema(required = true, nullable = false)]
     pub password: Option<String>,
     /// Accepted; enforcing a change at next login is the host's.
@@ -186,13 +193,18 @@ impl SetPasswordBody {
     }
 }
 
+/// Zitadel's `Details` of the change just made: v1's, in camelCase.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ZitadelDetails, example = json!({"sequence": "2", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}))]
 pub struct Details {
+    /// Changes of the user so far, as a decimal string.
     pub sequence: String,
+    /// When the change was made: now (RFC 3339, UTC, milliseconds).
     pub change_date: String,
+    /// The user's organisation id.
     pub resource_owner: String,
+    /// When the user was created (RFC 3339, UTC, milliseconds).
     pub creation_date: String,
 }
 
@@ -209,19 +221,23 @@ impl From<ChangeDetails> for Details {
     }
 }
 
+/// `PasswordResetResponse`: the change, and the code when `returnCode` asked for it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ZitadelPasswordResetResponse)]
 pub struct PasswordResetResponse {
+    /// The change just made.
     pub details: Details,
     /// Only with `returnCode`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_code: Option<String>,
 }
 
+/// `SetPasswordResponse`: the change.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ZitadelSetPasswordResponse, example = json!({"details": {"sequence": "3", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}}))]
 pub struct SetPasswordResponse {
+    /// The change just made.
     pub details: Details,
 }
 

@@ -30,6 +30,9 @@ use tokio::sync::watch;
 
 use crate::worker::{MailFiles, Worker, sweep_every};
 
+/// A background task as the builder spawns it.
+type BoxedTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// Why [`Builder::build`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -297,6 +300,15 @@ impl Builder {
         }
 
         let (stop, stopped) = watch::channel(false);
+        let stop = Arc::new(stop);
+        // Each task holds the sender too: a dropped `Worker` must not stop it.
+        let keeping = |stop: &Arc<watch::Sender<bool>>, task: BoxedTask| {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let _open = stop;
+                task.await;
+            })
+        };
         let mut tasks = Vec::new();
         let mut mail_files = None;
         if let Some(couriers) = self.couriers {
@@ -309,21 +321,27 @@ impl Builder {
                 keep: Duration::from_secs(service.config().retention.outbox_sent_secs),
             });
             let outbox: Arc<dyn Outbox> = store;
-            tasks.push(tokio::spawn(reset_mail::worker::run(
-                outbox,
-                couriers,
-                Arc::new(renderer),
-                self.worker,
-                stopped,
-            )));
+            tasks.push(keeping(
+                &stop,
+                Box::pin(reset_mail::worker::run(
+                    outbox,
+                    couriers,
+                    Arc::new(renderer),
+                    self.worker,
+                    stopped,
+                )),
+            ));
         }
         if !self.sweep.is_zero() {
-            tasks.push(tokio::spawn(sweep_every(
-                service.clone(),
-                mail_files,
-                self.sweep,
-                stop.subscribe(),
-            )));
+            tasks.push(keeping(
+                &stop,
+                Box::pin(sweep_every(
+                    service.clone(),
+                    mail_files,
+                    self.sweep,
+                    stop.subscribe(),
+                )),
+            ));
         }
         Ok((api, Worker::new(service, stop, tasks)))
     }

@@ -1,24 +1,29 @@
 //! [`Worker`]: what runs beside the routes (the outbox worker and the retention sweep), and
 //! the shutdown that loses nothing accepted.
 
+use std::sync::Arc;
+
 use reset_core::ResetService;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// The background half of a built API. Keep it for the application's lifetime and call
-/// [`Worker::shutdown`] after the HTTP server stopped: dropping it instead stops delivery
-/// without waiting for the reset requests already answered 202.
+/// The background half of a built API. Call [`Worker::shutdown`] after the HTTP server
+/// stopped. Dropping it instead (`let (api, _) = …`) stops nothing: delivery and the sweep go on
+/// until the runtime ends, but then nothing waits for the reset requests already answered 202.
 #[derive(Debug)]
+#[must_use = "call Worker::shutdown after the server stopped, so that accepted requests are written"]
 pub struct Worker {
     service: ResetService,
-    stop: watch::Sender<bool>,
+    /// Shared with the tasks, so that dropping the `Worker` does not close the channel (a
+    /// closed channel would stop them).
+    stop: Arc<watch::Sender<bool>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Worker {
     pub(crate) fn new(
         service: ResetService,
-        stop: watch::Sender<bool>,
+        stop: Arc<watch::Sender<bool>>,
         tasks: Vec<JoinHandle<()>>,
     ) -> Self {
         Self {

@@ -226,11 +226,7 @@ impl<'a> Suite<'a> {
         self.request(json!({"email": email, "delivery": "code"}))
             .await?;
         let message = self.message(&email, 1).await?;
-        let code = message
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() >= 4)
-            .ok_or_else(|| format!("no code in the message:\n{message}"))?
-            .to_owned();
+        let code = code_in(&message)?;
         let a = self
             .post(
                 "/v1/password-reset/verify",
@@ -344,6 +340,17 @@ impl<'a> Suite<'a> {
     }
 }
 
+/// The code in a message: a word of 4 to 10 digits (punctuation around it aside). Not any run
+/// of digits: a link's random token may hold one.
+fn code_in(message: &str) -> Result<String, String> {
+    message
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .find(|w| (4..=10).contains(&w.len()) && w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no code in the message:\n{message}"))
+}
+
 /// The token after `marker` (`reset-password?token=`) in a message.
 fn token_in(message: &str, marker: &str) -> Result<String, String> {
     let at = message
@@ -387,7 +394,17 @@ pub fn eml_messages_to(dir: &std::path::Path, email: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::token_in;
+    use super::{code_in, token_in};
+
+    #[test]
+    fn the_code_is_a_word_of_digits_not_a_run_inside_a_token() {
+        let m = "Your password reset code is: 042917\n\nIt is valid for 10 minutes.\n\
+                 https://x.example/reset-password/cancel?token=ab1234567cd";
+        assert_eq!(code_in(m).unwrap(), "042917");
+        let m = "https://x.example/reset-password/cancel?token=1234567\nCode: 042917.";
+        assert_eq!(code_in(m).unwrap(), "042917");
+        assert!(code_in("no code here, 12 minutes").is_err());
+    }
 
     #[test]
     fn tokens_end_at_the_first_character_outside_base64url() {

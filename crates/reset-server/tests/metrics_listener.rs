@@ -148,25 +148,32 @@ macro_rules! on_every_framework {
 
 on_every_framework!(actix, axum, warp);
 
+/// The server in `dir` on axum with alice added and a metrics listener: the server, its public
+/// base URL and its metrics base URL.
+async fn with_alice_on_axum(dir: &std::path::Path) -> (Server, String, String) {
+    let (port, metrics_port) = (free_port(), free_port());
+    add_alice(configured(dir, "axum", port, metrics_port));
+    let server = Server::start(
+        configured(dir, "axum", port, metrics_port),
+        dir,
+        "server",
+        port,
+    )
+    .await;
+    (
+        server,
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{metrics_port}"),
+    )
+}
+
 /// The public listener answers a known and an unknown account alike, and has no `/metrics` to
 /// tell them apart by; the metrics listener's outbox series do move for the known one only,
 /// which is why it must stay private.
 #[tokio::test(flavor = "multi_thread")]
 async fn public_answers_do_not_tell_accounts_apart() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, metrics_port) = (free_port(), free_port());
-    add_alice(configured(dir.path(), "axum", port, metrics_port));
-    let _server = Server::start(
-        configured(dir.path(), "axum", port, metrics_port),
-        dir.path(),
-        "server",
-        port,
-    )
-    .await;
-    let (base, metrics) = (
-        format!("http://127.0.0.1:{port}"),
-        format!("http://127.0.0.1:{metrics_port}"),
-    );
+    let (_server, base, metrics) = with_alice_on_axum(dir.path()).await;
     let http = reqwest::Client::new();
     assert_eq!(outbox_total(&scrape(&http, &metrics).await), 0);
 
@@ -207,19 +214,7 @@ async fn public_answers_do_not_tell_accounts_apart() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboards_series_are_all_exported() {
     let dir = tempfile::tempdir().unwrap();
-    let (port, metrics_port) = (free_port(), free_port());
-    add_alice(configured(dir.path(), "axum", port, metrics_port));
-    let _server = Server::start(
-        configured(dir.path(), "axum", port, metrics_port),
-        dir.path(),
-        "server",
-        port,
-    )
-    .await;
-    let (base, metrics) = (
-        format!("http://127.0.0.1:{port}"),
-        format!("http://127.0.0.1:{metrics_port}"),
-    );
+    let (_server, base, metrics) = with_alice_on_axum(dir.path()).await;
     let http = reqwest::Client::new();
     common::request_alice(&base).await;
     reset_testkit::process::newest_mail(&dir.path().join("data/mail")).await;

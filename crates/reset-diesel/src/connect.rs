@@ -11,12 +11,12 @@ use diesel_async::pooled_connection::RecyclingMethod;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::deadpool::Pool;
 
-#[cfg(feature = "mysql")]
-use crate::backend::mysql;
 #[cfg(feature = "postgres")]
 use crate::backend::pg;
 #[cfg(feature = "sqlite")]
 use crate::backend::sqlite;
+#[cfg(feature = "mysql")]
+use crate::backend::{mysql, mysql_target};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,18 +113,25 @@ impl DatabaseUrl {
     }
 }
 
-/// Pool sizing (PostgreSQL and MySQL). SQLite always uses one connection (one writer at a time is all SQLite allows,
-/// and one connection avoids `SQLITE_BUSY` on lock upgrades).
-#[derive(Debug, Clone, Copy)]
+/// Pool sizing (PostgreSQL and MySQL), and where PostgreSQL's session work goes. SQLite always
+/// uses one connection (one writer at a time is all SQLite allows, and one connection avoids
+/// `SQLITE_BUSY` on lock upgrades).
+#[derive(Debug, Clone)]
 pub struct PoolOptions {
     /// PostgreSQL connections (default 16).
     pub max_connections: usize,
+    /// PostgreSQL: the URL of what needs a session of its own, the `LISTEN` connection that
+    /// wakes delivery and the migrations; `None` is the store's URL. Behind a pooler in
+    /// transaction mode (`pgbouncer=true`), point it at PostgreSQL itself or at a session-mode
+    /// pool.
+    pub listen_url: Option<String>,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
         Self {
             max_connections: 16,
+            listen_url: None,
         }
     }
 }
@@ -144,6 +151,16 @@ pub enum ConnectError {
     /// The first connection failed.
     #[error("cannot connect to the database: {0}")]
     Connect(String),
+    /// A PostgreSQL URL with an option this store cannot use (`sslmode`, `sslrootcert`,
+    /// `pgbouncer`, or one tokio-postgres refuses).
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL URL: {0}")]
+    Postgres(#[from] pg::TargetError),
+    /// A MySQL URL with an option this store cannot use (`ssl-mode`, `ssl-ca`, or one
+    /// mysql_async refuses).
+    #[cfg(feature = "mysql")]
+    #[error("MySQL URL: {0}")]
+    Mysql(#[from] mysql_target::TargetError),
     /// The URL names a backend whose Cargo feature is off in this build.
     #[error(
         "this build has no {} support (Cargo feature `{}` is off): set RESET_DATABASE_URL to a database it has, or build with that feature",
@@ -154,9 +171,10 @@ pub enum ConnectError {
 }
 
 pub(crate) enum Pools {
-    /// The pool, and the calls sent in batches over it (their tasks start with the pool).
+    /// The pool, the calls sent in batches over it (their tasks start with the pool), and how
+    /// its connections may be used.
     #[cfg(feature = "postgres")]
-    Pg(Pool<pg::Conn>, pg::Batches),
+    Pg(Pool<pg::Conn>, pg::Batches, pg::Pooling),
     #[cfg(feature = "mysql")]
     Mysql(Pool<mysql::Conn>),
     #[cfg(feature = "sqlite")]
@@ -164,29 +182,39 @@ pub(crate) enum Pools {
 }
 
 #[allow(unused_variables)] // `options` with SQLite alone
-pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, ConnectError> {
+pub(crate) fn pools(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pools, ConnectError> {
     match url {
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(u) => {
+            let target = pg::Target::parse(u)?;
+            let pooling = target.pooling();
             // No `SELECT 1` before every checkout (deadpool's default check), which cost a
             // round trip per store call: a PostgreSQL connection that closed is known as such
             // (`is_broken` asks the client) and is dropped instead of handed out; one that dies
             // while handed out fails its query, which is `Unavailable` (a 503, or a retry).
             let mut config = ManagerConfig::default();
             config.recycling_method = RecyclingMethod::Fast;
+            config.custom_setup = Box::new(move |_url| {
+                let target = target.clone();
+                Box::pin(async move { target.establish().await })
+            });
             let manager =
                 AsyncDieselConnectionManager::<pg::Conn>::new_with_config(u.clone(), config);
             let pool = Pool::builder(manager)
                 .max_size(options.max_connections.max(1))
                 .build()
                 .map_err(|e| ConnectError::Pool(e.to_string()))?;
-            let batches = pg::Batches::start(&pool);
-            Ok(Pools::Pg(pool, batches))
+            let batches = pg::Batches::start(&pool, pooling);
+            Ok(Pools::Pg(pool, batches, pooling))
         }
         #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql(u) => {
+            let target = mysql_target::Target::parse(u)?;
             let mut config = ManagerConfig::default();
-            config.custom_setup = Box::new(|url| Box::pin(mysql_connection(url)));
+            config.custom_setup = Box::new(move |_url| {
+                let target = target.clone();
+                Box::pin(async move { target.establish().await })
+            });
             let manager =
                 AsyncDieselConnectionManager::<mysql::Conn>::new_with_config(u.clone(), config);
             let pool = Pool::builder(manager)
@@ -214,24 +242,6 @@ pub(crate) fn pools(url: &DatabaseUrl, options: PoolOptions) -> Result<Pools, Co
         #[allow(unreachable_patterns)]
         other => Err(ConnectError::NotBuilt(other.backend())),
     }
-}
-
-/// A MySQL connection in the session settings the queries assume: `READ COMMITTED` (each
-/// statement sees what committed before it, as on PostgreSQL; InnoDB's default `REPEATABLE
-/// READ` would pin a transaction's reads to its first one, and take gap locks), strict mode
-/// (a value that does not fit is an error, never silently cut), times in UTC.
-#[cfg(feature = "mysql")]
-async fn mysql_connection(url: &str) -> diesel::ConnectionResult<mysql::Conn> {
-    use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
-    let mut conn = mysql::Conn::establish(url).await?;
-    conn.batch_execute(
-        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
-         SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'; \
-         SET time_zone = '+00:00'",
-    )
-    .await
-    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-    Ok(conn)
 }
 
 #[cfg(test)]

@@ -22,6 +22,15 @@ pub use migrate::SQLITE as SQLITE_MIGRATIONS;
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("reset-diesel needs at least one backend feature: sqlite, postgres or mysql");
+/// The connections the store makes, for tools and tests that need one of their own.
+#[cfg(feature = "mysql")]
+pub use backend::mysql_target::{
+    SslMode as MysqlSslMode, Target as MysqlTarget, TargetError as MysqlTargetError,
+};
+#[cfg(feature = "postgres")]
+pub use backend::pg::{
+    Pooling, SslMode as PgSslMode, Target as PgTarget, TargetError as PgTargetError,
+};
 pub use store::DieselStore;
 
 /// The organisation of users created without one.

@@ -37,10 +37,11 @@ pub struct DieselStore {
     /// Woken when this process queued a message, or (PostgreSQL) another instance did: see
     /// [`Outbox::queued`].
     queued: Arc<Notify>,
-    /// PostgreSQL: where the `LISTEN` connection goes; the listener starts with the first
-    /// [`Outbox::queued`] (a process with no worker, such as a CLI command, never opens it).
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    listen_url: Option<String>,
+    /// PostgreSQL: where the `LISTEN` connection and the migrations go (a session of their
+    /// own); the listener starts with the first [`Outbox::queued`] (a process with no worker,
+    /// such as a CLI command, never opens it).
+    #[cfg(feature = "postgres")]
+    session: Option<pg::Target>,
     /// The `LISTEN` task, stopped with the store.
     listener: std::sync::OnceLock<tokio::task::AbortHandle>,
     /// PostgreSQL: wakes the task that tells other instances, after the commit (see
@@ -77,10 +78,10 @@ impl std::fmt::Debug for DieselStore {
 macro_rules! with_conn {
     ($self:ident, $db:ident, |$conn:ident| $body:expr) => {
         with_conn!($self, $db, |$conn| $body, pg: |pool, _batches| {
-            let $conn = &mut *pool.get().await.map_err(unavailable)?;
+            let pooled: &mut pg::Conn = &mut *pool.get().await.map_err(unavailable)?;
             #[allow(unused_imports)]
             use pg as $db;
-            $body.await.map_err(query)
+            pg::in_transaction_if!(pool_mode($self), pooled, |$conn| $body).map_err(query)
         })
     };
     ($self:ident, $db:ident, |$conn:ident| $body:expr, postgres: |$batches:ident| $batched:expr) => {
@@ -89,7 +90,7 @@ macro_rules! with_conn {
     ($self:ident, $db:ident, |$conn:ident| $body:expr, pg: |$pool:ident, $batches:ident| $pg:expr) => {
         match &$self.pools {
             #[cfg(feature = "postgres")]
-            Pools::Pg($pool, $batches) => $pg,
+            Pools::Pg($pool, $batches, _) => $pg,
             #[cfg(feature = "mysql")]
             Pools::Mysql(pool) => {
                 let $conn = &mut *pool.get().await.map_err(unavailable)?;
@@ -105,6 +106,16 @@ macro_rules! with_conn {
             }
         }
     };
+}
+
+/// How the PostgreSQL pool's connections may be used.
+#[cfg(feature = "postgres")]
+fn pool_mode(store: &DieselStore) -> pg::Pooling {
+    match &store.pools {
+        Pools::Pg(_, _, pooling) => *pooling,
+        #[allow(unreachable_patterns)]
+        _ => pg::Pooling::Session,
+    }
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -186,7 +197,7 @@ impl DieselStore {
     pub async fn connect(url: &str, options: PoolOptions) -> Result<Self, ConnectError> {
         let url = DatabaseUrl::parse(url)?;
         let backend = url.backend();
-        let pools = pools(&url, options)?;
+        let pools = pools(&url, &options)?;
         let expected = match &pools {
             #[cfg(feature = "postgres")]
             Pools::Pg(..) => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
@@ -195,19 +206,33 @@ impl DieselStore {
             #[cfg(feature = "sqlite")]
             Pools::Sqlite(_) => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
         };
-        let (listen_url, announce) = match (&url, &pools) {
+        #[cfg(feature = "postgres")]
+        let mut session = None;
+        let announce = match (&url, &pools) {
             #[cfg(feature = "postgres")]
-            (DatabaseUrl::Postgres(u), Pools::Pg(pool, _)) => {
+            (DatabaseUrl::Postgres(u), Pools::Pg(pool, _, pooling)) => {
+                let target = pg::Target::parse(options.listen_url.as_deref().unwrap_or(u))?;
+                if target.pooling() == pg::Pooling::Transaction {
+                    tracing::warn!(
+                        "the database URL goes through a pooler in transaction mode (pgbouncer=true) and no RESET_DATABASE_LISTEN_URL reaches PostgreSQL in a session: other instances' workers will find new messages by polling, not at once, and migrations cannot run"
+                    );
+                }
+                session = Some(target);
                 let announce = Arc::new(Notify::new());
-                let task = tokio::spawn(pg::announce_queued(pool.clone(), announce.clone()));
-                (Some(u.clone()), Some((announce, task.abort_handle())))
+                let task = tokio::spawn(pg::announce_queued(
+                    pool.clone(),
+                    *pooling,
+                    announce.clone(),
+                ));
+                Some((announce, task.abort_handle()))
             }
-            _ => (None, None),
+            _ => None,
         };
         let store = Self {
             pools,
             queued: Arc::new(Notify::new()),
-            listen_url,
+            #[cfg(feature = "postgres")]
+            session,
             listener: std::sync::OnceLock::new(),
             announce,
             backend,
@@ -234,8 +259,22 @@ impl DieselStore {
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         match &self.pools {
             #[cfg(feature = "postgres")]
-            Pools::Pg(pool, _) => {
-                let conn = pool.get().await.map_err(unavailable)?;
+            Pools::Pg(..) => {
+                // On a session of its own: behind a transaction pooler the harness's
+                // statements outside its transactions could reach different servers.
+                let session = self
+                    .session
+                    .as_ref()
+                    .ok_or_else(|| StoreError::Unavailable("no PostgreSQL session URL".into()))?;
+                if session.pooling() == pg::Pooling::Transaction {
+                    return Err(StoreError::Query(
+                        "migrations need a session of their own, which a pooler in transaction mode (pgbouncer=true) does not give: set RESET_DATABASE_LISTEN_URL to PostgreSQL itself (or a session-mode pool)".into(),
+                    ));
+                }
+                let conn = session
+                    .establish()
+                    .await
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
                 harness
                     .run_pending_migrations(migrate::POSTGRES)
@@ -322,8 +361,8 @@ impl DieselStore {
         // Usually called from the CLI, which has no worker and may exit at once: tell the
         // servers' workers before returning.
         #[cfg(feature = "postgres")]
-        if let (true, Pools::Pg(pool, _)) = (queued > 0, &self.pools) {
-            let _ = pg::notify_all(pool).await;
+        if let (true, Pools::Pg(pool, _, pooling)) = (queued > 0, &self.pools) {
+            let _ = pg::notify_all(pool, *pooling).await;
         }
         self.woken(queued > 0);
         Ok(queued)
@@ -611,9 +650,13 @@ impl Outbox for DieselStore {
 
     async fn queued(&self, at_most: std::time::Duration) {
         #[cfg(feature = "postgres")]
-        if let Some(url) = &self.listen_url {
+        if let Some(session) = self
+            .session
+            .as_ref()
+            .filter(|s| s.pooling() == pg::Pooling::Session)
+        {
             self.listener.get_or_init(|| {
-                tokio::spawn(pg::listen(url.clone(), self.queued.clone())).abort_handle()
+                tokio::spawn(pg::listen(session.clone(), self.queued.clone())).abort_handle()
             });
         }
         let _ = tokio::time::timeout(at_most, self.queued.notified()).await;

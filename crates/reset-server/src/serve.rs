@@ -37,6 +37,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .database_url(&settings.database_url)
         .pool(reset_diesel::PoolOptions {
             max_connections: settings.db_max_connections,
+            listen_url: settings.database_listen_url.clone(),
         })
         .couriers(couriers)
         .renderer(wiring::renderer(&settings)?)

@@ -38,8 +38,13 @@ settings! {
     /// Address of a second listener that serves only GET /metrics (Prometheus text). Keep it
     /// private: its outbox and delivery series move only when a real account is asked for
     metrics_bind: Option<String> = None, shown "off";
-    /// postgres://…, mysql://… or sqlite://path
+    /// postgres://…, mysql://… or sqlite://path. PostgreSQL: sslmode, sslrootcert, several
+    /// hosts with target_session_attrs=read-write, pgbouncer=true behind a transaction pooler;
+    /// MySQL: ssl-mode, ssl-ca (docs/deploy.md)
     database_url: String = "sqlite://data/reset.db".into(), secret = true;
+    /// PostgreSQL: URL of the LISTEN connection and the migrations, which need a session of
+    /// their own (PostgreSQL itself when database_url goes through a transaction pooler)
+    database_listen_url: Option<String> = None, shown "database_url", secret = true;
     /// Web framework serving the routes: actix, axum or warp
     framework: String = "axum".into();
     /// Folder for the generated secret key

@@ -18,6 +18,7 @@ use crate::settings::Settings;
 pub async fn store(settings: &Settings) -> anyhow::Result<Arc<DieselStore>> {
     let options = PoolOptions {
         max_connections: settings.db_max_connections,
+        listen_url: settings.database_listen_url.clone(),
     };
     let store = DieselStore::connect(&settings.database_url, options)
         .await

@@ -231,7 +231,10 @@ impl TestServer {
         extras: Extras,
     ) -> Self {
         let store = Arc::new(
-            DieselStore::connect(db.url(), PoolOptions { max_connections: 8 })
+            DieselStore::connect(db.url(), PoolOptions {
+                    max_connections: 8,
+                    ..PoolOptions::default()
+                })
                 .await
                 .expect("connect"),
         );

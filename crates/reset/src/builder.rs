@@ -252,7 +252,7 @@ impl Builder {
         let (store, directory) = match self.store {
             #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
             Some(StoreSource::Url(url)) => {
-                let diesel = reset_diesel::DieselStore::connect(&url, self.pool)
+                let diesel = reset_diesel::DieselStore::connect(&url, self.pool.clone())
                     .await
                     .map_err(|e| {
                         BuildError::Store(format!("{}: {e}", reset_diesel::redact_url(&url)))

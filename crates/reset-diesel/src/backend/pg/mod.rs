@@ -9,16 +9,37 @@ pub type Conn = diesel_async::AsyncPgConnection;
 
 returning_queries!(Conn, [async], [.await]);
 
+/// Runs `$work` (an expression using `$c`, a `&mut Conn`, that makes a future) on `$conn`,
+/// inside a transaction behind a transaction pooler (see [`Pooling`]). A macro: an async
+/// closure taken as a parameter cannot say that its future is `Send`.
+macro_rules! in_transaction_if {
+    ($pooling:expr, $conn:expr, |$c:ident| $work:expr) => {{
+        let conn: &mut $crate::backend::pg::Conn = $conn;
+        #[allow(unused_imports)]
+        use diesel_async::AsyncConnection as _;
+        match $pooling {
+            $crate::backend::pg::Pooling::Transaction => {
+                conn.transaction(async |$c| $work.await).await
+            }
+            $crate::backend::pg::Pooling::Session => {
+                let $c = conn;
+                $work.await
+            }
+        }
+    }};
+}
+pub(crate) use in_transaction_if;
+
 /// Listens on the `reset_outbox` channel on a connection of its own (outside the pool) and wakes
 /// `queued` for each notification. Once listening it wakes once (a notification may have been
 /// missed while it was not); a connection that stays silent for a minute is checked with a
 /// `SELECT 1` (a connection dropped without a reset would otherwise hang until TCP keepalive),
 /// and a lost one is replaced a second later. Runs until its task is aborted.
-pub async fn listen(url: String, queued: std::sync::Arc<tokio::sync::Notify>) {
+pub async fn listen(target: Target, queued: std::sync::Arc<tokio::sync::Notify>) {
     use futures_util::StreamExt as _;
     use std::time::Duration;
     loop {
-        if let Ok(mut conn) = Conn::establish(&url).await {
+        if let Ok(mut conn) = target.establish().await {
             let listening = diesel::sql_query("LISTEN reset_outbox")
                 .execute(&mut conn)
                 .await;
@@ -57,11 +78,12 @@ pub async fn listen(url: String, queued: std::sync::Arc<tokio::sync::Notify>) {
 /// way share the next. Runs until its task is aborted.
 pub async fn announce_queued(
     pool: diesel_async::pooled_connection::deadpool::Pool<Conn>,
+    pooling: Pooling,
     announce: std::sync::Arc<tokio::sync::Notify>,
 ) {
     loop {
         announce.notified().await;
-        if let Err(e) = notify_all(&pool).await {
+        if let Err(e) = notify_all(&pool, pooling).await {
             tracing::debug!(error = %e, "outbox: NOTIFY failed; other instances will poll");
         }
     }
@@ -70,20 +92,24 @@ pub async fn announce_queued(
 /// `SELECT pg_notify('reset_outbox', '')` on a pooled connection.
 pub async fn notify_all(
     pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>,
+    pooling: Pooling,
 ) -> Result<(), String> {
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    diesel::sql_query("SELECT pg_notify('reset_outbox', '')")
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    in_transaction_if!(pooling, &mut conn, |c| {
+        diesel::sql_query("SELECT pg_notify('reset_outbox', '')").execute(c)
+    })
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
 mod batch;
 mod calls;
+mod target;
+mod tls;
 pub use calls::claim_outbox;
+pub use target::{Pooling, SslMode, Target, TargetError};
 
 use reset_core::error::StoreError;
 use reset_core::rate_limit::{CounterHit as Hit, CounterState as State};
@@ -102,14 +128,17 @@ pub struct Batches {
 impl Batches {
     /// Starts the five queues' tasks on the current runtime (the store is opened on one); each
     /// ends when `Batches` is dropped, with the store.
-    pub fn start(pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>) -> Self {
+    pub fn start(
+        pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>,
+        pooling: Pooling,
+    ) -> Self {
         use crate::store::{query, unavailable};
         // A queue whose batches run `$call(connection, jobs)` on a pooled connection.
         macro_rules! queue {
             ($call:path) => {
-                batch::Batcher::start(pool.clone(), |pool, jobs| async move {
+                batch::Batcher::start(pool.clone(), move |pool, jobs| async move {
                     let mut conn = pool.get().await.map_err(unavailable)?;
-                    $call(&mut conn, &jobs).await.map_err(query)
+                    in_transaction_if!(pooling, &mut conn, |c| $call(c, &jobs)).map_err(query)
                 })
             };
         }

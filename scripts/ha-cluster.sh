@@ -375,18 +375,28 @@ cmd_install() {
     printf '#!/bin/sh\nexit 101\n' >"$policy"
     chmod 755 "$policy"
     ours=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  local rc=0
-  {
-    apt-get update -qq >/dev/null 2>&1 || { sleep 5 && apt-get update -qq >/dev/null; }
-  } || rc=$?
+  # Quiet: apt's output goes to a file, shown only on failure. `apt-get update` is retried
+  # once (a mirror hiccup).
+  local rc=0 out
+  out=$(mktemp)
+  apt-get update -qq >"$out" 2>&1 || { sleep 5 && apt-get update -qq >"$out" 2>&1; } || rc=$?
   if [ "$rc" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-      "${missing[@]}" >/dev/null || rc=$?
+      "${missing[@]}" >"$out" 2>&1 || rc=$?
   fi
-  [ "$ours" = 0 ] || rm -f "$policy"
-  [ "$rc" = 0 ] || die "apt-get failed (exit $rc) installing ${missing[*]}"
+  if [ "$ours" = 1 ]; then
+    rm -f "$policy"
+    trap - EXIT
+  fi
+  if [ "$rc" != 0 ]; then
+    tail -n 30 "$out" >&2
+    rm -f "$out"
+    die "apt-get failed (exit $rc) installing ${missing[*]}"
+  fi
+  rm -f "$out"
   # With systemd, the package also enables etcd.service for the next boot: we run our own.
   if [[ " ${missing[*]} " == *" etcd-server "* ]] && [ -d /run/systemd/system ]; then
     systemctl disable --now etcd.service >/dev/null 2>&1 || true

@@ -196,7 +196,7 @@ async fn open(url: &str) -> Result<DieselStore, String> {
 }
 
 fn expect_refused(result: Result<DieselStore, String>, words: &[&str]) -> String {
-    let message = result.err().expect("the connection is refused");
+    let message = result.expect_err("the connection is refused");
     for word in words {
         assert!(message.contains(word), "{word:?} not in {message:?}");
     }

@@ -83,12 +83,13 @@ impl Bouncer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let bouncer = Self { child, port };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return Some(Self { child, port });
+                return Some(bouncer);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

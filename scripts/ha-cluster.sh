@@ -35,7 +35,7 @@
 # `python3-etcd3` (gRPC) package is not needed.
 set -euo pipefail
 
-HA_DIR=${HA_DIR:-/tmp/reset-ha}
+HA_DIR=$(realpath -m "${HA_DIR:-/tmp/reset-ha}") # absolute: it ends up in Patroni's config
 HA_TIMEOUT=${HA_TIMEOUT:-60}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 SCOPE=reset-ha
@@ -43,12 +43,11 @@ NODES=(pg1 pg2 pg3)
 ETCD_CLIENT_PORT=23790
 ETCD_PEER_PORT=23800
 ETCD_URL="http://127.0.0.1:$ETCD_CLIENT_PORT"
-PACKAGES=(etcd-server patroni python3-etcd python3-psycopg2 postgresql-15 curl)
+PACKAGES=(etcd-server patroni python3-etcd python3-psycopg2 postgresql-15 curl procps)
 MARKER=.reset-ha-cluster
 
 pg_port() { echo $((5440 + ${1#pg})); }
 api_port() { echo $((8440 + ${1#pg})); }
-node_of_port() { echo "pg$(($1 - 5440))"; }
 
 log() { echo "ha-cluster: $*" >&2; }
 die() {
@@ -154,8 +153,10 @@ wait_for() {
       return 0
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
+      local msg="timed out after ${HA_TIMEOUT}s waiting for $what"
+      msg+=" (logs in $HA_DIR; '$0 down' stops everything)"
       # shellcheck disable=SC2046
-      die_with_logs "timed out after ${HA_TIMEOUT}s waiting for $what" $(all_logs)
+      die_with_logs "$msg" $(all_logs)
     fi
     sleep 0.2
   done
@@ -418,6 +419,8 @@ cmd_up() {
   if running; then
     die "a cluster is already running under $HA_DIR: run '$0 down' first"
   fi
+  # A Unix socket path must fit in 107 bytes: $HA_DIR/pgN/.s.PGSQL.544N.
+  [ ${#HA_DIR} -le 80 ] || die "HA_DIR is too long for PostgreSQL's Unix sockets: $HA_DIR"
   local p
   for p in "$ETCD_CLIENT_PORT" "$ETCD_PEER_PORT" 5441 5442 5443 8441 8442 8443; do
     port_in_use "$p" && die "127.0.0.1:$p is already in use"

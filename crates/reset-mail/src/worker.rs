@@ -35,8 +35,10 @@ const LEASE_SECS: u64 = 120;
 const CONCURRENCY: usize = 8;
 /// The longest one delivery may take before it counts as failed.
 const DELIVERY_TIMEOUT_SECS: u64 = 20;
-/// Room left per delivery for its bookkeeping (marking it sent, failed or dead).
-const BOOKKEEPING_SECS: u64 = 5;
+/// Room left per delivery for its bookkeeping (marking it sent, failed or dead): long enough to
+/// wait out a database failover (Patroni promotes a standby in 2–3 s, docs/deploy.md) before a
+/// message that went out is given up as unmarked, and so sent again after its lease.
+const BOOKKEEPING_SECS: u64 = 8;
 // A round ends inside the lease, so no other worker claims a message this one still holds. A
 // store slower than the margin (or a crash) can still mean a resend: delivery is at least once.
 const _: () = assert!(
@@ -192,7 +194,7 @@ async fn deliver_real(
                 .unwrap_or_default();
             metrics::histogram!("reset_outbox_delivery_latency_seconds", "channel" => channel)
                 .record(waited.as_secs_f64());
-            if let Err(e) = store.outbox_sent(Utc::now(), &message.id).await {
+            if let Err(e) = mark_sent(store, &message.id).await {
                 tracing::warn!(id = %message.id, error = %e, "outbox: sent but not marked");
             } else {
                 // Debug, not info: a decoy (an unknown account's request) logs no such line,
@@ -219,6 +221,25 @@ async fn deliver_real(
             {
                 tracing::warn!(id = %message.id, error = %e, "outbox: cannot record the failure");
             }
+        }
+    }
+}
+
+/// Marks a delivered message sent, trying again while the store is unavailable (a failover, a
+/// restart) for up to [`BOOKKEEPING_SECS`]: a mark that never lands sends the message a second
+/// time once its lease ends, so it is worth waiting for.
+async fn mark_sent(store: &dyn Outbox, id: &str) -> Result<(), reset_core::error::StoreError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(BOOKKEEPING_SECS);
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match store.outbox_sent(Utc::now(), id).await {
+            Err(reset_core::error::StoreError::Unavailable(_))
+                if tokio::time::Instant::now() + pause < deadline =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            other => return other,
         }
     }
 }

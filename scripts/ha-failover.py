@@ -194,8 +194,8 @@ def run_case(name, cut, instances, accounts, all_accepted):
         old_primary = cluster("primary")
         t_cut = time.time()
         cut()
-        log(f"case {name}: cut done after {time.time() - t_cut:.1f} s; load for 15 s more")
-        time.sleep(15)
+        log(f"case {name}: cut done after {time.time() - t_cut:.1f} s; load for 10 s more")
+        time.sleep(10)
     events = load.events
     new_primary = cluster("primary")
     accepted = [e for e in events if e[2] == 202]

@@ -170,13 +170,15 @@ impl UserDirectory for HostUsers {
         Ok(rows.into_iter().next().map(Account::into_user))
     }
 
-    async fn set_password_hash(
+    /// The application checks logins with argon2id (`reset_core::password::verify_password`),
+    /// so it stores the hash; one on bcrypt would store `PasswordScheme::Bcrypt`'s encoding.
+    async fn set_password(
         &self,
         id: &str,
-        hash: &str,
+        change: &reset_core::PasswordChange<'_>,
         _at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (id, hash) = (id.to_owned(), hash.to_owned());
+        let (id, hash) = (id.to_owned(), change.argon2id().to_owned());
         self.with(move |c| {
             diesel::sql_query("UPDATE accounts SET pw_hash = ?1 WHERE id = ?2")
                 .bind::<Text, _>(hash)
@@ -185,6 +187,11 @@ impl UserDirectory for HostUsers {
         })
         .await
         .map(|_| ())
+    }
+
+    /// The example keeps no server-side sessions (its login answers a yes or a no).
+    async fn revoke_sessions(&self, _id: &str) -> Result<reset_core::SessionsEnded, StoreError> {
+        Ok(reset_core::SessionsEnded::NoneKept)
     }
 }
 

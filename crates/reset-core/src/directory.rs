@@ -7,14 +7,61 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::identity::AccountLookup;
+use crate::password::NewPassword;
 use crate::store::User;
+
+/// A new password as a directory receives it, once every policy rule, the breach check and the
+/// history have passed: the password itself (its NFKC form, which the checks saw) and its
+/// argon2id PHC hash. The directory stores whichever its logins check: the hash (the built-in
+/// table), another scheme's encoding ([`crate::PasswordScheme::encode`]: bcrypt, Django's
+/// PBKDF2), or the password for a directory that hashes it itself (LDAP's Password Modify).
+pub struct PasswordChange<'a> {
+    password: &'a NewPassword,
+    argon2id: &'a str,
+}
+
+impl<'a> PasswordChange<'a> {
+    /// The change to `password`, hashed as `argon2id`.
+    pub fn new(password: &'a NewPassword, argon2id: &'a str) -> Self {
+        Self { password, argon2id }
+    }
+
+    /// The new password (NFKC form). Never log or store it as it is unless the directory hashes
+    /// it itself.
+    pub fn password(&self) -> &str {
+        self.password.as_str()
+    }
+
+    /// Its argon2id PHC string (`$argon2id$v=19$…`); check logins with
+    /// `reset_core::password::verify_password`.
+    pub fn argon2id(&self) -> &str {
+        self.argon2id
+    }
+}
+
+impl std::fmt::Debug for PasswordChange<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange(..)")
+    }
+}
+
+/// What [`UserDirectory::revoke_sessions`] did. A directory says so even when there was
+/// nothing to do, so that no embedder leaves sessions open by forgetting a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionsEnded {
+    /// The account's sessions were ended (how many, when the directory knows).
+    Ended(Option<u64>),
+    /// The directory keeps no sessions (the application that logs users in keeps its own, or
+    /// none): nothing to end here.
+    NoneKept,
+}
 
 /// Finds accounts and changes their password.
 ///
 /// ```
 /// use async_trait::async_trait;
 /// use chrono::{DateTime, Utc};
-/// use reset_core::{AccountLookup, StoreError, UserDirectory, store::User};
+/// use reset_core::{AccountLookup, PasswordChange, SessionsEnded, StoreError, UserDirectory, store::User};
 ///
 /// /// A host application's users, here a fixed list.
 /// struct MyUsers(Vec<User>);
@@ -31,8 +78,12 @@ use crate::store::User;
 ///     async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
 ///         Ok(self.0.iter().find(|u| u.id == id).cloned())
 ///     }
-///     async fn set_password_hash(&self, _id: &str, _hash: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
-///         Ok(()) // UPDATE my_users SET password_hash = … WHERE id = …
+///     async fn set_password(&self, _id: &str, change: &PasswordChange<'_>, _at: DateTime<Utc>) -> Result<(), StoreError> {
+///         let _stored = change.argon2id(); // UPDATE my_users SET password_hash = … WHERE id = …
+///         Ok(())
+///     }
+///     async fn revoke_sessions(&self, _id: &str) -> Result<SessionsEnded, StoreError> {
+///         Ok(SessionsEnded::NoneKept) // or: DELETE FROM my_sessions WHERE user_id = …
 ///     }
 /// }
 /// ```
@@ -45,12 +96,12 @@ pub trait UserDirectory: Send + Sync {
     /// The account with this id, or `None` when there is none.
     async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
 
-    /// Replaces the password hash (an argon2id PHC string of the NFKC form; check logins with
-    /// `reset_core::password::verify_password`).
-    async fn set_password_hash(
+    /// Sets the account's new password, stored as this directory's logins check it (see
+    /// [`PasswordChange`]).
+    async fn set_password(
         &self,
         id: &str,
-        hash: &str,
+        change: &PasswordChange<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
@@ -62,9 +113,9 @@ pub trait UserDirectory: Send + Sync {
     }
 
     /// Ends the account's sessions once its password has changed (a reset, or an administrator
-    /// setting it): the one hook for that. A failure is logged, not fatal: the password has
-    /// changed already (default: nothing to end).
-    async fn revoke_sessions(&self, _id: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
+    /// setting it): the one hook for that, and no default, because someone who reset a
+    /// password after a break-in expects the intruder's sessions to end. A directory without
+    /// sessions answers [`SessionsEnded::NoneKept`]. A failure is logged, not fatal: the
+    /// password has changed already.
+    async fn revoke_sessions(&self, id: &str) -> Result<SessionsEnded, StoreError>;
 }

@@ -8,7 +8,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_migrations::MigrationHarness as _;
-use reset_core::UserDirectory;
 use reset_core::admin_token::{AdminToken, NewAdminToken};
 use reset_core::error::StoreError;
 use reset_core::identity::AccountLookup;
@@ -18,6 +17,7 @@ use reset_core::store::{
     AdminTokens, CodeTry, Completion, IssueOutcome, IssueRequest, NewUser, Outbox, OutboxMessage,
     OutboxStats, ResetState, Retention, SecretRecord, Swept, User,
 };
+use reset_core::{PasswordChange, SessionsEnded, UserDirectory};
 
 #[cfg(feature = "mysql")]
 use crate::backend::mysql;
@@ -398,13 +398,14 @@ impl UserDirectory for DieselStore {
         with_conn!(self, db, |conn| db::user(conn, &id))
     }
 
-    async fn set_password_hash(
+    /// Stores the argon2id hash: the built-in table's logins check it.
+    async fn set_password(
         &self,
         id: &str,
-        hash: &str,
+        change: &PasswordChange<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (id, hash) = (id.to_owned(), hash.to_owned());
+        let (id, hash) = (id.to_owned(), change.argon2id().to_owned());
         with_conn!(self, db, |conn| db::set_password_hash(
             conn,
             &id,
@@ -416,6 +417,12 @@ impl UserDirectory for DieselStore {
     async fn record_change(&self, id: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.to_owned();
         with_conn!(self, db, |conn| db::bump_sequence(conn, &id))
+    }
+
+    /// The built-in table keeps no sessions: the application that logs its users in (against
+    /// this table's hashes) keeps its own, and ends them on the `password.changed` webhook.
+    async fn revoke_sessions(&self, _id: &str) -> Result<SessionsEnded, StoreError> {
+        Ok(SessionsEnded::NoneKept)
     }
 }
 

@@ -30,10 +30,10 @@ impl UserDirectory for Flaky {
     async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.inner.by_id(id).await
     }
-    async fn set_password_hash(
+    async fn set_password(
         &self,
         id: &str,
-        hash: &str,
+        change: &reset_core::PasswordChange<'_>,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         if self.broken.load(Ordering::SeqCst) {
@@ -41,7 +41,11 @@ impl UserDirectory for Flaky {
             // which the secret stays used: the change may have landed).
             return Err(StoreError::Query("the directory refused the write".into()));
         }
-        self.inner.set_password_hash(id, hash, at).await
+        self.inner.set_password(id, change, at).await
+    }
+
+    async fn revoke_sessions(&self, id: &str) -> Result<reset_core::SessionsEnded, StoreError> {
+        self.inner.revoke_sessions(id).await
     }
 }
 

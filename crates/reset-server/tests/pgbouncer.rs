@@ -241,25 +241,13 @@ async fn delivery_wakes_across_instances_through_pgbouncer() {
     let server = Server::start(slow, dir.path(), "listener", port).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let settings = reset_server::settings::Settings {
+    common::request_alice_in_process(reset_server::settings::Settings {
         database_url: pooled.clone(),
         database_listen_url: Some(db.url().to_owned()),
         data_dir: dir.path().join("data"),
         ..Default::default()
-    };
-    let store = reset_server::wiring::store(&settings).await.unwrap();
-    let service = reset_server::wiring::service(&settings, store)
-        .await
-        .unwrap();
-    let request = reset_core::RequestInput {
-        username: Some("alice".into()),
-        ..Default::default()
-    };
-    service
-        .request(request, &reset_core::ClientContext::default())
-        .await
-        .unwrap();
-    service.settle().await;
+    })
+    .await;
     assert_eq!(
         sink.wait_for(1, 10).await.len(),
         1,

@@ -339,13 +339,17 @@ impl UserDirectory for LooseDirectory {
         self.0.by_id(id).await
     }
 
-    async fn set_password_hash(
+    async fn set_password(
         &self,
         id: &str,
-        hash: &str,
+        change: &reset_core::PasswordChange<'_>,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
-        self.0.set_password_hash(id, hash, at).await
+        self.0.set_password(id, change, at).await
+    }
+
+    async fn revoke_sessions(&self, id: &str) -> Result<reset_core::SessionsEnded, StoreError> {
+        self.0.revoke_sessions(id).await
     }
 }
 

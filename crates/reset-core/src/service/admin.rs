@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::directory::PasswordChange;
+
 use super::{ClientContext, ResetService, SecretInput};
 use crate::admin_token::{AdminToken, SCOPE_RESET, SCOPE_WRITE};
 use crate::error::ResetError;
@@ -367,7 +369,7 @@ impl ResetService {
         let hash = self.hasher.hash(new_password.as_str()).await?;
         let at = self.clock.now();
         self.directory
-            .set_password_hash(&user.id, &hash, at)
+            .set_password(&user.id, &PasswordChange::new(&new_password, &hash), at)
             .await?;
         self.aftermath(
             user,

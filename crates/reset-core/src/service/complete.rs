@@ -1,6 +1,7 @@
 //! `complete`: set the new password, using the secret exactly once.
 
 use super::{ClientContext, ResetService, SecretInput};
+use crate::directory::PasswordChange;
 use crate::error::{ResetError, Violation};
 use crate::message::{EventDelivery, EventType};
 use crate::password::NewPassword;
@@ -49,7 +50,11 @@ impl ResetService {
         }
         if let Err(e) = self
             .directory
-            .set_password_hash(&user.id, &password_hash, consumed_at)
+            .set_password(
+                &user.id,
+                &PasswordChange::new(&new_password, &password_hash),
+                consumed_at,
+            )
             .await
         {
             // The password did not change: give the secret back, so the user can try again.
@@ -269,8 +274,16 @@ impl ResetService {
         if let Err(e) = self.store.after_reset(completion).await {
             tracing::error!(error = %e, "password changed, but its notice, audit event or secret clean-up failed");
         }
-        if let Err(e) = self.directory.revoke_sessions(&user.id).await {
-            tracing::warn!(error = %e, "session revocation failed after a password change");
+        match self.directory.revoke_sessions(&user.id).await {
+            Ok(crate::directory::SessionsEnded::Ended(count)) => {
+                tracing::info!(count, "sessions ended after a password change");
+            }
+            Ok(crate::directory::SessionsEnded::NoneKept) => {
+                tracing::debug!("no sessions to end: the directory keeps none");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "session revocation failed after a password change");
+            }
         }
     }
 }

@@ -131,6 +131,25 @@ pub async fn post(base: &str, path: &str, body: serde_json::Value) -> reqwest::S
         .status()
 }
 
+/// Asks for alice's reset through the library, in this process, as a process without a worker
+/// (a CLI command, another instance) would: its message reaches the servers' workers only
+/// through the store (`LISTEN`/`NOTIFY` on PostgreSQL).
+pub async fn request_alice_in_process(settings: reset_server::settings::Settings) {
+    let store = reset_server::wiring::store(&settings).await.unwrap();
+    let service = reset_server::wiring::service(&settings, store)
+        .await
+        .unwrap();
+    let request = reset_core::RequestInput {
+        username: Some("alice".into()),
+        ..Default::default()
+    };
+    service
+        .request(request, &reset_core::ClientContext::default())
+        .await
+        .unwrap();
+    service.settle().await;
+}
+
 /// Asks the server at `base` to reset alice's password (202).
 pub async fn request_alice(base: &str) {
     let body = serde_json::json!({"username": "alice"});

@@ -37,6 +37,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { command } => token(&settings, command).await,
         Command::Key { command } => key(&settings, command).await,
         Command::User { command } => {
+            anyhow::ensure!(
+                settings.directory == "builtin",
+                "`user` commands manage the built-in users table; with directory = {} the accounts are managed in the directory itself",
+                settings.directory
+            );
             let store = wiring::store(&settings).await?;
             store.migrate().await?;
             let service = wiring::service(&settings, store.clone()).await?;

@@ -32,6 +32,7 @@ settings! {
     let core = ResetConfig::default();
     let limits = ServeLimits::default();
     let dialects = Dialects::default();
+    let ldap = reset_ldap::LdapOptions::default();
 
     /// Address to listen on
     bind: String = "127.0.0.1:8080".into();
@@ -75,6 +76,41 @@ settings! {
     trusted_proxies: String = String::new();
     /// Apply migrations when serving starts
     migrate_on_start: bool = true;
+    /// Where accounts live: builtin (the users table in database_url) or ldap (ldap_* below)
+    directory: String = "builtin".into();
+    /// LDAP server for directory = ldap: ldap://host:389, or ldaps://host:636
+    ldap_url: Option<String> = None;
+    /// Upgrade an ldap:// connection with StartTLS before binding
+    ldap_starttls: bool = false;
+    /// PEM file of the CA of the LDAP server's certificate (default: the public roots)
+    ldap_ca_file: Option<PathBuf> = None, shown "public roots";
+    /// DN the service binds as to search, and to write passwords
+    ldap_bind_dn: String = String::new();
+    /// Its password
+    ldap_bind_password: Option<String> = None, secret = true;
+    /// A file holding its password (instead of ldap_bind_password)
+    ldap_bind_password_file: Option<PathBuf> = None;
+    /// Where accounts are searched (the whole subtree)
+    ldap_base_dn: String = String::new();
+    /// Filter for a username ({username} is replaced, escaped per RFC 4515)
+    ldap_username_filter: String = ldap.username_filter;
+    /// Filter for an email address ({email} is replaced, escaped per RFC 4515)
+    ldap_email_filter: String = ldap.email_filter;
+    /// Attribute that identifies an account for good
+    ldap_id_attribute: String = ldap.id_attribute;
+    /// Attribute holding the username
+    ldap_username_attribute: String = ldap.username_attribute;
+    /// Attribute holding the email addresses
+    ldap_email_attribute: String = ldap.email_attribute;
+    /// Attribute holding the language messages are sent in (empty: none)
+    ldap_locale_attribute: String = ldap.locale_attribute.unwrap_or_default();
+    /// Attribute holding the phone number SMS go to (empty: none)
+    ldap_phone_attribute: String = ldap.phone_attribute.unwrap_or_default();
+    /// How a new password is written: password_modify (RFC 3062; the directory hashes it) or
+    /// replace:SCHEME (userPassword replaced: plaintext, bcrypt, argon2id)
+    ldap_password_write: String = "password_modify".into();
+    /// Seconds one LDAP connection, bind or search may take; then 503
+    ldap_timeout_secs: u64 = ldap.timeout.as_secs();
     /// PostgreSQL / MySQL pool size (PostgreSQL: plus one connection for LISTEN)
     db_max_connections: usize = 16;
     /// Seconds a client has to send a request's headers (from connecting, or from the first
@@ -369,6 +405,47 @@ impl Settings {
         }
     }
 
+    /// The LDAP directory's options (`directory = ldap`).
+    pub fn ldap_options(&self) -> anyhow::Result<reset_ldap::LdapOptions> {
+        let url = self
+            .ldap_url
+            .clone()
+            .context("directory = ldap needs ldap_url (RESET_LDAP_URL)")?;
+        let bind_password = match (&self.ldap_bind_password, &self.ldap_bind_password_file) {
+            (Some(p), None) => p.clone(),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .with_context(|| format!("reading ldap_bind_password_file {}", file.display()))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            (None, None) => String::new(),
+            (Some(_), Some(_)) => {
+                anyhow::bail!("set ldap_bind_password or ldap_bind_password_file, not both")
+            }
+        };
+        let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Ok(reset_ldap::LdapOptions {
+            url,
+            tls: if self.ldap_starttls {
+                reset_ldap::Tls::StartTls
+            } else {
+                reset_ldap::Tls::Url
+            },
+            ca_file: self.ldap_ca_file.clone(),
+            bind_dn: self.ldap_bind_dn.clone(),
+            bind_password,
+            base_dn: self.ldap_base_dn.clone(),
+            username_filter: self.ldap_username_filter.clone(),
+            email_filter: self.ldap_email_filter.clone(),
+            id_attribute: self.ldap_id_attribute.clone(),
+            username_attribute: self.ldap_username_attribute.clone(),
+            email_attribute: self.ldap_email_attribute.clone(),
+            locale_attribute: optional(&self.ldap_locale_attribute),
+            phone_attribute: optional(&self.ldap_phone_attribute),
+            password_write: self.ldap_password_write.parse()?,
+            timeout: Duration::from_secs(self.ldap_timeout_secs.max(1)),
+        })
+    }
+
     /// What the service does with the breach check's answers.
     pub fn breach_policy(&self) -> BreachPolicy {
         BreachPolicy {
@@ -565,6 +642,8 @@ mod tests {
         for flag in flags() {
             let secret = [
                 "database_url",
+                "database_listen_url",
+                "ldap_bind_password",
                 "secret_key",
                 "secret_keys",
                 "smtp_url",

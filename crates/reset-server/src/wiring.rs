@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use reset_api::ApiOptions;
-use reset_core::ResetService;
 use reset_core::breach::BreachChecker;
+use reset_core::{ResetService, UserDirectory};
 use reset_diesel::{DieselStore, PoolOptions};
 use std::time::Duration;
 
@@ -54,7 +54,23 @@ pub fn builder(settings: &Settings) -> anyhow::Result<reset::Builder> {
     if let Some(checker) = breach_checker(settings)? {
         builder = builder.breach_check(checker, settings.breach_policy());
     }
+    if let Some(directory) = directory(settings)? {
+        builder = builder.directory(directory);
+    }
     Ok(builder)
+}
+
+/// The directory `directory` names: `None` for the built-in users table (the store's).
+pub fn directory(settings: &Settings) -> anyhow::Result<Option<Arc<dyn UserDirectory>>> {
+    match settings.directory.as_str() {
+        "builtin" => Ok(None),
+        "ldap" => {
+            let options = settings.ldap_options()?;
+            let directory = reset_ldap::LdapDirectory::new(options)?;
+            Ok(Some(Arc::new(directory)))
+        }
+        other => anyhow::bail!("directory = {other:?}: use builtin or ldap"),
+    }
 }
 
 /// The service on `store` (its own users table as the directory), for the commands that act

@@ -569,7 +569,7 @@ async fn another_instances_message_wakes_the_worker_on_postgres() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    common::request_alice_in_process(reset_server::settings::Settings {
+    let _instance = common::request_alice_in_process(reset_server::settings::Settings {
         database_url: db.url().to_owned(),
         data_dir: dir.path().join("data"),
         ..Default::default()

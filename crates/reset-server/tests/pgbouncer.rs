@@ -241,7 +241,7 @@ async fn delivery_wakes_across_instances_through_pgbouncer() {
     let server = Server::start(slow, dir.path(), "listener", port).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    common::request_alice_in_process(reset_server::settings::Settings {
+    let _instance = common::request_alice_in_process(reset_server::settings::Settings {
         database_url: pooled.clone(),
         database_listen_url: Some(db.url().to_owned()),
         data_dir: dir.path().join("data"),

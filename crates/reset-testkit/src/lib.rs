@@ -26,9 +26,11 @@ with_diesel! {
 
 pub mod clock;
 pub mod http_suite;
+pub mod pki;
 pub mod process;
 pub mod proxy;
 pub mod range_server;
+pub mod slapd;
 pub mod store_contract;
 
 /// Expands to one test per scenario and store for an adapter's spawn function.

@@ -133,8 +133,11 @@ pub async fn post(base: &str, path: &str, body: serde_json::Value) -> reqwest::S
 
 /// Asks for alice's reset through the library, in this process, as a process without a worker
 /// (a CLI command, another instance) would: its message reaches the servers' workers only
-/// through the store (`LISTEN`/`NOTIFY` on PostgreSQL).
-pub async fn request_alice_in_process(settings: reset_server::settings::Settings) {
+/// through the store (`LISTEN`/`NOTIFY` on PostgreSQL). Keep the service returned while waiting:
+/// its store tells the other instances after the commit, from a task that ends with it.
+pub async fn request_alice_in_process(
+    settings: reset_server::settings::Settings,
+) -> reset_core::ResetService {
     let store = reset_server::wiring::store(&settings).await.unwrap();
     let service = reset_server::wiring::service(&settings, store)
         .await
@@ -148,6 +151,7 @@ pub async fn request_alice_in_process(settings: reset_server::settings::Settings
         .await
         .unwrap();
     service.settle().await;
+    service
 }
 
 /// Asks the server at `base` to reset alice's password (202).

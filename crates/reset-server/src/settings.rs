@@ -76,7 +76,8 @@ settings! {
     trusted_proxies: String = String::new();
     /// Apply migrations when serving starts
     migrate_on_start: bool = true;
-    /// Where accounts live: builtin (the users table in database_url) or ldap (ldap_* below)
+    /// Where accounts live: builtin (the users table in database_url), ldap (ldap_* below) or
+    /// http (a team's own account service, http_directory_* below)
     directory: String = "builtin".into();
     /// LDAP server for directory = ldap: ldap://host:389, or ldaps://host:636
     ldap_url: Option<String> = None;
@@ -111,6 +112,15 @@ settings! {
     ldap_password_write: String = "password_modify".into();
     /// Seconds one LDAP connection, bind or search may take; then 503
     ldap_timeout_secs: u64 = ldap.timeout.as_secs();
+    /// Base URL of the account service for directory = http (POST /find, /get, /set-password)
+    http_directory_url: Option<String> = None;
+    /// Signing secret of its calls (whsec_<base64>, or ≥ 16 characters; Standard Webhooks)
+    http_directory_secret: Option<String> = None, secret = true;
+    /// Scheme a new password is sent in: argon2id, bcrypt[:COST], pbkdf2_sha256[:ITERATIONS] or
+    /// plaintext (for a service that hashes it itself)
+    http_directory_password_scheme: String = "argon2id".into();
+    /// Milliseconds one call may take; then 503
+    http_directory_timeout_ms: u64 = 5000;
     /// PostgreSQL / MySQL pool size (PostgreSQL: plus one connection for LISTEN)
     db_max_connections: usize = 16;
     /// Seconds a client has to send a request's headers (from connecting, or from the first
@@ -644,6 +654,7 @@ mod tests {
                 "database_url",
                 "database_listen_url",
                 "ldap_bind_password",
+                "http_directory_secret",
                 "secret_key",
                 "secret_keys",
                 "smtp_url",

@@ -69,7 +69,25 @@ pub fn directory(settings: &Settings) -> anyhow::Result<Option<Arc<dyn UserDirec
             let directory = reset_ldap::LdapDirectory::new(options)?;
             Ok(Some(Arc::new(directory)))
         }
-        other => anyhow::bail!("directory = {other:?}: use builtin or ldap"),
+        "http" => {
+            let url = settings
+                .http_directory_url
+                .clone()
+                .context("directory = http needs http_directory_url (RESET_HTTP_DIRECTORY_URL)")?;
+            let secret = settings.http_directory_secret.as_deref().context(
+                "directory = http needs http_directory_secret (RESET_HTTP_DIRECTORY_SECRET)",
+            )?;
+            let directory = reset_http_directory::HttpDirectory::new(
+                reset_http_directory::HttpDirectoryOptions {
+                    base_url: url,
+                    signer: Signer::new(secret)?,
+                    scheme: settings.http_directory_password_scheme.parse()?,
+                    timeout: Duration::from_millis(settings.http_directory_timeout_ms.max(1)),
+                },
+            )?;
+            Ok(Some(Arc::new(directory)))
+        }
+        other => anyhow::bail!("directory = {other:?}: use builtin, ldap or http"),
     }
 }
 

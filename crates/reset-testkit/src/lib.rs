@@ -24,6 +24,7 @@ with_diesel! {
     pub use server::{Spawn, TestServer};
 }
 
+pub mod account_service;
 pub mod clock;
 pub mod http_suite;
 pub mod pki;

@@ -71,20 +71,7 @@ async fn the_server_resets_passwords_through_an_account_service() {
         .await
         .unwrap();
     assert_eq!(reply.status(), 202);
-    let mut mails = Vec::new();
-    for _ in 0..100 {
-        mails = host.messages_to("dora@example.com").await;
-        if !mails.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let mail = mails.last().expect("dora's mail");
-    let at = mail.find("token=").expect("a link") + "token=".len();
-    let token: String = mail[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let token = common::mailed_token(&dir.path().join("data/mail"), "dora@example.com").await;
     service.set_mode(Mode::Failing);
     let reply = http
         .post(format!("{}/v1/password-reset/complete", host.base))

@@ -87,20 +87,7 @@ async fn the_server_resets_passwords_in_ldap() {
         .await
         .unwrap();
     assert_eq!(reply.status(), 202);
-    let mut mails = Vec::new();
-    for _ in 0..100 {
-        mails = http_suite::eml_messages_to(&dir.path().join("data/mail"), "alice@example.com");
-        if !mails.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let mail = mails.last().expect("alice's mail");
-    let at = mail.find("token=").expect("a link") + "token=".len();
-    let token: String = mail[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let token = common::mailed_token(&dir.path().join("data/mail"), "alice@example.com").await;
     drop(slapd);
     let reply = http
         .post(format!("{base}/v1/password-reset/complete"))

@@ -154,6 +154,25 @@ pub async fn request_alice_in_process(
     service
 }
 
+/// The token of the newest reset link mailed to `email` (as `.eml` files in `mail_dir`),
+/// waiting up to 5 s for it.
+pub async fn mailed_token(mail_dir: &Path, email: &str) -> String {
+    let mut mails = Vec::new();
+    for _ in 0..100 {
+        mails = reset_testkit::http_suite::eml_messages_to(mail_dir, email);
+        if !mails.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mail = mails.last().expect("a mail");
+    let at = mail.find("token=").expect("a link") + "token=".len();
+    mail[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
 /// Asks the server at `base` to reset alice's password (202).
 pub async fn request_alice(base: &str) {
     let body = serde_json::json!({"username": "alice"});

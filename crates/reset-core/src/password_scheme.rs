@@ -113,6 +113,25 @@ fn django_pbkdf2_sha256(password: &str, salt: &str, iterations: u32) -> String {
     format!("pbkdf2_sha256${iterations}${salt}${hash}")
 }
 
+impl PasswordScheme {
+    /// [`PasswordScheme::encode`], with bcrypt and PBKDF2 (CPU-heavy by design) run on tokio's
+    /// blocking threads, so that a directory's password change does not stall the runtime.
+    pub async fn encode_off_runtime(
+        &self,
+        change: &PasswordChange<'_>,
+    ) -> Result<String, SchemeError> {
+        if matches!(self, Self::Argon2id | Self::Plaintext) {
+            return self.encode(change);
+        }
+        let scheme = *self;
+        let password = crate::password::NewPassword::from_typed(change.password());
+        let hash = change.argon2id().to_owned();
+        tokio::task::spawn_blocking(move || scheme.encode(&PasswordChange::new(&password, &hash)))
+            .await
+            .map_err(|e| SchemeError::Bcrypt(format!("the encoding task failed: {e}")))?
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ mod migrate;
 mod rows;
 pub use rows::{OutboxEntry, RowCounts};
 pub mod schema;
+mod sql_directory;
 mod store;
 
 pub use connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, redact_url};
@@ -31,6 +32,7 @@ pub use backend::mysql_target::{
 pub use backend::pg::{
     Pooling, SslMode as PgSslMode, Target as PgTarget, TargetError as PgTargetError,
 };
+pub use sql_directory::{SqlDirectory, SqlDirectoryError, SqlStatements};
 pub use store::DieselStore;
 
 /// The organisation of users created without one.

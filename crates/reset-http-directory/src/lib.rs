@@ -200,21 +200,10 @@ impl UserDirectory for HttpDirectory {
         _at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let scheme = self.options.scheme;
-        let password = if matches!(scheme, PasswordScheme::Argon2id | PasswordScheme::Plaintext) {
-            scheme.encode(change)
-        } else {
-            // bcrypt and PBKDF2 are CPU-heavy: off the runtime's threads.
-            let (password, hash) = (
-                reset_core::password::NewPassword::from_typed(change.password()),
-                change.argon2id().to_owned(),
-            );
-            tokio::task::spawn_blocking(move || {
-                scheme.encode(&PasswordChange::new(&password, &hash))
-            })
+        let password = scheme
+            .encode_off_runtime(change)
             .await
-            .map_err(|e| unavailable("/set-password", e))?
-        }
-        .map_err(|e| StoreError::Query(e.to_string()))?;
+            .map_err(|e| StoreError::Query(e.to_string()))?;
         let body = SetPassword {
             id,
             scheme: scheme_name(scheme),

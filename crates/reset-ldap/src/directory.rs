@@ -240,7 +240,8 @@ impl UserDirectory for LdapDirectory {
             PasswordWrite::PasswordModify => None,
             PasswordWrite::Replace(scheme) => {
                 let encoded = scheme
-                    .encode(change)
+                    .encode_off_runtime(change)
+                    .await
                     .map_err(|e| StoreError::Query(e.to_string()))?;
                 Some(match scheme {
                     PasswordScheme::Bcrypt { .. } => format!("{{CRYPT}}{encoded}"),

@@ -76,8 +76,9 @@ settings! {
     trusted_proxies: String = String::new();
     /// Apply migrations when serving starts
     migrate_on_start: bool = true;
-    /// Where accounts live: builtin (the users table in database_url), ldap (ldap_* below) or
-    /// http (a team's own account service, http_directory_* below)
+    /// Where accounts live: builtin (the users table in database_url), ldap (ldap_* below), sql
+    /// (an application's own table, sql_* below) or http (a team's own account service,
+    /// http_directory_* below)
     directory: String = "builtin".into();
     /// LDAP server for directory = ldap: ldap://host:389, or ldaps://host:636
     ldap_url: Option<String> = None;
@@ -112,6 +113,19 @@ settings! {
     ldap_password_write: String = "password_modify".into();
     /// Seconds one LDAP connection, bind or search may take; then 503
     ldap_timeout_secs: u64 = ldap.timeout.as_secs();
+    /// The application's database for directory = sql: postgres://…, mysql://… or sqlite://…
+    sql_directory_url: Option<String> = None, secret = true;
+    /// Finds an account by :username; returns the columns id, username, email as text
+    sql_find_by_username: Option<String> = None;
+    /// Finds an account by :email; the same columns
+    sql_find_by_email: Option<String> = None;
+    /// Finds an account by :id; the same columns
+    sql_find_by_id: Option<String> = None;
+    /// Stores :password for :id (one row)
+    sql_set_password: Option<String> = None;
+    /// Scheme :password is encoded in: argon2id, bcrypt[:COST], pbkdf2_sha256[:ITERATIONS]
+    /// (Django's) or plaintext
+    sql_password_scheme: String = "argon2id".into();
     /// Base URL of the account service for directory = http (POST /find, /get, /set-password)
     http_directory_url: Option<String> = None;
     /// Signing secret of its calls (whsec_<base64>, or ≥ 16 characters; Standard Webhooks)
@@ -654,6 +668,7 @@ mod tests {
                 "database_url",
                 "database_listen_url",
                 "ldap_bind_password",
+                "sql_directory_url",
                 "http_directory_secret",
                 "secret_key",
                 "secret_keys",

@@ -87,7 +87,31 @@ pub fn directory(settings: &Settings) -> anyhow::Result<Option<Arc<dyn UserDirec
             )?;
             Ok(Some(Arc::new(directory)))
         }
-        other => anyhow::bail!("directory = {other:?}: use builtin, ldap or http"),
+        "sql" => {
+            let need = |value: &Option<String>, name: &str| {
+                value.clone().with_context(|| {
+                    format!(
+                        "directory = sql needs {name} (RESET_{})",
+                        name.to_uppercase()
+                    )
+                })
+            };
+            let url = need(&settings.sql_directory_url, "sql_directory_url")?;
+            let statements = reset_diesel::SqlStatements {
+                find_by_username: need(&settings.sql_find_by_username, "sql_find_by_username")?,
+                find_by_email: need(&settings.sql_find_by_email, "sql_find_by_email")?,
+                find_by_id: need(&settings.sql_find_by_id, "sql_find_by_id")?,
+                set_password: need(&settings.sql_set_password, "sql_set_password")?,
+            };
+            let directory = reset_diesel::SqlDirectory::new(
+                &url,
+                &statements,
+                settings.sql_password_scheme.parse()?,
+                settings.db_max_connections,
+            )?;
+            Ok(Some(Arc::new(directory)))
+        }
+        other => anyhow::bail!("directory = {other:?}: use builtin, ldap, sql or http"),
     }
 }
 

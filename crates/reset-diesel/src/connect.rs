@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::ManagerConfig;
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::RecyclingMethod;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -181,6 +181,58 @@ pub(crate) enum Pools {
     Sqlite(sqlite::Writer),
 }
 
+/// A way to open one connection of type `C`: what a pool does for each connection it adds.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) trait Establish<C>: Clone + Send + Sync + 'static {
+    /// A new connection.
+    fn establish(&self) -> impl std::future::Future<Output = diesel::ConnectionResult<C>> + Send;
+}
+
+#[cfg(feature = "postgres")]
+impl Establish<pg::Conn> for pg::Target {
+    fn establish(
+        &self,
+    ) -> impl std::future::Future<Output = diesel::ConnectionResult<pg::Conn>> + Send {
+        pg::Target::establish(self)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl Establish<mysql::Conn> for mysql_target::Target {
+    fn establish(
+        &self,
+    ) -> impl std::future::Future<Output = diesel::ConnectionResult<mysql::Conn>> + Send {
+        mysql_target::Target::establish(self)
+    }
+}
+
+/// A pool of up to `max_connections` connections that `target` opens (for `url`, which the
+/// manager keeps only as a label), recycled as `recycling` says.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) fn pool<C, T>(
+    url: &str,
+    target: T,
+    max_connections: usize,
+    recycling: RecyclingMethod<C>,
+) -> Result<Pool<C>, ConnectError>
+where
+    C: diesel_async::pooled_connection::PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+    T: Establish<C>,
+{
+    let mut config = ManagerConfig::default();
+    config.recycling_method = recycling;
+    config.custom_setup = Box::new(move |_url| {
+        let target = target.clone();
+        Box::pin(async move { target.establish().await })
+    });
+    let manager = AsyncDieselConnectionManager::<C>::new_with_config(url.to_owned(), config);
+    Pool::builder(manager)
+        .max_size(max_connections.max(1))
+        .build()
+        .map_err(|e| ConnectError::Pool(e.to_string()))
+}
+
 #[allow(unused_variables)] // `options` with SQLite alone
 pub(crate) fn pools(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pools, ConnectError> {
     match url {
@@ -192,35 +244,19 @@ pub(crate) fn pools(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pools, C
             // round trip per store call: a PostgreSQL connection that closed is known as such
             // (`is_broken` asks the client) and is dropped instead of handed out; one that dies
             // while handed out fails its query, which is `Unavailable` (a 503, or a retry).
-            let mut config = ManagerConfig::default();
-            config.recycling_method = RecyclingMethod::Fast;
-            config.custom_setup = Box::new(move |_url| {
-                let target = target.clone();
-                Box::pin(async move { target.establish().await })
-            });
-            let manager =
-                AsyncDieselConnectionManager::<pg::Conn>::new_with_config(u.clone(), config);
-            let pool = Pool::builder(manager)
-                .max_size(options.max_connections.max(1))
-                .build()
-                .map_err(|e| ConnectError::Pool(e.to_string()))?;
+            let pool = pool(u, target, options.max_connections, RecyclingMethod::Fast)?;
             let batches = pg::Batches::start(&pool, pooling);
             Ok(Pools::Pg(pool, batches, pooling))
         }
         #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql(u) => {
             let target = mysql_target::Target::parse(u)?;
-            let mut config = ManagerConfig::default();
-            config.custom_setup = Box::new(move |_url| {
-                let target = target.clone();
-                Box::pin(async move { target.establish().await })
-            });
-            let manager =
-                AsyncDieselConnectionManager::<mysql::Conn>::new_with_config(u.clone(), config);
-            let pool = Pool::builder(manager)
-                .max_size(options.max_connections.max(1))
-                .build()
-                .map_err(|e| ConnectError::Pool(e.to_string()))?;
+            let pool = pool(
+                u,
+                target,
+                options.max_connections,
+                RecyclingMethod::Verified,
+            )?;
             Ok(Pools::Mysql(pool))
         }
         #[cfg(feature = "sqlite")]

@@ -176,6 +176,34 @@ enum Connection {
     Sqlite(std::path::PathBuf),
 }
 
+/// Runs `statement` with `values` bound on the directory's connection, ending with
+/// `.$method(connection)` (`load::<Row>`, `execute`): the one body for every backend, which
+/// differ only in their query type and in SQLite being synchronous.
+macro_rules! on_connection {
+    ($self:ident, $statement:ident, $values:ident, $($method:tt)+) => {{
+        let (sql, binds) = ($statement.sql.clone(), binds($statement, $values));
+        match &$self.connection {
+            #[cfg(feature = "postgres")]
+            Connection::Pg(pool) => {
+                use diesel_async::RunQueryDsl as _;
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                boxed::<diesel::pg::Pg>(sql, binds).$($method)+(&mut *conn).await.map_err(failed)
+            }
+            #[cfg(feature = "mysql")]
+            Connection::Mysql(pool) => {
+                use diesel_async::RunQueryDsl as _;
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                boxed::<diesel::mysql::Mysql>(sql, binds).$($method)+(&mut *conn).await.map_err(failed)
+            }
+            #[cfg(feature = "sqlite")]
+            Connection::Sqlite(path) => {
+                use diesel::RunQueryDsl as _;
+                sqlite(path, move |conn| boxed::<diesel::sqlite::Sqlite>(sql, binds).$($method)+(conn)).await
+            }
+        }
+    }};
+}
+
 /// Accounts in an application's own table.
 pub struct SqlDirectory {
     connection: Connection,
@@ -268,35 +296,7 @@ impl SqlDirectory {
         statement: &Prepared,
         values: &[(&str, &str)],
     ) -> Result<Vec<Row>, StoreError> {
-        let (sql, binds) = (statement.sql.clone(), binds(statement, values));
-        match &self.connection {
-            #[cfg(feature = "postgres")]
-            Connection::Pg(pool) => {
-                use diesel_async::RunQueryDsl as _;
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                boxed::<diesel::pg::Pg>(sql, binds)
-                    .load::<Row>(&mut *conn)
-                    .await
-                    .map_err(failed)
-            }
-            #[cfg(feature = "mysql")]
-            Connection::Mysql(pool) => {
-                use diesel_async::RunQueryDsl as _;
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                boxed::<diesel::mysql::Mysql>(sql, binds)
-                    .load::<Row>(&mut *conn)
-                    .await
-                    .map_err(failed)
-            }
-            #[cfg(feature = "sqlite")]
-            Connection::Sqlite(path) => {
-                use diesel::RunQueryDsl as _;
-                sqlite(path, move |conn| {
-                    boxed::<diesel::sqlite::Sqlite>(sql, binds).load::<Row>(conn)
-                })
-                .await
-            }
-        }
+        on_connection!(self, statement, values, load::<Row>)
     }
 
     /// Runs `statement` with `values`; how many rows it changed.
@@ -305,35 +305,7 @@ impl SqlDirectory {
         statement: &Prepared,
         values: &[(&str, &str)],
     ) -> Result<usize, StoreError> {
-        let (sql, binds) = (statement.sql.clone(), binds(statement, values));
-        match &self.connection {
-            #[cfg(feature = "postgres")]
-            Connection::Pg(pool) => {
-                use diesel_async::RunQueryDsl as _;
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                boxed::<diesel::pg::Pg>(sql, binds)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(failed)
-            }
-            #[cfg(feature = "mysql")]
-            Connection::Mysql(pool) => {
-                use diesel_async::RunQueryDsl as _;
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                boxed::<diesel::mysql::Mysql>(sql, binds)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(failed)
-            }
-            #[cfg(feature = "sqlite")]
-            Connection::Sqlite(path) => {
-                use diesel::RunQueryDsl as _;
-                sqlite(path, move |conn| {
-                    boxed::<diesel::sqlite::Sqlite>(sql, binds).execute(conn)
-                })
-                .await
-            }
-        }
+        on_connection!(self, statement, values, execute)
     }
 
     /// The one account `statement` finds (none for several: an identifier naming two accounts
@@ -403,59 +375,25 @@ async fn sqlite<T: Send + 'static>(
 }
 
 fn user(row: Row) -> Option<User> {
-    Some(User {
-        id: row.id,
-        username: reset_core::identity::normalize_username(&row.username).ok()?,
-        emails: row
-            .email
-            .as_deref()
-            .and_then(|e| reset_core::identity::normalize_email(e).ok())
-            .into_iter()
-            .collect(),
-        password_hash: None,
-        org_id: crate::DEFAULT_ORG.into(),
-        locale: None,
-        phone: None,
-        password_changed_at: None,
-        sequence: 0,
-        created_at: DateTime::<Utc>::UNIX_EPOCH,
-    })
+    User::from_directory(row.id, &row.username, row.email, None, None)
 }
 
 #[allow(unused_variables)] // `max_connections` with SQLite alone
 fn connection(url: &DatabaseUrl, max_connections: usize) -> Result<Connection, ConnectError> {
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    use diesel_async::pooled_connection::RecyclingMethod;
     match url {
         #[cfg(feature = "postgres")]
         DatabaseUrl::Postgres(u) => {
-            use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
             let target = crate::backend::pg::Target::parse(u)?;
-            let mut config = ManagerConfig::default();
-            config.custom_setup = Box::new(move |_| {
-                let target = target.clone();
-                Box::pin(async move { target.establish().await })
-            });
-            let manager = AsyncDieselConnectionManager::new_with_config(u.clone(), config);
-            diesel_async::pooled_connection::deadpool::Pool::builder(manager)
-                .max_size(max_connections.max(1))
-                .build()
+            crate::connect::pool(u, target, max_connections, RecyclingMethod::Fast)
                 .map(Connection::Pg)
-                .map_err(|e| ConnectError::Pool(e.to_string()))
         }
         #[cfg(feature = "mysql")]
         DatabaseUrl::Mysql(u) => {
-            use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
             let target = crate::backend::mysql_target::Target::parse(u)?;
-            let mut config = ManagerConfig::default();
-            config.custom_setup = Box::new(move |_| {
-                let target = target.clone();
-                Box::pin(async move { target.establish().await })
-            });
-            let manager = AsyncDieselConnectionManager::new_with_config(u.clone(), config);
-            diesel_async::pooled_connection::deadpool::Pool::builder(manager)
-                .max_size(max_connections.max(1))
-                .build()
+            crate::connect::pool(u, target, max_connections, RecyclingMethod::Verified)
                 .map(Connection::Mysql)
-                .map_err(|e| ConnectError::Pool(e.to_string()))
         }
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite(path) => Ok(Connection::Sqlite(path.clone())),

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reset_diesel::{DieselStore, PoolOptions};
-use reset_testkit::db::strict;
+use reset_testkit::process::{KillOnDrop, command_as, free_port, is_root, strict};
 
 /// A CA, a server certificate it signed for `localhost` only, and a CA that signed nothing.
 struct Pki {
@@ -29,24 +29,6 @@ impl Pki {
     }
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// `program args…` as `user` when this process is root (PostgreSQL and MariaDB refuse root).
-fn command_as(user: &str, program: &str) -> Command {
-    if is_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", user, "--", program]);
-        c
-    } else {
-        Command::new(program)
-    }
-}
-
 fn chown(user: &str, path: &Path) {
     if is_root() {
         let status = Command::new("chown")
@@ -55,13 +37,6 @@ fn chown(user: &str, path: &Path) {
             .expect("chown");
         assert!(status.success(), "chown {}", path.display());
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 async fn wait_for_port(port: u16, log: &Path) {
@@ -82,15 +57,8 @@ async fn wait_for_port(port: u16, log: &Path) {
 
 /// A server process, killed when dropped.
 struct Server {
-    child: std::process::Child,
+    _child: KillOnDrop,
     port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -154,7 +122,10 @@ async fn postgres(dir: &Path, pki: Option<&Pki>) -> Server {
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("postgres");
-    let server = Server { child, port };
+    let server = Server {
+        _child: KillOnDrop(child),
+        port,
+    };
     wait_for_port(port, &log).await;
     // Listening comes a moment before accepting queries.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -385,7 +356,10 @@ async fn mariadb(dir: &Path, pki: &Pki) -> Server {
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("mariadbd");
-    let server = Server { child, port };
+    let server = Server {
+        _child: KillOnDrop(child),
+        port,
+    };
     wait_for_port(port, &log).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     server

@@ -161,22 +161,7 @@ impl HttpDirectory {
 }
 
 fn user(a: Account) -> Option<User> {
-    Some(User {
-        id: a.id,
-        username: reset_core::identity::normalize_username(&a.username).ok()?,
-        emails: a
-            .emails
-            .iter()
-            .filter_map(|e| reset_core::identity::normalize_email(e).ok())
-            .collect(),
-        password_hash: None,
-        org_id: "default".into(),
-        locale: a.locale,
-        phone: a.phone,
-        password_changed_at: None,
-        sequence: 0,
-        created_at: DateTime::<Utc>::UNIX_EPOCH,
-    })
+    User::from_directory(a.id, &a.username, a.emails, a.locale, a.phone)
 }
 
 #[async_trait]

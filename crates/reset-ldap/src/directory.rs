@@ -161,29 +161,15 @@ impl LdapDirectory {
         let first = |attr: &str| -> Option<String> {
             lookup_attr(&entry.attrs, attr).and_then(|v| v.first().cloned())
         };
-        let id = first(&o.id_attribute)?;
-        let username =
-            reset_core::identity::normalize_username(&first(&o.username_attribute)?).ok()?;
-        let emails = lookup_attr(&entry.attrs, &o.email_attribute)
-            .map(|values| {
-                values
-                    .iter()
-                    .filter_map(|e| reset_core::identity::normalize_email(e).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        Some(User {
-            id,
-            username,
-            emails,
-            password_hash: None,
-            org_id: "default".into(),
-            locale: o.locale_attribute.as_deref().and_then(first),
-            phone: o.phone_attribute.as_deref().and_then(first),
-            password_changed_at: None,
-            sequence: 0,
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-        })
+        User::from_directory(
+            first(&o.id_attribute)?,
+            &first(&o.username_attribute)?,
+            lookup_attr(&entry.attrs, &o.email_attribute)
+                .cloned()
+                .unwrap_or_default(),
+            o.locale_attribute.as_deref().and_then(first),
+            o.phone_attribute.as_deref().and_then(first),
+        )
     }
 
     fn id_filter(&self, id: &str) -> String {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use reset_core::password::NewPassword;
 use reset_core::{AccountLookup, PasswordChange, PasswordScheme, StoreError, UserDirectory};
 use reset_ldap::{LdapDirectory, LdapOptions, PasswordWrite, Tls};
+use reset_testkit::process::free_port;
 use reset_testkit::slapd::{ADMIN, ADMIN_PASSWORD, BASE, Slapd};
 
 fn options(slapd: &Slapd) -> LdapOptions {
@@ -19,13 +20,6 @@ fn options(slapd: &Slapd) -> LdapOptions {
         base_dn: format!("ou=people,{BASE}"),
         ..LdapOptions::default()
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn lookup(username: Option<&str>, email: Option<&str>) -> AccountLookup {

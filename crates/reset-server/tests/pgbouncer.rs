@@ -18,28 +18,14 @@ use common::{Server, command, run};
 use reset_testkit::TestDb;
 use reset_testkit::db::strict;
 use reset_testkit::http_suite::{self, Host};
-use reset_testkit::process::{SmtpSink, free_port};
+use reset_testkit::process::{KillOnDrop, SmtpSink, command_as, free_port, is_root};
 
 const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
 
 /// A PgBouncer in transaction mode in front of the test PostgreSQL, killed when dropped.
 struct Bouncer {
-    child: std::process::Child,
+    _child: KillOnDrop,
     port: u16,
-}
-
-impl Drop for Bouncer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 impl Bouncer {
@@ -65,25 +51,23 @@ impl Bouncer {
             ),
         )
         .unwrap();
-        // PgBouncer refuses to run as root.
-        let mut c = if is_root() {
+        // PgBouncer refuses to run as root: as postgres then, which must read its files.
+        if is_root() {
             Command::new("chown")
                 .args(["-R", "postgres:postgres", &dir.display().to_string()])
                 .status()
                 .unwrap();
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--", PGBOUNCER]);
-            c
-        } else {
-            Command::new(PGBOUNCER)
-        };
-        let child = c
+        }
+        let child = command_as("postgres", PGBOUNCER)
             .arg(&ini)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let bouncer = Self { child, port };
+        let bouncer = Self {
+            _child: KillOnDrop(child),
+            port,
+        };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await

@@ -18,10 +18,7 @@ pub fn mysql_admin_url() -> String {
     std::env::var("RESET_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
 }
 
-/// Whether unreachable services must fail the run (CI) instead of skipping.
-pub fn strict() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+pub use crate::process::strict;
 
 /// A database that exists for one test.
 pub enum TestDb {

@@ -228,6 +228,31 @@ async fn smtp_session(conn: tokio::net::TcpStream, peer: std::net::IpAddr, handl
     }
 }
 
+/// Whether unreachable services or missing programs must fail the run (CI) instead of skipping.
+pub fn strict() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `program` run as `user` when this process is root (PostgreSQL, MariaDB and PgBouncer refuse
+/// root), else as is.
+pub fn command_as(user: &str, program: &str) -> std::process::Command {
+    if is_root() {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", user, "--", program]);
+        c
+    } else {
+        std::process::Command::new(program)
+    }
+}
+
 /// A free TCP port on the loopback interface.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::process::{KillOnDrop, free_port, strict};
+
 /// Where Debian puts slapd.
 pub const SLAPD: &str = "/usr/sbin/slapd";
 
-/// Whether a missing program must fail the run (CI) instead of skipping.
-fn strict() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 /// The directory's base DN.
 pub const BASE: &str = "dc=example,dc=org";
 /// The DN that may write everything.
@@ -22,7 +20,7 @@ pub const ADMIN_PASSWORD: &str = "admin secret";
 
 /// A slapd of its own, killed when dropped.
 pub struct Slapd {
-    child: std::process::Child,
+    _child: KillOnDrop,
     /// The plain LDAP port (StartTLS works on it).
     pub port: u16,
     /// The LDAPS port.
@@ -30,13 +28,6 @@ pub struct Slapd {
     /// The folder with `ca.pem`, the configuration and the log.
     pub dir: PathBuf,
     _temp: tempfile::TempDir,
-}
-
-impl Drop for Slapd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Slapd {
@@ -91,7 +82,7 @@ impl Slapd {
             .spawn()
             .expect("slapd");
         let slapd = Self {
-            child,
+            _child: KillOnDrop(child),
             port,
             tls_port,
             dir,
@@ -177,12 +168,4 @@ impl Slapd {
             .status()
             .is_ok_and(|s| s.success())
     }
-}
-
-/// A free loopback port.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }

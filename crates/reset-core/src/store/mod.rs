@@ -63,6 +63,36 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+impl User {
+    /// An account read from a directory outside this service (LDAP, an application's table or
+    /// service): the username and addresses normalised as identifiers are (`None` when the
+    /// username is not a valid one; invalid addresses are left out), the default organisation,
+    /// and nothing this service would have recorded itself (hash, history, counters, dates).
+    pub fn from_directory(
+        id: String,
+        username: &str,
+        emails: impl IntoIterator<Item = String>,
+        locale: Option<String>,
+        phone: Option<String>,
+    ) -> Option<Self> {
+        Some(Self {
+            id,
+            username: crate::identity::normalize_username(username).ok()?,
+            emails: emails
+                .into_iter()
+                .filter_map(|e| crate::identity::normalize_email(&e).ok())
+                .collect(),
+            password_hash: None,
+            org_id: "default".into(),
+            locale,
+            phone,
+            password_changed_at: None,
+            sequence: 0,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+        })
+    }
+}
+
 /// A user to create (from the CLI, or a host application's seed).
 #[derive(Debug, Clone, Default)]
 pub struct NewUser {

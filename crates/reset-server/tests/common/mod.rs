@@ -165,12 +165,10 @@ pub async fn mailed_token(mail_dir: &Path, email: &str) -> String {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mail = mails.last().expect("a mail");
-    let at = mail.find("token=").expect("a link") + "token=".len();
-    mail[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
+    reset_testkit::process::token_after(
+        mails.last().expect("a mail"),
+        "http://127.0.0.1:8080/reset-password?token=",
+    )
 }
 
 /// Asks the server at `base` to reset alice's password (202).

@@ -50,6 +50,7 @@ impl Account {
             password_changed_at: None,
             sequence: 0,
             created_at: Utc::now(),
+            disabled: false,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::dialects::{forgot_password, misskey, unleash, zitadel};
 use crate::pages::openapi as p;
 use crate::problem::{Problem, ViolationBody};
 use crate::v1::openapi as v1;
-use crate::v1::{admin, wire};
+use crate::v1::{admin, users, wire};
 
 /// The document.
 #[derive(OpenApi)]
@@ -35,7 +35,9 @@ While the database cannot be reached, every operation that needs it answers 503 
         v1::openapi_json, v1::openapi_3_0_json,
         d::misskey_request, d::misskey_reset, d::forgot_send_email, d::forgot_check_code, d::forgot_reset_password,
         d::unleash_password, d::unleash_validate, d::unleash_validate_password, d::unleash_password_email,
-        v1::admin_password_reset, v1::admin_set_password, d::zitadel_password_reset, d::zitadel_set_password,
+        v1::admin_password_reset, v1::admin_set_password,
+        v1::create_user, v1::list_users, v1::get_user, v1::update_user, v1::delete_user,
+        d::zitadel_password_reset, d::zitadel_set_password,
         d::zitadel_connect_password_reset, d::zitadel_connect_set_password,
         p::page_form, p::page_submit, p::page_cancel_form, p::page_cancel_submit,
         crate::docs::openapi::docs_page, crate::docs::openapi::docs_asset),
@@ -49,6 +51,7 @@ While the database cannot be reached, every operation that needs it answers 503 
         unleash::ValidatePasswordBody, unleash::Role, unleash::ErrorDetail,
         admin::AdminResetBody, admin::SendLink, admin::AdminPasswordBody, admin::NewPassword,
         admin::Details, admin::AdminResetResponse, admin::AdminPasswordResponse,
+        users::UserResource, users::CreateUserBody, users::UpdateUserBody, users::UserList,
         zitadel::PasswordResetBody, zitadel::SendLink, zitadel::SetPasswordBody, zitadel::NewPassword, zitadel::Details,
         zitadel::PasswordResetResponse, zitadel::SetPasswordResponse, zitadel::ErrorBody, zitadel::ErrorDetail,
         zitadel::ConnectErrorBody, zitadel::ConnectErrorDetail, zitadel::ReasonDebug,
@@ -60,6 +63,7 @@ While the database cannot be reached, every operation that needs it answers 503 
         (name = "self-service", description = "Forgotten passwords, without a credential."),
         (name = "pages", description = "HTML pages for people: the form behind the emailed link, and the \"this wasn't me\" confirmation. No JavaScript; strict CSP; English, Japanese or German by `Accept-Language`."),
         (name = "administration", description = "For operators, with an admin token (`reset-server token create`); may say that a user does not exist."),
+        (name = "users", description = "The built-in directory's accounts, for operators with an admin token (scopes `users:read`, `users:write`). With another directory (`RESET_DIRECTORY` = ldap, sql or http) these answer 409 `directory_managed`: accounts are managed where they live."),
         (name = "operations", description = "Health, readiness and this document."),
         (name = "misskey", description = "Misskey's reset API (prefix `/api`), answered in its own shapes."),
         (name = "forgot-password", description = "The code-based forgot-password API (prefix `/api/auth/forgotPassword`)."),
@@ -98,7 +102,7 @@ impl utoipa::Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An admin token (`rst_…`) from `reset-server token create`; scopes `password:reset` and `password:write`.",
+                        "An admin token (`rst_…`) from `reset-server token create`; scopes `password:reset`, `password:write`, `users:read` and `users:write`.",
                     ))
                     .build(),
             ),

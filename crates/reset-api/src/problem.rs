@@ -61,6 +61,12 @@ codes! {
     USER_NOT_FOUND = "user_not_found", "7a8b9c0d-1e2f-4a3b-8c4d-6e7f8a9b0c16", 404, "User not found";
     /// Administration: the `url_template` is refused.
     INVALID_URL_TEMPLATE = "invalid_url_template", "8b9c0d1e-2f3a-4b4c-9d5e-7f8a9b0c1d17", 400, "Invalid URL template";
+    /// Administration: the change conflicts with the account's state (a username or address
+    /// that is taken, a disabled account).
+    CONFLICT = "conflict", "1f2a3b4c-5d6e-4f7a-8b9c-0d1e2f3a4b20", 409, "Conflict";
+    /// Administration: the user API, while accounts live in a directory this server does not
+    /// manage (LDAP, an application's table or service).
+    DIRECTORY_MANAGED = "directory_managed", "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c21", 409, "Directory managed";
     /// Our fault; `detail` carries the reference that is logged.
     INTERNAL_ERROR = "internal_error", "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d11", 500, "Internal error";
     /// `/readyz`: the database is unreachable or not migrated.
@@ -194,6 +200,11 @@ impl Problem {
                 format!("The credential lacks the scope {scope}."),
             ),
             ResetError::UserNotFound => Self::new(USER_NOT_FOUND, "There is no such user."),
+            ResetError::Conflict(why) => Self::new(CONFLICT, format!("Refused: {why}.")),
+            ResetError::DirectoryManaged => Self::new(
+                DIRECTORY_MANAGED,
+                "Accounts live in the directory this server is configured with (RESET_DIRECTORY); manage them there.",
+            ),
             ResetError::InvalidUrlTemplate(why) => Self::new(
                 INVALID_URL_TEMPLATE,
                 format!("The url_template is refused: {why}."),

@@ -161,7 +161,7 @@ fn every_operation_is_complete() {
                 "{at}: tags"
             );
             let needs_token =
-                ["administration", "zitadel"].contains(&op["tags"][0].as_str().unwrap());
+                ["administration", "users", "zitadel"].contains(&op["tags"][0].as_str().unwrap());
             let bearer = op["security"]
                 .as_array()
                 .is_some_and(|s| !s.is_empty() && s.iter().all(|r| r["bearer"].is_array()));

@@ -2,7 +2,8 @@
 //! creation; only their keyed hash is stored, and presented tokens are compared in constant
 //! time. Each token carries scopes: `password:reset` (send reset secrets, set a password with a
 //! code) and `password:write` (set a password without a code, or have a code returned to the
-//! caller: either way the caller can choose the password).
+//! caller: either way the caller can choose the password), `users:read` (read and list the
+//! built-in directory's accounts) and `users:write` (create, change, switch off and delete them).
 
 use chrono::{DateTime, Utc};
 
@@ -11,8 +12,19 @@ pub const SCOPE_RESET: &str = "password:reset";
 /// Set a user's password without a verification code; with `password:reset`, have a code
 /// returned (`return_code`) instead of sent.
 pub const SCOPE_WRITE: &str = "password:write";
+/// Read and list the built-in directory's accounts (the user API's `GET`s).
+pub const SCOPE_USERS_READ: &str = "users:read";
+/// Create, change, switch off and delete the built-in directory's accounts (the answer shows
+/// the account written). Grant it as carefully as `password:write`: whoever may change where an
+/// account's messages go can have its next reset link sent there.
+pub const SCOPE_USERS_WRITE: &str = "users:write";
 /// Every scope there is.
-pub const SCOPES: [&str; 2] = [SCOPE_RESET, SCOPE_WRITE];
+pub const SCOPES: [&str; 4] = [
+    SCOPE_RESET,
+    SCOPE_WRITE,
+    SCOPE_USERS_READ,
+    SCOPE_USERS_WRITE,
+];
 
 /// A token as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -119,3 +119,37 @@ pub trait UserDirectory: Send + Sync {
     /// password has changed already.
     async fn revoke_sessions(&self, id: &str) -> Result<SessionsEnded, StoreError>;
 }
+
+/// The directory as every reset path sees it: a disabled account ([`User::disabled`]) is not
+/// there, so it gets what an unknown one gets (the same answer and cost, no message, no secret
+/// accepted). The one place that rule lives; `ResetService` wraps whatever directory it is
+/// given.
+pub(crate) struct EnabledOnly(pub(crate) std::sync::Arc<dyn UserDirectory>);
+
+#[async_trait]
+impl UserDirectory for EnabledOnly {
+    async fn find(&self, lookup: &AccountLookup) -> Result<Option<User>, StoreError> {
+        Ok(self.0.find(lookup).await?.filter(|u| !u.disabled))
+    }
+
+    async fn by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.0.by_id(id).await?.filter(|u| !u.disabled))
+    }
+
+    async fn set_password(
+        &self,
+        id: &str,
+        change: &PasswordChange<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.0.set_password(id, change, at).await
+    }
+
+    async fn record_change(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.0.record_change(id, at).await
+    }
+
+    async fn revoke_sessions(&self, id: &str) -> Result<SessionsEnded, StoreError> {
+        self.0.revoke_sessions(id).await
+    }
+}

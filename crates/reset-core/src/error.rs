@@ -48,6 +48,14 @@ pub enum ResetError {
     /// Administration: no such user (404 `user_not_found`).
     #[error("no such user")]
     UserNotFound,
+    /// Administration: the change conflicts with the account's state: a username or address
+    /// that is taken, or a disabled account (409 `conflict`).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Administration: accounts live in a directory this service does not manage (LDAP, an
+    /// application's table or service); change them there (409 `directory_managed`).
+    #[error("accounts are managed in the directory they live in")]
+    DirectoryManaged,
     /// Administration: the link template is malformed or leads off the allowed origins
     /// (400 `invalid_url_template`).
     #[error("invalid url template: {0}")]

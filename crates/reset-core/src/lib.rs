@@ -38,8 +38,8 @@ pub use rate_limit::{Limit, RateLimits};
 pub use rng::{OsSecretRng, SecretRng, SeededRng};
 pub use secret::SecretKey;
 pub use service::{
-    AccountSummary, AdminAction, AdminIssue, AdminIssued, AdminSession, ChangeDetails,
-    ClientContext, PasswordProof, Ports, RequestInput, ResetService, SecretInput, UserInput,
-    Verified,
+    AccountPage, AccountPatch, AccountSummary, AdminAction, AdminIssue, AdminIssued, AdminSession,
+    ChangeDetails, ClientContext, ImportRecord, ImportReport, PasswordProof, Ports, Refusal,
+    RequestInput, ResetService, SecretInput, UserInput, Verified,
 };
-pub use store::{AdminTokens, Outbox, ResetState, Store};
+pub use store::{Accounts, AdminTokens, Outbox, ResetState, Store, User};

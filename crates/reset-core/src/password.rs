@@ -130,13 +130,44 @@ impl PasswordHasher {
     }
 }
 
-/// Checks a password against a PHC string, synchronously (call it off the async runtime).
+/// Checks a password against a stored hash, synchronously (call it off the async runtime): an
+/// argon2 PHC string (any variant and parameters), or a bcrypt hash an import kept (checked
+/// against the password as typed too: the application that made it did not normalise).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(nfkc(password).as_bytes(), &h)
+    match stored_hash_scheme(hash) {
+        Some(StoredHash::Bcrypt) => {
+            let normal = nfkc(password);
+            bcrypt::verify(&normal, hash).unwrap_or(false)
+                || (normal != password && bcrypt::verify(password, hash).unwrap_or(false))
+        }
+        _ => PasswordHash::new(hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(nfkc(password).as_bytes(), &h)
+                .is_ok()
+        }),
+    }
+}
+
+/// A stored password hash this service can check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredHash {
+    /// An argon2id PHC string (`$argon2id$v=19$…`).
+    Argon2id,
+    /// A bcrypt hash (`$2a$`, `$2b$` or `$2y$`, as imports bring them).
+    Bcrypt,
+}
+
+/// Which of the hashes this service checks `hash` is, or `None` (an import refuses it).
+pub fn stored_hash_scheme(hash: &str) -> Option<StoredHash> {
+    if ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p)) {
+        return hash
+            .parse::<bcrypt::HashParts>()
             .is_ok()
-    })
+            .then_some(StoredHash::Bcrypt);
+    }
+    PasswordHash::new(hash)
+        .is_ok_and(|h| h.algorithm.as_str() == "argon2id" && h.hash.is_some())
+        .then_some(StoredHash::Argon2id)
 }
 
 /// The NFKC form that is hashed and measured.
@@ -172,6 +203,29 @@ impl std::fmt::Debug for NewPassword {
 mod tests {
     use super::*;
     use crate::rng::SeededRng;
+
+    #[test]
+    fn imported_bcrypt_hashes_verify_and_others_are_told_apart() {
+        // As another application stored it: bcrypt of the password as typed (not NFKC).
+        let typed = "ﬁsh and chips";
+        let hash = bcrypt::hash(typed, 4).expect("bcrypt");
+        assert_eq!(stored_hash_scheme(&hash), Some(StoredHash::Bcrypt));
+        assert!(verify_password(typed, &hash));
+        assert!(!verify_password("fish and chip", &hash));
+        let normal = bcrypt::hash(nfkc(typed), 4).expect("bcrypt");
+        assert!(verify_password(typed, &normal));
+        let argon = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
+        assert_eq!(stored_hash_scheme(argon), Some(StoredHash::Argon2id));
+        for other in [
+            "$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            "$2b$04$short",
+            "pbkdf2_sha256$1000000$salt$hash",
+            "plain",
+            "",
+        ] {
+            assert_eq!(stored_hash_scheme(other), None, "{other}");
+        }
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn hashes_with_argon2id_and_verifies() {

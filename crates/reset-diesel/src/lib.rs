@@ -38,8 +38,8 @@ pub use store::DieselStore;
 /// The organisation of users created without one.
 pub const DEFAULT_ORG: &str = "default";
 
-/// The decoy account and its live code (migration `decoy`): no request can name them, and
-/// lookups read them in place of an unknown account or a missing code, so that every lookup
+/// The decoy account and its live code (seeded by the init migration): no request can name them,
+/// and lookups read them in place of an unknown account or a missing code, so that every lookup
 /// reads the same rows whether or not the account exists. Never listed, found or answered.
 pub(crate) const DECOY_ID: &str = "00000000-0000-0000-0000-000000000000";
 

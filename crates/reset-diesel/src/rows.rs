@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use reset_core::store::{SecretKind, SecretRecord, User};
+use reset_core::store::{AccountChange, SecretKind, SecretRecord, User};
 
-use crate::schema::{reset_secrets, users};
+use crate::schema::{reset_secrets, user_emails, users};
 
 /// Unix milliseconds, the stored form of every time.
 pub fn ms(t: DateTime<Utc>) -> i64 {
@@ -32,6 +32,7 @@ pub struct UserRow {
     pub password_changed_at: Option<i64>,
     pub sequence: i64,
     pub created_at: i64,
+    pub disabled: bool,
 }
 
 impl UserRow {
@@ -47,8 +48,84 @@ impl UserRow {
             password_changed_at: self.password_changed_at.map(from_ms),
             sequence: self.sequence,
             created_at: from_ms(self.created_at),
+            disabled: self.disabled,
         }
     }
+}
+
+/// An account's row as written (`create_accounts`). `None` is `NULL`, not the column's default:
+/// SQLite's multi-row insert has no `DEFAULT`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
+pub struct UserInsert<'a> {
+    id: &'a str,
+    username: &'a str,
+    password_hash: Option<&'a str>,
+    org_id: &'a str,
+    locale: Option<&'a str>,
+    phone: Option<&'a str>,
+    password_changed_at: Option<i64>,
+    sequence: i64,
+    created_at: i64,
+    disabled: bool,
+}
+
+/// `user`'s row.
+pub fn user_values(user: &User) -> UserInsert<'_> {
+    UserInsert {
+        id: &user.id,
+        username: &user.username,
+        password_hash: user.password_hash.as_deref(),
+        org_id: &user.org_id,
+        locale: user.locale.as_deref(),
+        phone: user.phone.as_deref(),
+        password_changed_at: user.password_changed_at.map(ms),
+        sequence: user.sequence,
+        created_at: ms(user.created_at),
+        disabled: user.disabled,
+    }
+}
+
+/// An address's row.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = user_emails)]
+pub struct EmailInsert<'a> {
+    address: &'a str,
+    user_id: &'a str,
+    position: i32,
+    verified: bool,
+}
+
+/// The row of `user_id`'s address number `position` (from 0).
+pub fn email_values<'a>(user_id: &'a str, position: usize, address: &'a str) -> EmailInsert<'a> {
+    EmailInsert {
+        address,
+        user_id,
+        position: i32::try_from(position).unwrap_or(i32::MAX),
+        verified: false,
+    }
+}
+
+/// The columns of `users` an [`AccountChange`] sets (`None`: left alone; `Some(None)`: `NULL`).
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct AccountFields {
+    pub phone: Option<Option<String>>,
+    pub locale: Option<Option<String>>,
+    pub disabled: Option<bool>,
+}
+
+/// The names of the fields `change` sets, for its audit event (never their values).
+pub fn change_names(change: &AccountChange) -> Vec<&'static str> {
+    [
+        ("emails", change.emails.is_some()),
+        ("phone", change.phone.is_some()),
+        ("locale", change.locale.is_some()),
+        ("disabled", change.disabled.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
 }
 
 #[derive(Debug, Queryable, Selectable)]

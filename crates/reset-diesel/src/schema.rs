@@ -18,6 +18,7 @@ diesel::table! {
         password_changed_at -> Nullable<BigInt>,
         sequence -> BigInt,
         created_at -> BigInt,
+        disabled -> Bool,
     }
 }
 

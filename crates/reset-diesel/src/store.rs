@@ -14,8 +14,8 @@ use reset_core::identity::AccountLookup;
 use reset_core::message::EventDelivery;
 use reset_core::rate_limit::{CounterHit, CounterState, Limit};
 use reset_core::store::{
-    AdminTokens, CodeTry, Completion, IssueOutcome, IssueRequest, NewUser, Outbox, OutboxMessage,
-    OutboxStats, ResetState, Retention, SecretRecord, Swept, User,
+    AccountChange, Accounts, AdminTokens, CodeTry, Completion, IssueOutcome, IssueRequest, NewUser,
+    Outbox, OutboxMessage, OutboxStats, ResetState, Retention, SecretRecord, Swept, User,
 };
 use reset_core::{PasswordChange, SessionsEnded, UserDirectory};
 
@@ -254,8 +254,10 @@ impl DieselStore {
         with_conn!(self, db, |conn| db::ping(conn))
     }
 
-    /// Applies the pending embedded migrations; returns how many ran. Needs a multi-threaded
-    /// tokio runtime (diesel-async runs the synchronous harness with `block_in_place`).
+    /// Applies the pending embedded migrations; returns how many ran. On PostgreSQL, then the
+    /// functions file (`migrations/postgres-functions.sql`) when it changed since it was last
+    /// applied (not counted). Needs a multi-threaded tokio runtime (diesel-async runs the
+    /// synchronous harness with `block_in_place`).
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         match &self.pools {
             #[cfg(feature = "postgres")]
@@ -276,10 +278,23 @@ impl DieselStore {
                     .await
                     .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-                harness
+                let applied = harness
                     .run_pending_migrations(migrate::POSTGRES)
                     .map(|v| v.len())
-                    .map_err(migration_error)
+                    .map_err(migration_error)?;
+                // Then the functions (migrations/postgres-functions.sql, not a migration), on the
+                // same session: applied only when the file changed since the last run.
+                let mut conn = harness.into_inner();
+                match migrate::apply_postgres_functions(&mut conn).await {
+                    Ok(true) => tracing::info!("PostgreSQL functions (re)installed"),
+                    Ok(false) => {}
+                    Err(e) => {
+                        return Err(StoreError::Query(format!(
+                            "migration failed: migrations/postgres-functions.sql: {e}"
+                        )));
+                    }
+                }
+                Ok(applied)
             }
             #[cfg(feature = "mysql")]
             Pools::Mysql(pool) => {
@@ -303,14 +318,27 @@ impl DieselStore {
         }
     }
 
-    /// Adds an account to the built-in directory (see `ResetService::prepare_user`).
+    /// Adds an account to the built-in directory (see `ResetService::prepare_user`), as the
+    /// operator's command line.
     pub async fn create_user(&self, now: DateTime<Utc>, user: NewUser) -> Result<User, StoreError> {
-        with_conn!(self, db, |conn| db::create_user(conn, ms(now), user))
+        let mut created = self.create_accounts(now, vec![user], "cli", false).await?;
+        created
+            .pop()
+            .ok_or_else(|| StoreError::Query("no account was created".into()))
     }
 
     /// Every account of the built-in directory, oldest first.
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        with_conn!(self, db, |conn| db::list_users(conn))
+        let mut all: Vec<User> = Vec::new();
+        loop {
+            let after = all.last().map(|u| u.id.clone());
+            let page = self.list_accounts(after.as_deref(), 1000).await?;
+            let done = page.len() < 1000;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
     }
 
     /// Rows in the tables the retention sweep keeps small.
@@ -423,6 +451,81 @@ impl UserDirectory for DieselStore {
     /// this table's hashes) keeps its own, and ends them on the `password.changed` webhook.
     async fn revoke_sessions(&self, _id: &str) -> Result<SessionsEnded, StoreError> {
         Ok(SessionsEnded::NoneKept)
+    }
+}
+
+/// The built-in directory's administration (the user API, `user import`).
+#[async_trait]
+impl Accounts for DieselStore {
+    async fn create_accounts(
+        &self,
+        now: DateTime<Utc>,
+        users: Vec<NewUser>,
+        by: &str,
+        dry_run: bool,
+    ) -> Result<Vec<User>, StoreError> {
+        let by = by.to_owned();
+        with_conn!(self, db, |conn| db::create_accounts(
+            conn,
+            ms(now),
+            users,
+            &by,
+            dry_run
+        ))
+    }
+
+    async fn taken(
+        &self,
+        usernames: &[String],
+        emails: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let (usernames, emails) = (usernames.to_vec(), emails.to_vec());
+        with_conn!(self, db, |conn| db::taken(conn, &usernames, &emails))
+    }
+
+    async fn account(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let id = id.to_owned();
+        with_conn!(self, db, |conn| db::user(conn, &id))
+    }
+
+    async fn update_account(
+        &self,
+        now: DateTime<Utc>,
+        id: &str,
+        change: &AccountChange,
+        by: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let (id, change, by) = (id.to_owned(), change.clone(), by.to_owned());
+        with_conn!(self, db, |conn| db::update_account(
+            conn,
+            ms(now),
+            &id,
+            &change,
+            &by
+        ))
+    }
+
+    async fn delete_account(
+        &self,
+        now: DateTime<Utc>,
+        id: &str,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let (id, by) = (id.to_owned(), by.to_owned());
+        with_conn!(self, db, |conn| db::delete_account(conn, ms(now), &id, &by))
+    }
+
+    async fn list_accounts(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        let after = after.map(str::to_owned);
+        with_conn!(self, db, |conn| db::list_accounts(
+            conn,
+            after.as_deref(),
+            limit
+        ))
     }
 }
 

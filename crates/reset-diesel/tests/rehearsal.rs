@@ -21,7 +21,7 @@ use reset_core::store::{
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;
 
-/// The decoy account's id (migration `decoy`).
+/// The decoy account's id (seeded by the init migration).
 const DECOY_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 fn request(target: Option<IssueTarget>) -> IssueRequest {

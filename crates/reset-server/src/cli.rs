@@ -147,4 +147,21 @@ pub enum UserCommand {
     },
     /// List accounts.
     List,
+    /// Create accounts from a file (CSV with a header row, or JSON lines): username, emails,
+    /// phone, locale, password_hash (argon2id or bcrypt, kept as it is), disabled. Every
+    /// record is checked first; any refusal (listed with its line) writes nothing unless
+    /// --skip-refused. The accounts are written in one transaction: all or none.
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+        /// csv or jsonl (default: from the file's extension).
+        #[arg(long, value_enum)]
+        format: Option<crate::import_file::Format>,
+        /// Check everything, write nothing, and say what would be imported.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the records that pass, leaving out the refused ones (still listed).
+        #[arg(long)]
+        skip_refused: bool,
+    },
 }

@@ -76,10 +76,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         println!("{}\t{}\t{}", u.id, u.username, u.emails.join(","));
                     }
                 }
+                UserCommand::Import {
+                    file,
+                    format,
+                    dry_run,
+                    skip_refused,
+                } => import(&service, &file, format, dry_run, skip_refused).await?,
             }
             Ok(())
         }
     }
+}
+
+/// `user import`: the refusals on stderr with their lines, then what was (or would be) written.
+/// Fails when a refusal stopped the import, so that scripts notice.
+async fn import(
+    service: &reset_core::ResetService,
+    file: &std::path::Path,
+    format: Option<crate::import_file::Format>,
+    dry_run: bool,
+    skip_refused: bool,
+) -> anyhow::Result<()> {
+    let format = format
+        .or_else(|| crate::import_file::Format::of(file))
+        .context("name the format with --format csv|jsonl (the file's extension does not)")?;
+    let records = crate::import_file::read(file, format)?;
+    let report = service
+        .import_accounts(records, "cli", dry_run, skip_refused)
+        .await
+        .context("importing")?;
+    for refusal in &report.refused {
+        eprintln!("line {}: {}", refusal.line, refusal.reason);
+    }
+    let refused = report.refused.len();
+    if !report.refused.is_empty() && !skip_refused {
+        anyhow::bail!(
+            "nothing imported: {refused} record(s) refused; fix them, or pass --skip-refused to import the other {}",
+            report.accepted
+        );
+    }
+    if dry_run {
+        println!(
+            "dry run: {} account(s) would be imported, {refused} refused",
+            report.accepted
+        );
+    } else {
+        println!("{} account(s) imported, {refused} refused", report.accepted);
+    }
+    Ok(())
 }
 
 async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 pub mod cli;
 mod commands;
 mod healthcheck;
+pub mod import_file;
 pub mod secret_key;
 pub mod serve;
 pub mod settings;

@@ -120,7 +120,8 @@ pub fn directory(settings: &Settings) -> anyhow::Result<Option<Arc<dyn UserDirec
 pub async fn service(settings: &Settings, store: Arc<DieselStore>) -> anyhow::Result<ResetService> {
     let (api, _worker) = builder(settings)?
         .store(store.clone())
-        .directory(store)
+        .directory(store.clone())
+        .accounts(store)
         .sweep_every(Duration::ZERO)
         .build()
         .await?;

@@ -20,6 +20,7 @@ with_diesel! {
     pub mod scenarios;
     pub mod security;
     pub mod server;
+    pub mod users;
     pub use db::TestDb;
     pub use server::{Spawn, TestServer};
 }
@@ -65,7 +66,9 @@ macro_rules! conformance_suite {
             connection_cap_holds, pinned_pipelines_are_closed,
             breached_password_is_refused, breach_check_sees_the_normalised_password, breach_check_down_fails_open, breach_check_down_fails_closed,
             spent_budget_leaves_links_alone, strangers_do_not_spend_the_owners_send_cap,
-            strangers_do_not_spend_the_owners_guess_budget, attempts_remaining_is_the_callers_own
+            strangers_do_not_spend_the_owners_guess_budget, attempts_remaining_is_the_callers_own,
+            user_api_round_trip, user_api_scopes, disabled_account_is_unknown,
+            user_api_needs_the_builtin_directory
         );
     };
     (@each $spawn:ident, $($scenario:ident),* $(,)?) => {

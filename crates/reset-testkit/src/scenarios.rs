@@ -14,6 +14,7 @@ pub use crate::dialects::*;
 pub use crate::lockout::*;
 pub use crate::pages::*;
 pub use crate::security::*;
+pub use crate::users::*;
 use crate::server::{Spawn, TestServer, test_config};
 
 const REQUEST: &str = "/v1/password-reset/request";
@@ -1021,7 +1022,7 @@ pub async fn serves_exactly_the_documented_routes(db: TestDb, spawn: Spawn) {
                 );
             } else {
                 if ops.as_object().into_iter().flatten().any(|(_, op)| {
-                    ["self-service", "operations", "administration", "pages"]
+                    ["self-service", "operations", "administration", "users", "pages"]
                         .iter()
                         .any(|t| op["tags"][0] == *t)
                 }) {

@@ -242,11 +242,13 @@ impl TestServer {
             store.migrate().await.expect("migrate");
         }
         let clock = Arc::new(ManualClock::new(start_time()));
-        let directory = match extras.directory {
-            Some(wrap) => wrap(store.clone()),
-            None => store.clone(),
-        };
-        let ports = Ports::new(store.clone(), directory).with_clock(clock.clone());
+        // The store's own table is also administered (the user API) unless a test puts another
+        // directory in front of it.
+        let ports = match extras.directory {
+            Some(wrap) => Ports::new(store.clone(), wrap(store.clone())),
+            None => Ports::new(store.clone(), store.clone()).with_accounts(store.clone()),
+        }
+        .with_clock(clock.clone());
         let key = SecretKey::new(vec![42; 32]).expect("key");
         let mut service = ResetService::new(ports, key, config).expect("service");
         if let Some((checker, policy)) = extras.breach {

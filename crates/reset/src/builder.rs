@@ -23,7 +23,7 @@ use reset_api::{Api, ApiOptions, PeerAddress, ServeLimits};
 use reset_core::breach::{BreachChecker, BreachPolicy};
 use reset_core::keyring::Keyring;
 use reset_core::store::Outbox;
-use reset_core::{Ports, ResetConfig, ResetService, Store, UserDirectory};
+use reset_core::{Accounts, Ports, ResetConfig, ResetService, Store, UserDirectory};
 use reset_mail::worker::WorkerOptions;
 use reset_mail::{Couriers, MailTransport, Renderer};
 use tokio::sync::watch;
@@ -62,6 +62,7 @@ enum StoreSource {
 pub struct Builder {
     store: Option<StoreSource>,
     directory: Option<Arc<dyn UserDirectory>>,
+    accounts: Option<Arc<dyn Accounts>>,
     couriers: Option<Couriers>,
     renderer: Option<Renderer>,
     key: Option<Keyring>,
@@ -90,6 +91,7 @@ impl Builder {
         Self {
             store: None,
             directory: None,
+            accounts: None,
             couriers: None,
             renderer: None,
             key: None,
@@ -136,6 +138,15 @@ impl Builder {
     #[must_use]
     pub fn directory(mut self, directory: Arc<dyn UserDirectory>) -> Self {
         self.directory = Some(directory);
+        self
+    }
+
+    /// The built-in directory's administration (the user API, `user import`) beside a store of
+    /// the application's own. With `database_url` and no directory of the application's, the
+    /// store's own users table is both, without this call.
+    #[must_use]
+    pub fn accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.accounts = Some(accounts);
         self
     }
 
@@ -249,6 +260,7 @@ impl Builder {
         let key = self
             .key
             .ok_or(BuildError::Missing("a key (Builder::key)"))?;
+        let mut accounts = self.accounts;
         let (store, directory) = match self.store {
             #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
             Some(StoreSource::Url(url)) => {
@@ -269,7 +281,10 @@ impl Builder {
                 let diesel = Arc::new(diesel);
                 let directory: Arc<dyn UserDirectory> = match self.directory {
                     Some(d) => d,
-                    None => diesel.clone(),
+                    None => {
+                        accounts.get_or_insert_with(|| diesel.clone());
+                        diesel.clone()
+                    }
                 };
                 (diesel as Arc<dyn Store>, directory)
             }
@@ -285,7 +300,10 @@ impl Builder {
                 ));
             }
         };
-        let ports = Ports::new(store.clone(), directory);
+        let mut ports = Ports::new(store.clone(), directory);
+        if let Some(accounts) = accounts {
+            ports = ports.with_accounts(accounts);
+        }
         let mut service = ResetService::new(ports, key, self.config)
             .map_err(|e| BuildError::Config(format!("argon2 parameters: {e}")))?;
         if let Some((checker, policy)) = self.breach {

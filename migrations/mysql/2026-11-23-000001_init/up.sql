@@ -1,3 +1,5 @@
+-- The whole schema of a MySQL or MariaDB store (see migrations/README.md).
+--
 -- MySQL 8.0+ / MariaDB 10.6+ (FOR UPDATE SKIP LOCKED). Times are Unix milliseconds (BIGINT) and
 -- ids are text, as on the other backends, so one Diesel schema serves all three.
 -- Every text column compares byte for byte (utf8mb4_bin): an identifier never matches another
@@ -15,7 +17,9 @@ CREATE TABLE users (
     phone VARCHAR(64),
     password_changed_at BIGINT,
     `sequence` BIGINT NOT NULL DEFAULT 0,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- A disabled account is still found; the service, not SQL, decides what it may do.
+    disabled BOOLEAN NOT NULL DEFAULT FALSE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE user_emails (
@@ -57,12 +61,18 @@ CREATE TABLE reset_secrets (
 CREATE INDEX reset_secrets_user ON reset_secrets (user_id, request_id);
 CREATE INDEX reset_secrets_live ON reset_secrets (user_id, kind, used_at, superseded_at);
 CREATE INDEX reset_secrets_request ON reset_secrets (request_id);
+-- Retention: lets the sweep find expired secrets without a full scan.
+CREATE INDEX reset_secrets_expiry ON reset_secrets (expires_at);
 
 CREATE TABLE rate_limits (
     `key` VARCHAR(320) NOT NULL PRIMARY KEY,
     window_start BIGINT NOT NULL,
-    `count` INTEGER NOT NULL
+    `count` INTEGER NOT NULL,
+    -- When the counter's window ends, so the retention sweep can delete the row then (every
+    -- write sets it; the default is only a floor).
+    expires_at BIGINT NOT NULL DEFAULT 0
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);
 
 CREATE TABLE outbox (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -80,9 +90,18 @@ CREATE TABLE outbox (
     -- When it (re-)entered the queue; the worker's maximum age counts from here.
     queued_at BIGINT NOT NULL,
     -- The dead-letter state: given up (too old, too many tries, undeliverable).
-    dead_at BIGINT
+    dead_at BIGINT,
+    -- Decoy messages: an unknown account's request queues what a known account's would (one row
+    -- per message, webhook events too), marked `decoy`. The outbox worker claims, renders and
+    -- marks them sent like real ones but hands them to no transport; the metrics and `outbox
+    -- list` leave them out. So the delivery that follows a known account's request has a
+    -- counterpart for an unknown one (docs/benchmarks.md, "Known vs unknown").
+    decoy BOOLEAN NOT NULL DEFAULT FALSE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX outbox_due ON outbox (sent_at, dead_at, next_attempt_at);
+-- Retention: delivered and dead-lettered rows, found without a full scan (no partial indexes).
+CREATE INDEX outbox_sent ON outbox (sent_at);
+CREATE INDEX outbox_dead ON outbox (dead_at);
 
 CREATE TABLE audit_events (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -93,6 +112,8 @@ CREATE TABLE audit_events (
     details MEDIUMTEXT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX audit_events_user ON audit_events (user_id, at);
+-- Retention: old events, found without a full scan.
+CREATE INDEX audit_events_at ON audit_events (at);
 
 -- Administrators' bearer tokens: only a keyed hash of each is kept.
 CREATE TABLE admin_tokens (
@@ -119,3 +140,21 @@ CROSS JOIN (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 
       UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15) b
 CROSS JOIN (SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7
       UNION ALL SELECT 8 UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15) c;
+-- A lock slot of its own for the decoy account: unknown accounts' issue transactions rehearse a
+-- known account's against the decoy and take turns on its lock (backend/mysql.rs, `lock_user`),
+-- so no real account should share that slot and wait behind them. Real accounts use 0..4095.
+INSERT INTO account_locks (slot) VALUES (-1);
+
+-- The decoy: an account and a live code that no request can name (an empty username and
+-- address are refused before any lookup). Lookups of an unknown account read the decoy's rows
+-- instead, so a known and an unknown account cost the same rows (see queries/users.rs and
+-- queries/secrets.rs); nothing ever answers with them.
+INSERT INTO users (id, username, password_hash, org_id, locale, phone, password_changed_at, `sequence`, created_at)
+VALUES ('00000000-0000-0000-0000-000000000000', '',
+        '$argon2id$v=19$m=19456,t=2,p=1$ZGVjb3lkZWNveWRlY295$0000000000000000000000000000000000000000000',
+        'default', NULL, NULL, 0, 1, 0);
+INSERT INTO user_emails (address, user_id, `position`, verified)
+VALUES ('', '00000000-0000-0000-0000-000000000000', 0, FALSE);
+INSERT INTO reset_secrets (id, request_id, user_id, kind, secret_hash, created_at, expires_at, used_at, superseded_at, attempts, max_attempts, issued_via, request_ip)
+VALUES ('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000',
+        '00000000-0000-0000-0000-000000000000', 'code', 'decoy', 0, 9000000000000000, NULL, NULL, 0, 12, 'decoy', NULL);

@@ -1,3 +1,12 @@
+-- Everything the init and migrations/postgres-functions.sql create, dependents first. The
+-- functions file's record goes too, so the next `migrate` installs the functions again.
+DROP FUNCTION IF EXISTS reset_issue(JSONB);
+DROP FUNCTION IF EXISTS reset_count_caps(JSONB, BIGINT, INTEGER);
+DROP FUNCTION IF EXISTS reset_over_cap(JSONB, BIGINT, INTEGER);
+DROP FUNCTION IF EXISTS reset_find(TEXT, TEXT[], TEXT[]);
+DROP FUNCTION IF EXISTS reset_hit(BIGINT[], INTEGER[], TEXT[], BIGINT[], INTEGER[], INTEGER[], TEXT[], BIGINT[]);
+DROP FUNCTION IF EXISTS reset_peek(TEXT, BIGINT, BIGINT);
+DROP TABLE IF EXISTS reset_schema_functions;
 DROP TABLE admin_tokens;
 DROP TABLE audit_events;
 DROP TABLE outbox;

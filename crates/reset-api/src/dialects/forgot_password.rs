@@ -160,6 +160,8 @@ impl From<ResetError> for ForgotPasswordError {
             | ResetError::Forbidden(_)
             | ResetError::UserNotFound
             | ResetError::InvalidUrlTemplate(_)
+            | ResetError::Conflict(_)
+            | ResetError::DirectoryManaged
             | ResetError::Store(_)
             | ResetError::Hashing(_) => {
                 tracing::error!(error = %e, "internal error (forgot-password)");

@@ -331,7 +331,7 @@ pub fn unleash_password_email() {}
     responses(
         (status = 200, description = "OK.", body = ZitadelPasswordResetResponse,
             example = json!({"details": {"sequence": "2", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}, "verificationCode": "482901"})),
-        (status = 400, description = "3 INVALID_ARGUMENT: bad body, refused urlTemplate, no address for the channel.", body = ZitadelError),
+        (status = 400, description = "3 INVALID_ARGUMENT: bad body, refused urlTemplate, no address for the channel; 9 FAILED_PRECONDITION `USER_NOT_ACTIVE`: the user is disabled.", body = ZitadelError),
         (status = 401, description = "16 UNAUTHENTICATED: no or a wrong bearer token.", body = ZitadelError),
         (status = 403, description = "7 PERMISSION_DENIED: the token lacks `password:reset`, or (for `returnCode`) `password:write`.", body = ZitadelError),
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError,
@@ -354,7 +354,7 @@ pub fn zitadel_password_reset() {}
     security(("bearer" = ["password:reset"]), ("bearer" = ["password:write"])),
     responses(
         (status = 200, description = "OK.", body = ZitadelSetPasswordResponse),
-        (status = 400, description = "3 INVALID_ARGUMENT: bad body, wrong or used code, wrong current password, weak password.", body = ZitadelError),
+        (status = 400, description = "3 INVALID_ARGUMENT: bad body, wrong or used code, wrong current password, weak password; 9 FAILED_PRECONDITION `USER_NOT_ACTIVE`: the user is disabled.", body = ZitadelError),
         (status = 401, description = "16 UNAUTHENTICATED.", body = ZitadelError),
         (status = 403, description = "7 PERMISSION_DENIED: the token lacks the scope this proof needs (`verificationCode`: password:reset; `currentPassword` or no proof: password:write).", body = ZitadelError),
         (status = 404, description = "5 NOT_FOUND: no such user.", body = ZitadelError),
@@ -406,7 +406,7 @@ pub struct ConnectSetPasswordRequest {
     responses(
         (status = 200, description = "OK.", body = ZitadelPasswordResetResponse,
             example = json!({"details": {"sequence": "2", "changeDate": "2025-03-05T21:29:22.155Z", "resourceOwner": "69629023906488334", "creationDate": "2025-03-05T21:29:22.155Z"}, "verificationCode": "482901"})),
-        (status = 400, description = "`invalid_argument`: bad body, no `userId`, refused urlTemplate, no address for the channel.", body = ZitadelConnectError),
+        (status = 400, description = "`invalid_argument`: bad body, no `userId`, refused urlTemplate, no address for the channel; `failed_precondition` (`USER_NOT_ACTIVE`): the user is disabled.", body = ZitadelConnectError),
         (status = 401, description = "`unauthenticated`: no or a wrong bearer token.", body = ZitadelConnectError),
         (status = 403, description = "`permission_denied`: the token lacks `password:reset`, or (for `returnCode`) `password:write`.", body = ZitadelConnectError),
         (status = 404, description = "`not_found`: no such user.", body = ZitadelConnectError,
@@ -433,7 +433,7 @@ pub fn zitadel_connect_password_reset() {}
     security(("bearer" = ["password:reset"]), ("bearer" = ["password:write"])),
     responses(
         (status = 200, description = "OK.", body = ZitadelSetPasswordResponse),
-        (status = 400, description = "`invalid_argument`: bad body, no `userId`, wrong or used code, wrong current password, weak password.", body = ZitadelConnectError),
+        (status = 400, description = "`invalid_argument`: bad body, no `userId`, wrong or used code, wrong current password, weak password; `failed_precondition` (`USER_NOT_ACTIVE`): the user is disabled.", body = ZitadelConnectError),
         (status = 401, description = "`unauthenticated`.", body = ZitadelConnectError),
         (status = 403, description = "`permission_denied`: the token lacks the scope this proof needs.", body = ZitadelConnectError),
         (status = 404, description = "`not_found`: no such user.", body = ZitadelConnectError),

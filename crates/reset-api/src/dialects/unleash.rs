@@ -270,6 +270,8 @@ impl From<ResetError> for UnleashError {
             | ResetError::AuthenticationFailed
             | ResetError::UserNotFound
             | ResetError::InvalidUrlTemplate(_)
+            | ResetError::Conflict(_)
+            | ResetError::DirectoryManaged
             | ResetError::Store(_)
             | ResetError::Hashing(_) => {
                 tracing::error!(error = %e, "internal error (unleash)");

@@ -2,7 +2,9 @@
 //! that may say a user does not exist.
 
 use chrono::SecondsFormat;
-use reset_core::{AdminAction, AdminIssue, ChangeDetails, Channel, PasswordProof};
+use reset_core::{
+    AdminAction, AdminIssue, AdminSession, ChangeDetails, Channel, ClientContext, PasswordProof,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -119,8 +121,24 @@ pub struct AdminPasswordResponse {
     pub details: Details,
 }
 
-fn user_id(id: Option<String>) -> Result<String, Problem> {
+/// The `user_id` path parameter, or the problem for one that is not UTF-8.
+pub(super) fn user_id(id: Option<String>) -> Result<String, Problem> {
     id.ok_or_else(|| Problem::new(INVALID_REQUEST, "user_id is not valid UTF-8."))
+}
+
+/// The caller's context and the credential it presents for `action`, checked before the body
+/// is read (a bad credential is 401 whatever the body).
+pub(super) async fn session(
+    api: &Api,
+    req: &ApiRequest,
+    action: AdminAction,
+) -> Result<(AdminSession, ClientContext), Problem> {
+    let ctx = api.context(req, VIA);
+    let session = api
+        .service()
+        .authorize(req.header("authorization"), action, &ctx)
+        .await?;
+    Ok((session, ctx))
 }
 
 /// `POST /v1/users/{user_id}/password-reset`: supersedes the user's secrets and sends a link or
@@ -130,11 +148,7 @@ pub async fn password_reset(
     req: &ApiRequest,
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
-    let ctx = api.context(req, VIA);
-    let session = api
-        .service()
-        .authorize(req.header("authorization"), AdminAction::Issue, &ctx)
-        .await?;
+    let (session, ctx) = session(api, req, AdminAction::Issue).await?;
     let id = user_id(id)?;
     let body: AdminResetBody = parse(req)?;
     let how = match (body.send_link, body.return_code) {
@@ -170,11 +184,7 @@ pub async fn set_password(
     req: &ApiRequest,
     id: Option<String>,
 ) -> Result<ApiResponse, Problem> {
-    let ctx = api.context(req, VIA);
-    let session = api
-        .service()
-        .authorize(req.header("authorization"), AdminAction::SetPassword, &ctx)
-        .await?;
+    let (session, ctx) = session(api, req, AdminAction::SetPassword).await?;
     let id = user_id(id)?;
     let body: AdminPasswordBody = parse(req)?;
     if body.new_password.change_required {

@@ -4,4 +4,5 @@ pub mod admin;
 pub(crate) mod openapi;
 pub mod ops;
 pub mod self_service;
+pub mod users;
 pub mod wire;

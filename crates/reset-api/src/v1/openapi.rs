@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use super::admin::{AdminPasswordBody, AdminPasswordResponse, AdminResetBody, AdminResetResponse};
+use super::users::{CreateUserBody, UpdateUserBody, UserList, UserResource};
 use super::wire::{
     CancelBody, CompleteBody, ResetRequestBody, StatusResponse, VerifyBody, VerifyResponse,
 };
@@ -178,6 +179,7 @@ pub(crate) fn openapi_3_0_json() {}
         (status = 401, description = "`credential_required` or `authentication_failed`; with `WWW-Authenticate: Bearer`.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: the token lacks `password:reset`, or (for `return_code`) `password:write`.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the user is disabled (`PATCH /v1/users/{user_id}` with `disabled: false` enables it).", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         (status = 429, description = "`rate_limited`: too many failed credentials from this address, or the account's administrators' issues per hour are spent (`RESET_LIMIT_ADMIN_ISSUE_PER_ACCOUNT`); `attempts_exhausted`: a code (`return_code`, or a `url_template` with a code) while the account's daily guess budget is spent (a link without a code is still issued).", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
@@ -199,6 +201,7 @@ pub(crate) fn admin_password_reset() {}
         (status = 401, description = "`credential_required` or `authentication_failed`.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: the token lacks the scope needed.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the user is disabled (`PATCH /v1/users/{user_id}` with `disabled: false` enables it).", body = Problem, content_type = "application/problem+json"),
         BodyErrors,
         (status = 422, description = "`weak_password` with `violations`.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`attempts_exhausted`, or `rate_limited` (also: too many failed credentials from this address).", body = Problem, content_type = "application/problem+json",
@@ -208,3 +211,122 @@ pub(crate) fn admin_password_reset() {}
     )
 )]
 pub(crate) fn admin_set_password() {}
+
+/// The rows every user-API operation shares: a bad credential, a missing scope, another
+/// directory, and the database away.
+pub(crate) struct UserApiErrors;
+
+impl utoipa::IntoResponses for UserApiErrors {
+    fn responses() -> Rows {
+        rows::<Problem>(
+            PROBLEM_JSON,
+            &[
+                Row::new(
+                    401,
+                    "`credential_required` or `authentication_failed`; with `WWW-Authenticate: Bearer`.",
+                ),
+                Row::new(
+                    403,
+                    "`forbidden`: the token lacks the scope (`users:read` to read, `users:write` to change).",
+                ),
+                Row::new(
+                    429,
+                    "`rate_limited`: too many failed credentials from this address.",
+                )
+                .retry_after(),
+                Row::new(500, "`internal_error`."),
+                Row::new(
+                    503,
+                    "`service_unavailable`: the database cannot be reached; nothing was changed, try \
+                     again after `Retry-After`.",
+                )
+                .retry_after(),
+            ],
+        )
+    }
+}
+
+/// Create an account in the built-in directory, without a password: the user sets one through
+/// a reset (`POST /v1/users/{user_id}/password-reset` sends the link). Scope `users:write`.
+#[utoipa::path(
+    post, path = "/v1/users", tag = "users", operation_id = "createUser",
+    request_body(content = CreateUserBody, content_type = "application/json"),
+    security(("bearer" = ["users:write"])),
+    responses(
+        (status = 201, description = "Created; `Location` names it.", body = UserResource,
+            headers(("Location" = String, description = "`/v1/users/{user_id}`."))),
+        (status = 400, description = "`invalid_request`: a username, address, phone or locale that is not valid, or an address listed twice.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the username or an address belongs to another account; `directory_managed`: accounts live in another directory (`RESET_DIRECTORY`).", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        UserApiErrors
+    )
+)]
+pub(crate) fn create_user() {}
+
+/// List the built-in directory's accounts, oldest first, a page at a time. Scope `users:read`.
+#[utoipa::path(
+    get, path = "/v1/users", tag = "users", operation_id = "listUsers",
+    params(
+        ("page_size" = Option<u32>, Query, description = "Accounts per page: 1 to 1000, default 100."),
+        ("page_token" = Option<String>, Query, description = "The previous page's `next_page_token`.")
+    ),
+    security(("bearer" = ["users:read"])),
+    responses(
+        (status = 200, description = "A page.", body = UserList),
+        (status = 400, description = "`invalid_request`: a page size out of range, a page token this server did not give, or another query parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`directory_managed`: accounts live in another directory (`RESET_DIRECTORY`).", body = Problem, content_type = "application/problem+json"),
+        UserApiErrors
+    )
+)]
+pub(crate) fn list_users() {}
+
+/// Read an account, switched off or not. Scope `users:read`.
+#[utoipa::path(
+    get, path = "/v1/users/{user_id}", tag = "users", operation_id = "getUser",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    security(("bearer" = ["users:read"])),
+    responses(
+        (status = 200, description = "The account.", body = UserResource),
+        (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`directory_managed`: accounts live in another directory (`RESET_DIRECTORY`).", body = Problem, content_type = "application/problem+json"),
+        UserApiErrors
+    )
+)]
+pub(crate) fn get_user() {}
+
+/// Change an account's addresses, phone, locale, or switch it off or on. Changing where its
+/// messages go, or switching it off, ends its live reset secrets. Scope `users:write`.
+#[utoipa::path(
+    patch, path = "/v1/users/{user_id}", tag = "users", operation_id = "updateUser",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    request_body(content = UpdateUserBody, content_type = "application/json"),
+    security(("bearer" = ["users:write"])),
+    responses(
+        (status = 200, description = "The account as changed.", body = UserResource),
+        (status = 400, description = "`invalid_request`.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "`request_timeout`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: an address belongs to another account; `directory_managed`: accounts live in another directory.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`.", body = Problem, content_type = "application/problem+json"),
+        UserApiErrors
+    )
+)]
+pub(crate) fn update_user() {}
+
+/// Delete an account with its addresses and password history; its live reset secrets end, and
+/// messages already accepted for it are still delivered. Scope `users:write`.
+#[utoipa::path(
+    delete, path = "/v1/users/{user_id}", tag = "users", operation_id = "deleteUser",
+    params(("user_id" = String, Path, description = "The user's id.")),
+    security(("bearer" = ["users:write"])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`directory_managed`: accounts live in another directory (`RESET_DIRECTORY`).", body = Problem, content_type = "application/problem+json"),
+        UserApiErrors
+    )
+)]
+pub(crate) fn delete_user() {}

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::directory::PasswordChange;
 
 use super::{ClientContext, ResetService, SecretInput};
-use crate::admin_token::{AdminToken, SCOPE_RESET, SCOPE_WRITE};
+use crate::admin_token::{
+    AdminToken, SCOPE_RESET, SCOPE_USERS_READ, SCOPE_USERS_WRITE, SCOPE_WRITE,
+};
 use crate::error::ResetError;
 use crate::link_template::{self, TemplateValues};
 use crate::message::{Channel, EventDelivery, EventType, MessageKind};
@@ -23,6 +25,10 @@ pub enum AdminAction {
     Issue,
     /// [`ResetService::admin_set_password`]: the scope it needs depends on the proof.
     SetPassword,
+    /// Reading and listing accounts (`users:read`).
+    UsersRead,
+    /// Creating, changing and deleting accounts (`users:write`).
+    UsersWrite,
 }
 
 /// A credential [`ResetService::authorize`] accepted, which the admin operations take and
@@ -34,9 +40,14 @@ pub struct AdminSession {
 
 impl AdminSession {
     /// `Forbidden` with the first of `scopes` the token lacks.
-    fn require(&self, scopes: &[&'static str]) -> Result<(), ResetError> {
+    pub(super) fn require(&self, scopes: &[&'static str]) -> Result<(), ResetError> {
         let missing = scopes.iter().copied().find(|s| !self.token.has_scope(s));
         missing.map_or(Ok(()), |scope| Err(ResetError::Forbidden(scope)))
+    }
+
+    /// Who acts, as the audit trail records it: `token:` and the token's id.
+    pub(super) fn actor(&self) -> String {
+        format!("token:{}", self.token.id)
     }
 }
 
@@ -130,6 +141,11 @@ impl std::fmt::Debug for AdminIssued {
     }
 }
 
+/// Whether `id` could name an account at all (no store is asked about one that cannot).
+pub(super) fn plausible_user_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 190 && !id.chars().any(char::is_control) && id.trim() == id
+}
+
 impl ResetService {
     /// Checks the `Authorization` header presented for `action`, before the request is read:
     /// `CredentialRequired` without one, `AuthenticationFailed` for an unknown or revoked
@@ -148,6 +164,8 @@ impl ResetService {
         match action {
             AdminAction::Issue => session.require(&[SCOPE_RESET])?,
             AdminAction::SetPassword => {}
+            AdminAction::UsersRead => session.require(&[SCOPE_USERS_READ])?,
+            AdminAction::UsersWrite => session.require(&[SCOPE_USERS_WRITE])?,
         }
         Ok(session)
     }
@@ -384,18 +402,21 @@ impl ResetService {
         Ok(())
     }
 
+    /// The enabled account with this id. A disabled one is `Conflict` when the built-in
+    /// directory can tell (the administrator is trusted with whether it exists).
     async fn user(&self, user_id: &str) -> Result<User, ResetError> {
-        if user_id.is_empty()
-            || user_id.len() > 190
-            || user_id.chars().any(char::is_control)
-            || user_id.trim() != user_id
-        {
+        if !plausible_user_id(user_id) {
             return Err(ResetError::UserNotFound);
         }
-        self.directory
-            .by_id(user_id)
-            .await?
-            .ok_or(ResetError::UserNotFound)
+        if let Some(user) = self.directory.by_id(user_id).await? {
+            return Ok(user);
+        }
+        match &self.accounts {
+            Some(accounts) if accounts.account(user_id).await?.is_some() => Err(
+                ResetError::Conflict("the user is disabled; enable it first".into()),
+            ),
+            _ => Err(ResetError::UserNotFound),
+        }
     }
 
     async fn details(&self, user_id: &str, at: DateTime<Utc>) -> Result<ChangeDetails, ResetError> {

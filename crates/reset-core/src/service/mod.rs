@@ -1,5 +1,7 @@
 //! `ResetService`: the operations of a password reset, over the ports.
 
+mod accounts;
+pub use accounts::{AccountPage, AccountPatch, ImportRecord, ImportReport, Refusal};
 mod admin;
 mod admin_tokens;
 mod cancel;
@@ -23,7 +25,7 @@ use tokio::sync::Semaphore;
 use crate::breach::{BreachChecker, BreachPolicy};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ResetConfig;
-use crate::directory::UserDirectory;
+use crate::directory::{EnabledOnly, UserDirectory};
 use crate::error::ResetError;
 use crate::estimates::Estimates;
 use crate::keyring::Keyring;
@@ -32,7 +34,7 @@ use crate::password::PasswordHasher;
 use crate::policy::PasswordPolicy;
 use crate::rate_limit::CounterHit;
 use crate::rng::{OsSecretRng, SecretRng};
-use crate::store::{OutboxStats, Store};
+use crate::store::{Accounts, OutboxStats, Store};
 
 /// Who is calling: the client IP (already resolved through trusted proxies) and the API
 /// surface the call came through, for the audit trail.
@@ -133,6 +135,7 @@ pub struct Verified {
 pub struct Ports {
     store: Arc<dyn Store>,
     directory: Arc<dyn UserDirectory>,
+    accounts: Option<Arc<dyn Accounts>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecretRng>,
 }
@@ -144,9 +147,19 @@ impl Ports {
         Self {
             store,
             directory,
+            accounts: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsSecretRng),
         }
+    }
+
+    /// The built-in directory's administration (`reset-diesel`'s store, usually the same value
+    /// as `directory`): the user API and `user import` work on it. Without it they answer
+    /// `DirectoryManaged`: a host's directory manages its accounts itself.
+    #[must_use]
+    pub fn with_accounts(mut self, accounts: Arc<dyn Accounts>) -> Self {
+        self.accounts = Some(accounts);
+        self
     }
 
     /// Another clock (tests: [`ManualClock`](crate::ManualClock)).
@@ -168,7 +181,10 @@ impl Ports {
 #[derive(Clone)]
 pub struct ResetService {
     store: Arc<dyn Store>,
+    /// The directory with disabled accounts left out ([`EnabledOnly`]).
     directory: Arc<dyn UserDirectory>,
+    /// The built-in directory's administration, when accounts live there.
+    accounts: Option<Arc<dyn Accounts>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn SecretRng>,
     /// The server's keys: the active one hashes new secrets, all of them check old ones.
@@ -208,7 +224,8 @@ impl ResetService {
         let hasher = PasswordHasher::new(config.hasher, ports.rng.clone())?;
         Ok(Self {
             store: ports.store,
-            directory: ports.directory,
+            directory: Arc::new(EnabledOnly(ports.directory)),
+            accounts: ports.accounts,
             clock: ports.clock,
             rng: ports.rng,
             key: key.into(),
@@ -238,7 +255,7 @@ impl ResetService {
         &self.config
     }
 
-    /// Where the service finds accounts.
+    /// Where the service finds accounts (disabled ones left out).
     pub fn directory(&self) -> &Arc<dyn UserDirectory> {
         &self.directory
     }

@@ -27,26 +27,9 @@ impl ResetService {
     /// The password, when given, is not held to the policy: operators seed accounts as they
     /// need to.
     pub async fn prepare_user(&self, input: UserInput) -> Result<NewUser, ResetError> {
-        let invalid = |e: &str| ResetError::InvalidRequest(e.to_owned());
-        let username = normalize_username(&input.username).map_err(invalid)?;
-        let emails = input
-            .emails
-            .iter()
-            .map(|e| normalize_email(e))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid)?;
-        // The same bounds on every store (MySQL's columns have these lengths; the others would
-        // take more, and an account must not work on one store and fail on another).
-        let bounded = |value: &Option<String>, max: usize, what: &str| match value {
-            Some(v)
-                if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) =>
-            {
-                Err(ResetError::InvalidRequest(format!(
-                    "`{what}` must be 1 to {max} characters, none of them control characters"
-                )))
-            }
-            _ => Ok(()),
-        };
+        let username = normalize_username(&input.username)
+            .map_err(|e| ResetError::InvalidRequest(e.to_owned()))?;
+        let emails = normalize_emails(&input.emails)?;
         bounded(&input.phone, 64, "phone")?;
         bounded(&input.locale, 64, "locale")?;
         bounded(&input.org_id, 190, "org_id")?;
@@ -61,6 +44,34 @@ impl ResetService {
             org_id: input.org_id,
             locale: input.locale,
             phone: input.phone,
+            disabled: false,
         })
     }
+}
+
+/// `value`, when given, is 1 to `max` characters, none of them control characters. The same
+/// bounds on every store (MySQL's columns have these lengths; the others would take more, and
+/// an account must not work on one store and fail on another).
+pub(super) fn bounded(value: &Option<String>, max: usize, what: &str) -> Result<(), ResetError> {
+    match value {
+        Some(v) if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) => {
+            Err(ResetError::InvalidRequest(format!(
+                "`{what}` must be 1 to {max} characters, none of them control characters"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The addresses normalised, none of them twice.
+pub(super) fn normalize_emails(emails: &[String]) -> Result<Vec<String>, ResetError> {
+    let mut out: Vec<String> = Vec::with_capacity(emails.len());
+    for e in emails {
+        let e = normalize_email(e).map_err(|why| ResetError::InvalidRequest(why.to_owned()))?;
+        if out.contains(&e) {
+            return Err(ResetError::InvalidRequest(format!("{e} is listed twice")));
+        }
+        out.push(e);
+    }
+    Ok(out)
 }

@@ -61,6 +61,9 @@ pub struct User {
     pub sequence: i64,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// Switched off by an administrator: to every self-service path the account is an unknown
+    /// one (the same answer, no message, no secret accepted), until it is enabled again.
+    pub disabled: bool,
 }
 
 impl User {
@@ -89,6 +92,7 @@ impl User {
             password_changed_at: None,
             sequence: 0,
             created_at: DateTime::<Utc>::UNIX_EPOCH,
+            disabled: false,
         })
     }
 }
@@ -108,6 +112,8 @@ pub struct NewUser {
     pub locale: Option<String>,
     /// The phone number SMS messages go to.
     pub phone: Option<String>,
+    /// Created switched off (see [`User::disabled`]).
+    pub disabled: bool,
 }
 
 /// A secret to store: only its keyed hash.
@@ -388,10 +394,12 @@ impl Swept {
     }
 }
 
+mod accounts;
 mod admin_tokens;
 mod outbox;
 mod reset_state;
 
+pub use accounts::{AccountChange, Accounts};
 pub use admin_tokens::AdminTokens;
 pub use outbox::{Outbox, OutboxMessage, OutboxStats};
 pub use reset_state::ResetState;

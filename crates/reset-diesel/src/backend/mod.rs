@@ -20,14 +20,17 @@ macro_rules! query_prelude {
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
         use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
         use reset_core::store::{
-            CodeTry, Completion, NewUser, OutboxStats,
+            AccountChange, CodeTry, Completion, NewUser, OutboxStats,
             Retention, SecretKind, SecretRecord, Swept, User,
         };
 
         use crate::{DECOY_ID, DEFAULT_ORG};
         use crate::queries::limits::state;
         use crate::queries::outbox::SECRET_KINDS;
-        use crate::rows::{AdminTokenRow, OutboxEntry, RowCounts, SecretRow, UserRow, ms, new_id, payload_text};
+        use crate::rows::{
+            AccountFields, AdminTokenRow, OutboxEntry, RowCounts, SecretRow, UserRow, change_names,
+            email_values, ms, new_id, payload_text, user_values,
+        };
         use crate::schema::{
             admin_tokens, audit_events, outbox, password_history, rate_limits, reset_secrets,
             user_emails, users,

@@ -29,7 +29,7 @@ async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<Str
 
 /// Serialises transactions about one account until the transaction ends: a row lock on the
 /// account's slot in `account_locks` (accounts sharing a slot only wait for each other; the
-/// decoy, whose rehearsals take turns, has slot -1 to itself, migration `decoy_lock`).
+/// decoy, whose rehearsals take turns, has slot -1 to itself, seeded by the init migration).
 /// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
 async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
     diesel::sql_query(

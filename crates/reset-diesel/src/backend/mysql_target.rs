@@ -106,8 +106,17 @@ impl Target {
     /// PostgreSQL; InnoDB's default `REPEATABLE READ` would pin a transaction's reads to its
     /// first one, and take gap locks), strict mode (a value that does not fit is an error, never
     /// silently cut), times in UTC.
+    ///
+    /// mysql_async's own statement cache is off, as diesel-async's `establish` turns it off:
+    /// diesel keeps its prepared statements itself, and mysql_async's cache (32 by default)
+    /// would close the ones it evicts under diesel's feet ("Unknown prepared statement handler"
+    /// once a connection has run more than 32 distinct statements).
     pub async fn establish(&self) -> diesel::ConnectionResult<Conn> {
-        let with = |ssl: Option<SslOpts>| OptsBuilder::from_opts(self.opts.clone()).ssl_opts(ssl);
+        let with = |ssl: Option<SslOpts>| {
+            OptsBuilder::from_opts(self.opts.clone())
+                .ssl_opts(ssl)
+                .stmt_cache_size(0)
+        };
         let conn = match mysql_async::Conn::new(with(self.ssl_opts())).await {
             // PREFERRED: a server without TLS is spoken to in the clear.
             Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer))

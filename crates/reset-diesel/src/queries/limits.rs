@@ -1,6 +1,6 @@
 //! Fixed-window counters: one atomic upsert per hit, so limits hold across instances.
 //! `hit_by_statements!` is the rate-limit transaction as statements, for the backends without
-//! PostgreSQL's `reset_hit` function (see `backend/pg_calls.rs`).
+//! PostgreSQL's `reset_hit` function (`migrations/postgres-functions.sql`).
 
 macro_rules! limit_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {

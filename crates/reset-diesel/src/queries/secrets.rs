@@ -179,7 +179,7 @@ macro_rules! secret_queries {
 }
 
 /// The issue transaction, statement by statement (SQLite, MySQL; PostgreSQL runs the same
-/// decisions in its `reset_issue` function, see `backend/pg_calls.rs`).
+/// decisions in its `reset_issue` function, `migrations/postgres-functions.sql`).
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! issue_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {

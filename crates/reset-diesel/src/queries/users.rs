@@ -31,66 +31,212 @@ macro_rules! user_queries {
             with_emails(conn, row)$($aw)*
         }
 
-        pub $($async)* fn create_user(conn: &mut $C, now: i64, new: NewUser) -> QueryResult<User> {
-            let id = new_id();
-            conn.transaction($($async)* move |conn| {
-                diesel::insert_into(users::table)
-                    .values((
-                        users::id.eq(&id),
-                        users::username.eq(&new.username),
-                        users::password_hash.eq(&new.password_hash),
-                        users::org_id
-                            .eq(new.org_id.clone().unwrap_or_else(|| DEFAULT_ORG.to_owned())),
-                        users::locale.eq(&new.locale),
-                        users::phone.eq(&new.phone),
-                        users::password_changed_at.eq(new.password_hash.as_ref().map(|_| now)),
-                        users::sequence.eq(1i64),
-                        users::created_at.eq(now),
-                    ))
+        /// Creates `new`, all or none, each with its `user_created` event; with `dry_run` the
+        /// transaction is rolled back. The accounts as written.
+        pub $($async)* fn create_accounts(
+            conn: &mut $C,
+            now: i64,
+            new: Vec<NewUser>,
+            by: &str,
+            dry_run: bool,
+        ) -> QueryResult<Vec<User>> {
+            let users: Vec<User> = new
+                .into_iter()
+                .map(|n| UserRow {
+                    id: new_id(),
+                    username: n.username,
+                    password_changed_at: n.password_hash.as_ref().map(|_| now),
+                    password_hash: n.password_hash,
+                    org_id: n.org_id.unwrap_or_else(|| DEFAULT_ORG.to_owned()),
+                    locale: n.locale,
+                    phone: n.phone,
+                    sequence: 1,
+                    created_at: now,
+                    disabled: n.disabled,
+                }
+                .into_user(n.emails))
+                .collect();
+            let details = serde_json::json!({ "by": by });
+            let written = conn.transaction($($async)* |conn| {
+                // Rows in chunks: one statement per chunk keeps every backend under its limit
+                // of bound parameters.
+                for chunk in users.chunks(200) {
+                    let rows: Vec<_> = chunk.iter().map(user_values).collect();
+                    diesel::insert_into(users::table).values(rows).execute(conn)$($aw)*?;
+                    let addresses: Vec<_> = chunk
+                        .iter()
+                        .flat_map(|u| u.emails.iter().enumerate().map(move |(i, a)| email_values(&u.id, i, a)))
+                        .collect();
+                    if !addresses.is_empty() {
+                        diesel::insert_into(user_emails::table).values(addresses).execute(conn)$($aw)*?;
+                    }
+                    let events: Vec<_> = chunk
+                        .iter()
+                        .map(|u| (u, new_id()))
+                        .collect::<Vec<_>>();
+                    let events: Vec<_> = events
+                        .iter()
+                        .map(|(u, id)| audit_row(id, now, Some(&u.id), "user_created", None, &details))
+                        .collect();
+                    diesel::insert_into(audit_events::table).values(events).execute(conn)$($aw)*?;
+                }
+                if dry_run {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                Ok(())
+            })
+            $($aw)*;
+            match written {
+                Err(diesel::result::Error::RollbackTransaction) if dry_run => Ok(users),
+                other => other.map(|()| users),
+            }
+        }
+
+        /// Which of `usernames` and `addresses` belong to an account, with its id.
+        pub $($async)* fn taken(
+            conn: &mut $C,
+            usernames: &[String],
+            addresses: &[String],
+        ) -> QueryResult<Vec<(String, String)>> {
+            let mut taken = Vec::new();
+            for chunk in usernames.chunks(500) {
+                let found: Vec<(String, String)> = users::table
+                    .filter(users::username.eq_any(chunk))
+                    .filter(users::id.ne(DECOY_ID))
+                    .select((users::username, users::id))
+                    .load(conn)
+                    $($aw)*?;
+                taken.extend(found);
+            }
+            for chunk in addresses.chunks(500) {
+                let found: Vec<(String, String)> = user_emails::table
+                    .filter(user_emails::address.eq_any(chunk))
+                    .filter(user_emails::user_id.ne(DECOY_ID))
+                    .select((user_emails::address, user_emails::user_id))
+                    .load(conn)
+                    $($aw)*?;
+                taken.extend(found);
+            }
+            Ok(taken)
+        }
+
+        /// Applies `change` to the account and counts it, in one transaction with its
+        /// `user_updated` event; ends its live secrets when the change says so.
+        pub $($async)* fn update_account(
+            conn: &mut $C,
+            now: i64,
+            id: &str,
+            change: &AccountChange,
+            by: &str,
+        ) -> QueryResult<Option<User>> {
+            if id == DECOY_ID {
+                return Ok(None);
+            }
+            conn.transaction($($async)* |conn| {
+                let bumped = diesel::update(users::table.find(id))
+                    .set(users::sequence.eq(users::sequence + 1))
                     .execute(conn)
                     $($aw)*?;
-                for (position, address) in new.emails.iter().enumerate() {
-                    diesel::insert_into(user_emails::table)
-                        .values((
-                            user_emails::address.eq(address),
-                            user_emails::user_id.eq(&id),
-                            user_emails::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-                            user_emails::verified.eq(false),
-                        ))
+                if bumped == 0 {
+                    return Ok(None);
+                }
+                let fields = AccountFields {
+                    phone: change.phone.clone(),
+                    locale: change.locale.clone(),
+                    disabled: change.disabled,
+                };
+                if fields.phone.is_some() || fields.locale.is_some() || fields.disabled.is_some() {
+                    diesel::update(users::table.find(id)).set(&fields).execute(conn)$($aw)*?;
+                }
+                if let Some(emails) = &change.emails {
+                    diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id)))
                         .execute(conn)
                         $($aw)*?;
+                    let rows: Vec<_> = emails.iter().enumerate().map(|(i, a)| email_values(id, i, a)).collect();
+                    if !rows.is_empty() {
+                        diesel::insert_into(user_emails::table).values(rows).execute(conn)$($aw)*?;
+                    }
                 }
-                let row = users::table
-                    .find(&id)
-                    .select(UserRow::as_select())
-                    .first(conn)
+                if change.ends_secrets() {
+                    end_live_secrets(conn, id, now)$($aw)*?;
+                }
+                let details = serde_json::json!({ "by": by, "changed": change_names(change) });
+                diesel::insert_into(audit_events::table)
+                    .values(audit_row(&new_id(), now, Some(id), "user_updated", None, &details))
+                    .execute(conn)
                     $($aw)*?;
-                with_emails(conn, Some(row))$($aw)*?.ok_or(diesel::result::Error::NotFound)
+                user(conn, id)$($aw)*
             })
             $($aw)*
         }
 
-        pub $($async)* fn list_users(conn: &mut $C) -> QueryResult<Vec<User>> {
-            let rows = users::table
+        /// Deletes the account with its addresses and password history and ends its live
+        /// secrets, with a `user_deleted` event; `false` when there was none.
+        pub $($async)* fn delete_account(conn: &mut $C, now: i64, id: &str, by: &str) -> QueryResult<bool> {
+            if id == DECOY_ID {
+                return Ok(false);
+            }
+            conn.transaction($($async)* |conn| {
+                diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id)))
+                    .execute(conn)
+                    $($aw)*?;
+                let deleted = diesel::delete(users::table.find(id)).execute(conn)$($aw)*?;
+                if deleted == 0 {
+                    return Ok(false);
+                }
+                diesel::delete(password_history::table.filter(password_history::user_id.eq(id)))
+                    .execute(conn)
+                    $($aw)*?;
+                end_live_secrets(conn, id, now)$($aw)*?;
+                let details = serde_json::json!({ "by": by });
+                diesel::insert_into(audit_events::table)
+                    .values(audit_row(&new_id(), now, Some(id), "user_deleted", None, &details))
+                    .execute(conn)
+                    $($aw)*?;
+                Ok(true)
+            })
+            $($aw)*
+        }
+
+        /// Supersedes the account's live secrets (they stop working at once).
+        $($async)* fn end_live_secrets(conn: &mut $C, id: &str, now: i64) -> QueryResult<()> {
+            diesel::update(
+                reset_secrets::table
+                    .filter(reset_secrets::user_id.eq(id))
+                    .filter(reset_secrets::used_at.is_null())
+                    .filter(reset_secrets::superseded_at.is_null()),
+            )
+            .set(reset_secrets::superseded_at.eq(now))
+            .execute(conn)
+            $($aw)*?;
+            Ok(())
+        }
+
+        /// Up to `limit` accounts whose id sorts after `after`, by id.
+        pub $($async)* fn list_accounts(conn: &mut $C, after: Option<&str>, limit: u32) -> QueryResult<Vec<User>> {
+            let rows: Vec<UserRow> = users::table
                 .filter(users::id.ne(DECOY_ID))
-                .order(users::created_at.asc())
+                .filter(users::id.gt(after.unwrap_or("")))
+                .order(users::id.asc())
+                .limit(i64::from(limit))
                 .select(UserRow::as_select())
                 .load(conn)
                 $($aw)*?;
-            let mut emails: Vec<(String, String)> = user_emails::table
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let emails: Vec<(String, String)> = user_emails::table
+                .filter(user_emails::user_id.eq_any(&ids))
                 .order((user_emails::user_id.asc(), user_emails::position.asc()))
                 .select((user_emails::user_id, user_emails::address))
                 .load(conn)
                 $($aw)*?;
+            let mut by_user: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+            for (user_id, address) in emails {
+                by_user.entry(user_id).or_default().push(address);
+            }
             Ok(rows
                 .into_iter()
                 .map(|r| {
-                    let mine: Vec<String> = emails
-                        .iter()
-                        .filter(|(u, _)| *u == r.id)
-                        .map(|(_, a)| a.clone())
-                        .collect();
-                    emails.retain(|(u, _)| *u != r.id);
+                    let mine = by_user.remove(&r.id).unwrap_or_default();
                     r.into_user(mine)
                 })
                 .collect())

@@ -20,6 +20,8 @@ pub enum Code {
     DeadlineExceeded,
     /// 5 `NOT_FOUND`: no such user or path (404).
     NotFound,
+    /// 9 `FAILED_PRECONDITION`: the user is not in a state that allows it (400).
+    FailedPrecondition,
     /// 7 `PERMISSION_DENIED`: the token lacks the scope (403).
     PermissionDenied,
     /// 8 `RESOURCE_EXHAUSTED`: a limit or the body size (413, 429).
@@ -41,6 +43,7 @@ impl Code {
             Self::InvalidArgument => 3,
             Self::DeadlineExceeded => 4,
             Self::NotFound => 5,
+            Self::FailedPrecondition => 9,
             Self::PermissionDenied => 7,
             Self::ResourceExhausted => 8,
             Self::Unimplemented => 12,
@@ -56,6 +59,7 @@ impl Code {
             Self::InvalidArgument => "invalid_argument",
             Self::DeadlineExceeded => "deadline_exceeded",
             Self::NotFound => "not_found",
+            Self::FailedPrecondition => "failed_precondition",
             Self::PermissionDenied => "permission_denied",
             Self::ResourceExhausted => "resource_exhausted",
             Self::Unimplemented => "unimplemented",
@@ -98,6 +102,9 @@ pub enum ZitadelError {
     /// `USER_NOT_FOUND`: no such user.
     #[error("User could not be found")]
     UserNotFound,
+    /// `USER_NOT_ACTIVE`: the user is switched off (as Zitadel answers for an inactive user).
+    #[error("User is not active: {0}")]
+    NotActive(String),
     /// A path under the REST prefix that is not served.
     #[error("Not found")]
     NotFound,
@@ -172,9 +179,10 @@ impl From<ResetError> for ZitadelError {
             ResetError::AuthenticationFailed => Self::AuthenticationFailed,
             ResetError::Forbidden(scope) => Self::PermissionDenied(scope),
             ResetError::UserNotFound => Self::UserNotFound,
+            ResetError::Conflict(why) => Self::NotActive(why),
             ResetError::InvalidUrlTemplate(why) => Self::InvalidUrlTemplate(why),
             ResetError::Unavailable { retry_after_secs } => Self::Unavailable { retry_after_secs },
-            ResetError::Store(_) | ResetError::Hashing(_) => {
+            ResetError::Store(_) | ResetError::Hashing(_) | ResetError::DirectoryManaged => {
                 tracing::error!(error = %e, "internal error (zitadel)");
                 Self::Internal
             }
@@ -276,6 +284,7 @@ impl ZitadelError {
             Self::AuthenticationFailed => (401, Unauthenticated, "AUTHENTICATION_FAILED"),
             Self::PermissionDenied(_) => (403, PermissionDenied, "PERMISSION_DENIED"),
             Self::UserNotFound => (404, NotFound, "USER_NOT_FOUND"),
+            Self::NotActive(_) => (400, FailedPrecondition, "USER_NOT_ACTIVE"),
             Self::NotFound => (404, NotFound, "NOT_FOUND"),
             Self::UnknownMethod => (404, Unimplemented, "NOT_FOUND"),
             Self::MethodNotAllowed => (405, Unimplemented, "METHOD_NOT_ALLOWED"),

@@ -1,9 +1,9 @@
-//! The request path on PostgreSQL: one call each to the functions of migrations `round_trips`
-//! and `find` (bodies since replaced by `fewer_statements`). `reset_hit` is the rate-limit
-//! transaction of one or more requests; `reset_find` their account lookups; `reset_issue` their
-//! issue transactions; secret lookups by hash are one statement per batch; the outbox worker's
-//! claim is one statement and its "sent" marks are batched. Every row value (ids, hashes,
-//! payloads, audit details) is computed here, the same way the statement path
+//! The request path on PostgreSQL: one call each to the functions of
+//! `migrations/postgres-functions.sql` (applied at start, `crate::migrate`). `reset_hit` is the
+//! rate-limit transaction of one or more requests; `reset_find` their account lookups;
+//! `reset_issue` their issue transactions; secret lookups by hash are one statement per batch;
+//! the outbox worker's claim is one statement and its "sent" marks are batched. Every row value
+//! (ids, hashes, payloads, audit details) is computed here, the same way the statement path
 //! (`queries/limits.rs`, `queries/secrets.rs`) computes it; the function only decides and writes,
 //! so the database parses and plans nothing new per request and the account's lock is held for
 //! one call, not for ~15 round trips.
@@ -28,7 +28,7 @@ use crate::rows::{
 // is parsed and planned by PostgreSQL at every call). A set-returning function called in the
 // select list gives one record per row.
 diesel::define_sql_function! {
-    /// Migration `round_trips`: the rate-limit transactions of a batch of requests.
+    /// `migrations/postgres-functions.sql`: the rate-limit transactions of a batch of requests.
     #[allow(clippy::too_many_arguments)]
     fn reset_hit(
         now: Array<BigInt>,
@@ -43,15 +43,15 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
-    /// Migration `round_trips`: the issue transactions of a batch of requests.
+    /// `migrations/postgres-functions.sql`: the issue transactions of a batch of requests.
     fn reset_issue(requests: diesel::sql_types::Jsonb) -> Array<diesel::sql_types::Nullable<diesel::sql_types::Bool>>;
 }
 
 diesel::define_sql_function! {
-    /// Migration `find`: the accounts a batch of lookups name, as `FoundRow`.
+    /// `migrations/postgres-functions.sql`: the accounts a batch of lookups name, as `FoundRow`.
     fn reset_find(decoy: Text, names: Array<Nullable<Text>>, emails: Array<Nullable<Text>>) -> diesel::pg::sql_types::Record<(
         Integer, Text, Text, Nullable<Text>, Text, Nullable<Text>, Nullable<Text>,
-        Nullable<BigInt>, BigInt, BigInt, Array<Text>,
+        Nullable<BigInt>, BigInt, BigInt, Array<Text>, diesel::sql_types::Bool,
     )>;
 }
 
@@ -68,6 +68,7 @@ type FoundRow = (
     i64,
     i64,
     Vec<String>,
+    bool,
 );
 
 /// The accounts several lookups name, in order (see `find_user` in `queries/users.rs`, which
@@ -94,6 +95,7 @@ pub async fn find_all(
         sequence,
         created,
         emails,
+        disabled,
     ) in rows
     {
         let row = UserRow {
@@ -106,6 +108,7 @@ pub async fn find_all(
             password_changed_at: changed,
             sequence,
             created_at: created,
+            disabled,
         };
         let slot = usize::try_from(ord - 1).ok().and_then(|i| found.get_mut(i));
         if let Some(slot) = slot {

@@ -1,7 +1,7 @@
 //! PostgreSQL: the production store; several instances may share it. A request's rate-limit
-//! hits and its issue transaction are one call each to a function the migrations install
-//! (`calls.rs`), and the store sends them in batches (`batch.rs`, [`Batches`]); the other
-//! queries are the shared statements (`crate::queries`).
+//! hits and its issue transaction are one call each to a function of
+//! `migrations/postgres-functions.sql` (`calls.rs`), and the store sends them in batches
+//! (`batch.rs`, [`Batches`]); the other queries are the shared statements (`crate::queries`).
 
 use diesel_async::AsyncConnection as _;
 

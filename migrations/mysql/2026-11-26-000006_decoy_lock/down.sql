@@ -1,1 +1,0 @@
-DELETE FROM account_locks WHERE slot = -1;

@@ -1,2 +1,0 @@
-DELETE FROM outbox WHERE decoy;
-ALTER TABLE outbox DROP COLUMN decoy;

@@ -1,2 +1,0 @@
--- PostgreSQL only.
-SELECT 1;

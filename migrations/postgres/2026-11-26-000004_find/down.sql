@@ -1,1 +1,0 @@
-DROP FUNCTION reset_find(TEXT, TEXT[], TEXT[]);

@@ -11,10 +11,11 @@ run *ARGS:
 test:
     cargo test --workspace
 
-# What CI checks besides the tests: rustfmt, clippy, and that reset-core depends on no framework or database
+# What CI checks besides the tests: rustfmt, clippy, no module cycles inside a crate, and that reset-core depends on no framework or database
 lint:
     cargo fmt --all --check
     cargo clippy --all-targets -- -D warnings
+    python3 scripts/module-cycles.py
     for dep in diesel diesel-async axum actix-web warp hyper; do ! cargo tree -p reset-core -e normal -i "$dep" >/dev/null 2>&1 || { echo "reset-core depends on $dep"; exit 1; }; done
 
 # Regenerate openapi/reset.v1.json and its 3.0.3 rendition after a deliberate API change (review the diff)

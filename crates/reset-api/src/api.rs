@@ -12,8 +12,7 @@ use reset_core::{ClientContext, ResetService};
 use crate::client_ip::client_ip;
 use crate::connections::{Connections, ServeLimits};
 use crate::mounts::{Dialect, Dialects, Mount};
-use crate::request::{ApiRequest, Body, read_body};
-use crate::response::ApiResponse;
+use crate::request::ApiRequest;
 
 /// Whether every request must come with the client's socket address.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -128,27 +127,6 @@ impl Api {
     /// from its address; the proxy limits its own clients).
     pub fn connections(&self) -> Connections {
         Connections::new(self.limits).exempting(self.inner.options.trusted_proxies.clone())
-    }
-
-    /// [`read_body`] within the body deadline (`limits().body_timeout`); when the body is late,
-    /// the answer to send instead: [`Api::body_timeout_response`] for the request's `path`
-    /// (below the mount point, as [`ApiRequest::path`]).
-    pub async fn read_body<B: bytes::Buf, E>(
-        &self,
-        path: &str,
-        chunks: impl futures_util::Stream<Item = Result<B, E>> + Unpin,
-    ) -> Result<Body, ApiResponse> {
-        tokio::time::timeout(self.limits.body_timeout, read_body(chunks))
-            .await
-            .map_err(|_| self.body_timeout_response(path))
-    }
-
-    /// 408 for a body that did not arrive in time on `path`, in the shape the route there
-    /// answers its other errors in (a dialect's, a page, or v1's `request_timeout` problem;
-    /// where no route matches, the dialect whose prefix holds the path, as for a 404); the
-    /// connection closes after it.
-    pub fn body_timeout_response(&self, path: &str) -> ApiResponse {
-        crate::router::late_body(self, path)
     }
 
     /// The same API answering only `GET /metrics` (Prometheus text); every other request is

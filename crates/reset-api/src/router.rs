@@ -10,7 +10,7 @@ use crate::api::{Api, ApiOptions, Document, PeerAddress, Surface};
 use crate::dialects::{forgot_password, misskey, unleash, zitadel};
 use crate::mounts::{Dialect, Dialects};
 use crate::problem::{INTERNAL_ERROR, METHOD_NOT_ALLOWED, NOT_FOUND, PROBLEM_JSON, Problem};
-use crate::request::ApiRequest;
+use crate::request::{ApiRequest, Body, read_body};
 use crate::response::ApiResponse;
 use crate::{docs, metrics, openapi, pages, telemetry, v1};
 
@@ -50,6 +50,27 @@ impl Api {
                 Problem::new(INTERNAL_ERROR, "Something went wrong on our side.").into_response()
             }
         }
+    }
+
+    /// [`read_body`] within the body deadline (`limits().body_timeout`); when the body is late,
+    /// the answer to send instead: [`Api::body_timeout_response`] for the request's `path`
+    /// (below the mount point, as [`ApiRequest::path`]).
+    pub async fn read_body<B: bytes::Buf, E>(
+        &self,
+        path: &str,
+        chunks: impl futures_util::Stream<Item = Result<B, E>> + Unpin,
+    ) -> Result<Body, ApiResponse> {
+        tokio::time::timeout(self.limits().body_timeout, read_body(chunks))
+            .await
+            .map_err(|_| self.body_timeout_response(path))
+    }
+
+    /// 408 for a body that did not arrive in time on `path`, in the shape the route there
+    /// answers its other errors in (a dialect's, a page, or v1's `request_timeout` problem;
+    /// where no route matches, the dialect whose prefix holds the path, as for a 404); the
+    /// connection closes after it.
+    pub fn body_timeout_response(&self, path: &str) -> ApiResponse {
+        late_body(self, path)
     }
 
     /// The (method, path) pairs served with every dialect at its default prefix: the paths of
@@ -404,7 +425,7 @@ fn not_found(dialect: Dialect) -> ApiResponse {
 /// 408 for a body that did not arrive on `path` in time, in the shape the route there answers its
 /// other errors in: a dialect's (by the route matched, else, as for a 404, by the prefix that
 /// holds the path), a page, or v1's problem. The connection closes after it.
-pub(crate) fn late_body(api: &Api, path: &str) -> ApiResponse {
+fn late_body(api: &Api, path: &str) -> ApiResponse {
     let dialect = match on_path(api, path).first() {
         Some(m) if is_page(m.entry.route) => {
             return pages::request_timeout().with_header("connection", "close");

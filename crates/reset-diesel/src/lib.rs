@@ -6,6 +6,7 @@
 mod queries;
 mod backend;
 mod connect;
+mod errors;
 mod migrate;
 mod rows;
 pub use rows::{OutboxEntry, RowCounts};

@@ -227,7 +227,7 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn failed(e: diesel::result::Error) -> StoreError {
-    crate::store::query(e)
+    crate::errors::query(e)
 }
 
 impl SqlDirectory {

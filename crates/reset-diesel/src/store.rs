@@ -4,9 +4,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_migrations::MigrationHarness as _;
 use reset_core::admin_token::{AdminToken, NewAdminToken};
 use reset_core::error::StoreError;
@@ -28,6 +25,9 @@ use crate::backend::sqlite;
 use crate::connect::{Backend, ConnectError, DatabaseUrl, PoolOptions, Pools, pools};
 use tokio::sync::Notify;
 
+use crate::errors::query;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::errors::unavailable;
 use crate::migrate;
 use crate::rows::{OutboxEntry, RowCounts, ms};
 
@@ -121,74 +121,6 @@ fn pool_mode(store: &DieselStore) -> pg::Pooling {
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 fn migration_error(e: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
     StoreError::Query(format!("migration failed: {e}"))
-}
-
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) fn unavailable(e: PoolError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-/// A failed query: a broken or closed connection (the database restarting, a failover, a cut
-/// network) or a transaction the database gave up on (a deadlock victim, a lock wait timeout, a
-/// serialization failure: it rolled back whole and may simply be tried again) is `Unavailable`,
-/// which callers may wait out (a 503 with `Retry-After`; an accepted issue is retried); anything
-/// else is a `Query` error.
-pub(crate) fn query(e: DieselError) -> StoreError {
-    match e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            StoreError::Conflict(info.message().to_owned())
-        }
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            info,
-        ) => StoreError::Unavailable(info.message().to_owned()),
-        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
-            StoreError::Unavailable(info.message().to_owned())
-        }
-        DieselError::DatabaseError(_, info)
-            if connection_lost(info.message()) || gave_up(info.message()) =>
-        {
-            StoreError::Unavailable(info.message().to_owned())
-        }
-        DieselError::BrokenTransactionManager => {
-            StoreError::Unavailable("the connection broke inside a transaction".into())
-        }
-        other => StoreError::Query(other.to_string()),
-    }
-}
-
-/// A transaction the database rolled back to break a deadlock or a lock wait (PostgreSQL 40P01,
-/// MySQL 1213 and 1205): nothing of it was written. On MySQL a deadlock inside a nested
-/// transaction surfaces as the savepoint's rollback failing (1305: InnoDB rolled back the whole
-/// transaction, savepoints included), so that message counts too.
-fn gave_up(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("deadlock")
-        || m.contains("lock wait timeout")
-        || (m.contains("savepoint") && m.contains("does not exist"))
-}
-
-/// Messages of PostgreSQL, MySQL and their clients for a connection that went away (SQLSTATE classes 08
-/// and 57P0x carry no kind of their own in Diesel).
-fn connection_lost(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    [
-        "connection closed",
-        "terminating connection",
-        "server closed the connection",
-        "connection reset",
-        "broken pipe",
-        "the database system is",
-        "error communicating with the server",
-        // MySQL and MariaDB, through mysql_async
-        "gone away",
-        "lost connection",
-        "connection refused",
-        "unexpected end of file",
-        "io error",
-    ]
-    .iter()
-    .any(|needle| m.contains(needle))
 }
 
 impl DieselStore {
@@ -794,34 +726,5 @@ impl AdminTokens for DieselStore {
     async fn revoke_admin_token(&self, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
         with_conn!(self, db, |conn| db::revoke_admin_token(conn, ms(now), &id))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A deadlock victim or a lock-wait timeout rolled back whole: `Unavailable`, so the
-    /// request path answers 503 with `Retry-After` and an accepted issue is retried.
-    #[test]
-    fn given_up_transactions_are_unavailable() {
-        for message in [
-            "Deadlock found when trying to get lock; try restarting transaction",
-            "Lock wait timeout exceeded; try restarting transaction",
-            "deadlock detected",
-            // MySQL, a deadlock inside a nested transaction: the savepoint went with it.
-            "SAVEPOINT diesel_savepoint_1 does not exist",
-        ] {
-            let e = DieselError::DatabaseError(
-                DatabaseErrorKind::Unknown,
-                Box::new(message.to_owned()),
-            );
-            assert!(matches!(query(e), StoreError::Unavailable(_)), "{message}");
-        }
-        let e = DieselError::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("syntax error".to_owned()),
-        );
-        assert!(matches!(query(e), StoreError::Query(_)));
     }
 }

@@ -88,9 +88,10 @@ pub enum KeyCommand {
 pub enum TokenCommand {
     /// Create a token and print it (shown this once; only its hash is kept).
     Create {
-        /// password:reset (issue resets, set a password with a code) or password:write (set a
-        /// password without one); repeat for both.
-        #[arg(long = "scope", required = true, value_parser = ["password:reset", "password:write"])]
+        /// password:reset (issue resets, set a password with a code), password:write (set a
+        /// password without one), users:read (read and list accounts) or users:write (create,
+        /// change, switch off and delete them); repeat for several.
+        #[arg(long = "scope", required = true, value_parser = reset_core::admin_token::SCOPES)]
         scopes: Vec<String>,
         /// A name to recognise it by in `token list`.
         #[arg(long)]

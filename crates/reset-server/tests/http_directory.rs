@@ -41,6 +41,10 @@ impl Host for OverHttp<'_> {
         let (scheme, hash) = self.service.account(username)?.password?;
         Some(scheme == "argon2id" && reset_core::password::verify_password(password, &hash))
     }
+
+    async fn account_id(&self, username: &str) -> Option<String> {
+        Some(self.service.account(username)?.id)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -48,18 +52,23 @@ async fn the_server_resets_passwords_through_an_account_service() {
     let service = AccountService::start(SECRET).await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut c = command(dir.path(), None, port);
-    c.env("RESET_DIRECTORY", "http")
-        .env("RESET_HTTP_DIRECTORY_URL", &service.url)
-        .env("RESET_HTTP_DIRECTORY_SECRET", SECRET)
-        .env("RESET_HTTP_DIRECTORY_TIMEOUT_MS", "1000");
-    let server = Server::start(c, dir.path(), "http-directory", port).await;
+    let over_http = |port: u16| {
+        let mut c = command(dir.path(), None, port);
+        c.env("RESET_DIRECTORY", "http")
+            .env("RESET_HTTP_DIRECTORY_URL", &service.url)
+            .env("RESET_HTTP_DIRECTORY_SECRET", SECRET)
+            .env("RESET_HTTP_DIRECTORY_TIMEOUT_MS", "1000");
+        c
+    };
+    let server = Server::start(over_http(port), dir.path(), "http-directory", port).await;
     let host = OverHttp {
         base: format!("http://127.0.0.1:{port}"),
         dir: dir.path().to_owned(),
         service: &service,
     };
     http_suite::run(&host).await;
+    let admin = common::password_admin(over_http(free_port()));
+    reset_testkit::dialect_suite::run(&host, &admin).await;
 
     // A link followed while the service fails: 503 with Retry-After, and nothing changed.
     service.add("dora", "dora@example.com");

@@ -1,6 +1,7 @@
 //! The server over an LDAP directory (`RESET_DIRECTORY=ldap`, a real slapd): the HTTP
 //! conformance scenarios pass with the accounts in LDAP, a completed reset lets the user bind
-//! with the new password (the suite's login check is an LDAP bind), and with the directory down
+//! with the new password (the suite's login check is an LDAP bind), a reset through every
+//! dialect (Misskey, forgot-password, Unleash, Zitadel) does too, and with the directory down
 //! a reset link is answered 503 with `Retry-After`, never "invalid".
 
 #![allow(clippy::unwrap_used)]
@@ -12,6 +13,7 @@ use std::process::Command;
 
 use async_trait::async_trait;
 use common::{Server, command};
+use reset_testkit::dialect_suite;
 use reset_testkit::http_suite::{self, Host};
 use reset_testkit::process::free_port;
 use reset_testkit::slapd::{ADMIN, ADMIN_PASSWORD, BASE, Slapd};
@@ -52,6 +54,10 @@ impl Host for OverLdap<'_> {
     async fn logs_in(&self, username: &str, password: &str) -> Option<bool> {
         Some(self.slapd.binds(username, password))
     }
+
+    async fn account_id(&self, username: &str) -> Option<String> {
+        Some(self.slapd.entry_uuid(username))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,6 +80,9 @@ async fn the_server_resets_passwords_in_ldap() {
         slapd: &slapd,
     };
     http_suite::run(&host).await;
+    // An administrator's token (Zitadel's routes), made as an operator makes one.
+    let admin = common::password_admin(over_ldap(dir.path(), &slapd, free_port()));
+    dialect_suite::run(&host, &admin).await;
     let base = host.base.clone();
     drop(host);
 

@@ -85,16 +85,22 @@ impl Host for OverSql {
             v => Some(v == "yes"),
         }
     }
+
+    async fn account_id(&self, username: &str) -> Option<String> {
+        let id = python(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             print(c.execute('SELECT id FROM auth_user WHERE username = ?', (sys.argv[2],)).fetchone()[0])",
+            &[&self.app_db.display().to_string(), username],
+        );
+        Some(id.trim().to_owned())
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_server_resets_passwords_in_the_applications_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let app_db = dir.path().join("app.db");
-    create_table(&app_db);
+/// `reset-server` in `dir` with its accounts in `app_db`'s Django-shaped `auth_user`.
+fn over_sql(dir: &Path, app_db: &Path, port: u16) -> std::process::Command {
     let select = "SELECT CAST(id AS TEXT) AS id, username, email FROM auth_user";
-    let port = free_port();
-    let mut c = command(dir.path(), None, port);
+    let mut c = command(dir, None, port);
     c.env("RESET_DIRECTORY", "sql")
         .env(
             "RESET_SQL_DIRECTORY_URL",
@@ -117,6 +123,16 @@ async fn the_server_resets_passwords_in_the_applications_table() {
             "UPDATE auth_user SET password = :password WHERE CAST(id AS TEXT) = :id",
         )
         .env("RESET_SQL_PASSWORD_SCHEME", "pbkdf2_sha256:10000");
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_resets_passwords_in_the_applications_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let app_db = dir.path().join("app.db");
+    create_table(&app_db);
+    let port = free_port();
+    let c = over_sql(dir.path(), &app_db, port);
     let server = Server::start(c, dir.path(), "sql-directory", port).await;
     let host = OverSql {
         base: format!("http://127.0.0.1:{port}"),
@@ -124,6 +140,8 @@ async fn the_server_resets_passwords_in_the_applications_table() {
         app_db,
     };
     http_suite::run(&host).await;
+    let admin = common::password_admin(over_sql(dir.path(), &host.app_db, free_port()));
+    reset_testkit::dialect_suite::run(&host, &admin).await;
     drop(server);
 }
 

@@ -2,9 +2,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod error;
 pub mod json_log;
 pub mod otlp;
 pub mod propagation;
 pub mod subscriber;
 
-pub use subscriber::{LogFormat, Telemetry, TelemetryError, TelemetryOptions, init};
+pub use error::TelemetryError;
+pub use subscriber::{LogFormat, Telemetry, TelemetryOptions, init};

@@ -7,7 +7,7 @@ use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use crate::subscriber::TelemetryError;
+use crate::error::TelemetryError;
 
 /// The service name when neither `OTEL_SERVICE_NAME` nor `OTEL_RESOURCE_ATTRIBUTES` gives one.
 pub const DEFAULT_SERVICE_NAME: &str = "reset-server";

@@ -39,6 +39,11 @@ pub trait Host: Send + Sync {
     async fn logs_in(&self, _username: &str, _password: &str) -> Option<bool> {
         None
     }
+    /// The id the directory gives `username`'s account, for the routes that name a user by id
+    /// (Zitadel's), if the application can tell (`None`: those scenarios cannot run).
+    async fn account_id(&self, _username: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A password the default policy accepts.
@@ -83,31 +88,31 @@ pub async fn run_one(host: &dyn Host, name: &str) {
 }
 
 /// A scenario's result: `Err` says what went wrong.
-type Outcome = Result<(), String>;
+pub(crate) type Outcome = Result<(), String>;
 
-fn check(ok: bool, what: impl FnOnce() -> String) -> Outcome {
+pub(crate) fn check(ok: bool, what: impl FnOnce() -> String) -> Outcome {
     if ok { Ok(()) } else { Err(what()) }
 }
 
 /// An answer as the suite reads it.
 #[derive(Debug)]
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     content_type: String,
     allow: Option<String>,
-    body: Value,
+    pub(crate) body: Value,
     text: String,
 }
 
-struct Suite<'a> {
-    host: &'a dyn Host,
+pub(crate) struct Suite<'a> {
+    pub(crate) host: &'a dyn Host,
     base: String,
     http: reqwest::Client,
     run: String,
 }
 
 impl<'a> Suite<'a> {
-    fn new(host: &'a dyn Host) -> Self {
+    pub(crate) fn new(host: &'a dyn Host) -> Self {
         Self {
             host,
             base: host.base_url().trim_end_matches('/').to_owned(),
@@ -117,7 +122,7 @@ impl<'a> Suite<'a> {
     }
 
     /// A fresh account: (username, email).
-    async fn account(&self, what: &str) -> (String, String) {
+    pub(crate) async fn account(&self, what: &str) -> (String, String) {
         let username = format!("{what}-{}", self.run);
         let email = format!("{username}@example.com");
         self.host.create_account(&username, &email).await;
@@ -125,8 +130,32 @@ impl<'a> Suite<'a> {
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<String>) -> Result<Answer, String> {
+        self.send_as(None, method, path, body).await
+    }
+
+    /// POSTs JSON with an `Authorization` header (an admin token).
+    pub(crate) async fn post_as(
+        &self,
+        auth: &str,
+        path: &str,
+        body: Value,
+    ) -> Result<Answer, String> {
+        self.send_as(Some(auth), "POST", path, Some(body.to_string()))
+            .await
+    }
+
+    async fn send_as(
+        &self,
+        auth: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<Answer, String> {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
         let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
         if let Some(body) = body {
             request = request
                 .header("content-type", "application/json")
@@ -154,12 +183,12 @@ impl<'a> Suite<'a> {
         })
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<Answer, String> {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Result<Answer, String> {
         self.send("POST", path, Some(body.to_string())).await
     }
 
     /// Waits up to 10 s for the `n`th message to `email`.
-    async fn message(&self, email: &str, n: usize) -> Result<String, String> {
+    pub(crate) async fn message(&self, email: &str, n: usize) -> Result<String, String> {
         for _ in 0..200 {
             let messages = self.host.messages_to(email).await;
             if messages.len() >= n {
@@ -342,7 +371,7 @@ impl<'a> Suite<'a> {
 
 /// The code in a message: a word of 4 to 10 digits (punctuation around it aside). Not any run
 /// of digits: a link's random token may hold one.
-fn code_in(message: &str) -> Result<String, String> {
+pub(crate) fn code_in(message: &str) -> Result<String, String> {
     message
         .split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
@@ -352,7 +381,7 @@ fn code_in(message: &str) -> Result<String, String> {
 }
 
 /// The token after `marker` (`reset-password?token=`) in a message.
-fn token_in(message: &str, marker: &str) -> Result<String, String> {
+pub(crate) fn token_in(message: &str, marker: &str) -> Result<String, String> {
     let at = message
         .find(marker)
         .ok_or_else(|| format!("no {marker} in the message:\n{message}"))?;

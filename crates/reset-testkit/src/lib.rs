@@ -27,6 +27,7 @@ with_diesel! {
 
 pub mod account_service;
 pub mod clock;
+pub mod dialect_suite;
 pub mod http_suite;
 pub mod pki;
 pub mod process;

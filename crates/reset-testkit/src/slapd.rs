@@ -152,6 +152,36 @@ impl Slapd {
         ));
     }
 
+    /// The `entryUUID` of `uid` (the id the LDAP directory gives its account).
+    pub fn entry_uuid(&self, uid: &str) -> String {
+        let out = Command::new("ldapsearch")
+            .args([
+                "-x",
+                "-LLL",
+                "-H",
+                &self.url(),
+                "-D",
+                ADMIN,
+                "-w",
+                ADMIN_PASSWORD,
+            ])
+            .args([
+                "-b",
+                &format!("uid={uid},ou=people,{BASE}"),
+                "-s",
+                "base",
+                "entryUUID",
+            ])
+            .output()
+            .expect("ldapsearch (apt-get install ldap-utils)");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("entryUUID: "))
+            .unwrap_or_else(|| panic!("no entryUUID for {uid}"))
+            .trim()
+            .to_owned()
+    }
+
     /// Whether `uid` binds with `password` (what an application's LDAP login does).
     pub fn binds(&self, uid: &str, password: &str) -> bool {
         Command::new("ldapwhoami")

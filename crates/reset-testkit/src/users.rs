@@ -105,6 +105,10 @@ pub async fn user_api_round_trip(db: TestDb, spawn: Spawn) {
         .await;
     assert_problem(&r, 400, "invalid_request");
     let r = s
+        .admin_call(&rw, "PATCH", &format!("/v1/users/{id}"), Some(json!({})))
+        .await;
+    assert_problem(&r, 400, "invalid_request");
+    let r = s
         .admin_call(&rw, "PATCH", "/v1/users/no-such-user", Some(json!({"locale": "en"})))
         .await;
     assert_problem(&r, 404, "user_not_found");

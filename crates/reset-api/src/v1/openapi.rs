@@ -305,7 +305,7 @@ pub(crate) fn get_user() {}
     security(("bearer" = ["users:write"])),
     responses(
         (status = 200, description = "The account as changed.", body = UserResource),
-        (status = 400, description = "`invalid_request`.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_request`: an address, phone or locale that is not valid, an address listed twice, an unknown field (`username` cannot change), or none of the four fields.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found`.", body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "`request_timeout`.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`conflict`: an address belongs to another account; `directory_managed`: accounts live in another directory.", body = Problem, content_type = "application/problem+json"),

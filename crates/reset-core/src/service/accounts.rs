@@ -141,6 +141,15 @@ impl ResetService {
         if !super::admin::plausible_user_id(id) {
             return Err(ResetError::UserNotFound);
         }
+        if patch.emails.is_none()
+            && patch.phone.is_none()
+            && patch.locale.is_none()
+            && patch.disabled.is_none()
+        {
+            return Err(ResetError::InvalidRequest(
+                "give at least one of emails, phone, locale and disabled".into(),
+            ));
+        }
         let emails = patch
             .emails
             .as_deref()

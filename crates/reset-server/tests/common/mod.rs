@@ -102,6 +102,22 @@ pub fn run(mut command: Command, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `reset-server token create` with both password scopes, as an `Authorization` value.
+pub fn password_admin(command: Command) -> String {
+    let token = run(
+        command,
+        &[
+            "token",
+            "create",
+            "--scope",
+            "password:reset",
+            "--scope",
+            "password:write",
+        ],
+    );
+    format!("Bearer {}", token.trim())
+}
+
 /// `reset-server user add` for alice@example.com; returns the printed id.
 pub fn add_alice(command: Command) -> String {
     run(

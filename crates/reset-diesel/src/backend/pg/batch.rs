@@ -14,7 +14,7 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use reset_core::error::StoreError;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::Conn;
+use super::conn::Conn;
 
 /// Calls sent together at most.
 const MAX_BATCH: usize = 64;

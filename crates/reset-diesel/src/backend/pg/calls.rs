@@ -17,7 +17,7 @@ use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_ca
 use reset_core::store::{IssueRequest, OutboxMessage, Rehearsal, SecretRecord, Target, User};
 use serde_json::{Value, json};
 
-use super::Conn;
+use super::conn::Conn;
 use crate::queries::limits::state;
 use crate::rows::{
     OutboxRow, SecretRow, UserRow, cap_details, decoy_payload_text, int, ms, new_id, payload_text,

@@ -5,7 +5,8 @@
 
 use diesel_async::AsyncConnection as _;
 
-pub type Conn = diesel_async::AsyncPgConnection;
+mod conn;
+pub use conn::Conn;
 
 returning_queries!(Conn, [async], [.await]);
 
@@ -132,7 +133,7 @@ impl Batches {
         pool: &diesel_async::pooled_connection::deadpool::Pool<Conn>,
         pooling: Pooling,
     ) -> Self {
-        use crate::store::{query, unavailable};
+        use crate::errors::{query, unavailable};
         // A queue whose batches run `$call(connection, jobs)` on a pooled connection.
         macro_rules! queue {
             ($call:path) => {

@@ -19,7 +19,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::Conn;
+use super::conn::Conn;
 use super::tls::{self, Checks};
 
 /// libpq's `sslmode`.

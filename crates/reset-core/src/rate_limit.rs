@@ -111,7 +111,7 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
 
 /// The account id an unknown identifier's counters are kept under, as a known account's are under
 /// its own id: its guess budget (counted by every wrong code tried for the identifier) and the
-/// send caps of its decoy messages (see [`crate::store::Rehearsal::account`]), so that an
+/// send caps of its decoy messages (see [`crate::store::UnknownTarget::account`]), so that an
 /// unknown identifier stops getting decoys where a known account would stop getting messages.
 /// `counter_key` is the identifier's try counter (see
 /// [`crate::identity::AccountLookup::no_code_key`]); the id matches no secret (ids are UUIDs).

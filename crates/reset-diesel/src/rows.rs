@@ -203,7 +203,7 @@ pub fn payload_text(payload: &reset_core::message::MessagePayload) -> String {
     serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// A decoy message's payload as stored (see [`reset_core::store::Rehearsal`]): the request's,
+/// A decoy message's payload as stored (see [`reset_core::store::UnknownTarget`]): the request's,
 /// for an account with an empty name. One definition for every backend.
 pub fn decoy_payload_text(req: &reset_core::store::IssueRequest) -> String {
     let mut payload = req.payload.clone();

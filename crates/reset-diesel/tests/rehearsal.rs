@@ -15,8 +15,8 @@ use chrono::Duration;
 use reset_core::message::{Channel, EventDelivery, EventType, MessageKind, MessagePayload};
 use reset_core::rate_limit::{Limit, SendCap};
 use reset_core::store::{
-    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Outbox, Rehearsal,
-    ResetState as _, SecretKind, Target,
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, NewUser, Outbox, ResetState as _,
+    SecretKind, Target, UnknownTarget,
 };
 use reset_diesel::{DieselStore, PoolOptions};
 use reset_testkit::TestDb;
@@ -37,7 +37,7 @@ fn request(target: Option<IssueTarget>) -> IssueRequest {
         target: match target {
             Some(known) => Target::Known(known),
             None => {
-                let mut rehearsal = Rehearsal::new("nocode:u:ghost", "en".into());
+                let mut rehearsal = UnknownTarget::new("nocode:u:ghost", "en".into());
                 rehearsal.recipients = 1;
                 Target::Unknown(rehearsal)
             }
@@ -106,7 +106,7 @@ async fn unknown_leaves_its_audit_row_and_decoys(db: TestDb) {
             } else {
                 vec![]
             };
-            let mut rehearsal = Rehearsal::new("nocode:u:ghost", "de".into());
+            let mut rehearsal = UnknownTarget::new("nocode:u:ghost", "de".into());
             rehearsal.recipients = recipients;
             rehearsal.events = events;
             r.target = Target::Unknown(rehearsal);

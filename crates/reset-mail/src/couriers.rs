@@ -39,15 +39,15 @@ impl Couriers {
         }
     }
 
-    /// A decoy's stand-in for [`Self::deliver`] (see [`OutboxMessage::decoy`]): the message is
+    /// A decoy's dry run of [`Self::deliver`] (see [`OutboxMessage::decoy`]): the message is
     /// rendered and built as for its channel, then dropped; nothing leaves the process.
-    pub fn rehearse(
+    pub fn dry_run(
         &self,
         message: &OutboxMessage,
         renderer: &Renderer,
     ) -> Result<(), DeliveryError> {
         match message.channel {
-            Channel::Email => self.mail.rehearse(message, &renderer.render(message)?),
+            Channel::Email => self.mail.dry_run(message, &renderer.render(message)?),
             Channel::Sms => {
                 let text = renderer.render_sms(message)?;
                 let body = SmsPayload::new(message, &text);

@@ -218,9 +218,9 @@ impl MailTransport {
             .map_err(|e| DeliveryError::Build(e.to_string()))
     }
 
-    /// A decoy's stand-in for [`Self::send`]: the message is built and formatted as for
+    /// A decoy's dry run of [`Self::send`]: the message is built and formatted as for
     /// sending (to the sender's own address: a decoy has none), then dropped.
-    pub fn rehearse(
+    pub fn dry_run(
         &self,
         message: &OutboxMessage,
         rendered: &Rendered,

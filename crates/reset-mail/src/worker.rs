@@ -143,7 +143,7 @@ async fn deliver_one(
     message: &OutboxMessage,
 ) {
     if message.decoy {
-        return crate::decoy::rehearse(store, couriers, renderer, message).await;
+        return crate::decoy::dry_run(store, couriers, renderer, message).await;
     }
     let span = tracing::info_span!(
         "outbox deliver",

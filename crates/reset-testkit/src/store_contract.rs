@@ -23,7 +23,8 @@ use reset_core::admin_token::{AdminToken, NewAdminToken};
 use reset_core::message::{Channel, MessageKind, MessagePayload};
 use reset_core::rate_limit::{CounterHit, Limit};
 use reset_core::store::{
-    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Rehearsal, Retention, SecretKind, Target,
+    IssueOutcome, IssueRequest, IssueTarget, NewSecret, Retention, SecretKind, Target,
+    UnknownTarget,
 };
 #[cfg(feature = "diesel")]
 use reset_diesel::{DieselStore, PoolOptions};
@@ -129,9 +130,9 @@ fn request(now: DateTime<Utc>, user: Option<&str>, kind: SecretKind, hash: &str)
         target: match user {
             Some(user) => Target::Known(target(user)),
             None => {
-                let mut rehearsal = Rehearsal::new("nocode:u:contract", "ja".into());
-                rehearsal.recipients = 1;
-                Target::Unknown(rehearsal)
+                let mut unknown = UnknownTarget::new("nocode:u:contract", "ja".into());
+                unknown.recipients = 1;
+                Target::Unknown(unknown)
             }
         },
         request_id: request_id(),
@@ -289,8 +290,8 @@ pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
         Some(&req.request_id),
         "contract",
     );
-    if let Target::Unknown(rehearsal) = &mut req.target {
-        rehearsal.events = events;
+    if let Target::Unknown(unknown) = &mut req.target {
+        unknown.events = events;
     }
     let outcome = store.issue(req).await.unwrap();
     assert_eq!(outcome, IssueOutcome::NotIssued);
@@ -326,7 +327,7 @@ pub async fn unknown_account_issues_nothing(store: Arc<dyn Store>) {
 
     // A rehearsal with nothing to queue (the channel is off), nothing at all.
     let mut req = request(t0(), None, SecretKind::Link, &hash());
-    req.target = Target::Unknown(Rehearsal::new("nocode:u:contract", "ja".into()));
+    req.target = Target::Unknown(UnknownTarget::new("nocode:u:contract", "ja".into()));
     store.issue(req).await.unwrap();
     assert!(store.claim_outbox(t0(), 10, 60).await.unwrap().is_empty());
 }

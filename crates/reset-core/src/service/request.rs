@@ -11,7 +11,7 @@ use crate::message::Channel;
 use crate::message::{Delivery, EventDelivery, EventType, MessageKind, MessagePayload};
 use crate::rate_limit::{CounterHit, SendCap, ip_key};
 use crate::secret::{new_code, new_token};
-use crate::store::{IssueRequest, IssueTarget, NewSecret, Rehearsal, SecretKind, Target, User};
+use crate::store::{IssueRequest, IssueTarget, NewSecret, SecretKind, Target, UnknownTarget, User};
 
 /// Longest accepted locale tag (BCP 47 allows 35).
 const MAX_LOCALE_CHARS: usize = 35;
@@ -79,7 +79,7 @@ impl ResetService {
         let issue = IssueRequest {
             now,
             // Set per attempt, once the directory has answered.
-            target: Target::Unknown(Rehearsal::new(&lookup.no_code_key(), "en".to_owned())),
+            target: Target::Unknown(UnknownTarget::new(&lookup.no_code_key(), "en".to_owned())),
             request_id: request_id.clone(),
             secrets,
             guess_budget,
@@ -144,13 +144,13 @@ impl ResetService {
                         // nothing, and issues nothing.
                         None => {
                             let locale = locale.clone().unwrap_or_else(|| "en".to_owned());
-                            let mut rehearsal = Rehearsal::new(&lookup.no_code_key(), locale);
-                            rehearsal.recipients =
+                            let mut unknown = UnknownTarget::new(&lookup.no_code_key(), locale);
+                            unknown.recipients =
                                 usize::from(channel_enabled && input.channel != Channel::Webhook);
-                            if rehearsal.recipients > 0 {
-                                rehearsal.events = events_for("");
+                            if unknown.recipients > 0 {
+                                unknown.events = events_for("");
                             }
-                            (Target::Unknown(rehearsal), Vec::new())
+                            (Target::Unknown(unknown), Vec::new())
                         }
                     };
                     // The same span, and the same attributes, whether the account exists.

@@ -182,7 +182,7 @@ pub struct IssueTarget {
 pub struct IssueRequest {
     /// When the request was accepted.
     pub now: DateTime<Utc>,
-    /// The known account the request names, or what an unknown one's rehearses.
+    /// The known account the request names, or what an unknown identifier's request carries.
     pub target: Target,
     /// Unique per request (a UUIDv7 taken on arrival) and the same for each of its attempts:
     /// it orders an account's requests, and its `reset_requested` audit event is kept under it,
@@ -220,15 +220,16 @@ pub struct IssueRequest {
     pub retried: bool,
 }
 
-/// Whom a reset request is for. An unknown account's request carries its [`Rehearsal`] by
+/// Whom a reset request is for. An unknown account's request carries its [`UnknownTarget`] by
 /// construction, so no store can be handed one without the stand-in account that holds its
 /// decoys back.
 #[derive(Debug, Clone)]
 pub enum Target {
     /// A known account: its secrets are issued and its message queued.
     Known(IssueTarget),
-    /// No such account (or identifiers of two): only the audit event and the rehearsal.
-    Unknown(Rehearsal),
+    /// No such account (or identifiers of two, or a disabled one): the audit event and the
+    /// decoy messages (see [`UnknownTarget`]).
+    Unknown(UnknownTarget),
 }
 
 impl Target {
@@ -240,8 +241,8 @@ impl Target {
         }
     }
 
-    /// The rehearsal of an unknown account's request, if it is one.
-    pub fn rehearsal(&self) -> Option<&Rehearsal> {
+    /// What an unknown account's request carries, if it is one.
+    pub fn unknown(&self) -> Option<&UnknownTarget> {
         match self {
             Self::Known(_) => None,
             Self::Unknown(r) => Some(r),
@@ -249,7 +250,8 @@ impl Target {
     }
 }
 
-/// The work a known account's request would have done, so that the work after the answer costs
+/// What an unknown identifier's request carries to the store (`docs/anti-enumeration.md`):
+/// the work a known account's request would have done, so that the work after the answer costs
 /// about the same whether or not the account exists (it competes with the answer, and with the
 /// next request, for the CPU and the database). Every store queues it as *decoy* messages (see
 /// [`OutboxMessage::decoy`]: claimed, rendered and marked sent by the worker, delivered to no
@@ -258,11 +260,11 @@ impl Target {
 /// several addresses (`all_addresses`) or none for the channel still differs.
 ///
 /// The decoys are queued only when a known account's message would be: the request's guess
-/// budget and send caps are checked and counted for [`Rehearsal::account`] as a known
+/// budget and send caps are checked and counted for [`UnknownTarget::account`] as a known
 /// account's are for the account, so that past a cap neither queues anything.
 #[derive(Debug, Clone)]
-pub struct Rehearsal {
-    /// Private, set only by [`Rehearsal::new`] from the identifier's try counter: an empty or
+pub struct UnknownTarget {
+    /// Private, set only by [`UnknownTarget::new`] from the identifier's try counter: an empty or
     /// shared stand-in would put unknown identifiers under one cap (a global decoy cap).
     account: String,
     /// Messages: 1, or 0 when the channel is off or carries no secret (webhooks).
@@ -275,8 +277,8 @@ pub struct Rehearsal {
     pub events: Vec<crate::message::EventDelivery>,
 }
 
-impl Rehearsal {
-    /// The rehearsal of a request for the identifier whose try counter is `no_code_key` (see
+impl UnknownTarget {
+    /// The unknown target of a request for the identifier whose try counter is `no_code_key` (see
     /// [`crate::identity::AccountLookup::no_code_key`]), queuing nothing until its fields say.
     pub fn new(no_code_key: &str, locale: String) -> Self {
         Self {

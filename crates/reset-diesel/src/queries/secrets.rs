@@ -184,7 +184,7 @@ macro_rules! secret_queries {
 macro_rules! issue_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         use reset_core::rate_limit::send_cap_key;
-        use reset_core::store::{IssueOutcome, IssueRequest, Rehearsal, Target};
+        use reset_core::store::{IssueOutcome, IssueRequest, UnknownTarget, Target};
         use crate::rows::{cap_details, int, requested_details};
 
         /// A counter's count in its current window, without bumping it.
@@ -216,7 +216,7 @@ macro_rules! issue_by_statements {
         /// after the answer costs the same whether or not the account exists (it competes with
         /// the answer, and with the next request, for the CPU and this connection). Where the
         /// rehearsal would have issued, counted against the identifier's stand-in account
-        /// ([`reset_core::store::Rehearsal::account`]), its send caps are counted and its
+        /// ([`reset_core::store::UnknownTarget::account`]), its send caps are counted and its
         /// messages queued as decoys, outside the savepoint.
         /// Also whether anything was queued for the outbox worker (messages, events, decoys).
         pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
@@ -236,12 +236,12 @@ macro_rules! issue_by_statements {
                 }
                 let user = match &req.target {
                     Target::Known(user) => user.clone(),
-                    Target::Unknown(rehearsal) => {
-                        let queued = rehearse(conn, &req, rehearsal)$($aw)*?;
+                    Target::Unknown(unknown) => {
+                        let queued = rehearse(conn, &req, unknown)$($aw)*?;
                         if queued {
-                            let needed = u32::try_from(rehearsal.recipients).unwrap_or(u32::MAX);
-                            bump_caps(conn, now, &req, rehearsal.account(), needed)$($aw)*?;
-                            enqueue_decoys(conn, now, &req, rehearsal)$($aw)*?;
+                            let needed = u32::try_from(unknown.recipients).unwrap_or(u32::MAX);
+                            bump_caps(conn, now, &req, unknown.account(), needed)$($aw)*?;
+                            enqueue_decoys(conn, now, &req, unknown)$($aw)*?;
                         }
                         return Ok((IssueOutcome::NotIssued, queued));
                     }
@@ -294,7 +294,7 @@ macro_rules! issue_by_statements {
         /// Runs an unknown account's request against the decoy account in a savepoint that is
         /// rolled back: whether a known account's request would have issued (counted against
         /// the identifier's stand-in account).
-        $($async)* fn rehearse(conn: &mut $C, req: &IssueRequest, rehearsal: &Rehearsal) -> QueryResult<bool> {
+        $($async)* fn rehearse(conn: &mut $C, req: &IssueRequest, unknown: &UnknownTarget) -> QueryResult<bool> {
             // A statement's own error (a deadlock, say) wins over the savepoint's rollback
             // failing after it (MySQL drops savepoints with the transaction).
             let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -305,8 +305,8 @@ macro_rules! issue_by_statements {
                 // those row locks, held to the commit, would deadlock two rehearsals without
                 // it. Rehearsals take turns there (which also keeps two rehearsals of one
                 // identifier from both passing its send cap).
-                let decoy = crate::decoy_target(rehearsal.recipients);
-                let outcome = issue_to(conn, req, decoy, rehearsal.account(), None)$($aw)*;
+                let decoy = crate::decoy_target(unknown.recipients);
+                let outcome = issue_to(conn, req, decoy, unknown.account(), None)$($aw)*;
                 if let Ok(mut slot) = keep.lock() {
                     *slot = Some(outcome);
                 }
@@ -337,16 +337,16 @@ macro_rules! issue_by_statements {
         }
 
         /// Queues the decoy messages of an unknown account's request (see
-        /// [`reset_core::store::Rehearsal`]): the message a known account's request would
+        /// [`reset_core::store::UnknownTarget`]): the message a known account's request would
         /// queue and its webhook events, each marked `decoy` and addressed to no one (an empty
         /// recipient: a server of an older version sharing the database, which does not know
         /// the mark, fails them instead of reaching a real address or endpoint).
-        $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &IssueRequest, rehearsal: &Rehearsal) -> QueryResult<()> {
+        $($async)* fn enqueue_decoys(conn: &mut $C, now: i64, req: &IssueRequest, unknown: &UnknownTarget) -> QueryResult<()> {
             let message = crate::rows::decoy_payload_text(req);
-            for _ in 0..rehearsal.recipients {
-                enqueue_row(conn, now, None, req.message_kind, req.channel, "", &rehearsal.locale, &message, true)$($aw)*?;
+            for _ in 0..unknown.recipients {
+                enqueue_row(conn, now, None, req.message_kind, req.channel, "", &unknown.locale, &message, true)$($aw)*?;
             }
-            for e in &rehearsal.events {
+            for e in &unknown.events {
                 enqueue_row(conn, now, None, MessageKind::Event, Channel::Webhook, "", "", &payload_text(&e.payload()), true)$($aw)*?;
             }
             Ok(())

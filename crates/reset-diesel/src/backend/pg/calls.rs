@@ -14,7 +14,7 @@ use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
 use reset_core::message::{Channel, MessageKind};
 use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueRequest, OutboxMessage, Rehearsal, SecretRecord, Target, User};
+use reset_core::store::{IssueRequest, OutboxMessage, SecretRecord, Target, UnknownTarget, User};
 use serde_json::{Value, json};
 
 use super::conn::Conn;
@@ -231,13 +231,13 @@ pub fn document(req: &IssueRequest) -> Value {
         "details": requested_details(req).to_string(),
         "user_id": null,
     });
-    if let Target::Unknown(rehearsal) = &req.target {
-        let decoys = decoys(req, rehearsal);
+    if let Target::Unknown(unknown) = &req.target {
+        let decoys = decoys(req, unknown);
         if !decoys.is_empty() {
             // Held back by the identifier's stand-in account as a known account's messages
-            // are by the account (see `reset_core::store::Rehearsal::account`).
-            let account = rehearsal.account();
-            let needed = u32::try_from(rehearsal.recipients).unwrap_or(u32::MAX);
+            // are by the account (see `reset_core::store::UnknownTarget::account`).
+            let account = unknown.account();
+            let needed = u32::try_from(unknown.recipients).unwrap_or(u32::MAX);
             let fields = [
                 ("stand_in", Value::from(account)),
                 ("budget", budget(req, account)),
@@ -334,15 +334,15 @@ fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {
     }
 }
 
-/// An unknown account's decoy messages (see [`reset_core::store::Rehearsal`]), as `reset_issue`
+/// An unknown account's decoy messages (see [`reset_core::store::UnknownTarget`]), as `reset_issue`
 /// queues them: the rows `enqueue_decoys` writes on the other backends, addressed to no one.
-fn decoys(req: &IssueRequest, rehearsal: &Rehearsal) -> Vec<Value> {
+fn decoys(req: &IssueRequest, unknown: &UnknownTarget) -> Vec<Value> {
     let message = decoy_payload_text(req);
-    let locale = &rehearsal.locale;
-    let messages = (0..rehearsal.recipients)
+    let locale = &unknown.locale;
+    let messages = (0..unknown.recipients)
         .map(|_| outbox_row(req.message_kind, req.channel, "", locale, message.clone()));
     messages
-        .chain(rehearsal.events.iter().map(|e| event_row(e, "")))
+        .chain(unknown.events.iter().map(|e| event_row(e, "")))
         .collect()
 }
 

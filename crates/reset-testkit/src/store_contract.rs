@@ -55,7 +55,8 @@ macro_rules! store_contract {
             claim_leases_rows, parallel_claimers_never_share, failed_and_dead_rows,
             admin_tokens_round_trip, sweep_forgets_expired, parallel_issues_leave_one_live,
             a_failing_issue_fails_alone, parallel_hits_restart_only_when_under,
-            parallel_secret_lookups_get_their_own
+            parallel_secret_lookups_get_their_own, parallel_requests_stop_at_the_cap,
+            a_retried_request_is_written_once
         );
     };
     (@each $name:ident, $open:path, $($case:ident),* $(,)?) => {
@@ -783,5 +784,86 @@ pub async fn parallel_secret_lookups_get_their_own(store: Arc<dyn Store>) {
     for t in tasks {
         let (found, want, h) = t.await.expect("task");
         assert_eq!(found, want, "the secret of hash {h}");
+    }
+}
+
+/// A request with the send caps every self-service request carries (3 per 15 minutes, 10 a
+/// day, on the account or the unknown identifier's stand-in), for `user` (`None`: unknown).
+fn capped(user: Option<&str>, per_window: u32) -> IssueRequest {
+    IssueRequest {
+        send_caps: vec![
+            reset_core::rate_limit::SendCap::account(Limit::new(per_window, 900)),
+            reset_core::rate_limit::SendCap::account(Limit::new(10, 86_400)),
+        ],
+        ..request(t0(), user, SecretKind::Code, &hash())
+    }
+}
+
+/// Messages and decoys queued so far, claimed (so the next call sees only newer ones).
+async fn claim_all(store: &Arc<dyn Store>) -> (usize, usize) {
+    let claimed = store
+        .claim_outbox(t0() + Duration::days(1), 1000, 60)
+        .await
+        .expect("claim");
+    let decoys = claimed.iter().filter(|m| m.decoy).count();
+    (claimed.len() - decoys, decoys)
+}
+
+/// Twelve requests at once for one account, then for one unknown identifier: the account's
+/// send cap (3) lets at most 3 messages through (a request overtaken by a newer one of the
+/// account issues nothing, so fewer may go), and the identifier's exactly 3 decoys, as a known
+/// account's would be held back.
+pub async fn parallel_requests_stop_at_the_cap(store: Arc<dyn Store>) {
+    for user in [Some("0190a0a0-0000-7000-8000-00000000c0a1"), None] {
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let (store, request) = (store.clone(), capped(user, 3));
+                tokio::spawn(async move { store.issue(request).await.expect("issue") })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let (real, decoys) = claim_all(&store).await;
+        match user {
+            Some(_) => {
+                assert!((1..=3).contains(&real), "the account's cap holds: {real}");
+                assert_eq!(decoys, 0);
+            }
+            None => {
+                assert_eq!((real, decoys), (0, 3), "the identifier's cap holds");
+            }
+        }
+    }
+}
+
+/// A retried attempt of a request whose first attempt committed (its answer lost with the
+/// connection) answers as the first did and writes nothing again: one message, or one decoy,
+/// and the send cap counted once. A retried attempt whose first never committed is written,
+/// once.
+pub async fn a_retried_request_is_written_once(store: Arc<dyn Store>) {
+    for user in [Some("0190a0a0-0000-7000-8000-00000000c0a2"), None] {
+        let first = capped(user, 2);
+        let outcome = store.issue(first.clone()).await.expect("issue");
+        let retry = IssueRequest {
+            retried: true,
+            ..first.clone()
+        };
+        assert_eq!(store.issue(retry.clone()).await.expect("retry"), outcome);
+        assert_eq!(store.issue(retry).await.expect("retry"), outcome);
+        let queued = claim_all(&store).await;
+        assert_eq!(queued, if user.is_some() { (1, 0) } else { (0, 1) });
+        // The cap (2) was counted once: a second request still goes.
+        store.issue(capped(user, 2)).await.expect("second");
+        assert_eq!(claim_all(&store).await, queued, "{user:?}: counted once");
+
+        let lost = IssueRequest {
+            retried: true,
+            ..capped(user, 10)
+        };
+        let outcome = store.issue(lost.clone()).await.expect("lost");
+        assert_eq!(outcome == IssueOutcome::NotIssued, user.is_none());
+        assert_eq!(store.issue(lost).await.expect("lost again"), outcome);
+        assert_eq!(claim_all(&store).await, queued, "{user:?}: written once");
     }
 }

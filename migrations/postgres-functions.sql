@@ -280,33 +280,22 @@ BEGIN
             CONTINUE;
         END IF;
         IF uid IS NULL THEN
-            -- An unknown account: the decoy messages a known account's request would queue,
+            -- An unknown account: the decoy messages a known account's request would queue
+            -- (a request with decoys always names its stand-in account, whose caps they carry),
             -- unless the stand-in account's guess budget is spent or a send cap would be passed.
-            -- A request that names no stand-in (from a server built before decoys were held
-            -- back by the caps; never released) has its decoys queued regardless.
             IF jsonb_array_length(coalesce(r->'decoys', '[]')) > 0
-               AND (r->>'stand_in' IS NULL
-                    OR (NOT (jsonb_typeof(c) = 'object'
-                             AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER)
-                        AND reset_over_cap(r->'caps', t, needed) IS NULL)) THEN
-                IF r->>'stand_in' IS NOT NULL AND jsonb_array_length(r->'caps') > 0 THEN
+               AND NOT (jsonb_typeof(c) = 'object'
+                        AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER)
+               AND reset_over_cap(r->'caps', t, needed) IS NULL THEN
+                IF jsonb_array_length(r->'caps') > 0 THEN
                     PERFORM reset_count_caps(r->'caps', t, needed);
                 END IF;
                 queued := queued || n;
-                -- Not issued, decoys queued (the caller wakes its worker): NULL, which only a
-                -- caller that names a stand-in gets.
-                IF r->>'stand_in' IS NOT NULL THEN
-                    issued := array_append(issued, NULL::BOOLEAN);
-                    CONTINUE;
-                END IF;
+                -- Not issued, decoys queued (the caller wakes its worker): NULL.
+                issued := array_append(issued, NULL::BOOLEAN);
+                CONTINUE;
             END IF;
             issued := issued || FALSE;
-            CONTINUE;
-        END IF;
-        -- A retried attempt whose `audit_id` is fresh (a server built before audit events were
-        -- kept under the request's id; never released) is still recognised by its secrets.
-        IF (r->>'retried')::BOOLEAN AND EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid) THEN
-            issued := issued || TRUE;
             CONTINUE;
         END IF;
         -- Requests of one account take effect in the order of their ids (taken on arrival).

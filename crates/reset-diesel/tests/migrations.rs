@@ -80,3 +80,58 @@ async fn mysql_migrations_round_trip() {
     };
     round_trip(db).await;
 }
+
+/// PostgreSQL's functions file is applied again when the recorded hash is not its own (a new
+/// release changed a function body): a function gone missing comes back, and two instances
+/// starting together both succeed (the advisory lock makes one wait for the other).
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_functions_are_replaced_when_they_change() {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::{AsyncConnection as _, RunQueryDsl as _, SimpleAsyncConnection as _};
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Hash {
+        #[diesel(sql_type = Text)]
+        sha256: String,
+    }
+
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut conn = diesel_async::AsyncPgConnection::establish(db.url())
+        .await
+        .unwrap();
+    let hash = || diesel::sql_query("SELECT sha256 FROM reset_schema_functions WHERE id = 1");
+    let applied = hash().get_result::<Hash>(&mut conn).await.unwrap().sha256;
+    conn.batch_execute(
+        "UPDATE reset_schema_functions SET sha256 = 'an older release';
+         DROP FUNCTION reset_find(TEXT, TEXT[], TEXT[]);",
+    )
+    .await
+    .unwrap();
+    let found =
+        || diesel::sql_query("SELECT count(*) AS n FROM pg_proc WHERE proname = 'reset_find'");
+    assert_eq!(found().get_result::<Count>(&mut conn).await.unwrap().n, 0);
+
+    let other = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(store.migrate(), other.migrate());
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(found().get_result::<Count>(&mut conn).await.unwrap().n, 1);
+    assert_eq!(
+        hash().get_result::<Hash>(&mut conn).await.unwrap().sha256,
+        applied
+    );
+    store.ready().await.unwrap();
+}

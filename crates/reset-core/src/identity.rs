@@ -28,8 +28,9 @@ impl AccountLookup {
         Ok(Self { username, email })
     }
 
-    /// The key of the try counter that stands in for a code when none is outstanding: the
-    /// username when given, else the email.
+    /// The key of the named identifier's try counter (`docs/anti-enumeration.md`), which a
+    /// code try bumps whether or not a code is outstanding: the username when given, else the
+    /// email.
     pub fn no_code_key(&self) -> String {
         match (&self.username, &self.email) {
             (Some(u), _) => format!("nocode:u:{u}"),

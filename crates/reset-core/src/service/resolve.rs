@@ -153,7 +153,7 @@ impl ResetService {
             .await?;
         let (request_id, stored) = match &tried.code {
             Some(r) => (r.request_id.as_str(), r.hash.as_str()),
-            None => (STAND_IN_REQUEST, ""),
+            None => (NO_CODE_REQUEST, ""),
         };
         let matches = self.code_matches(request_id, code, stored);
         if tried.counter.count > max {
@@ -176,4 +176,4 @@ pub(super) fn user_counter_key(user_id: &str) -> String {
 }
 
 /// The request id hashed with a code when there is no live code, so that both cases hash.
-const STAND_IN_REQUEST: &str = "no-code";
+const NO_CODE_REQUEST: &str = "no-code";

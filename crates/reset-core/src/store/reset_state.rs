@@ -57,9 +57,10 @@ pub trait ResetState: Send + Sync {
     ) -> Result<Option<SecretRecord>, StoreError>;
 
     /// One try at a code, right or wrong, in one transaction whose statements are the same
-    /// whether or not the account exists or has a live code (`user_id` is then a stand-in that
-    /// matches no secret): bumps `counter` (the named identifier's try counter), finds the
-    /// account's live code and bumps its own try counter (a stand-in one when there is none),
+    /// whether or not the account exists or has a live code (`user_id` is then the identifier's
+    /// stand-in account, which has no secret): bumps `counter` (the named identifier's try
+    /// counter), finds the account's live code and bumps its own try counter (one keyed by the
+    /// account when there is none),
     /// and bumps the guessing client address's `share` of the account's guess budget; within
     /// that share it bumps the account's guess `budget` too, past it the try finds no code and
     /// spends no more of the budget. See [`CodeTry`].

@@ -24,9 +24,9 @@ macro_rules! secret_queries {
         /// See [`reset_core::store::ResetState::code_try`]. The same five statements run whether
         /// or not `user_id` names an account with a live code, and whether or not the guessing
         /// address's share is spent, each reading or writing one row
-        /// (the decoy's code stands in for a missing one; the code's own try count is a counter,
-        /// `codetry:{secret id}`, under a stand-in key when there is no code): no timing tells
-        /// the cases apart.
+        /// (the decoy code is read when there is no live one; the code's own try count is a
+        /// counter, `codetry:{secret id}`, else `codetry:none:{user_id}`): no timing tells the
+        /// cases apart.
         pub $($async)* fn code_try(conn: &mut $C, now: i64, counter: &CounterHit, user_id: &str, budget: Limit, share: &CounterHit) -> QueryResult<CodeTry> {
             let (counter, user_id, share) = (counter.clone(), user_id.to_owned(), share.clone());
             conn.transaction($($async)* move |conn| {

@@ -5,7 +5,8 @@
 //! logins check (Django's `pbkdf2_sha256`, bcrypt, argon2id).
 //!
 //! The find statements return the columns `id`, `username` and `email` as text (cast an
-//! integer id: `CAST(id AS TEXT)`, or `CAST(id AS CHAR)` on MySQL); `email` may be NULL.
+//! integer id: `CAST(id AS TEXT)`, or `CAST(id AS CHAR)` on MySQL); `email` may be NULL. They
+//! may also return `locale` (the language messages are sent in) and `phone` (for SMS).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -156,15 +157,41 @@ fn check(
     Ok(())
 }
 
-/// An account row as the find statements return it.
-#[derive(Debug, diesel::QueryableByName)]
+/// An account row as the find statements return it: `id`, `username`, `email`, and, when the
+/// statement selects them, `locale` and `phone` (a column that is absent reads as NULL).
+#[derive(Debug)]
 struct Row {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     username: String,
-    #[diesel(sql_type = Nullable<Text>)]
     email: Option<String>,
+    locale: Option<String>,
+    phone: Option<String>,
+}
+
+impl<DB> diesel::deserialize::QueryableByName<DB> for Row
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<Text, DB>,
+    Option<String>: diesel::deserialize::FromSql<Nullable<Text>, DB>,
+{
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, DB>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::NamedRow;
+        let text = |name: &str| NamedRow::get::<Text, String>(row, name);
+        let nullable = |name: &str| NamedRow::get::<Nullable<Text>, Option<String>>(row, name);
+        // Only a column the statement does not select counts as NULL (diesel's words for it);
+        // a present column of the wrong type still fails the query.
+        let optional = |name: &str| match nullable(name) {
+            Err(e) if e.to_string().ends_with("was not present in query") => Ok(None),
+            other => other,
+        };
+        Ok(Self {
+            id: text("id")?,
+            username: text("username")?,
+            email: nullable("email")?,
+            locale: optional("locale")?.filter(|v| !v.is_empty()),
+            phone: optional("phone")?.filter(|v| !v.is_empty()),
+        })
+    }
 }
 
 enum Connection {
@@ -375,7 +402,7 @@ async fn sqlite<T: Send + 'static>(
 }
 
 fn user(row: Row) -> Option<User> {
-    User::from_directory(row.id, &row.username, row.email, None, None)
+    User::from_directory(row.id, &row.username, row.email, row.locale, row.phone)
 }
 
 #[allow(unused_variables)] // `max_connections` with SQLite alone

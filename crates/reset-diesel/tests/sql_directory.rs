@@ -175,6 +175,29 @@ async fn scenario(db: TestDb) {
             .map(|a| a.username),
         Some("alice".to_owned())
     );
+    assert_eq!((alice.locale.clone(), alice.phone.clone()), (None, None));
+    // A statement may select the language and phone number too (a column it leaves out reads
+    // as NULL, as above).
+    let with_details = SqlStatements {
+        find_by_username: format!(
+            "SELECT CAST(id AS {text}) AS id, username, email, 'de' AS locale, \
+             '+15550100' AS phone FROM auth_user WHERE lower(username) = :username"
+        ),
+        ..statements.clone()
+    };
+    let detailed = SqlDirectory::new(
+        db.url(),
+        &with_details,
+        PasswordScheme::Pbkdf2Sha256 { iterations: 1000 },
+        2,
+    )
+    .expect("a directory")
+    .find(&lookup(Some("alice"), None))
+    .await
+    .expect("a query")
+    .expect("alice");
+    assert_eq!(detailed.locale.as_deref(), Some("de"));
+    assert_eq!(detailed.phone.as_deref(), Some("+15550100"));
 
     let password = NewPassword::from_typed(PASSWORD);
     let change = PasswordChange::new(&password, "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA");

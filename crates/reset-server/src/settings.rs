@@ -115,7 +115,7 @@ settings! {
     ldap_timeout_secs: u64 = ldap.timeout.as_secs();
     /// The application's database for directory = sql: postgres://…, mysql://… or sqlite://…
     sql_directory_url: Option<String> = None, secret = true;
-    /// Finds an account by :username; returns the columns id, username, email as text
+    /// Finds an account by :username; returns the columns id, username, email as text (and locale, phone when selected)
     sql_find_by_username: Option<String> = None;
     /// Finds an account by :email; the same columns
     sql_find_by_email: Option<String> = None;

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod estimates;
 pub mod identity;
+pub mod issue_plan;
 pub mod keyring;
 pub mod link_template;
 pub mod message;

@@ -8,22 +8,21 @@
 -- migrations/README.md.
 --
 -- The rate-limit hits of a request (`reset_hit`), its account lookup (`reset_find`) and its
--- issue transaction (`reset_issue`) are one function call each, so a request costs the server a
--- few calls instead of ~20 statements, each a round trip with its own parse and plan. Each takes
--- several requests at once: calls that queue while one runs share the next
--- (crates/reset-diesel/src/backend/pg/batch.rs; the calls are built in backend/pg/calls.rs).
--- SQLite and MySQL run the same logic as statements (crates/reset-diesel/src/queries/); the
--- store contract runs every backend through the same cases.
+-- issue transaction (`reset_issue_load`, then `reset_issue_apply`) are one or two function calls
+-- each, so a request costs the server a few calls instead of ~20 statements, each a round trip
+-- with its own parse and plan. Each takes several requests at once: calls that queue while one
+-- runs share the next (crates/reset-diesel/src/backend/pg/batch.rs; the calls are built in
+-- backend/pg/calls.rs and backend/pg/issue.rs). SQLite and MySQL run the same reads and writes
+-- as statements (crates/reset-diesel/src/queries/); the store contract runs every backend
+-- through the same cases.
+--
+-- No function decides about an issue request: `reset_issue_load` reads the facts, Rust plans
+-- (reset_core::issue_plan, the same for every store) and `reset_issue_apply` writes the plan's
+-- rows as they are.
 --
 -- Every statement a PL/pgSQL function runs pays the executor's start-up, which was a fifth of
 -- PostgreSQL's time under load (perf, docs/benchmarks.md): the functions run as few statements
 -- as they can (one per batch where the work allows).
-
--- A counter's count in its current window (0 when it has passed or never started).
-CREATE OR REPLACE FUNCTION reset_peek(p_key TEXT, p_now BIGINT, p_window BIGINT) RETURNS INTEGER
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT count FROM rate_limits WHERE key = p_key AND window_start > p_now - p_window), 0)
-$$;
 
 -- The rate-limit transactions of one or more requests, in one transaction. Hit `i` belongs to
 -- request `p_req[i]` (1-based), whose clock reads `p_now[p_req[i]]`; its count and window
@@ -161,192 +160,104 @@ BEGIN
 END
 $$;
 
--- The first of `p_caps` that `p_needed` more messages would pass, or NULL. PL/pgSQL, not SQL: a
--- SQL function with a FROM is not inlined, and PostgreSQL before 18 plans its body at every call
--- (with it, an unknown account's request ran at about two thirds of this version's rate).
--- Shared by `reset_issue`'s known and unknown paths.
-CREATE OR REPLACE FUNCTION reset_over_cap(p_caps JSONB, p_now BIGINT, p_needed INTEGER) RETURNS JSONB
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    c JSONB;
-BEGIN
-    FOR c IN SELECT value FROM jsonb_array_elements(p_caps) LOOP
-        IF reset_peek(c->>'key', p_now, (c->>'window')::BIGINT) + p_needed > (c->>'max')::INTEGER THEN
-            RETURN c;
-        END IF;
-    END LOOP;
-    RETURN NULL;
-END
-$$;
+-- Functions of earlier versions of this file, whose work moved to Rust (the issue plan).
+DROP FUNCTION IF EXISTS reset_issue(JSONB);
+DROP FUNCTION IF EXISTS reset_over_cap(JSONB, BIGINT, INTEGER);
+DROP FUNCTION IF EXISTS reset_count_caps(JSONB, BIGINT, INTEGER);
+DROP FUNCTION IF EXISTS reset_peek(TEXT, BIGINT, BIGINT);
 
--- Counts `p_needed` messages in each of `p_caps`, restarting a window that has passed. Shared
--- by `reset_issue`'s known and unknown paths.
-CREATE OR REPLACE FUNCTION reset_count_caps(p_caps JSONB, p_now BIGINT, p_needed INTEGER) RETURNS VOID
-LANGUAGE plpgsql AS $$
-DECLARE
-    c JSONB;
-BEGIN
-    -- One statement per cap: two caps with the same window share a key.
-    FOR c IN SELECT value FROM jsonb_array_elements(p_caps) LOOP
-        INSERT INTO rate_limits AS l (key, window_start, count, expires_at)
-        VALUES (c->>'key', p_now, p_needed, p_now + (c->>'window')::BIGINT)
-        ON CONFLICT (key) DO UPDATE SET
-            count = CASE WHEN l.window_start <= p_now - (c->>'window')::BIGINT THEN p_needed ELSE l.count + p_needed END,
-            window_start = CASE WHEN l.window_start <= p_now - (c->>'window')::BIGINT THEN p_now ELSE l.window_start END,
-            expires_at = CASE WHEN l.window_start <= p_now - (c->>'window')::BIGINT THEN p_now + (c->>'window')::BIGINT
-                              ELSE l.window_start + (c->>'window')::BIGINT END;
-    END LOOP;
-END
-$$;
-
--- The issue transaction of each request in `p_requests` (a JSON array, built by
--- crates/reset-diesel/src/backend/pg/calls.rs), in order, in one transaction; returns, for each,
--- whether it issued its secrets (TRUE), issued nothing (FALSE), or issued nothing but left
--- something to deliver (NULL: an unknown account's decoys were queued), so the caller wakes its
--- outbox worker only when there is something to send. Every row (ids, hashes, payloads, audit
--- details) is computed by the caller; this function only decides, as `queries/secrets.rs` does
--- statement by statement: audit the request; skip a retried request whose earlier attempt
--- committed; for an unknown account, queue its decoys unless its stand-in account's guess budget
--- is spent or a send cap would be passed; under the account's lock, stop when a newer request of
--- the account exists, when the guess budget is spent (killing the live code) or a send cap would
--- be passed; else count the sends, supersede the older secrets, store the new ones and queue the
--- messages.
---
--- Decoys held back as messages are: an unknown identifier's decoy messages are queued only when
--- a known account's request would have queued its message, its guess budget and send caps
--- counted for the identifier's stand-in account (`reset_core::rate_limit::stand_in_account`,
--- the request's `stand_in`, `budget`, `caps` and `needed`) as a known account's are for the
--- account, under its lock. Past a cap neither queues anything, so the delivery work that
--- follows a request still tells no one whether the account exists (docs/api.md, "Who can tell
--- whether an account exists").
---
--- A retried request is written once: each request's `reset_requested` audit event is kept
--- under the request's id (the caller's `audit_id`); when a retried attempt finds it written,
--- the earlier attempt committed before its answer was lost, and nothing is counted or queued
--- again, for a known account or an unknown one.
-CREATE OR REPLACE FUNCTION reset_issue(p_requests JSONB) RETURNS BOOLEAN[]
+-- The load step of a batch of issue transactions (crates/reset-diesel/src/backend/pg/issue.rs):
+-- locks every holder of the batch (a known account, or an unknown identifier's stand-in
+-- account) in one order, by lock key, so batches of two instances never wait on each other in
+-- a cycle (the locks are held to the commit); then reads, in one statement, the facts the plan
+-- decides on: which of the requests (`p_request_ids`) have their `reset_requested` audit event
+-- (an earlier attempt committed) and which stored secrets; each account's (`p_accounts`) newest
+-- request that stored secrets; and the counters `p_keys` name.
+CREATE OR REPLACE FUNCTION reset_issue_load(
+    p_holders TEXT[],
+    p_request_ids TEXT[],
+    p_accounts TEXT[],
+    p_keys TEXT[]
+) RETURNS TABLE (audited TEXT[], issued TEXT[], accounts TEXT[], newest TEXT[],
+                 keys TEXT[], counts INTEGER[], starts BIGINT[])
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
-DECLARE
-    r JSONB;
-    c JSONB;
-    uid TEXT;
-    rid TEXT;
-    t BIGINT;
-    needed INTEGER;
-    fresh TEXT[];
-    n BIGINT;
-    queued BIGINT[] := '{}';
-    issued BOOLEAN[] := '{}';
 BEGIN
-    -- Every account of the batch (an unknown identifier's stand-in account too) is locked
-    -- first, in one order (by lock key), so batches of two instances never wait on each other
-    -- in a cycle; the locks are held to the commit.
     PERFORM pg_advisory_xact_lock(hashtext('reset-password'), l.k)
-    FROM (SELECT DISTINCT hashtext(coalesce(x->>'user_id', x->>'stand_in')) AS k
-          FROM jsonb_array_elements(p_requests) AS x
-          WHERE coalesce(x->>'user_id', x->>'stand_in') IS NOT NULL
-          ORDER BY 1) AS l;
-    -- Every request is audited, whatever follows: one statement for the whole batch. The event
-    -- is kept under the request's id (`audit_id`), so an earlier attempt's, committed, is
-    -- not written again (one still in flight is waited for by the unique index).
-    WITH written AS (
+    FROM (SELECT DISTINCT hashtext(h) AS k FROM unnest(p_holders) AS h ORDER BY 1) AS l;
+    RETURN QUERY
+    SELECT ARRAY(SELECT a.id FROM audit_events AS a WHERE a.id = ANY (p_request_ids)),
+           ARRAY(SELECT DISTINCT s.request_id FROM reset_secrets AS s
+                 WHERE s.request_id = ANY (p_request_ids)),
+           coalesce(n.accounts, '{}'), coalesce(n.newest, '{}'),
+           coalesce(c.keys, '{}'), coalesce(c.counts, '{}'), coalesce(c.starts, '{}')
+    FROM (SELECT array_agg(x.user_id), array_agg(x.m)
+          FROM (SELECT s.user_id, max(s.request_id) AS m FROM reset_secrets AS s
+                WHERE s.user_id = ANY (p_accounts) GROUP BY s.user_id) AS x) AS n(accounts, newest),
+         (SELECT array_agg(r.key), array_agg(r.count), array_agg(r.window_start)
+          FROM rate_limits AS r WHERE r.key = ANY (p_keys)) AS c(keys, counts, starts);
+END
+$$;
+
+-- The apply step of a batch of issue transactions: writes the rows of the batch's plan, built
+-- in Rust (crates/reset-diesel/src/issue/writes.rs), as they are, one statement per table: the
+-- audit events (a retried request's `reset_requested`, under the request's id, stays as an
+-- earlier attempt wrote it), the kills of live secrets stored before the batch (an account's
+-- codes, or its other secrets, at the plan's time), the new secrets, the counters' values after
+-- the batch, and the outbox rows (messages, webhook events, decoys). Runs in the transaction of
+-- `reset_issue_load`, under its locks. Returns the number of rows the plan held.
+CREATE OR REPLACE FUNCTION reset_issue_apply(p JSONB) RETURNS INTEGER
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    IF jsonb_array_length(p->'audits') > 0 THEN
         INSERT INTO audit_events (id, user_id, kind, at, ip, details)
-        SELECT x->>'audit_id', x->>'audit_user_id', 'reset_requested', (x->>'now')::BIGINT,
-               x->>'ip', x->>'details'
-        FROM jsonb_array_elements(p_requests) AS x
-        ON CONFLICT (id) DO NOTHING
-        RETURNING id)
-    SELECT array_agg(id) INTO fresh FROM written;
-    FOR r, n IN SELECT value, ordinality FROM jsonb_array_elements(p_requests) WITH ORDINALITY LOOP
-        t := (r->>'now')::BIGINT;
-        rid := r->>'request_id';
-        uid := r->>'user_id';
-        needed := (r->>'needed')::INTEGER;
-        c := r->'budget';
-        -- An earlier attempt committed before its answer was lost: nothing is counted or
-        -- queued twice, for a known account or an unknown one. A known one that issued says
-        -- so; anything else answers "something to deliver" (NULL) whatever it did, so that
-        -- the wake-up tells nothing either (its worker may never have been woken for it).
-        IF (r->>'retried')::BOOLEAN AND NOT (r->>'audit_id' = ANY (coalesce(fresh, '{}'))) THEN
-            IF uid IS NOT NULL AND EXISTS (SELECT 1 FROM reset_secrets WHERE request_id = rid) THEN
-                issued := issued || TRUE;
-            ELSIF uid IS NOT NULL OR r->>'stand_in' IS NOT NULL THEN
-                issued := array_append(issued, NULL::BOOLEAN);
-            ELSE
-                issued := issued || FALSE;
-            END IF;
-            CONTINUE;
-        END IF;
-        IF uid IS NULL THEN
-            -- An unknown account: the decoy messages a known account's request would queue
-            -- (a request with decoys always names its stand-in account, whose caps they carry),
-            -- unless the stand-in account's guess budget is spent or a send cap would be passed.
-            IF jsonb_array_length(coalesce(r->'decoys', '[]')) > 0
-               AND NOT (jsonb_typeof(c) = 'object'
-                        AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER)
-               AND reset_over_cap(r->'caps', t, needed) IS NULL THEN
-                IF jsonb_array_length(r->'caps') > 0 THEN
-                    PERFORM reset_count_caps(r->'caps', t, needed);
-                END IF;
-                queued := queued || n;
-                -- Not issued, decoys queued (the caller wakes its worker): NULL.
-                issued := array_append(issued, NULL::BOOLEAN);
-                CONTINUE;
-            END IF;
-            issued := issued || FALSE;
-            CONTINUE;
-        END IF;
-        -- Requests of one account take effect in the order of their ids (taken on arrival).
-        IF EXISTS (SELECT 1 FROM reset_secrets WHERE user_id = uid AND request_id > rid) THEN
-            issued := issued || FALSE;
-            CONTINUE;
-        END IF;
-        IF jsonb_typeof(c) = 'object'
-           AND reset_peek(c->>'key', t, (c->>'window')::BIGINT) >= (c->>'max')::INTEGER THEN
-            -- No new code, and no old one left to keep guessing at; links stay.
-            UPDATE reset_secrets SET superseded_at = t
-            WHERE user_id = uid AND kind = 'code' AND used_at IS NULL AND superseded_at IS NULL;
-            INSERT INTO audit_events (id, user_id, kind, at, ip, details)
-            VALUES (c->>'audit_id', uid, 'code_not_issued_guess_budget_spent', t, r->>'ip', '{}');
-            issued := issued || FALSE;
-            CONTINUE;
-        END IF;
-        c := reset_over_cap(r->'caps', t, needed);
-        IF c IS NOT NULL THEN
-            -- The secrets already sent stay usable.
-            INSERT INTO audit_events (id, user_id, kind, at, ip, details)
-            VALUES (c->>'audit_id', uid, 'reset_not_sent_account_cap', t, r->>'ip', c->>'details');
-            issued := issued || FALSE;
-            CONTINUE;
-        END IF;
-        IF needed > 0 AND jsonb_array_length(r->'caps') > 0 THEN
-            PERFORM reset_count_caps(r->'caps', t, needed);
-        END IF;
-        UPDATE reset_secrets SET superseded_at = t
-        WHERE user_id = uid AND used_at IS NULL AND superseded_at IS NULL;
-        INSERT INTO reset_secrets (id, request_id, user_id, kind, secret_hash, created_at, expires_at,
-                                   attempts, max_attempts, issued_via, request_ip)
-        SELECT s.id, rid, uid, s.kind, s.secret_hash, t, s.expires_at, 0, s.max_attempts, r->>'via', r->>'ip'
-        FROM jsonb_to_recordset(r->'secrets')
-             AS s(id TEXT, kind TEXT, secret_hash TEXT, expires_at BIGINT, max_attempts INTEGER);
-        queued := queued || n;
-        issued := issued || TRUE;
-    END LOOP;
-    -- The batch's messages and decoys in one statement (nothing above reads the outbox): a
-    -- known account's (`outbox`) and an unknown one's (`decoys`, addressed to no one).
-    INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
-                        attempts, next_attempt_at, queued_at, decoy)
-    SELECT o.id, x.value->>'user_id', o.kind, o.channel, o.recipient, o.locale, o.payload,
-           (x.value->>'now')::BIGINT, 0, (x.value->>'now')::BIGINT, (x.value->>'now')::BIGINT,
-           x.value->>'user_id' IS NULL
-    FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS x(value, n)
-    -- Chosen as the loop chose: by whether the request names an account.
-    CROSS JOIN LATERAL jsonb_to_recordset(CASE WHEN x.value->>'user_id' IS NULL
-                                               THEN x.value->'decoys' ELSE x.value->'outbox' END)
-         AS o(id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT, payload TEXT)
-    WHERE x.n = ANY (queued);
-    RETURN issued;
+        SELECT a.id, a.user_id, a.kind, a.at, a.ip, a.details
+        FROM jsonb_to_recordset(p->'audits')
+             AS a(id TEXT, user_id TEXT, kind TEXT, at BIGINT, ip TEXT, details TEXT)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
+    IF jsonb_array_length(p->'kills') > 0 THEN
+        UPDATE reset_secrets AS s SET superseded_at = k.at
+        FROM jsonb_to_recordset(p->'kills') AS k(account TEXT, code BOOLEAN, at BIGINT)
+        WHERE s.user_id = k.account AND (s.kind = 'code') = k.code
+          AND s.used_at IS NULL AND s.superseded_at IS NULL;
+    END IF;
+    IF jsonb_array_length(p->'secrets') > 0 THEN
+        INSERT INTO reset_secrets (id, request_id, user_id, kind, secret_hash, created_at,
+                                   expires_at, attempts, max_attempts, issued_via, request_ip,
+                                   superseded_at)
+        SELECT s.id, s.request_id, s.user_id, s.kind, s.secret_hash, s.created_at, s.expires_at,
+               s.attempts, s.max_attempts, s.issued_via, s.request_ip, s.superseded_at
+        FROM jsonb_to_recordset(p->'secrets')
+             AS s(id TEXT, request_id TEXT, user_id TEXT, kind TEXT, secret_hash TEXT,
+                  created_at BIGINT, expires_at BIGINT, attempts INTEGER, max_attempts INTEGER,
+                  issued_via TEXT, request_ip TEXT, superseded_at BIGINT);
+    END IF;
+    IF jsonb_array_length(p->'counters') > 0 THEN
+        INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
+        SELECT c.key, c.window_start, c.count, c.expires_at
+        FROM jsonb_to_recordset(p->'counters')
+             AS c(key TEXT, window_start BIGINT, count INTEGER, expires_at BIGINT)
+        ORDER BY c.key
+        ON CONFLICT (key) DO UPDATE SET
+            window_start = excluded.window_start, count = excluded.count,
+            expires_at = excluded.expires_at;
+    END IF;
+    IF jsonb_array_length(p->'outbox') > 0 THEN
+        INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
+                            attempts, next_attempt_at, queued_at, decoy)
+        SELECT o.id, o.user_id, o.kind, o.channel, o.recipient, o.locale, o.payload,
+               o.created_at, o.attempts, o.next_attempt_at, o.queued_at, o.decoy
+        FROM jsonb_to_recordset(p->'outbox')
+             AS o(id TEXT, user_id TEXT, kind TEXT, channel TEXT, recipient TEXT, locale TEXT,
+                  payload TEXT, created_at BIGINT, attempts INTEGER, next_attempt_at BIGINT,
+                  queued_at BIGINT, decoy BOOLEAN);
+    END IF;
+    RETURN jsonb_array_length(p->'audits') + jsonb_array_length(p->'kills')
+         + jsonb_array_length(p->'secrets') + jsonb_array_length(p->'counters')
+         + jsonb_array_length(p->'outbox');
 END
 $$;

@@ -7,6 +7,7 @@ mod queries;
 mod backend;
 mod connect;
 mod errors;
+mod issue;
 mod migrate;
 mod rows;
 pub use rows::{OutboxEntry, RowCounts};

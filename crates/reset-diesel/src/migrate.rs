@@ -20,7 +20,7 @@ pub const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_FUNCTIONS: &str = include_str!("../migrations/postgres-functions.sql");
 
 /// The advisory lock (PostgreSQL's one-`bigint` key space, apart from the two-`int` keys
-/// `reset_issue` locks accounts with) held while the functions file is checked and applied.
+/// `reset_issue_load` locks accounts with) held while the functions file is checked and applied.
 #[cfg(feature = "postgres")]
 const FUNCTIONS_LOCK: i64 = 0x7265_7365_7466_6e73; // "resetfns"
 

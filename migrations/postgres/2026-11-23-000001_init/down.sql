@@ -1,5 +1,7 @@
 -- Everything the init and migrations/postgres-functions.sql create, dependents first. The
 -- functions file's record goes too, so the next `migrate` installs the functions again.
+DROP FUNCTION IF EXISTS reset_issue_apply(JSONB);
+DROP FUNCTION IF EXISTS reset_issue_load(TEXT[], TEXT[], TEXT[], TEXT[]);
 DROP FUNCTION IF EXISTS reset_issue(JSONB);
 DROP FUNCTION IF EXISTS reset_count_caps(JSONB, BIGINT, INTEGER);
 DROP FUNCTION IF EXISTS reset_over_cap(JSONB, BIGINT, INTEGER);

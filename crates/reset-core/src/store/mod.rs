@@ -214,9 +214,9 @@ pub struct IssueRequest {
     /// administrator takes the code to deliver it their own way).
     pub deliver: bool,
     /// A later attempt of a request whose earlier attempt failed: if that one committed after
-    /// all (its answer was lost with the connection), nothing is written again. SQLite and
-    /// MySQL look for the earlier audit event on every attempt; PostgreSQL's batched
-    /// `reset_issue` only on a retried one.
+    /// all (its answer was lost with the connection), nothing is written again. Every store
+    /// looks for the earlier audit event on every attempt (the issue plan's
+    /// [`crate::issue_plan::Step::DoneBefore`]), so this is for the log only.
     pub retried: bool,
 }
 

@@ -145,5 +145,11 @@ query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 hit_by_statements!(Conn, [async], [.await]);
 find_by_statements!(Conn, [async], [.await]);
 secret_by_statements!(Conn, [async], [.await]);
-issue_by_statements!(Conn, [async], [.await]);
+/// The conflict target of the counters' upsert.
+macro_rules! upsert_key {
+    () => {
+        diesel::dsl::DuplicatedKeys
+    };
+}
+issue_by_plan!(Conn, [async], [.await]);
 worker_by_statements!(Conn, [async], [.await]);

@@ -39,5 +39,11 @@ query_prelude!([], [], diesel::RunQueryDsl);
 hit_by_statements!(Conn, [], []);
 find_by_statements!(Conn, [], []);
 secret_by_statements!(Conn, [], []);
-issue_by_statements!(Conn, [], []);
+/// The conflict target of the counters' upsert.
+macro_rules! upsert_key {
+    () => {
+        rate_limits::key
+    };
+}
+issue_by_plan!(Conn, [], []);
 worker_by_statements!(Conn, [], []);

@@ -9,6 +9,8 @@ mod audit;
 #[macro_use]
 pub(crate) mod limits;
 #[macro_use]
+mod issue;
+#[macro_use]
 mod meta;
 #[macro_use]
 pub(crate) mod outbox;

@@ -1,28 +1,20 @@
 //! The request path on PostgreSQL: one call each to the functions of
 //! `migrations/postgres-functions.sql` (applied at start, `crate::migrate`). `reset_hit` is the
-//! rate-limit transaction of one or more requests; `reset_find` their account lookups;
-//! `reset_issue` their issue transactions; secret lookups by hash are one statement per batch;
-//! the outbox worker's claim is one statement and its "sent" marks are batched. Every row value
-//! (ids, hashes, payloads, audit details) is computed here, the same way the statement path
-//! (`queries/limits.rs`, `queries/secrets.rs`) computes it; the function only decides and writes,
-//! so the database parses and plans nothing new per request and the account's lock is held for
-//! one call, not for ~15 round trips.
+//! rate-limit transaction of one or more requests; `reset_find` their account lookups (their
+//! issue transactions are `issue.rs`); secret lookups by hash are one statement per batch;
+//! the outbox worker's claim is one statement and its "sent" marks are batched. The database
+//! parses and plans nothing new per request.
 
 use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
-use reset_core::message::{Channel, MessageKind};
-use reset_core::rate_limit::{CounterHit, CounterState, guess_budget_key, send_cap_key};
-use reset_core::store::{IssueRequest, OutboxMessage, SecretRecord, Target, UnknownTarget, User};
-use serde_json::{Value, json};
+use reset_core::rate_limit::{CounterHit, CounterState};
+use reset_core::store::{OutboxMessage, SecretRecord, User};
 
 use super::conn::Conn;
 use crate::queries::limits::state;
-use crate::rows::{
-    OutboxRow, SecretRow, UserRow, cap_details, decoy_payload_text, int, ms, new_id, payload_text,
-    requested_details,
-};
+use crate::rows::{OutboxRow, SecretRow, UserRow, int};
 
 // The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
 // is parsed and planned by PostgreSQL at every call). A set-returning function called in the
@@ -40,11 +32,6 @@ diesel::define_sql_function! {
         restart_keys: Array<Text>,
         restart_windows: Array<BigInt>,
     ) -> diesel::pg::sql_types::Record<(Integer, BigInt)>;
-}
-
-diesel::define_sql_function! {
-    /// `migrations/postgres-functions.sql`: the issue transactions of a batch of requests.
-    fn reset_issue(requests: diesel::sql_types::Jsonb) -> Array<diesel::sql_types::Nullable<diesel::sql_types::Bool>>;
 }
 
 diesel::define_sql_function! {
@@ -196,182 +183,6 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
                 .collect()
         })
         .collect())
-}
-
-/// The issue transactions of several requests, in order, in one transaction: whether each
-/// issued its secrets (`None`: it did not, and queued decoys).
-pub async fn issue_all(conn: &mut Conn, documents: &[Value]) -> QueryResult<Vec<Option<bool>>> {
-    // A DSL query, so Diesel prepares it once per connection (a `sql_query` is parsed and
-    // planned at every call).
-    diesel::select(reset_issue(Value::from(documents.to_vec())))
-        .get_result(conn)
-        .await
-}
-
-/// One request as `reset_issue` takes it. `user_id` is null when nothing can be issued
-/// whatever the database holds (an unknown account; no recipient for the channel): only the
-/// audit event is written then, and an unknown account's decoy messages (`decoys`), held back
-/// by the guess budget and send caps of its `stand_in` account.
-pub fn document(req: &IssueRequest) -> Value {
-    let now = ms(req.now);
-    let target = req.target.known();
-    let messages = match target {
-        Some(t) if req.deliver => t.recipients.len(),
-        _ => 0,
-    };
-    let acting = target.filter(|_| !(req.deliver && messages == 0));
-    let mut doc = json!({
-        "now": now,
-        "request_id": req.request_id,
-        // Under the request's id: a retried attempt finds an earlier one's, committed.
-        "audit_id": req.request_id,
-        "retried": req.retried,
-        "audit_user_id": target.map(|t| &t.user_id),
-        "ip": req.ip,
-        "details": requested_details(req).to_string(),
-        "user_id": null,
-    });
-    if let Target::Unknown(unknown) = &req.target {
-        let decoys = decoys(req, unknown);
-        if !decoys.is_empty() {
-            // Held back by the identifier's stand-in account as a known account's messages
-            // are by the account (see `reset_core::store::UnknownTarget::account`).
-            let account = unknown.account();
-            let needed = u32::try_from(unknown.recipients).unwrap_or(u32::MAX);
-            let fields = [
-                ("stand_in", Value::from(account)),
-                ("budget", budget(req, account)),
-                ("needed", Value::from(needed)),
-                ("caps", caps(req, account)),
-                ("decoys", Value::from(decoys)),
-            ];
-            insert(&mut doc, fields);
-        }
-    }
-    let Some(user) = acting else { return doc };
-    let uid = &user.user_id;
-    let needed = u32::try_from(messages).unwrap_or(u32::MAX);
-    let secrets: Vec<Value> = req
-        .secrets
-        .iter()
-        .map(|s| {
-            json!({
-                "id": new_id(),
-                "kind": s.kind.as_str(),
-                "secret_hash": s.hash,
-                "expires_at": ms(s.expires_at),
-                "max_attempts": int(s.max_attempts),
-            })
-        })
-        .collect();
-    let mut payload = req.payload.clone();
-    payload.username = Some(user.username.clone());
-    let message = payload_text(&payload);
-    let mut outbox: Vec<Value> = user
-        .recipients
-        .iter()
-        .filter(|_| req.deliver)
-        .map(|to| {
-            outbox_row(
-                req.message_kind,
-                req.channel,
-                to,
-                &user.locale,
-                message.clone(),
-            )
-        })
-        .collect();
-    outbox.extend(req.events.iter().map(|e| event_row(e, &e.url)));
-    let fields = [
-        ("user_id", Value::from(uid.as_str())),
-        ("budget", budget(req, uid)),
-        ("needed", Value::from(needed)),
-        ("caps", caps(req, uid)),
-        ("via", Value::from(req.via.as_str())),
-        ("secrets", Value::from(secrets)),
-        ("outbox", Value::from(outbox)),
-    ];
-    insert(&mut doc, fields);
-    doc
-}
-
-/// The request's guess budget as `reset_issue` checks it for `account` (null when off).
-fn budget(req: &IssueRequest, account: &str) -> Value {
-    req.guess_budget
-        .filter(|b| !b.is_off())
-        .map_or(Value::Null, |b| {
-            json!({
-                "key": guess_budget_key(account),
-                "window": b.window().num_milliseconds(),
-                "max": b.max,
-                "audit_id": new_id(),
-            })
-        })
-}
-
-/// The request's send caps as `reset_issue` checks and counts them for `account`.
-fn caps(req: &IssueRequest, account: &str) -> Value {
-    req.send_caps
-        .iter()
-        .filter(|c| !c.is_off())
-        .map(|cap| {
-            json!({
-                "key": send_cap_key(account, cap),
-                "window": cap.limit.window().num_milliseconds(),
-                "max": cap.limit.max,
-                "audit_id": new_id(),
-                "details": cap_details(req, cap).to_string(),
-            })
-        })
-        .collect()
-}
-
-fn insert<const N: usize>(doc: &mut Value, fields: [(&str, Value); N]) {
-    if let Value::Object(map) = doc {
-        for (k, v) in fields {
-            map.insert(k.to_owned(), v);
-        }
-    }
-}
-
-/// An unknown account's decoy messages (see [`reset_core::store::UnknownTarget`]), as `reset_issue`
-/// queues them: the rows `enqueue_decoys` writes on the other backends, addressed to no one.
-fn decoys(req: &IssueRequest, unknown: &UnknownTarget) -> Vec<Value> {
-    let message = decoy_payload_text(req);
-    let locale = &unknown.locale;
-    let messages = (0..unknown.recipients)
-        .map(|_| outbox_row(req.message_kind, req.channel, "", locale, message.clone()));
-    messages
-        .chain(unknown.events.iter().map(|e| event_row(e, "")))
-        .collect()
-}
-
-/// A webhook event's outbox row for `url` (its endpoint; empty for a decoy).
-fn event_row(e: &reset_core::message::EventDelivery, url: &str) -> Value {
-    outbox_row(
-        MessageKind::Event,
-        Channel::Webhook,
-        url,
-        "",
-        payload_text(&e.payload()),
-    )
-}
-
-fn outbox_row(
-    kind: MessageKind,
-    channel: Channel,
-    recipient: &str,
-    locale: &str,
-    payload: String,
-) -> Value {
-    json!({
-        "id": new_id(),
-        "kind": kind.as_str(),
-        "channel": channel.as_str(),
-        "recipient": recipient,
-        "locale": locale,
-        "payload": payload,
-    })
 }
 
 /// See [`reset_core::store::Outbox::claim_outbox`]: one statement. The due rows are locked with

@@ -1,6 +1,6 @@
 //! PostgreSQL: the production store; several instances may share it. A request's rate-limit
-//! hits and its issue transaction are one call each to a function of
-//! `migrations/postgres-functions.sql` (`calls.rs`), and the store sends them in batches
+//! hits are one call to a function of `migrations/postgres-functions.sql` (`calls.rs`), its
+//! issue transaction two (`issue.rs`), and the store sends them in batches
 //! (`batch.rs`, [`Batches`]); the other queries are the shared statements (`crate::queries`).
 
 use diesel_async::AsyncConnection as _;
@@ -107,6 +107,7 @@ query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
 mod batch;
 mod calls;
+mod issue;
 mod target;
 mod tls;
 pub use calls::claim_outbox;
@@ -122,7 +123,7 @@ pub struct Batches {
     hits: batch::Batcher<calls::HitJob, Vec<State>>,
     finds: batch::Batcher<AccountLookup, Option<User>>,
     secrets: batch::Batcher<String, Option<SecretRecord>>,
-    issues: batch::Batcher<serde_json::Value, Option<bool>>,
+    issues: batch::Batcher<Request, (Outcome, bool)>,
     sent: batch::Batcher<(i64, String), ()>,
 }
 
@@ -147,7 +148,13 @@ impl Batches {
             hits: queue!(calls::hit_all),
             finds: queue!(calls::find_all),
             secrets: queue!(calls::secrets_by_hash),
-            issues: queue!(calls::issue_all),
+            // Always in a transaction: the load's locks are held to the apply's commit.
+            issues: batch::Batcher::start(pool.clone(), move |pool, jobs| async move {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                conn.transaction(async |c| issue::issue_all(c, &jobs).await)
+                    .await
+                    .map_err(query)
+            }),
             sent: queue!(calls::sent_all),
         }
     }
@@ -186,13 +193,6 @@ impl Batches {
     /// See [`reset_core::store::ResetState::issue`].
     /// What the request did, and whether it queued anything for the outbox worker.
     pub async fn issue(&self, request: Request) -> Result<(Outcome, bool), StoreError> {
-        let issued = self.issues.call(calls::document(&request)).await?;
-        Ok(match (issued, request.target) {
-            (Some(true), reset_core::store::Target::Known(t)) => {
-                (Outcome::Issued { user_id: t.user_id }, true)
-            }
-            (None, _) => (Outcome::NotIssued, true),
-            _ => (Outcome::NotIssued, false),
-        })
+        self.issues.call(request).await
     }
 }

@@ -1,0 +1,158 @@
+//! The issue transaction as statements (SQLite, MySQL): load, plan, apply (see
+//! [`crate::issue`]). PostgreSQL loads and applies a batch in one function call each
+//! (`backend/pg/issue.rs`); all three plan with the same function.
+
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+macro_rules! issue_by_plan {
+    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
+        use reset_core::issue_plan::{Ask, Facts, Needs, Step};
+        use reset_core::store::{IssueOutcome, IssueRequest};
+        use crate::issue::writes::{KillRow, Writes};
+
+        /// See [`reset_core::store::IssueRequest`]: one transaction. Also whether anything was
+        /// queued for the outbox worker (messages, events, decoys).
+        ///
+        /// An unknown identifier's request that would have issued, or been held back, is also
+        /// rehearsed: what a known account's request writes, written for the decoy account
+        /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, so that the work done
+        /// after the answer costs about the same whether or not the account exists
+        /// (`docs/anti-enumeration.md`).
+        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
+            conn.transaction($($async)* move |conn| {
+                let asks = [Ask::of(&req)];
+                let needs = Needs::of(&asks);
+                // An unknown identifier's load reads the decoy's newest request as a known
+                // account's reads its own: the same statements either way.
+                let decoy = req.target.unknown().is_some() && !needs.holders.is_empty();
+                let mut facts = load(conn, &needs, decoy)$($aw)*?;
+                let plan = reset_core::issue_plan::plan(&mut facts, &asks);
+                let step = plan.steps.iter().next().copied().unwrap_or(Step::DoneBefore { issued: false });
+                apply(conn, &Writes::of(std::slice::from_ref(&req), &plan))$($aw)*?;
+                let recipients = req.target.unknown().map_or(0, |u| u.recipients);
+                if let Some(w) = Writes::rehearsal(&req, step, &crate::decoy_target(recipients)) {
+                    rehearse(conn, w)$($aw)*?;
+                }
+                Ok(step.outcome(&req.target))
+            })
+            $($aw)*
+        }
+
+        /// The facts of a batch, under its holders' locks (`decoy`: read the decoy's newest
+        /// request too).
+        $($async)* fn load(conn: &mut $C, needs: &Needs, decoy: bool) -> QueryResult<Facts> {
+            for holder in &needs.holders {
+                lock_user(conn, holder)$($aw)*?;
+            }
+            let audited: Vec<String> = audit_events::table
+                .filter(audit_events::id.eq_any(&needs.request_ids))
+                .select(audit_events::id)
+                .load(conn)
+                $($aw)*?;
+            let issued: Vec<String> = reset_secrets::table
+                .filter(reset_secrets::request_id.eq_any(&needs.request_ids))
+                .select(reset_secrets::request_id)
+                .distinct()
+                .load(conn)
+                $($aw)*?;
+            let mut accounts = needs.accounts.clone();
+            if decoy {
+                accounts.push(DECOY_ID.to_owned());
+            }
+            let newest: Vec<(String, Option<String>)> = if accounts.is_empty() {
+                Vec::new()
+            } else {
+                reset_secrets::table
+                    .filter(reset_secrets::user_id.eq_any(&accounts))
+                    .group_by(reset_secrets::user_id)
+                    .select((reset_secrets::user_id, diesel::dsl::max(reset_secrets::request_id)))
+                    .load(conn)
+                    $($aw)*?
+            };
+            let counters: Vec<(String, i32, i64)> = if needs.keys.is_empty() {
+                Vec::new()
+            } else {
+                rate_limits::table
+                    .filter(rate_limits::key.eq_any(&needs.keys))
+                    .select((rate_limits::key, rate_limits::count, rate_limits::window_start))
+                    .load(conn)
+                    $($aw)*?
+            };
+            let newest = newest
+                .into_iter()
+                .filter(|(account, _)| account != DECOY_ID)
+                .filter_map(|(account, n)| n.map(|n| (account, n)))
+                .collect();
+            Ok(crate::issue::facts::facts(audited, issued, newest, counters))
+        }
+
+        /// Writes a plan's rows, in their order (see [`Writes`]).
+        $($async)* fn apply(conn: &mut $C, w: &Writes) -> QueryResult<()> {
+            if !w.audits.is_empty() {
+                // A retried request's event, written by an earlier attempt, stays as it is.
+                diesel::insert_or_ignore_into(audit_events::table)
+                    .values(&w.audits)
+                    .execute(conn)
+                    $($aw)*?;
+            }
+            for k in &w.kills {
+                kill(conn, k)$($aw)*?;
+            }
+            if !w.secrets.is_empty() {
+                diesel::insert_into(reset_secrets::table)
+                    .values(&w.secrets)
+                    .execute(conn)
+                    $($aw)*?;
+            }
+            for c in &w.counters {
+                diesel::insert_into(rate_limits::table)
+                    .values(c)
+                    .on_conflict(upsert_key!())
+                    .do_update()
+                    .set((
+                        rate_limits::count.eq(c.count),
+                        rate_limits::window_start.eq(c.window_start),
+                        rate_limits::expires_at.eq(c.expires_at),
+                    ))
+                    .execute(conn)
+                    $($aw)*?;
+            }
+            if !w.outbox.is_empty() {
+                diesel::insert_into(outbox::table)
+                    .values(&w.outbox)
+                    .execute(conn)
+                    $($aw)*?;
+            }
+            Ok(())
+        }
+
+        /// Kills an account's live codes, or its other live secrets.
+        $($async)* fn kill(conn: &mut $C, k: &KillRow) -> QueryResult<usize> {
+            let code = SecretKind::Code.as_str();
+            let live = reset_secrets::table
+                .filter(reset_secrets::user_id.eq(&k.account))
+                .filter(unspent());
+            let set = reset_secrets::superseded_at.eq(k.at);
+            if k.code {
+                diesel::update(live.filter(reset_secrets::kind.eq(code))).set(set).execute(conn)$($aw)*
+            } else {
+                diesel::update(live.filter(reset_secrets::kind.ne(code))).set(set).execute(conn)$($aw)*
+            }
+        }
+
+        /// Writes `w` under the decoy's lock in a savepoint, and rolls it back. Rehearsals
+        /// write the same decoy rows, and on MySQL those row locks, held to the commit, would
+        /// deadlock two rehearsals without the lock: they take turns.
+        $($async)* fn rehearse(conn: &mut $C, w: Writes) -> QueryResult<()> {
+            let rolled_back = conn.transaction($($async)* move |conn| {
+                lock_user(conn, DECOY_ID)$($aw)*?;
+                apply(conn, &w)$($aw)*?;
+                Err::<(), _>(diesel::result::Error::RollbackTransaction)
+            })
+            $($aw)*;
+            match rolled_back {
+                Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+    };
+}

@@ -11,7 +11,7 @@
 -- issue transaction (`reset_issue_load`, then `reset_issue_apply`) are one or two function calls
 -- each, so a request costs the server a few calls instead of ~20 statements, each a round trip
 -- with its own parse and plan. Each takes several requests at once: calls that queue while one
--- runs share the next (crates/reset-diesel/src/backend/pg/batch.rs; the calls are built in
+-- runs share the next (crates/reset-diesel/src/backend/batch.rs; the calls are built in
 -- backend/pg/calls.rs and backend/pg/issue.rs). SQLite and MySQL run the same reads and writes
 -- as statements (crates/reset-diesel/src/queries/); the store contract runs every backend
 -- through the same cases.
@@ -105,7 +105,7 @@ END
 $$;
 
 -- The account lookups of one or more requests in one call (crates/reset-diesel/src/backend/
--- pg/calls.rs; the store sends lookups that queue while one runs together, pg/batch.rs). Lookup `i`
+-- pg/calls.rs; the store sends lookups that queue while one runs together, backend/batch.rs). Lookup `i`
 -- names `p_names[i]` and/or `p_emails[i]` (either may be null); a row comes back, with `ord` =
 -- i, only for a lookup that names an account (both names, when both are given, of the same
 -- one). It makes the same reads as `find_user` in crates/reset-diesel/src/queries/users.rs

@@ -175,8 +175,9 @@ pub(crate) enum Pools {
     /// its connections may be used.
     #[cfg(feature = "postgres")]
     Pg(Pool<pg::Conn>, pg::Batches, pg::Pooling),
+    /// The pool, and the calls sent in batches over it.
     #[cfg(feature = "mysql")]
-    Mysql(Pool<mysql::Conn>),
+    Mysql(Pool<mysql::Conn>, crate::backend::mysql_batches::Batches),
     #[cfg(feature = "sqlite")]
     Sqlite(sqlite::Writer),
 }
@@ -257,7 +258,8 @@ pub(crate) fn pools(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pools, C
                 options.max_connections,
                 RecyclingMethod::Verified,
             )?;
-            Ok(Pools::Mysql(pool))
+            let batches = crate::backend::mysql_batches::Batches::start(&pool);
+            Ok(Pools::Mysql(pool, batches))
         }
         #[cfg(feature = "sqlite")]
         DatabaseUrl::Sqlite(path) => {

@@ -76,6 +76,21 @@ impl std::fmt::Debug for DieselStore {
 /// only capture owned values). With `postgres: |batches| …`, PostgreSQL runs that instead: the
 /// calls it sends in batches (see `pg::Batches`).
 macro_rules! with_conn {
+    // PostgreSQL and MySQL both run their batched calls (see `backend/batch.rs`).
+    ($self:ident, $db:ident, |$conn:ident| $body:expr, postgres: |$batches:ident| $batched:expr, mysql: |$mbatches:ident| $mbatched:expr) => {
+        match &$self.pools {
+            #[cfg(feature = "postgres")]
+            Pools::Pg(_, $batches, _) => $batched.await,
+            #[cfg(feature = "mysql")]
+            Pools::Mysql(_, $mbatches) => $mbatched.await,
+            #[cfg(feature = "sqlite")]
+            Pools::Sqlite(writer) => {
+                #[allow(unused_imports)]
+                use sqlite as $db;
+                writer.run(move |$conn| $body).await.map_err(query)
+            }
+        }
+    };
     ($self:ident, $db:ident, |$conn:ident| $body:expr) => {
         with_conn!($self, $db, |$conn| $body, pg: |pool, _batches| {
             let pooled: &mut pg::Conn = &mut *pool.get().await.map_err(unavailable)?;
@@ -92,7 +107,7 @@ macro_rules! with_conn {
             #[cfg(feature = "postgres")]
             Pools::Pg($pool, $batches, _) => $pg,
             #[cfg(feature = "mysql")]
-            Pools::Mysql(pool) => {
+            Pools::Mysql(pool, _) => {
                 let $conn = &mut *pool.get().await.map_err(unavailable)?;
                 #[allow(unused_imports)]
                 use mysql as $db;
@@ -134,7 +149,7 @@ impl DieselStore {
             #[cfg(feature = "postgres")]
             Pools::Pg(..) => migrate::versions::<diesel::pg::Pg>(&migrate::POSTGRES),
             #[cfg(feature = "mysql")]
-            Pools::Mysql(_) => migrate::versions::<diesel::mysql::Mysql>(&migrate::MYSQL),
+            Pools::Mysql(..) => migrate::versions::<diesel::mysql::Mysql>(&migrate::MYSQL),
             #[cfg(feature = "sqlite")]
             Pools::Sqlite(_) => migrate::versions::<diesel::sqlite::Sqlite>(&migrate::SQLITE),
         };
@@ -229,7 +244,7 @@ impl DieselStore {
                 Ok(applied)
             }
             #[cfg(feature = "mysql")]
-            Pools::Mysql(pool) => {
+            Pools::Mysql(pool, _) => {
                 let conn = pool.get().await.map_err(unavailable)?;
                 let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
                 harness
@@ -484,7 +499,12 @@ impl ResetState for DieselStore {
             self,
             db,
             |conn| db::hit(conn, ms(now), &hits, &then_restart),
-            postgres: |batches| batches.hit(ms(now), hits, then_restart)
+            postgres: |batches| batches.hit(ms(now), hits, then_restart),
+            mysql: |batches| batches.hit(crate::queries::limits::HitJob {
+                now: ms(now),
+                hits,
+                then_restart
+            })
         )
     }
 
@@ -500,7 +520,8 @@ impl ResetState for DieselStore {
             self,
             db,
             |conn| db::issue(conn, request),
-            postgres: |batches| batches.issue(request)
+            postgres: |batches| batches.issue(request),
+            mysql: |batches| batches.issue(request)
         )?;
         // Decoy messages wake the worker as real ones do, and only when they were queued (an
         // unknown identifier past its send cap wakes nothing, as a known account does not).

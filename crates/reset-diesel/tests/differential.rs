@@ -255,9 +255,12 @@ async fn rows(
     }
     let (secrets, counters, audits, messages) = match db {
         TestDb::Sqlite { url, .. } => {
+            use diesel::connection::SimpleConnection as _;
             use diesel::{Connection as _, RunQueryDsl as _};
             let path = url.trim_start_matches("sqlite://");
             let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+            // The store's writer thread may still be closing its connection.
+            conn.batch_execute("PRAGMA busy_timeout = 10000").unwrap();
             load!(&mut conn, [])
         }
         TestDb::Postgres { url, .. } => {

@@ -1,5 +1,5 @@
 //! An unknown account's issue transaction does a known account's work against the decoy and
-//! rolls it back (SQLite, MySQL; `queries/secrets.rs`), so that the work after the answer costs
+//! rolls it back (SQLite, MySQL; `queries/issue.rs`), so that the work after the answer costs
 //! the same for both, and queues its messages as decoys (every store). What must hold on every
 //! store: an unknown account's request leaves only its audit row, its decoy messages and its
 //! identifier's send-cap counters behind (no secret, no real message, the decoy account

@@ -46,8 +46,12 @@ macro_rules! query_prelude {
     };
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod batch;
 #[cfg(feature = "mysql")]
 pub mod mysql;
+#[cfg(feature = "mysql")]
+pub mod mysql_batches;
 #[cfg(feature = "mysql")]
 pub mod mysql_target;
 #[cfg(feature = "postgres")]
@@ -60,7 +64,6 @@ mod sqlite_writer;
 /// Tells each caller's span how many calls shared its batch (`db.operation.batch.size`), for
 /// the spans that declare it (the issue's `store issue`); other spans ignore it. The size is
 /// the load of the moment, the same for a known and an unknown account.
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
 pub(crate) fn record_batch_size(spans: &[tracing::Span]) {
     for span in spans {
         span.record("db.operation.batch.size", spans.len());

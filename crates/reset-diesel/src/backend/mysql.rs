@@ -32,13 +32,38 @@ async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<Str
 /// decoy, whose rehearsals take turns, has slot -1 to itself, seeded by the init migration).
 /// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
 async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
-    diesel::sql_query(
-        "SELECT slot FROM account_locks WHERE slot = IF(? = ?, -1, CRC32(?) % ?) FOR UPDATE",
-    )
-    .bind::<diesel::sql_types::Text, _>(id)
-    .bind::<diesel::sql_types::Text, _>(crate::DECOY_ID)
-    .bind::<diesel::sql_types::Text, _>(id)
-    .bind::<Integer, _>(LOCK_SLOTS)
+    diesel::sql_query("SELECT slot FROM account_locks WHERE slot = ? FOR UPDATE")
+        .bind::<BigInt, _>(slot(id))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The lock slot of an account (or stand-in account): the decoy's own, −1, or one of
+/// [`LOCK_SLOTS`] by the CRC-32 of its id (MySQL's `CRC32`).
+fn slot(id: &str) -> i64 {
+    if id == crate::DECOY_ID {
+        -1
+    } else {
+        i64::from(crc32fast::hash(id.as_bytes())) % i64::from(LOCK_SLOTS)
+    }
+}
+
+/// Locks the slots of a batch's holders (see [`lock_user`]) in one statement, in slot order, so
+/// that two batches never wait on each other in a cycle.
+async fn lock_holders(conn: &mut Conn, holders: &[String]) -> QueryResult<()> {
+    let mut slots: Vec<i64> = holders.iter().map(|h| slot(h)).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    if slots.is_empty() {
+        return Ok(());
+    }
+    // Integers computed here: nothing from a request reaches the statement's text.
+    let list: Vec<String> = slots.iter().map(i64::to_string).collect();
+    diesel::sql_query(format!(
+        "SELECT slot FROM account_locks WHERE slot IN ({}) ORDER BY slot FOR UPDATE",
+        list.join(",")
+    ))
     .execute(conn)
     .await
     .map(|_| ())
@@ -134,15 +159,7 @@ pub async fn mark_dead(
         .optional()
 }
 
-/// MySQL sets its commit flushing for the whole server (`innodb_flush_log_at_trx_commit`), not
-/// per transaction: the counters commit like everything else.
-#[allow(clippy::unnecessary_wraps)]
-async fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
-    Ok(())
-}
-
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
-hit_by_statements!(Conn, [async], [.await]);
 find_by_statements!(Conn, [async], [.await]);
 secret_by_statements!(Conn, [async], [.await]);
 /// The conflict target of the counters' upsert.

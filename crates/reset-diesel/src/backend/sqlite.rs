@@ -27,6 +27,12 @@ fn lock_user(_conn: &mut Conn, _id: &str) -> QueryResult<()> {
     Ok(())
 }
 
+/// Nothing to lock (see [`lock_user`]).
+#[allow(clippy::unnecessary_wraps)]
+fn lock_holders(_conn: &mut Conn, _holders: &[String]) -> QueryResult<()> {
+    Ok(())
+}
+
 returning_queries!(Conn, [], []);
 
 /// SQLite's writer already shares one commit among the calls queued together.

@@ -5,34 +5,45 @@
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! issue_by_plan {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
-        use reset_core::issue_plan::{Ask, Facts, Needs, Step};
+        use reset_core::issue_plan::{Ask, Facts, Needs};
         use reset_core::store::{IssueOutcome, IssueRequest};
         use crate::issue::writes::{KillRow, Writes};
 
         /// See [`reset_core::store::IssueRequest`]: one transaction. Also whether anything was
-        /// queued for the outbox worker (messages, events, decoys).
+        /// queued for the outbox worker (messages, events, decoys). (MySQL sends its issues
+        /// in batches to [`issue_all`], `backend/mysql_batches.rs`.)
+        #[allow(dead_code)]
+        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
+            let mut done = issue_all(conn, vec![req])$($aw)*?;
+            Ok(done.pop().unwrap_or((IssueOutcome::NotIssued, false)))
+        }
+
+        /// The issue transactions of several requests, in order, in one transaction: load,
+        /// plan, apply (see [`crate::issue`]). What each did, and whether it queued anything
+        /// for the outbox worker (messages, events, decoys).
         ///
         /// An unknown identifier's request that would have issued, or been held back, is also
         /// rehearsed: what a known account's request writes, written for the decoy account
         /// (see [`crate::DECOY_ID`]) in a savepoint that is rolled back, so that the work done
         /// after the answer costs about the same whether or not the account exists
         /// (`docs/anti-enumeration.md`).
-        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
+        pub $($async)* fn issue_all(conn: &mut $C, requests: Vec<IssueRequest>) -> QueryResult<Vec<(IssueOutcome, bool)>> {
             conn.transaction($($async)* move |conn| {
-                let asks = [Ask::of(&req)];
+                let asks: Vec<Ask> = requests.iter().map(Ask::of).collect();
                 let needs = Needs::of(&asks);
                 // An unknown identifier's load reads the decoy's newest request as a known
                 // account's reads its own: the same statements either way.
-                let decoy = req.target.unknown().is_some() && !needs.holders.is_empty();
+                let decoy = requests.iter().zip(&asks).any(|(r, a)| r.target.unknown().is_some() && a.holder.is_some());
                 let mut facts = load(conn, &needs, decoy)$($aw)*?;
                 let plan = reset_core::issue_plan::plan(&mut facts, &asks);
-                let step = plan.steps.iter().next().copied().unwrap_or(Step::DoneBefore { issued: false });
-                apply(conn, &Writes::of(std::slice::from_ref(&req), &plan))$($aw)*?;
-                let recipients = req.target.unknown().map_or(0, |u| u.recipients);
-                if let Some(w) = Writes::rehearsal(&req, step, &crate::decoy_target(recipients)) {
-                    rehearse(conn, w)$($aw)*?;
+                apply(conn, &Writes::of(&requests, &plan))$($aw)*?;
+                for (req, step) in requests.iter().zip(&plan.steps) {
+                    let recipients = req.target.unknown().map_or(0, |u| u.recipients);
+                    if let Some(w) = Writes::rehearsal(req, *step, &crate::decoy_target(recipients)) {
+                        rehearse(conn, w)$($aw)*?;
+                    }
                 }
-                Ok(step.outcome(&req.target))
+                Ok(plan.steps.iter().zip(&requests).map(|(step, req)| step.outcome(&req.target)).collect())
             })
             $($aw)*
         }
@@ -40,9 +51,7 @@ macro_rules! issue_by_plan {
         /// The facts of a batch, under its holders' locks (`decoy`: read the decoy's newest
         /// request too).
         $($async)* fn load(conn: &mut $C, needs: &Needs, decoy: bool) -> QueryResult<Facts> {
-            for holder in &needs.holders {
-                lock_user(conn, holder)$($aw)*?;
-            }
+            lock_holders(conn, &needs.holders)$($aw)*?;
             let audited: Vec<String> = audit_events::table
                 .filter(audit_events::id.eq_any(&needs.request_ids))
                 .select(audit_events::id)

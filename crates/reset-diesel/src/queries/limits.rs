@@ -1,6 +1,6 @@
 //! Fixed-window counters: one atomic upsert per hit, so limits hold across instances.
-//! `hit_by_statements!` is the rate-limit transaction as statements, for the backends without
-//! PostgreSQL's `reset_hit` function (`migrations/postgres-functions.sql`).
+//! `hit_by_statements!` is the rate-limit transaction as statements, for SQLite; PostgreSQL runs
+//! `reset_hit` (`migrations/postgres-functions.sql`) and MySQL `backend/mysql_batches.rs`.
 
 macro_rules! limit_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
@@ -28,6 +28,23 @@ macro_rules! limit_queries {
     };
 }
 
+/// One request's rate-limit hits and the counters it restarts when none goes over (see
+/// [`reset_core::store::ResetState::hit`]): a job of the batched rate-limit transactions
+/// (PostgreSQL, MySQL).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[derive(Debug, Clone)]
+pub struct HitJob {
+    pub now: i64,
+    pub hits: Vec<reset_core::rate_limit::CounterHit>,
+    pub then_restart: Vec<reset_core::rate_limit::CounterHit>,
+}
+
+/// A counter's window in milliseconds.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub fn window_ms(c: &reset_core::rate_limit::CounterHit) -> i64 {
+    c.limit.window().num_milliseconds()
+}
+
 /// The state of a counter from its row.
 pub fn state(
     now: i64,
@@ -42,8 +59,9 @@ pub fn state(
     }
 }
 
-/// The rate-limit transaction of a request, statement by statement (SQLite, MySQL).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+/// The rate-limit transaction of a request, statement by statement (SQLite; PostgreSQL and
+/// MySQL batch theirs: `reset_hit`, `backend/mysql_batches.rs`).
+#[cfg(feature = "sqlite")]
 macro_rules! hit_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         /// See [`reset_core::store::Store::hit`]: one transaction.

@@ -9,11 +9,11 @@ use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
-use reset_core::rate_limit::{CounterHit, CounterState};
+use reset_core::rate_limit::CounterState;
 use reset_core::store::{OutboxMessage, SecretRecord, User};
 
 use super::conn::Conn;
-use crate::queries::limits::state;
+use crate::queries::limits::{HitJob, state, window_ms};
 use crate::rows::{OutboxRow, SecretRow, UserRow, int};
 
 // The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
@@ -125,19 +125,6 @@ pub async fn secrets_by_hash(
         })
         .collect();
     Ok(hashes.iter().map(|h| by_hash.get(h).cloned()).collect())
-}
-
-fn window_ms(c: &CounterHit) -> i64 {
-    c.limit.window().num_milliseconds()
-}
-
-/// One request's rate-limit hits and the counters it restarts when none goes over (see
-/// [`reset_core::store::ResetState::hit`]).
-#[derive(Debug, Clone)]
-pub struct HitJob {
-    pub now: i64,
-    pub hits: Vec<CounterHit>,
-    pub then_restart: Vec<CounterHit>,
 }
 
 /// The rate-limit transactions of several requests, in one transaction: each request's

@@ -1,7 +1,7 @@
 //! PostgreSQL: the production store; several instances may share it. A request's rate-limit
 //! hits are one call to a function of `migrations/postgres-functions.sql` (`calls.rs`), its
 //! issue transaction two (`issue.rs`), and the store sends them in batches
-//! (`batch.rs`, [`Batches`]); the other queries are the shared statements (`crate::queries`).
+//! (`backend/batch.rs`, [`Batches`]); the other queries are the shared statements (`crate::queries`).
 
 use diesel_async::AsyncConnection as _;
 
@@ -105,7 +105,6 @@ pub async fn notify_all(
 
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
-mod batch;
 mod calls;
 mod issue;
 mod target;
@@ -117,14 +116,14 @@ use reset_core::error::StoreError;
 use reset_core::rate_limit::{CounterHit as Hit, CounterState as State};
 use reset_core::store::{IssueOutcome as Outcome, IssueRequest as Request};
 
-/// The calls made once per request or message, batched (see `batch.rs`): rate-limit hits,
+/// The calls made once per request or message, batched (see `backend/batch.rs`): rate-limit hits,
 /// account lookups, secret lookups, issue transactions, and the worker's "sent" marks.
 pub struct Batches {
-    hits: batch::Batcher<calls::HitJob, Vec<State>>,
-    finds: batch::Batcher<AccountLookup, Option<User>>,
-    secrets: batch::Batcher<String, Option<SecretRecord>>,
-    issues: batch::Batcher<Request, (Outcome, bool)>,
-    sent: batch::Batcher<(i64, String), ()>,
+    hits: crate::backend::batch::Batcher<crate::queries::limits::HitJob, Vec<State>>,
+    finds: crate::backend::batch::Batcher<AccountLookup, Option<User>>,
+    secrets: crate::backend::batch::Batcher<String, Option<SecretRecord>>,
+    issues: crate::backend::batch::Batcher<Request, (Outcome, bool)>,
+    sent: crate::backend::batch::Batcher<(i64, String), ()>,
 }
 
 impl Batches {
@@ -138,7 +137,7 @@ impl Batches {
         // A queue whose batches run `$call(connection, jobs)` on a pooled connection.
         macro_rules! queue {
             ($call:path) => {
-                batch::Batcher::start(pool.clone(), move |pool, jobs| async move {
+                crate::backend::batch::Batcher::start(pool.clone(), move |pool, jobs| async move {
                     let mut conn = pool.get().await.map_err(unavailable)?;
                     in_transaction_if!(pooling, &mut conn, |c| $call(c, &jobs)).map_err(query)
                 })
@@ -149,12 +148,15 @@ impl Batches {
             finds: queue!(calls::find_all),
             secrets: queue!(calls::secrets_by_hash),
             // Always in a transaction: the load's locks are held to the apply's commit.
-            issues: batch::Batcher::start(pool.clone(), move |pool, jobs| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                conn.transaction(async |c| issue::issue_all(c, &jobs).await)
-                    .await
-                    .map_err(query)
-            }),
+            issues: crate::backend::batch::Batcher::start(
+                pool.clone(),
+                move |pool, jobs| async move {
+                    let mut conn = pool.get().await.map_err(unavailable)?;
+                    conn.transaction(async |c| issue::issue_all(c, &jobs).await)
+                        .await
+                        .map_err(query)
+                },
+            ),
             sent: queue!(calls::sent_all),
         }
     }
@@ -167,7 +169,7 @@ impl Batches {
         then_restart: Vec<Hit>,
     ) -> Result<Vec<State>, StoreError> {
         self.hits
-            .call(calls::HitJob {
+            .call(crate::queries::limits::HitJob {
                 now,
                 hits,
                 then_restart,

@@ -1,6 +1,6 @@
-//! Group commit on PostgreSQL: calls of one kind (rate-limit hits, issue transactions) that
-//! queue while earlier ones run are sent together, as one function call and one transaction,
-//! as SQLite's writer thread does with its queue. Under load a request no longer pays its own
+//! Group commit on PostgreSQL and MySQL: calls of one kind (rate-limit hits, issue
+//! transactions; on PostgreSQL also lookups and "sent" marks) that queue while earlier ones run
+//! are sent together, in one transaction, as SQLite's writer thread does with its queue. Under load a request no longer pays its own
 //! round trip, commit and row locks: 32 requests from one client IP bump that IP's counter once.
 //! Idle, a call goes out at once, alone.
 //!
@@ -10,11 +10,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use diesel_async::pooled_connection::deadpool::Pool;
 use reset_core::error::StoreError;
 use tokio::sync::{Semaphore, mpsc, oneshot};
-
-use super::conn::Conn;
 
 /// Calls sent together at most.
 const MAX_BATCH: usize = 64;
@@ -42,9 +39,10 @@ where
 {
     /// Starts the task that runs the batches; it ends when the batcher is dropped.
     /// `run` gets the jobs in arrival order and answers each, in the same order.
-    pub fn start<F, Fut>(pool: Pool<Conn>, run: F) -> Self
+    pub fn start<P, F, Fut>(pool: P, run: F) -> Self
     where
-        F: Fn(Pool<Conn>, Vec<J>) -> Fut + Send + Sync + 'static,
+        P: Clone + Send + Sync + 'static,
+        F: Fn(P, Vec<J>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
     {
         let (queue, jobs) = mpsc::unbounded_channel();
@@ -64,14 +62,15 @@ where
     }
 }
 
-async fn dispatch<J, R, F, Fut>(
-    pool: Pool<Conn>,
+async fn dispatch<P, J, R, F, Fut>(
+    pool: P,
     run: Arc<F>,
     mut queue: mpsc::UnboundedReceiver<Queued<J, R>>,
 ) where
     J: Clone + Send + 'static,
+    P: Clone + Send + Sync + 'static,
     R: Send + 'static,
-    F: Fn(Pool<Conn>, Vec<J>) -> Fut + Send + Sync + 'static,
+    F: Fn(P, Vec<J>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
 {
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
@@ -102,10 +101,11 @@ async fn dispatch<J, R, F, Fut>(
 }
 
 /// Runs one batch and answers its callers; on a failure of the batch's own, each call alone.
-async fn answer<J, R, F, Fut>(pool: &Pool<Conn>, run: &F, batch: Vec<(J, Reply<R>)>)
+async fn answer<P, J, R, F, Fut>(pool: &P, run: &F, batch: Vec<(J, Reply<R>)>)
 where
+    P: Clone + Send + Sync + 'static,
     J: Clone,
-    F: Fn(Pool<Conn>, Vec<J>) -> Fut,
+    F: Fn(P, Vec<J>) -> Fut,
     Fut: Future<Output = Result<Vec<R>, StoreError>>,
 {
     let jobs: Vec<J> = batch.iter().map(|(j, _)| j.clone()).collect();

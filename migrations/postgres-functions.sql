@@ -182,6 +182,10 @@ CREATE OR REPLACE FUNCTION reset_issue_load(
                  keys TEXT[], counts INTEGER[], starts BIGINT[])
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
+-- Index lookups only: a plan made once per connection, while a table is still small, would
+-- otherwise keep reading the whole table by the time it is large (`= ANY` of an array whose
+-- length the generic plan does not know). Every read here has its index.
+SET enable_seqscan = off
 AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('reset-password'), l.k)
@@ -192,9 +196,13 @@ BEGIN
                  WHERE s.request_id = ANY (p_request_ids)),
            coalesce(n.accounts, '{}'), coalesce(n.newest, '{}'),
            coalesce(c.keys, '{}'), coalesce(c.counts, '{}'), coalesce(c.starts, '{}')
-    FROM (SELECT array_agg(x.user_id), array_agg(x.m)
-          FROM (SELECT s.user_id, max(s.request_id) AS m FROM reset_secrets AS s
-                WHERE s.user_id = ANY (p_accounts) GROUP BY s.user_id) AS x) AS n(accounts, newest),
+    -- Each account's newest request by one index seek (`reset_secrets_user`): an aggregate
+    -- would read every secret a busy account ever had.
+    FROM (SELECT array_agg(a.id), array_agg(x.m)
+          FROM unnest(p_accounts) AS a(id)
+          CROSS JOIN LATERAL (SELECT s.request_id AS m FROM reset_secrets AS s
+                              WHERE s.user_id = a.id ORDER BY s.request_id DESC LIMIT 1) AS x
+         ) AS n(accounts, newest),
          (SELECT array_agg(r.key), array_agg(r.count), array_agg(r.window_start)
           FROM rate_limits AS r WHERE r.key = ANY (p_keys)) AS c(keys, counts, starts);
 END
@@ -210,6 +218,9 @@ $$;
 CREATE OR REPLACE FUNCTION reset_issue_apply(p JSONB) RETURNS INTEGER
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
+-- The kills find an account's live secrets by index, however small the table was when the
+-- plan was made (see `reset_issue_load`).
+SET enable_seqscan = off
 AS $$
 BEGIN
     IF jsonb_array_length(p->'audits') > 0 THEN

@@ -812,23 +812,38 @@ async fn claim_all(store: &Arc<dyn Store>) -> (usize, usize) {
 /// Twelve requests at once for one account, then for one unknown identifier: the account's
 /// send cap (3) lets at most 3 messages through (a request overtaken by a newer one of the
 /// account issues nothing, so fewer may go), and the identifier's exactly 3 decoys, as a known
-/// account's would be held back.
+/// account's would be held back. Afterwards the account's one live code is the newest issued
+/// request's: requests that ran together superseded each other in the order of their ids.
 pub async fn parallel_requests_stop_at_the_cap(store: Arc<dyn Store>) {
     for user in [Some("0190a0a0-0000-7000-8000-00000000c0a1"), None] {
         let tasks: Vec<_> = (0..12)
             .map(|_| {
                 let (store, request) = (store.clone(), capped(user, 3));
-                tokio::spawn(async move { store.issue(request).await.expect("issue") })
+                tokio::spawn(async move {
+                    let id = request.request_id.clone();
+                    (id, store.issue(request).await.expect("issue"))
+                })
             })
             .collect();
+        let mut issued = Vec::new();
         for task in tasks {
-            task.await.expect("task");
+            let (id, outcome) = task.await.expect("task");
+            if outcome != IssueOutcome::NotIssued {
+                issued.push(id);
+            }
         }
         let (real, decoys) = claim_all(&store).await;
         match user {
-            Some(_) => {
+            Some(user) => {
                 assert!((1..=3).contains(&real), "the account's cap holds: {real}");
                 assert_eq!(decoys, 0);
+                let live = store.live_code(user, t0()).await.expect("live code");
+                let newest = issued.iter().max();
+                assert_eq!(
+                    live.map(|c| c.request_id).as_ref(),
+                    newest,
+                    "one live code, the newest"
+                );
             }
             None => {
                 assert_eq!((real, decoys), (0, 3), "the identifier's cap holds");

@@ -53,6 +53,8 @@ pub mod mysql;
 #[cfg(feature = "mysql")]
 pub mod mysql_batches;
 #[cfg(feature = "mysql")]
+mod mysql_counters;
+#[cfg(feature = "mysql")]
 pub mod mysql_target;
 #[cfg(feature = "postgres")]
 pub mod pg;

@@ -69,69 +69,23 @@ async fn lock_holders(conn: &mut Conn, holders: &[String]) -> QueryResult<()> {
     .map(|_| ())
 }
 
-/// Bumps a counter, restarting its window when the old one has passed: `INSERT … ON DUPLICATE
-/// KEY UPDATE`, then a read of the row the upsert holds locked, in one transaction (MySQL has
-/// no `RETURNING`). MySQL assigns left to right, each assignment seeing the ones before it: the
-/// count is decided on the old window, and the expiry is right either way (a restarted window
-/// starts at `now`).
+/// Bumps a counter, restarting its window when the old one has passed (one upsert and a read of
+/// the row it holds locked, `mysql_counters.rs`), inside the caller's transaction.
 pub async fn bump(conn: &mut Conn, now: i64, hit: &CounterHit) -> QueryResult<CounterState> {
     let window = hit.limit.window().num_milliseconds();
-    let key = hit.key.clone();
-    conn.transaction(async move |conn| {
-        let expired = || rate_limits::window_start.le(now - window);
-        diesel::insert_into(rate_limits::table)
-            .values((
-                rate_limits::key.eq(&key),
-                rate_limits::window_start.eq(now),
-                rate_limits::count.eq(1),
-                rate_limits::expires_at.eq(now + window),
-            ))
-            .on_conflict(diesel::dsl::DuplicatedKeys)
-            .do_update()
-            .set((
-                rate_limits::count.eq(diesel::dsl::case_when(expired(), 1.into_sql::<Integer>())
-                    .otherwise(rate_limits::count + 1)),
-                rate_limits::window_start.eq(diesel::dsl::case_when(
-                    expired(),
-                    now.into_sql::<BigInt>(),
-                )
-                .otherwise(rate_limits::window_start)),
-                rate_limits::expires_at.eq(rate_limits::window_start + window),
-            ))
-            .execute(conn)
-            .await?;
-        let (count, start): (i32, i64) = rate_limits::table
-            .find(&key)
-            .select((rate_limits::count, rate_limits::window_start))
-            .first(conn)
-            .await?;
-        Ok(state(now, window, count, start))
-    })
-    .await
+    let one = std::collections::BTreeMap::from([(hit.key.as_str(), (1, now, window))]);
+    let after = super::mysql_counters::add_all(conn, &one).await?;
+    let (count, start) = after.get(&hit.key).copied().unwrap_or((1, now));
+    Ok(state(now, window, count, start))
 }
 
 /// Starts counters afresh, inside the caller's transaction.
 pub async fn restart_all(conn: &mut Conn, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
-    for c in counters {
-        let end = now + c.limit.window().num_milliseconds();
-        diesel::insert_into(rate_limits::table)
-            .values((
-                rate_limits::key.eq(&c.key),
-                rate_limits::window_start.eq(now),
-                rate_limits::count.eq(0),
-                rate_limits::expires_at.eq(end),
-            ))
-            .on_conflict(diesel::dsl::DuplicatedKeys)
-            .do_update()
-            .set((
-                rate_limits::window_start.eq(now),
-                rate_limits::count.eq(0),
-                rate_limits::expires_at.eq(end),
-            ))
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
+    let rows = counters
+        .iter()
+        .map(|c| (c.key.as_str(), (now, c.limit.window().num_milliseconds())))
+        .collect();
+    super::mysql_counters::restart_rows(conn, &rows).await
 }
 
 /// Marks a message dead unless it was sent or dead already; returns its user, kind and channel

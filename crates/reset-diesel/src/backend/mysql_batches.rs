@@ -7,15 +7,15 @@
 use std::collections::BTreeMap;
 
 use diesel::result::QueryResult;
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel_async::AsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use reset_core::error::StoreError;
 use reset_core::rate_limit::CounterState;
 use reset_core::store::{IssueOutcome, IssueRequest};
 
 use super::batch::Batcher;
 use super::mysql::{Conn, issue_all};
+use super::mysql_counters::{add_all, restart_rows};
 use crate::errors::{query, unavailable};
 use crate::queries::limits::{HitJob, state, window_ms};
 
@@ -72,7 +72,7 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
             c.2 = c.2.min(window_ms(h));
         }
     }
-    let after = bump_all(conn, &counters).await?;
+    let after = add_all(conn, &counters).await?;
     // The i-th hit of a counter reads its count before the batch plus i.
     let mut seen: BTreeMap<&str, i32> = BTreeMap::new();
     let mut states = Vec::with_capacity(jobs.len());
@@ -96,75 +96,6 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
         }
         states.push(mine);
     }
-    restart_all(conn, &restart).await?;
+    restart_rows(conn, &restart).await?;
     Ok(states)
-}
-
-/// Adds each counter's hits in one upsert, restarting a window that has passed, and reads the
-/// counters back (the upsert holds their rows locked): key → (count, window start).
-async fn bump_all(
-    conn: &mut Conn,
-    counters: &BTreeMap<&str, (i32, i64, i64)>,
-) -> QueryResult<BTreeMap<String, (i32, i64)>> {
-    if counters.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let rows = vec!["(?, ?, ?, ?)"; counters.len()].join(", ");
-    // `VALUES(window_start)` is the hits' clock and `VALUES(expires_at)` minus it the window,
-    // so a row whose window started at or before clock − window has passed. MySQL assigns left
-    // to right, each assignment seeing the ones before it: `window_start` goes last.
-    let sql = format!(
-        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
-         ON DUPLICATE KEY UPDATE
-           count = IF(window_start <= 2 * VALUES(window_start) - VALUES(expires_at),
-                      VALUES(count), count + VALUES(count)),
-           expires_at = IF(window_start <= 2 * VALUES(window_start) - VALUES(expires_at),
-                           VALUES(expires_at),
-                           window_start + VALUES(expires_at) - VALUES(window_start)),
-           window_start = IF(window_start <= 2 * VALUES(window_start) - VALUES(expires_at),
-                             VALUES(window_start), window_start)"
-    );
-    let mut upsert = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for (key, (n, now, window)) in counters {
-        upsert = upsert
-            .bind::<Text, _>(key.to_string())
-            .bind::<BigInt, _>(*now)
-            .bind::<Integer, _>(*n)
-            .bind::<BigInt, _>(now + window);
-    }
-    upsert.execute(conn).await?;
-    let keys: Vec<&str> = counters.keys().copied().collect();
-    use crate::schema::rate_limits;
-    use diesel::{ExpressionMethods as _, QueryDsl as _};
-    let rows: Vec<(String, i32, i64)> = rate_limits::table
-        .filter(rate_limits::key.eq_any(keys))
-        .select((
-            rate_limits::key,
-            rate_limits::count,
-            rate_limits::window_start,
-        ))
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(|(k, c, s)| (k, (c, s))).collect())
-}
-
-/// Starts counters afresh, in one upsert: key → (clock, window).
-async fn restart_all(conn: &mut Conn, counters: &BTreeMap<&str, (i64, i64)>) -> QueryResult<()> {
-    if counters.is_empty() {
-        return Ok(());
-    }
-    let rows = vec!["(?, ?, 0, ?)"; counters.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
-         ON DUPLICATE KEY UPDATE
-           window_start = VALUES(window_start), count = 0, expires_at = VALUES(expires_at)"
-    );
-    let mut upsert = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for (key, (now, window)) in counters {
-        upsert = upsert
-            .bind::<Text, _>(key.to_string())
-            .bind::<BigInt, _>(*now)
-            .bind::<BigInt, _>(now + window);
-    }
-    upsert.execute(conn).await.map(|_| ())
 }

@@ -67,16 +67,21 @@ macro_rules! issue_by_plan {
             if decoy {
                 accounts.push(DECOY_ID.to_owned());
             }
-            let newest: Vec<(String, Option<String>)> = if accounts.is_empty() {
-                Vec::new()
-            } else {
-                reset_secrets::table
-                    .filter(reset_secrets::user_id.eq_any(&accounts))
-                    .group_by(reset_secrets::user_id)
-                    .select((reset_secrets::user_id, diesel::dsl::max(reset_secrets::request_id)))
-                    .load(conn)
-                    $($aw)*?
-            };
+            // Each account's newest request: one index seek each (an aggregate over the
+            // account's secrets would read every one of them, and a busy account has many).
+            let mut newest = Vec::with_capacity(accounts.len());
+            for account in &accounts {
+                let last: Option<String> = reset_secrets::table
+                    .filter(reset_secrets::user_id.eq(account))
+                    .order(reset_secrets::request_id.desc())
+                    .select(reset_secrets::request_id)
+                    .first(conn)
+                    $($aw)*
+                    .optional()?;
+                if let Some(last) = last {
+                    newest.push((account.clone(), last));
+                }
+            }
             let counters: Vec<(String, i32, i64)> = if needs.keys.is_empty() {
                 Vec::new()
             } else {
@@ -86,11 +91,7 @@ macro_rules! issue_by_plan {
                     .load(conn)
                     $($aw)*?
             };
-            let newest = newest
-                .into_iter()
-                .filter(|(account, _)| account != DECOY_ID)
-                .filter_map(|(account, n)| n.map(|n| (account, n)))
-                .collect();
+            newest.retain(|(account, _)| account != DECOY_ID);
             Ok(crate::issue::facts::facts(audited, issued, newest, counters))
         }
 

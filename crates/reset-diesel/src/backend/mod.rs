@@ -55,6 +55,8 @@ pub mod mysql_batches;
 #[cfg(feature = "mysql")]
 mod mysql_counters;
 #[cfg(feature = "mysql")]
+mod mysql_issue;
+#[cfg(feature = "mysql")]
 pub mod mysql_target;
 #[cfg(feature = "postgres")]
 pub mod pg;

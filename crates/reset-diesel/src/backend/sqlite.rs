@@ -45,6 +45,24 @@ query_prelude!([], [], diesel::RunQueryDsl);
 hit_by_statements!(Conn, [], []);
 find_by_statements!(Conn, [], []);
 secret_by_statements!(Conn, [], []);
+/// See `newest_by_row` (`queries/issue.rs`): one seek per account costs SQLite little.
+fn newest_of(conn: &mut Conn, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
+    newest_by_row(conn, accounts)
+}
+
+/// See `kills_by_row` (`queries/issue.rs`).
+fn kill_all(conn: &mut Conn, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
+    kills_by_row(conn, kills)
+}
+
+/// See `counters_by_row` (`queries/issue.rs`).
+fn write_counters(
+    conn: &mut Conn,
+    counters: &[crate::issue::writes::CounterInsert],
+) -> QueryResult<()> {
+    counters_by_row(conn, counters)
+}
+
 /// The conflict target of the counters' upsert.
 macro_rules! upsert_key {
     () => {

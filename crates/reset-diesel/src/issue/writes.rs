@@ -155,6 +155,24 @@ impl Writes {
         Some(w)
     }
 
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.audits.is_empty()
+            && self.kills.is_empty()
+            && self.secrets.is_empty()
+            && self.counters.is_empty()
+            && self.outbox.is_empty()
+    }
+
+    /// Adds `other`'s rows after this one's.
+    pub fn append(&mut self, mut other: Self) {
+        self.audits.append(&mut other.audits);
+        self.kills.append(&mut other.kills);
+        self.secrets.append(&mut other.secrets);
+        self.counters.append(&mut other.counters);
+        self.outbox.append(&mut other.outbox);
+    }
+
     fn kill(&mut self, account: &str, kill: Kill) {
         for code in [true, false] {
             if let Some(at) = kill.at(code) {

@@ -37,11 +37,17 @@ macro_rules! issue_by_plan {
                 let mut facts = load(conn, &needs, decoy)$($aw)*?;
                 let plan = reset_core::issue_plan::plan(&mut facts, &asks);
                 apply(conn, &Writes::of(&requests, &plan))$($aw)*?;
+                // The batch's rehearsals together, in one savepoint, as its known accounts'
+                // rows are written together.
+                let mut rehearsal = Writes::default();
                 for (req, step) in requests.iter().zip(&plan.steps) {
                     let recipients = req.target.unknown().map_or(0, |u| u.recipients);
                     if let Some(w) = Writes::rehearsal(req, *step, &crate::decoy_target(recipients)) {
-                        rehearse(conn, w)$($aw)*?;
+                        rehearsal.append(w);
                     }
+                }
+                if !rehearsal.is_empty() {
+                    rehearse(conn, rehearsal)$($aw)*?;
                 }
                 Ok(plan.steps.iter().zip(&requests).map(|(step, req)| step.outcome(&req.target)).collect())
             })
@@ -67,21 +73,7 @@ macro_rules! issue_by_plan {
             if decoy {
                 accounts.push(DECOY_ID.to_owned());
             }
-            // Each account's newest request: one index seek each (an aggregate over the
-            // account's secrets would read every one of them, and a busy account has many).
-            let mut newest = Vec::with_capacity(accounts.len());
-            for account in &accounts {
-                let last: Option<String> = reset_secrets::table
-                    .filter(reset_secrets::user_id.eq(account))
-                    .order(reset_secrets::request_id.desc())
-                    .select(reset_secrets::request_id)
-                    .first(conn)
-                    $($aw)*
-                    .optional()?;
-                if let Some(last) = last {
-                    newest.push((account.clone(), last));
-                }
-            }
+            let mut newest = newest_of(conn, &accounts)$($aw)*?;
             let counters: Vec<(String, i32, i64)> = if needs.keys.is_empty() {
                 Vec::new()
             } else {
@@ -104,16 +96,68 @@ macro_rules! issue_by_plan {
                     .execute(conn)
                     $($aw)*?;
             }
-            for k in &w.kills {
-                kill(conn, k)$($aw)*?;
-            }
+            kill_all(conn, &w.kills)$($aw)*?;
             if !w.secrets.is_empty() {
                 diesel::insert_into(reset_secrets::table)
                     .values(&w.secrets)
                     .execute(conn)
                     $($aw)*?;
             }
-            for c in &w.counters {
+            write_counters(conn, &w.counters)$($aw)*?;
+            if !w.outbox.is_empty() {
+                diesel::insert_into(outbox::table)
+                    .values(&w.outbox)
+                    .execute(conn)
+                    $($aw)*?;
+            }
+            Ok(())
+        }
+
+        /// Each account's newest request that stored secrets, one index seek each (an
+        /// aggregate over the account's secrets would read every one of them, and a busy
+        /// account has many). SQLite's; MySQL reads them in one statement (`mysql_issue.rs`).
+        #[allow(dead_code)]
+        $($async)* fn newest_by_row(conn: &mut $C, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
+            let mut newest = Vec::with_capacity(accounts.len());
+            for account in accounts {
+                let last: Option<String> = reset_secrets::table
+                    .filter(reset_secrets::user_id.eq(account))
+                    .order(reset_secrets::request_id.desc())
+                    .select(reset_secrets::request_id)
+                    .first(conn)
+                    $($aw)*
+                    .optional()?;
+                if let Some(last) = last {
+                    newest.push((account.clone(), last));
+                }
+            }
+            Ok(newest)
+        }
+
+        /// Kills accounts' live codes, or their other live secrets, one statement per row.
+        /// SQLite's; MySQL kills a batch's in one statement.
+        #[allow(dead_code)]
+        $($async)* fn kills_by_row(conn: &mut $C, kills: &[KillRow]) -> QueryResult<()> {
+            let code = SecretKind::Code.as_str();
+            for k in kills {
+                let live = reset_secrets::table
+                    .filter(reset_secrets::user_id.eq(&k.account))
+                    .filter(unspent());
+                let set = reset_secrets::superseded_at.eq(k.at);
+                if k.code {
+                    diesel::update(live.filter(reset_secrets::kind.eq(code))).set(set).execute(conn)$($aw)*?;
+                } else {
+                    diesel::update(live.filter(reset_secrets::kind.ne(code))).set(set).execute(conn)$($aw)*?;
+                }
+            }
+            Ok(())
+        }
+
+        /// Writes counters' values as they are, one upsert per row. SQLite's; MySQL writes a
+        /// batch's in one statement.
+        #[allow(dead_code)]
+        $($async)* fn counters_by_row(conn: &mut $C, counters: &[crate::issue::writes::CounterInsert]) -> QueryResult<()> {
+            for c in counters {
                 diesel::insert_into(rate_limits::table)
                     .values(c)
                     .on_conflict(upsert_key!())
@@ -126,27 +170,7 @@ macro_rules! issue_by_plan {
                     .execute(conn)
                     $($aw)*?;
             }
-            if !w.outbox.is_empty() {
-                diesel::insert_into(outbox::table)
-                    .values(&w.outbox)
-                    .execute(conn)
-                    $($aw)*?;
-            }
             Ok(())
-        }
-
-        /// Kills an account's live codes, or its other live secrets.
-        $($async)* fn kill(conn: &mut $C, k: &KillRow) -> QueryResult<usize> {
-            let code = SecretKind::Code.as_str();
-            let live = reset_secrets::table
-                .filter(reset_secrets::user_id.eq(&k.account))
-                .filter(unspent());
-            let set = reset_secrets::superseded_at.eq(k.at);
-            if k.code {
-                diesel::update(live.filter(reset_secrets::kind.eq(code))).set(set).execute(conn)$($aw)*
-            } else {
-                diesel::update(live.filter(reset_secrets::kind.ne(code))).set(set).execute(conn)$($aw)*
-            }
         }
 
         /// Writes `w` under the decoy's lock in a savepoint, and rolls it back. Rehearsals

@@ -15,11 +15,12 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Calls sent together at most.
 const MAX_BATCH: usize = 64;
-/// Batches of one kind in flight at once, each on its own pooled connection: while one runs,
-/// the next fills. More would only split the queue into smaller batches that wait on the same
-/// rows (the shared IP counter) and cost more calls: with 4, the database took more CPU for the
-/// same rate (`reset-load --only request`, docs/benchmarks.md).
-const IN_FLIGHT: usize = 2;
+/// Batches of one kind in flight at once on PostgreSQL, each on its own pooled connection:
+/// while one runs, the next fills. More would only split the queue into smaller batches that
+/// wait on the same rows (the shared IP counter) and cost more calls: with 4, the database took
+/// more CPU for the same rate (`reset-load --only request`, docs/benchmarks.md). MySQL runs one
+/// (`mysql_batches.rs`): its statements cost more than its waits, so fewer, larger batches win.
+pub const IN_FLIGHT: usize = 2;
 
 type Reply<R> = oneshot::Sender<Result<R, StoreError>>;
 
@@ -39,14 +40,14 @@ where
 {
     /// Starts the task that runs the batches; it ends when the batcher is dropped.
     /// `run` gets the jobs in arrival order and answers each, in the same order.
-    pub fn start<P, F, Fut>(pool: P, run: F) -> Self
+    pub fn start<P, F, Fut>(pool: P, in_flight: usize, run: F) -> Self
     where
         P: Clone + Send + Sync + 'static,
         F: Fn(P, Vec<J>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
     {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(pool, Arc::new(run), jobs));
+        tokio::spawn(dispatch(pool, in_flight, Arc::new(run), jobs));
         Self { queue }
     }
 
@@ -64,6 +65,7 @@ where
 
 async fn dispatch<P, J, R, F, Fut>(
     pool: P,
+    in_flight: usize,
     run: Arc<F>,
     mut queue: mpsc::UnboundedReceiver<Queued<J, R>>,
 ) where
@@ -73,7 +75,7 @@ async fn dispatch<P, J, R, F, Fut>(
     F: Fn(P, Vec<J>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
 {
-    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
+    let in_flight = Arc::new(Semaphore::new(in_flight.max(1)));
     while let Some(first) = queue.recv().await {
         // Waiting for a free slot first lets the queue fill meanwhile.
         let Ok(slot) = in_flight.clone().acquire_owned().await else {

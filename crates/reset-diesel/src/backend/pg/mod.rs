@@ -137,10 +137,14 @@ impl Batches {
         // A queue whose batches run `$call(connection, jobs)` on a pooled connection.
         macro_rules! queue {
             ($call:path) => {
-                crate::backend::batch::Batcher::start(pool.clone(), move |pool, jobs| async move {
-                    let mut conn = pool.get().await.map_err(unavailable)?;
-                    in_transaction_if!(pooling, &mut conn, |c| $call(c, &jobs)).map_err(query)
-                })
+                crate::backend::batch::Batcher::start(
+                    pool.clone(),
+                    crate::backend::batch::IN_FLIGHT,
+                    move |pool, jobs| async move {
+                        let mut conn = pool.get().await.map_err(unavailable)?;
+                        in_transaction_if!(pooling, &mut conn, |c| $call(c, &jobs)).map_err(query)
+                    },
+                )
             };
         }
         Self {
@@ -150,6 +154,7 @@ impl Batches {
             // Always in a transaction: the load's locks are held to the apply's commit.
             issues: crate::backend::batch::Batcher::start(
                 pool.clone(),
+                crate::backend::batch::IN_FLIGHT,
                 move |pool, jobs| async move {
                     let mut conn = pool.get().await.map_err(unavailable)?;
                     conn.transaction(async |c| issue::issue_all(c, &jobs).await)

@@ -364,7 +364,8 @@ impl UserDirectory for DieselStore {
             self,
             db,
             |conn| db::find_user(conn, &lookup),
-            postgres: |batches| batches.find(lookup)
+            postgres: |batches| batches.find(lookup),
+            mysql: |batches| batches.find(lookup)
         )
     }
 

@@ -20,6 +20,7 @@ const MAX_BATCH: usize = 64;
 /// wait on the same rows (the shared IP counter) and cost more calls: with 4, the database took
 /// more CPU for the same rate (`reset-load --only request`, docs/benchmarks.md). MySQL runs one
 /// (`mysql_batches.rs`): its statements cost more than its waits, so fewer, larger batches win.
+#[cfg(feature = "postgres")]
 pub const IN_FLIGHT: usize = 2;
 
 type Reply<R> = oneshot::Sender<Result<R, StoreError>>;

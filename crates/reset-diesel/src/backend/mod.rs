@@ -16,6 +16,7 @@ macro_rules! query_prelude {
         #[allow(unused_imports)]
         use $run;
         use reset_core::admin_token::{AdminToken, NewAdminToken};
+        #[allow(unused_imports)]
         use reset_core::identity::AccountLookup;
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
         use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
@@ -54,6 +55,8 @@ pub mod mysql;
 pub mod mysql_batches;
 #[cfg(feature = "mysql")]
 mod mysql_counters;
+#[cfg(feature = "mysql")]
+mod mysql_find;
 #[cfg(feature = "mysql")]
 mod mysql_issue;
 #[cfg(feature = "mysql")]

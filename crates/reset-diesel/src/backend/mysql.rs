@@ -114,7 +114,6 @@ pub async fn mark_dead(
 }
 
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
-find_by_statements!(Conn, [async], [.await]);
 secret_by_statements!(Conn, [async], [.await]);
 use super::mysql_issue::{kill_all, newest_of, write_counters};
 

@@ -1,6 +1,6 @@
-//! Group commit on MySQL/MariaDB, as on PostgreSQL: the request path's rate-limit hits and its
-//! issue transactions queue with other requests' and run in batches (`backend/batch.rs`), one
-//! transaction per batch, with set-based statements. A MySQL statement costs the server far
+//! Group commit on MySQL/MariaDB, as on PostgreSQL: the request path's rate-limit hits, account
+//! lookups (`mysql_find.rs`) and issue transactions queue with other requests' and run in
+//! batches (`backend/batch.rs`), one transaction per batch of writes, with set-based statements. A MySQL statement costs the server far
 //! more than the work it does, and each commit waits for the log: a batch of 32 requests pays
 //! for a handful of statements and one commit where each request paid for ~30 and two.
 
@@ -10,8 +10,9 @@ use diesel::result::QueryResult;
 use diesel_async::AsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::Pool;
 use reset_core::error::StoreError;
+use reset_core::identity::AccountLookup;
 use reset_core::rate_limit::CounterState;
-use reset_core::store::{IssueOutcome, IssueRequest};
+use reset_core::store::{IssueOutcome, IssueRequest, User};
 
 use super::batch::Batcher;
 
@@ -21,12 +22,14 @@ use super::batch::Batcher;
 const IN_FLIGHT: usize = 1;
 use super::mysql::{Conn, issue_all};
 use super::mysql_counters::{add_all, restart_rows};
+use super::mysql_find::find_all;
 use crate::errors::{query, unavailable};
 use crate::queries::limits::{HitJob, state, window_ms};
 
-/// The batched calls: rate-limit hits and issue transactions.
+/// The batched calls: rate-limit hits, account lookups and issue transactions.
 pub struct Batches {
     hits: Batcher<HitJob, Vec<CounterState>>,
+    finds: Batcher<AccountLookup, Option<User>>,
     issues: Batcher<IssueRequest, (IssueOutcome, bool)>,
 }
 
@@ -40,6 +43,11 @@ impl Batches {
                     .await
                     .map_err(query)
             }),
+            // Reads only: no transaction (each statement reads committed rows).
+            finds: Batcher::start(pool.clone(), IN_FLIGHT, |pool, jobs| async move {
+                let mut conn = pool.get().await.map_err(unavailable)?;
+                find_all(&mut conn, &jobs).await.map_err(query)
+            }),
             issues: Batcher::start(pool.clone(), IN_FLIGHT, |pool, jobs| async move {
                 let mut conn = pool.get().await.map_err(unavailable)?;
                 issue_all(&mut conn, jobs).await.map_err(query)
@@ -50,6 +58,11 @@ impl Batches {
     /// See [`reset_core::store::ResetState::hit`].
     pub async fn hit(&self, job: HitJob) -> Result<Vec<CounterState>, StoreError> {
         self.hits.call(job).await
+    }
+
+    /// See [`reset_core::directory::UserDirectory::find`].
+    pub async fn find(&self, lookup: AccountLookup) -> Result<Option<User>, StoreError> {
+        self.finds.call(lookup).await
     }
 
     /// See [`reset_core::store::ResetState::issue`]: what the request did, and whether it

@@ -13,7 +13,7 @@ type Conn = diesel_async::AsyncMysqlConnection;
 
 /// `SELECT ? AS a, ? AS b … UNION ALL SELECT ?, ? …`: `rows` rows of the named columns, as a
 /// derived table of bound values.
-fn values_table(columns: &[&str], rows: usize) -> String {
+pub fn values_table(columns: &[&str], rows: usize) -> String {
     let first: Vec<String> = columns.iter().map(|c| format!("? AS {c}")).collect();
     let rest = vec!["?"; columns.len()].join(", ");
     let mut sql = format!("SELECT {}", first.join(", "));

@@ -156,6 +156,7 @@ impl Writes {
     }
 
     /// Whether there is nothing to write.
+    #[cfg(any(feature = "sqlite", feature = "mysql"))]
     pub fn is_empty(&self) -> bool {
         self.audits.is_empty()
             && self.kills.is_empty()
@@ -165,6 +166,7 @@ impl Writes {
     }
 
     /// Adds `other`'s rows after this one's.
+    #[cfg(any(feature = "sqlite", feature = "mysql"))]
     pub fn append(&mut self, mut other: Self) {
         self.audits.append(&mut other.audits);
         self.kills.append(&mut other.kills);

@@ -273,9 +273,10 @@ macro_rules! user_queries {
     };
 }
 
-/// The directory lookup as statements (SQLite, MySQL); PostgreSQL makes the same reads in one
-/// call to `reset_find` (`backend/pg/calls.rs`).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+/// The directory lookup as statements (SQLite); PostgreSQL makes the same reads for a batch of
+/// lookups in one call to `reset_find` (`backend/pg/calls.rs`), MySQL in three statements
+/// (`backend/mysql_find.rs`).
+#[cfg(feature = "sqlite")]
 macro_rules! find_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         /// The account both names belong to (or the one name given). Every lookup reads one

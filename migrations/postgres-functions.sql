@@ -109,7 +109,7 @@ $$;
 -- names `p_names[i]` and/or `p_emails[i]` (either may be null); a row comes back, with `ord` =
 -- i, only for a lookup that names an account (both names, when both are given, of the same
 -- one). It makes the same reads as `find_user` in crates/reset-diesel/src/queries/users.rs
--- (which SQLite and MySQL run as statements): one account row and its addresses for every
+-- (which SQLite runs as statements; MySQL batches them in backend/mysql_find.rs): one account row and its addresses for every
 -- lookup, the decoy's (`p_decoy`, seeded by the init migration) when the names match nothing,
 -- so a lookup takes as long for an unknown account as for a known one. A disabled account is
 -- found like any other, with `disabled` set: the caller decides what it may do.
@@ -210,8 +210,7 @@ $$;
 
 -- The apply step of a batch of issue transactions: writes the rows of the batch's plan, built
 -- in Rust (crates/reset-diesel/src/issue/writes.rs), as they are, one statement per table: the
--- audit events (a retried request's `reset_requested`, under the request's id, stays as an
--- earlier attempt wrote it), the kills of live secrets stored before the batch (an account's
+-- audit events (each request's `reset_requested` under the request's id), the kills of live secrets stored before the batch (an account's
 -- codes, or its other secrets, at the plan's time), the new secrets, the counters' values after
 -- the batch, and the outbox rows (messages, webhook events, decoys). Runs in the transaction of
 -- `reset_issue_load`, under its locks. Returns the number of rows the plan held.
@@ -222,6 +221,8 @@ SET plan_cache_mode = force_generic_plan
 -- plan was made (see `reset_issue_load`).
 SET enable_seqscan = off
 AS $$
+DECLARE
+    written INTEGER;
 BEGIN
     IF jsonb_array_length(p->'audits') > 0 THEN
         INSERT INTO audit_events (id, user_id, kind, at, ip, details)
@@ -229,6 +230,15 @@ BEGIN
         FROM jsonb_to_recordset(p->'audits')
              AS a(id TEXT, user_id TEXT, kind TEXT, at BIGINT, ip TEXT, details TEXT)
         ON CONFLICT (id) DO NOTHING;
+        -- Every event must be this batch's own: one already there means another attempt of a
+        -- request of the batch committed after the load read (an attempt whose lookup found
+        -- another holder, whose lock this one did not take). Given up as a serialization
+        -- failure, the batch is retried, plans again and finds that request done.
+        GET DIAGNOSTICS written = ROW_COUNT;
+        IF written < jsonb_array_length(p->'audits') THEN
+            RAISE EXCEPTION 'a request of the batch was written by another attempt'
+                USING ERRCODE = '40001';
+        END IF;
     END IF;
     IF jsonb_array_length(p->'kills') > 0 THEN
         UPDATE reset_secrets AS s SET superseded_at = k.at

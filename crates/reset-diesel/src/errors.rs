@@ -75,6 +75,17 @@ fn connection_lost(message: &str) -> bool {
     .any(|needle| m.contains(needle))
 }
 
+/// The error an issue batch gives up with when a request of it was written by another attempt
+/// after the batch's load (see `queries/issue.rs`): a serialization failure, so `Unavailable`,
+/// and the retry plans again.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub fn written_by_another_attempt() -> DieselError {
+    DieselError::DatabaseError(
+        DatabaseErrorKind::SerializationFailure,
+        Box::new("a request of the batch was written by another attempt".to_owned()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,14 +285,7 @@ async fn held_back_decoys_wake_no_one(db: TestDb) {
         !woken(&store, std::time::Duration::from_millis(600)).await,
         "held back: nothing to wake for"
     );
-    let claimed = store
-        .claim_outbox(
-            reset_testkit::server::start_time() + Duration::days(1),
-            10,
-            60,
-        )
-        .await
-        .unwrap();
+    let claimed = claim_tomorrow(&store).await;
     assert_eq!(claimed.len(), 1, "one request's decoy");
 }
 
@@ -323,6 +316,89 @@ async fn a_retry_leaves_one_audit_event(db: TestDb) {
         let after = store.row_counts().await.unwrap();
         assert_eq!(after.audit_events - before.audit_events, 1, "{target:?}");
     }
+}
+
+/// An attempt of a request that commits while another attempt of it is between its load and
+/// its writes (a retry whose lookup found another holder, so no lock kept them apart) is not
+/// written twice: the later attempt gives up as a serialization failure (`Unavailable`, which
+/// the service retries), writes nothing, and its retry finds the request done. The first
+/// attempt is played by a transaction of the test's own holding the request's audit event.
+async fn an_attempt_committed_meanwhile_is_not_written_again(db: TestDb) {
+    use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
+    let store = Arc::new(
+        DieselStore::connect(db.url(), PoolOptions::default())
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let known = IssueTarget {
+        user_id: "0190a0a0-0000-7000-8000-000000000003".into(),
+        recipients: vec!["meanwhile@example.com".into()],
+        locale: "en".into(),
+        username: "meanwhile".into(),
+    };
+    let req = request(Some(known));
+    let insert = format!(
+        "INSERT INTO audit_events (id, user_id, kind, at, ip, details) \
+         VALUES ('{}', NULL, 'reset_requested', 0, NULL, '{{}}')",
+        req.request_id
+    );
+    let before = store.row_counts().await.unwrap();
+    // The other attempt: its event written, not yet committed.
+    let commit = match &db {
+        TestDb::Postgres { url, .. } => {
+            let mut c = diesel_async::AsyncPgConnection::establish(url)
+                .await
+                .unwrap();
+            c.batch_execute(&format!("BEGIN; {insert}")).await.unwrap();
+            let store = store.clone();
+            let attempt = tokio::spawn(async move { store.issue(req.clone()).await.map(|_| req) });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            c.batch_execute("COMMIT").await.unwrap();
+            attempt.await.unwrap()
+        }
+        TestDb::Mysql { url, .. } => {
+            let mut c = diesel_async::AsyncMysqlConnection::establish(url)
+                .await
+                .unwrap();
+            c.batch_execute("START TRANSACTION").await.unwrap();
+            c.batch_execute(&insert).await.unwrap();
+            let store = store.clone();
+            let attempt = tokio::spawn(async move { store.issue(req.clone()).await.map(|_| req) });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            c.batch_execute("COMMIT").await.unwrap();
+            attempt.await.unwrap()
+        }
+        // SQLite has one writer: no attempt can be between another's load and writes.
+        TestDb::Sqlite { .. } => return,
+    };
+    let Err(reset_core::StoreError::Unavailable(_)) = commit else {
+        panic!("the attempt wrote over another's: {commit:?}");
+    };
+    let after = store.row_counts().await.unwrap();
+    assert_eq!(
+        after.audit_events - before.audit_events,
+        1,
+        "only the other attempt's event"
+    );
+    assert_eq!(
+        after.reset_secrets, before.reset_secrets,
+        "no secret written"
+    );
+    let claimed = claim_tomorrow(&store).await;
+    assert!(claimed.is_empty(), "nothing queued: {claimed:?}");
+}
+
+/// The messages and decoys queued so far, claimed as a worker would a day later.
+async fn claim_tomorrow(store: &DieselStore) -> Vec<reset_core::store::OutboxMessage> {
+    store
+        .claim_outbox(
+            reset_testkit::server::start_time() + Duration::days(1),
+            10,
+            60,
+        )
+        .await
+        .unwrap()
 }
 
 /// One test per store for each scenario above.
@@ -362,4 +438,5 @@ on_every_store!(
     instances_share_the_cap,
     held_back_decoys_wake_no_one,
     a_retry_leaves_one_audit_event,
+    an_attempt_committed_meanwhile_is_not_written_again,
 );

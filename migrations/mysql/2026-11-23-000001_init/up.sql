@@ -147,8 +147,8 @@ INSERT INTO account_locks (slot) VALUES (-1);
 
 -- The decoy: an account and a live code that no request can name (an empty username and
 -- address are refused before any lookup). Lookups of an unknown account read the decoy's rows
--- instead, so a known and an unknown account cost the same rows (see queries/users.rs and
--- queries/secrets.rs); nothing ever answers with them.
+-- instead, so a known and an unknown account cost the same rows (see backend/mysql_find.rs and
+-- queries/issue.rs); nothing ever answers with them.
 INSERT INTO users (id, username, password_hash, org_id, locale, phone, password_changed_at, `sequence`, created_at)
 VALUES ('00000000-0000-0000-0000-000000000000', '',
         '$argon2id$v=19$m=19456,t=2,p=1$ZGVjb3lkZWNveWRlY295$0000000000000000000000000000000000000000000',

@@ -1,6 +1,7 @@
-//! Group commit on PostgreSQL and MySQL: calls of one kind (rate-limit hits, issue
-//! transactions; on PostgreSQL also lookups and "sent" marks) that queue while earlier ones run
-//! are sent together, in one transaction, as SQLite's writer thread does with its queue. Under load a request no longer pays its own
+//! Group commit on PostgreSQL and MySQL: calls of one kind (rate-limit hits, account lookups,
+//! issue transactions; on PostgreSQL also secret lookups and "sent" marks) that queue while
+//! earlier ones run are sent together, writes in one transaction, as SQLite's writer thread
+//! does with its queue. Under load a request no longer pays its own
 //! round trip, commit and row locks: 32 requests from one client IP bump that IP's counter once.
 //! Idle, a call goes out at once, alone.
 //!

@@ -34,7 +34,7 @@ pub struct Batches {
 }
 
 impl Batches {
-    /// Starts both queues' tasks on the current runtime; each ends when `Batches` is dropped.
+    /// Starts the three queues' tasks on the current runtime; each ends when `Batches` is dropped.
     pub fn start(pool: &Pool<Conn>) -> Self {
         Self {
             hits: Batcher::start(pool.clone(), IN_FLIGHT, |pool, jobs| async move {

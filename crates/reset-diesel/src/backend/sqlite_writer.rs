@@ -57,14 +57,17 @@ fn failed(why: String) -> DieselError {
     DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(why))
 }
 
-/// Opens `path` with WAL, `synchronous = NORMAL`, a busy timeout and foreign keys. The WAL is
+/// Opens `path` with a busy timeout, WAL, `synchronous = NORMAL` and foreign keys. The WAL is
 /// checkpointed by a thread of its own (see [`checkpoints`]); the writer checkpoints only as a
-/// safety net, past `SAFETY_NET_PAGES`.
+/// safety net, past `SAFETY_NET_PAGES`. The busy timeout comes first: switching to WAL takes a
+/// lock, and another process on the file (a CLI command finishing, its checkpoint thread) may
+/// hold one for a moment, which without the timeout failed the open at once ("database is
+/// locked").
 fn open_connection(path: &str) -> Result<SqliteConnection, ConnectionError> {
     let mut conn = SqliteConnection::establish(path)?;
     conn.batch_execute(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
          PRAGMA wal_autocheckpoint = {SAFETY_NET_PAGES};"
     ))
     .map_err(ConnectionError::CouldntSetupConfiguration)?;
@@ -89,6 +92,8 @@ fn checkpoints(path: String, writer_alive: std::sync::Weak<()>) {
         tracing::warn!("SQLite: no checkpoint connection; the writer checkpoints by itself");
         return;
     };
+    // A checkpoint that finds the file busy waits a little instead of failing.
+    let _ = conn.batch_execute("PRAGMA busy_timeout = 1000;");
     while writer_alive.upgrade().is_some() {
         std::thread::sleep(CHECKPOINT_EVERY);
         if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {

@@ -90,11 +90,19 @@ macro_rules! issue_by_plan {
         /// Writes a plan's rows, in their order (see [`Writes`]).
         $($async)* fn apply(conn: &mut $C, w: &Writes) -> QueryResult<()> {
             if !w.audits.is_empty() {
-                // A retried request's event, written by an earlier attempt, stays as it is.
-                diesel::insert_or_ignore_into(audit_events::table)
+                // A retried request's event, written by an earlier attempt, stays as it is: an
+                // attempt in flight is waited for by the unique index. Every row must be this
+                // attempt's own: one already there means another attempt of a request of this
+                // batch committed after the load read (an attempt whose lookup found another
+                // holder, whose lock it did not wait for). The batch is then given up as a
+                // serialization failure, and its retry plans again and finds it done.
+                let written = diesel::insert_or_ignore_into(audit_events::table)
                     .values(&w.audits)
                     .execute(conn)
                     $($aw)*?;
+                if written < w.audits.len() {
+                    return Err(crate::errors::written_by_another_attempt());
+                }
             }
             kill_all(conn, &w.kills)$($aw)*?;
             if !w.secrets.is_empty() {

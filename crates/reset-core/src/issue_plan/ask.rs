@@ -97,3 +97,91 @@ impl Ask {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::Ask;
+    use crate::message::{Channel, MessageKind, MessagePayload};
+    use crate::rate_limit::{Limit, SendCap, stand_in_account};
+    use crate::store::{IssueRequest, IssueTarget, Target, UnknownTarget};
+
+    fn request(target: Target, deliver: bool) -> IssueRequest {
+        IssueRequest {
+            now: DateTime::<Utc>::from_timestamp(1_790_000_000, 0).expect("time"),
+            target,
+            request_id: "r1".into(),
+            secrets: vec![],
+            guess_budget: Some(Limit::new(5, 3600)),
+            send_caps: vec![
+                SendCap::account(Limit::new(0, 600)),
+                SendCap::account(Limit::new(3, 900)),
+            ],
+            channel: Channel::Email,
+            message_kind: MessageKind::ResetCode,
+            payload: MessagePayload::default(),
+            ip: None,
+            via: "test".into(),
+            events: vec![],
+            deliver,
+            retried: false,
+        }
+    }
+
+    fn known(recipients: usize) -> Target {
+        Target::Known(IssueTarget {
+            user_id: "u1".into(),
+            recipients: vec!["a@example.com".into(); recipients],
+            locale: "en".into(),
+            username: "a".into(),
+        })
+    }
+
+    #[test]
+    fn a_known_account_holds_its_own_caps_and_budget() {
+        let ask = Ask::of(&request(known(2), true));
+        let holder = ask.holder.expect("a holder");
+        assert_eq!((holder.id.as_str(), holder.known), ("u1", true));
+        assert_eq!(ask.needed, 2);
+        assert_eq!(ask.now, 1_790_000_000_000);
+        assert_eq!(
+            ask.budget.map(|b| (b.key, b.max)),
+            Some(("guess:u1".into(), 5))
+        );
+        // The cap that is off is left out; the other keeps its index in the request.
+        let caps: Vec<_> = ask
+            .caps
+            .iter()
+            .map(|(i, c)| (*i, c.key.as_str(), c.max))
+            .collect();
+        assert_eq!(caps, [(1, "send:900:u1", 3)]);
+    }
+
+    #[test]
+    fn nothing_to_issue_has_no_holder() {
+        // A known account with no address for the channel: only the audit event.
+        let ask = Ask::of(&request(known(0), true));
+        assert!(ask.holder.is_none() && ask.budget.is_none() && ask.caps.is_empty());
+        // An administrator's code kept, not sent: the account holds it, no message counted.
+        let kept = Ask::of(&request(known(0), false));
+        assert_eq!(kept.holder.map(|h| h.known), Some(true));
+        assert_eq!(kept.needed, 0);
+        // An unknown identifier whose request would queue no decoy.
+        let unknown = Target::Unknown(UnknownTarget::new("nocode:u:ghost", "en".into()));
+        assert!(Ask::of(&request(unknown, true)).holder.is_none());
+    }
+
+    #[test]
+    fn an_unknown_identifier_is_held_by_its_stand_in() {
+        let mut unknown = UnknownTarget::new("nocode:u:ghost", "en".into());
+        unknown.recipients = 1;
+        let ask = Ask::of(&request(Target::Unknown(unknown), true));
+        let holder = ask.holder.expect("a holder");
+        assert_eq!(holder.id, stand_in_account("nocode:u:ghost"));
+        assert!(!holder.known);
+        assert_eq!(ask.needed, 1);
+        let key = format!("guess:{}", holder.id);
+        assert_eq!(ask.budget.map(|b| b.key), Some(key));
+    }
+}

@@ -262,11 +262,9 @@ proptest! {
     }
 }
 
-/// A budget spent between two requests kills the first's code, not its link; a request after
-/// the budget's window issues again.
-#[test]
-fn a_spent_budget_kills_codes_only() {
-    let ask = |id: &str, now: i64| Ask {
+/// A request of known account `a` for one message.
+fn account_a(id: &str, now: i64, budget: Option<Rule>, caps: Vec<(usize, Rule)>) -> Ask {
+    Ask {
         request_id: id.into(),
         now,
         holder: Some(Holder {
@@ -274,9 +272,16 @@ fn a_spent_budget_kills_codes_only() {
             known: true,
         }),
         needed: 1,
-        budget: Some(budget("a")),
-        caps: vec![],
-    };
+        budget,
+        caps,
+    }
+}
+
+/// A budget spent between two requests kills the first's code, not its link; a request after
+/// the budget's window issues again.
+#[test]
+fn a_spent_budget_kills_codes_only() {
+    let ask = |id: &str, now: i64| account_a(id, now, Some(budget("a")), vec![]);
     let mut facts = Facts::default();
     let first = plan(&mut facts, &[ask("r1", 0)]);
     assert_eq!(first.steps, vec![Step::Decided(Decision::Issue)]);
@@ -297,17 +302,7 @@ fn a_spent_budget_kills_codes_only() {
 /// Two requests of one account in one batch: the second supersedes what the first stored.
 #[test]
 fn a_later_request_of_the_batch_supersedes_the_earlier() {
-    let ask = |id: &str, now: i64| Ask {
-        request_id: id.into(),
-        now,
-        holder: Some(Holder {
-            id: "a".into(),
-            known: true,
-        }),
-        needed: 1,
-        budget: None,
-        caps: caps("a"),
-    };
+    let ask = |id: &str, now: i64| account_a(id, now, None, caps("a"));
     let mut facts = Facts::default();
     let p = plan(&mut facts, &[ask("r1", 5), ask("r2", 7)]);
     assert_eq!(p.steps, vec![Step::Decided(Decision::Issue); 2]);

@@ -44,15 +44,3 @@ pub const DEFAULT_ORG: &str = "default";
 /// and lookups read them in place of an unknown account or a missing code, so that every lookup
 /// reads the same rows whether or not the account exists. Never listed, found or answered.
 pub(crate) const DECOY_ID: &str = "00000000-0000-0000-0000-000000000000";
-
-/// The account an unknown account's issue transaction rehearses against (and rolls back): the
-/// decoy, with as many recipients as a known account's request would have had.
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
-pub(crate) fn decoy_target(recipients: usize) -> reset_core::store::IssueTarget {
-    reset_core::store::IssueTarget {
-        user_id: DECOY_ID.to_owned(),
-        recipients: vec![String::new(); recipients],
-        locale: "en".to_owned(),
-        username: String::new(),
-    }
-}

@@ -501,11 +501,7 @@ impl ResetState for DieselStore {
             db,
             |conn| db::hit(conn, ms(now), &hits, &then_restart),
             postgres: |batches| batches.hit(ms(now), hits, then_restart),
-            mysql: |batches| batches.hit(crate::queries::limits::HitJob {
-                now: ms(now),
-                hits,
-                then_restart
-            })
+            mysql: |batches| batches.hit(ms(now), hits, then_restart)
         )
     }
 

@@ -81,11 +81,16 @@ pub async fn bump(conn: &mut Conn, now: i64, hit: &CounterHit) -> QueryResult<Co
 
 /// Starts counters afresh, inside the caller's transaction.
 pub async fn restart_all(conn: &mut Conn, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
-    let rows = counters
+    // Once per key, in key order (the order their rows are locked in).
+    let rows: std::collections::BTreeMap<&str, _> = counters
         .iter()
-        .map(|c| (c.key.as_str(), (now, c.limit.window().num_milliseconds())))
+        .map(|c| (c.key.as_str(), c.limit.window().num_milliseconds()))
         .collect();
-    super::mysql_counters::restart_rows(conn, &rows).await
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(key, window)| super::mysql_counters::restarted(key, now, window))
+        .collect();
+    write_counters(conn, &rows).await
 }
 
 /// Marks a message dead unless it was sent or dead already; returns its user, kind and channel
@@ -115,13 +120,7 @@ pub async fn mark_dead(
 
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 secret_by_statements!(Conn, [async], [.await]);
-use super::mysql_issue::{kill_all, newest_of, write_counters};
-
-/// The conflict target of the counters' upsert.
-macro_rules! upsert_key {
-    () => {
-        diesel::dsl::DuplicatedKeys
-    };
-}
+use super::mysql_counters::write_counters;
+use super::mysql_issue::{kill_all, newest_of};
 issue_by_plan!(Conn, [async], [.await]);
 worker_by_statements!(Conn, [async], [.await]);

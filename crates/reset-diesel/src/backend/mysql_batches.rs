@@ -21,7 +21,7 @@ use super::batch::Batcher;
 /// request`, 2026-12-07).
 const IN_FLIGHT: usize = 1;
 use super::mysql::{Conn, issue_all};
-use super::mysql_counters::{add_all, restart_rows};
+use super::mysql_counters::{add_all, restarted, write_counters};
 use super::mysql_find::find_all;
 use crate::errors::{query, unavailable};
 use crate::queries::limits::{HitJob, state, window_ms};
@@ -56,7 +56,17 @@ impl Batches {
     }
 
     /// See [`reset_core::store::ResetState::hit`].
-    pub async fn hit(&self, job: HitJob) -> Result<Vec<CounterState>, StoreError> {
+    pub async fn hit(
+        &self,
+        now: i64,
+        hits: Vec<reset_core::rate_limit::CounterHit>,
+        then_restart: Vec<reset_core::rate_limit::CounterHit>,
+    ) -> Result<Vec<CounterState>, StoreError> {
+        let job = HitJob {
+            now,
+            hits,
+            then_restart,
+        };
         self.hits.call(job).await
     }
 
@@ -114,6 +124,10 @@ pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<Co
         }
         states.push(mine);
     }
-    restart_rows(conn, &restart).await?;
+    let restart: Vec<_> = restart
+        .into_iter()
+        .map(|(key, (now, window))| restarted(key, now, window))
+        .collect();
+    write_counters(conn, &restart).await?;
     Ok(states)
 }

@@ -1,16 +1,15 @@
 //! MySQL's counter statements, set-based: many counters bumped in one upsert and read back,
-//! or restarted in one upsert. The rate-limit batches (`mysql_batches.rs`), the code try and the
-//! restart (`mysql.rs`) all write counters through these, so the window rule is written once
-//! for MySQL.
+//! or written as they are (restarted, or the issue plan's values) in one upsert. The rate-limit
+//! batches (`mysql_batches.rs`), the code try, the restart (`mysql.rs`) and the issue batches all
+//! write counters through these, so the window rule is written once for MySQL.
 
 use std::collections::BTreeMap;
 
 use diesel::result::QueryResult;
 use diesel::sql_types::{BigInt, Integer, Text};
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 
-/// A MySQL connection (`mysql::Conn`, named here so this leaf needs nothing of `mysql.rs`).
-type Conn = diesel_async::AsyncMysqlConnection;
+use crate::issue::writes::CounterInsert;
 
 /// Adds each counter's hits in one upsert, restarting a window that has passed, and reads the
 /// counters back (the upsert holds their rows locked): key → (count, window start).
@@ -60,26 +59,36 @@ pub async fn add_all(
     Ok(rows.into_iter().map(|(k, c, s)| (k, (c, s))).collect())
 }
 
-/// Starts counters afresh, in one upsert: key → (clock, window).
-pub async fn restart_rows(
-    conn: &mut Conn,
-    counters: &BTreeMap<&str, (i64, i64)>,
-) -> QueryResult<()> {
+/// A counter started afresh at `now`: count 0, a window of `window` ms.
+pub fn restarted(key: &str, now: i64, window: i64) -> CounterInsert {
+    CounterInsert {
+        key: key.to_owned(),
+        window_start: now,
+        count: 0,
+        expires_at: now + window,
+    }
+}
+
+/// Writes counters' values as they are, in one upsert: the issue plan's counters after a batch,
+/// and counters started afresh (count 0). Rows come in key order, the order they are locked in.
+pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> QueryResult<()> {
     if counters.is_empty() {
         return Ok(());
     }
-    let rows = vec!["(?, ?, 0, ?)"; counters.len()].join(", ");
+    let rows = vec!["(?, ?, ?, ?)"; counters.len()].join(", ");
     let sql = format!(
         "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
          ON DUPLICATE KEY UPDATE
-           window_start = VALUES(window_start), count = 0, expires_at = VALUES(expires_at)"
+           window_start = VALUES(window_start), count = VALUES(count),
+           expires_at = VALUES(expires_at)"
     );
-    let mut upsert = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for (key, (now, window)) in counters {
-        upsert = upsert
-            .bind::<Text, _>(key.to_string())
-            .bind::<BigInt, _>(*now)
-            .bind::<BigInt, _>(now + window);
+    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
+    for c in counters {
+        q = q
+            .bind::<Text, _>(c.key.clone())
+            .bind::<BigInt, _>(c.window_start)
+            .bind::<Integer, _>(c.count)
+            .bind::<BigInt, _>(c.expires_at);
     }
-    upsert.execute(conn).await.map(|_| ())
+    q.execute(conn).await.map(|_| ())
 }

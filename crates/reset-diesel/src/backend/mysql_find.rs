@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use diesel::result::QueryResult;
 use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 use reset_core::identity::AccountLookup;
 use reset_core::store::User;
 
@@ -18,9 +18,6 @@ use super::mysql_issue::values_table;
 use crate::DECOY_ID;
 use crate::rows::UserRow;
 use crate::schema::{user_emails, users};
-
-/// A MySQL connection (`mysql::Conn`, named here so this leaf needs nothing of `mysql.rs`).
-type Conn = diesel_async::AsyncMysqlConnection;
 
 #[derive(diesel::QueryableByName)]
 struct Found {

@@ -1,15 +1,12 @@
 //! The issue transaction's set-based statements on MySQL (`queries/issue.rs` runs them): a
-//! batch's newest requests, kills and counters in one statement each, where SQLite runs one
-//! per row. A MySQL statement costs the server far more than such a row does.
+//! batch's newest requests and kills in one statement each (its counters:
+//! `mysql_counters::write_counters`), where SQLite runs one per row. A MySQL statement costs the server far more than such a row does.
 
 use diesel::result::QueryResult;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use diesel_async::RunQueryDsl as _;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 
-use crate::issue::writes::{CounterInsert, KillRow};
-
-/// A MySQL connection (`mysql::Conn`, named here so this leaf needs nothing of `mysql.rs`).
-type Conn = diesel_async::AsyncMysqlConnection;
+use crate::issue::writes::KillRow;
 
 /// `SELECT ? AS a, ? AS b … UNION ALL SELECT ?, ? …`: `rows` rows of the named columns, as a
 /// derived table of bound values.
@@ -75,30 +72,6 @@ pub async fn kill_all(conn: &mut Conn, kills: &[KillRow]) -> QueryResult<()> {
             .bind::<Text, _>(k.account.clone())
             .bind::<Bool, _>(k.code)
             .bind::<BigInt, _>(k.at);
-    }
-    q.execute(conn).await.map(|_| ())
-}
-
-/// Writes counters' values as they are, in one upsert (the plan lists them in key order, the
-/// order their rows are locked in).
-pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> QueryResult<()> {
-    if counters.is_empty() {
-        return Ok(());
-    }
-    let rows = vec!["(?, ?, ?, ?)"; counters.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
-         ON DUPLICATE KEY UPDATE
-           window_start = VALUES(window_start), count = VALUES(count),
-           expires_at = VALUES(expires_at)"
-    );
-    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for c in counters {
-        q = q
-            .bind::<Text, _>(c.key.clone())
-            .bind::<BigInt, _>(c.window_start)
-            .bind::<Integer, _>(c.count)
-            .bind::<BigInt, _>(c.expires_at);
     }
     q.execute(conn).await.map(|_| ())
 }

@@ -45,29 +45,78 @@ query_prelude!([], [], diesel::RunQueryDsl);
 hit_by_statements!(Conn, [], []);
 find_by_statements!(Conn, [], []);
 secret_by_statements!(Conn, [], []);
-/// See `newest_by_row` (`queries/issue.rs`): one seek per account costs SQLite little.
+/// See [`reset_core::store::IssueRequest`]: one request, through `issue_all` (the writer thread
+/// already shares one commit among the calls queued together). Also whether anything was queued
+/// for the outbox worker.
+pub fn issue(
+    conn: &mut Conn,
+    req: reset_core::store::IssueRequest,
+) -> QueryResult<(reset_core::store::IssueOutcome, bool)> {
+    let mut done = issue_all(conn, vec![req])?;
+    Ok(done
+        .pop()
+        .unwrap_or((reset_core::store::IssueOutcome::NotIssued, false)))
+}
+
+/// Each account's newest request that stored secrets, one index seek each (an aggregate over
+/// the account's secrets would read every one of them, and a busy account has many); one
+/// statement per account costs SQLite little.
 fn newest_of(conn: &mut Conn, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
-    newest_by_row(conn, accounts)
+    let mut newest = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let last: Option<String> = reset_secrets::table
+            .filter(reset_secrets::user_id.eq(account))
+            .order(reset_secrets::request_id.desc())
+            .select(reset_secrets::request_id)
+            .first(conn)
+            .optional()?;
+        if let Some(last) = last {
+            newest.push((account.clone(), last));
+        }
+    }
+    Ok(newest)
 }
 
-/// See `kills_by_row` (`queries/issue.rs`).
+/// Kills accounts' live codes, or their other live secrets, one statement per row.
 fn kill_all(conn: &mut Conn, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
-    kills_by_row(conn, kills)
+    let code = SecretKind::Code.as_str();
+    for k in kills {
+        let live = reset_secrets::table
+            .filter(reset_secrets::user_id.eq(&k.account))
+            .filter(unspent());
+        let set = reset_secrets::superseded_at.eq(k.at);
+        if k.code {
+            diesel::update(live.filter(reset_secrets::kind.eq(code)))
+                .set(set)
+                .execute(conn)?;
+        } else {
+            diesel::update(live.filter(reset_secrets::kind.ne(code)))
+                .set(set)
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
-/// See `counters_by_row` (`queries/issue.rs`).
+/// Writes counters' values as they are, one upsert per row.
 fn write_counters(
     conn: &mut Conn,
     counters: &[crate::issue::writes::CounterInsert],
 ) -> QueryResult<()> {
-    counters_by_row(conn, counters)
+    for c in counters {
+        diesel::insert_into(rate_limits::table)
+            .values(c)
+            .on_conflict(rate_limits::key)
+            .do_update()
+            .set((
+                rate_limits::count.eq(c.count),
+                rate_limits::window_start.eq(c.window_start),
+                rate_limits::expires_at.eq(c.expires_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
-/// The conflict target of the counters' upsert.
-macro_rules! upsert_key {
-    () => {
-        rate_limits::key
-    };
-}
 issue_by_plan!(Conn, [], []);
 worker_by_statements!(Conn, [], []);

@@ -104,6 +104,10 @@ impl Writes {
             };
             w.requested(req);
             match (&req.target, decision) {
+                (Target::Known(user), Decision::Issue) => {
+                    w.known(req, user, decision, *later);
+                    w.messages(req, user);
+                }
                 (Target::Known(user), _) => w.known(req, user, decision, *later),
                 (Target::Unknown(_), Decision::Issue) => w.decoys(req),
                 (Target::Unknown(_), _) => {}
@@ -123,17 +127,24 @@ impl Writes {
     }
 
     /// What an unknown identifier's request would have written for a known account, against
-    /// `decoy` (the decoy account with as many recipients): its secrets, kills and audit events
-    /// but neither messages nor counters. SQLite and MySQL write these and roll them back (the
-    /// rehearsal, `docs/anti-enumeration.md`); `None` for a request that is not such.
+    /// the decoy account (see [`crate::DECOY_ID`]): its secrets, kills and audit events but
+    /// neither messages nor counters (those are the decoys', written for real). SQLite and MySQL
+    /// write these and roll them back (the rehearsal, `docs/anti-enumeration.md`); `None` for a
+    /// request that is not such.
     #[cfg(any(feature = "sqlite", feature = "mysql"))]
-    pub fn rehearsal(req: &IssueRequest, step: Step, decoy: &IssueTarget) -> Option<Self> {
+    pub fn rehearsal(req: &IssueRequest, step: Step) -> Option<Self> {
         let Step::Decided(decision) = step else {
             return None;
         };
         if req.target.known().is_some() || matches!(decision, Decision::Nothing | Decision::Newer) {
             return None;
         }
+        let decoy = IssueTarget {
+            user_id: crate::DECOY_ID.to_owned(),
+            recipients: Vec::new(),
+            locale: "en".to_owned(),
+            username: String::new(),
+        };
         let mut w = Self::default();
         let now = ms(req.now);
         let kill = match decision {
@@ -150,8 +161,7 @@ impl Writes {
                 },
             );
         }
-        w.known(req, decoy, decision, Kill::default());
-        w.outbox.clear();
+        w.known(req, &decoy, decision, Kill::default());
         Some(w)
     }
 
@@ -210,7 +220,8 @@ impl Writes {
         });
     }
 
-    /// A known account's writes after its audit event.
+    /// A known account's writes after its audit event but its messages (see
+    /// [`Writes::messages`]): its held-back audit event, or its secrets.
     fn known(&mut self, req: &IssueRequest, user: &IssueTarget, decision: Decision, later: Kill) {
         let now = ms(req.now);
         match decision {
@@ -242,17 +253,23 @@ impl Writes {
                         superseded_at: later.at(s.kind == SecretKind::Code),
                     });
                 }
-                let mut payload = req.payload.clone();
-                payload.username = Some(user.username.clone());
-                let text = payload_text(&payload);
-                let who = Some(user.user_id.as_str());
-                for to in user.recipients.iter().filter(|_| req.deliver) {
-                    let row = message(now, who, req.message_kind, req.channel, to, &user.locale);
-                    self.outbox.push(row(text.clone(), false));
-                }
-                self.events(now, who, &req.events, false);
             }
         }
+    }
+
+    /// An issuing known account's outbox rows: its message, one per recipient when delivered,
+    /// and its webhook events.
+    fn messages(&mut self, req: &IssueRequest, user: &IssueTarget) {
+        let now = ms(req.now);
+        let mut payload = req.payload.clone();
+        payload.username = Some(user.username.clone());
+        let text = payload_text(&payload);
+        let who = Some(user.user_id.as_str());
+        for to in user.recipients.iter().filter(|_| req.deliver) {
+            let row = message(now, who, req.message_kind, req.channel, to, &user.locale);
+            self.outbox.push(row(text.clone(), false));
+        }
+        self.events(now, who, &req.events, false);
     }
 
     /// An unknown identifier's decoys (see [`reset_core::store::UnknownTarget`]): the messages

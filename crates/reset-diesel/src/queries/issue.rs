@@ -1,22 +1,16 @@
 //! The issue transaction as statements (SQLite, MySQL): load, plan, apply (see
 //! [`crate::issue`]). PostgreSQL loads and applies a batch in one function call each
-//! (`backend/pg/issue.rs`); all three plan with the same function.
+//! (`backend/pg/issue.rs`); all three plan with the same function. Each backend brings the
+//! statements it writes differently: `lock_holders`, `newest_of`, `kill_all` and
+//! `write_counters` (one per row on SQLite, `backend/sqlite.rs`; one per batch on MySQL,
+//! `backend/mysql_issue.rs`).
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! issue_by_plan {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         use reset_core::issue_plan::{Ask, Facts, Needs};
         use reset_core::store::{IssueOutcome, IssueRequest};
-        use crate::issue::writes::{KillRow, Writes};
-
-        /// See [`reset_core::store::IssueRequest`]: one transaction. Also whether anything was
-        /// queued for the outbox worker (messages, events, decoys). (MySQL sends its issues
-        /// in batches to [`issue_all`], `backend/mysql_batches.rs`.)
-        #[allow(dead_code)]
-        pub $($async)* fn issue(conn: &mut $C, req: IssueRequest) -> QueryResult<(IssueOutcome, bool)> {
-            let mut done = issue_all(conn, vec![req])$($aw)*?;
-            Ok(done.pop().unwrap_or((IssueOutcome::NotIssued, false)))
-        }
+        use crate::issue::writes::Writes;
 
         /// The issue transactions of several requests, in order, in one transaction: load,
         /// plan, apply (see [`crate::issue`]). What each did, and whether it queued anything
@@ -41,8 +35,7 @@ macro_rules! issue_by_plan {
                 // rows are written together.
                 let mut rehearsal = Writes::default();
                 for (req, step) in requests.iter().zip(&plan.steps) {
-                    let recipients = req.target.unknown().map_or(0, |u| u.recipients);
-                    if let Some(w) = Writes::rehearsal(req, *step, &crate::decoy_target(recipients)) {
+                    if let Some(w) = Writes::rehearsal(req, *step) {
                         rehearsal.append(w);
                     }
                 }
@@ -115,66 +108,6 @@ macro_rules! issue_by_plan {
             if !w.outbox.is_empty() {
                 diesel::insert_into(outbox::table)
                     .values(&w.outbox)
-                    .execute(conn)
-                    $($aw)*?;
-            }
-            Ok(())
-        }
-
-        /// Each account's newest request that stored secrets, one index seek each (an
-        /// aggregate over the account's secrets would read every one of them, and a busy
-        /// account has many). SQLite's; MySQL reads them in one statement (`mysql_issue.rs`).
-        #[allow(dead_code)]
-        $($async)* fn newest_by_row(conn: &mut $C, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
-            let mut newest = Vec::with_capacity(accounts.len());
-            for account in accounts {
-                let last: Option<String> = reset_secrets::table
-                    .filter(reset_secrets::user_id.eq(account))
-                    .order(reset_secrets::request_id.desc())
-                    .select(reset_secrets::request_id)
-                    .first(conn)
-                    $($aw)*
-                    .optional()?;
-                if let Some(last) = last {
-                    newest.push((account.clone(), last));
-                }
-            }
-            Ok(newest)
-        }
-
-        /// Kills accounts' live codes, or their other live secrets, one statement per row.
-        /// SQLite's; MySQL kills a batch's in one statement.
-        #[allow(dead_code)]
-        $($async)* fn kills_by_row(conn: &mut $C, kills: &[KillRow]) -> QueryResult<()> {
-            let code = SecretKind::Code.as_str();
-            for k in kills {
-                let live = reset_secrets::table
-                    .filter(reset_secrets::user_id.eq(&k.account))
-                    .filter(unspent());
-                let set = reset_secrets::superseded_at.eq(k.at);
-                if k.code {
-                    diesel::update(live.filter(reset_secrets::kind.eq(code))).set(set).execute(conn)$($aw)*?;
-                } else {
-                    diesel::update(live.filter(reset_secrets::kind.ne(code))).set(set).execute(conn)$($aw)*?;
-                }
-            }
-            Ok(())
-        }
-
-        /// Writes counters' values as they are, one upsert per row. SQLite's; MySQL writes a
-        /// batch's in one statement.
-        #[allow(dead_code)]
-        $($async)* fn counters_by_row(conn: &mut $C, counters: &[crate::issue::writes::CounterInsert]) -> QueryResult<()> {
-            for c in counters {
-                diesel::insert_into(rate_limits::table)
-                    .values(c)
-                    .on_conflict(upsert_key!())
-                    .do_update()
-                    .set((
-                        rate_limits::count.eq(c.count),
-                        rate_limits::window_start.eq(c.window_start),
-                        rate_limits::expires_at.eq(c.expires_at),
-                    ))
                     .execute(conn)
                     $($aw)*?;
             }

@@ -80,6 +80,33 @@ pub async fn apply_postgres_functions(
     .await
 }
 
+/// Runs `source`'s pending migrations on `conn`; hands the connection back, with how many ran.
+///
+/// On a blocking thread of its own: diesel-async's harness blocks its thread
+/// (`block_in_place`, then `Handle::block_on`). Called on a `Runtime::block_on` thread (a
+/// `#[tokio::main]` body, a test), that inner `block_on` parks the same thread as the outer one
+/// and can swallow the wake-up meant for a future beside it (two instances migrating under one
+/// `join!`): the outer future then sleeps forever. A thread of its own has its own parker.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub async fn run_pending<C>(
+    conn: C,
+    source: EmbeddedMigrations,
+) -> Result<(C, usize), Box<dyn std::error::Error + Send + Sync>>
+where
+    C: diesel_async::AsyncConnection + Send + 'static,
+    diesel_async::AsyncMigrationHarness<C>: diesel_migrations::MigrationHarness<C::Backend>,
+    EmbeddedMigrations: MigrationSource<C::Backend>,
+{
+    use diesel_migrations::MigrationHarness as _;
+
+    tokio::task::spawn_blocking(move || {
+        let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+        let applied = harness.run_pending_migrations(source)?.len();
+        Ok((harness.into_inner(), applied))
+    })
+    .await?
+}
+
 /// The versions a fully migrated database of this backend has applied.
 pub fn versions<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Vec<String>
 where

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+#[cfg(feature = "sqlite")]
 use diesel_migrations::MigrationHarness as _;
 use reset_core::admin_token::{AdminToken, NewAdminToken};
 use reset_core::error::StoreError;
@@ -203,8 +204,8 @@ impl DieselStore {
 
     /// Applies the pending embedded migrations; returns how many ran. On PostgreSQL, then the
     /// functions file (`migrations/postgres-functions.sql`) when it changed since it was last
-    /// applied (not counted). Needs a multi-threaded tokio runtime (diesel-async runs the
-    /// synchronous harness with `block_in_place`).
+    /// applied (not counted). Needs a multi-threaded tokio runtime: diesel-async's synchronous
+    /// harness runs on a blocking thread (`migrate::run_pending`).
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         match &self.pools {
             #[cfg(feature = "postgres")]
@@ -224,14 +225,11 @@ impl DieselStore {
                     .establish()
                     .await
                     .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-                let applied = harness
-                    .run_pending_migrations(migrate::POSTGRES)
-                    .map(|v| v.len())
+                let (mut conn, applied) = migrate::run_pending(conn, migrate::POSTGRES)
+                    .await
                     .map_err(migration_error)?;
                 // Then the functions (migrations/postgres-functions.sql, not a migration), on the
                 // same session: applied only when the file changed since the last run.
-                let mut conn = harness.into_inner();
                 match migrate::apply_postgres_functions(&mut conn).await {
                     Ok(true) => tracing::info!("PostgreSQL functions (re)installed"),
                     Ok(false) => {}
@@ -246,10 +244,9 @@ impl DieselStore {
             #[cfg(feature = "mysql")]
             Pools::Mysql(pool, _) => {
                 let conn = pool.get().await.map_err(unavailable)?;
-                let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-                harness
-                    .run_pending_migrations(migrate::MYSQL)
-                    .map(|v| v.len())
+                migrate::run_pending(conn, migrate::MYSQL)
+                    .await
+                    .map(|(_, applied)| applied)
                     .map_err(migration_error)
             }
             #[cfg(feature = "sqlite")]

@@ -7,100 +7,75 @@
 -- with its old signature): `CREATE OR REPLACE` cannot change a function's return type. See
 -- migrations/README.md.
 --
--- The rate-limit hits of a request (`reset_hit`), its account lookup (`reset_find`) and its
--- issue transaction (`reset_issue_load`, then `reset_issue_apply`) are one or two function calls
--- each, so a request costs the server a few calls instead of ~20 statements, each a round trip
+-- The rate-limit hits of a request (`reset_counters_lock`, then `reset_counters_write`), its
+-- account lookup (`reset_find`) and its issue transaction (`reset_issue_load`, then
+-- `reset_issue_apply`) are one or two function calls each, so a request costs the server a few calls instead of ~20 statements, each a round trip
 -- with its own parse and plan. Each takes several requests at once: calls that queue while one
 -- runs share the next (crates/reset-diesel/src/backend/batch.rs; the calls are built in
 -- backend/pg/calls.rs and backend/pg/issue.rs). SQLite and MySQL run the same reads and writes
 -- as statements (crates/reset-diesel/src/queries/); the store contract runs every backend
 -- through the same cases.
 --
--- No function decides about an issue request: `reset_issue_load` reads the facts, Rust plans
--- (reset_core::issue_plan, the same for every store) and `reset_issue_apply` writes the plan's
--- rows as they are.
+-- No function decides about a request: `reset_issue_load` and `reset_counters_lock` read the
+-- facts, Rust plans (reset_core::issue_plan and reset_core::counters, the same for every store)
+-- and `reset_issue_apply` and `reset_counters_write` write the plan's rows as they are.
 --
 -- Every statement a PL/pgSQL function runs pays the executor's start-up, which was a fifth of
 -- PostgreSQL's time under load (perf, docs/benchmarks.md): the functions run as few statements
 -- as they can (one per batch where the work allows).
 
--- The rate-limit transactions of one or more requests, in one transaction. Hit `i` belongs to
--- request `p_req[i]` (1-based), whose clock reads `p_now[p_req[i]]`; its count and window
--- start come back in the same order. Each counter is written once, however many hits it takes
--- (one client IP behind every request would otherwise make every request wait for the last
--- one's lock on the same row): the n hits of a counter add n at the latest of their clocks,
--- and its i-th hit reads the count before them plus i. Counters are locked in key order, so two
--- batches never wait on each other in a cycle. Then every request none of whose counters went
--- over its maximum starts its `p_restart_*` counters afresh (count 0). The transaction commits
--- without waiting for its WAL flush: a database crash may forget the last hits, which only
--- lets a limit restart early.
---
--- A call that counts nothing (rate limits off: a request then only restarts its try counters)
--- skips the counting statement, and one with nothing to restart skips the restart; counting and
--- reading the counters is one statement.
-CREATE OR REPLACE FUNCTION reset_hit(
-    p_now BIGINT[],
-    p_req INTEGER[],
-    p_keys TEXT[],
-    p_windows BIGINT[],
-    p_maxes INTEGER[],
-    p_restart_req INTEGER[],
-    p_restart_keys TEXT[],
-    p_restart_windows BIGINT[]
-) RETURNS TABLE (hit_count INTEGER, hit_start BIGINT)
+-- Counters (rate-limit hits, a code try's counters) are locked and read by one call and
+-- written by another; reset_core::counters decides in between, with the one fixed-window rule
+-- every store uses (crates/reset-diesel/src/queries/limits.rs, backend/pg/counters.rs).
+DROP FUNCTION IF EXISTS reset_hit(BIGINT[], INTEGER[], TEXT[], BIGINT[], INTEGER[], INTEGER[],
+                                  TEXT[], BIGINT[]);
+
+-- Locks the counters `p_keys` names (sorted by the caller), in key order, so two transactions
+-- never wait on each other in a cycle, and reads them. A missing counter is created as a
+-- placeholder (count 0, a window long over: reset_core::counters::PLACEHOLDER_START), so that it
+-- can be locked: two transactions adding the same new counter must not both read it as absent.
+-- The caller writes every counter it locks before it commits. `ON CONFLICT DO UPDATE … WHERE
+-- false` locks an existing row without writing a new version of it; the read that follows is a
+-- statement of its own, so it sees the version locked, not the call's first snapshot.
+-- `p_relax`: the transaction commits without waiting for its WAL flush (rate-limit hits: a
+-- database crash may forget the last hits, which only lets a limit restart early).
+CREATE OR REPLACE FUNCTION reset_counters_lock(p_keys TEXT[], p_relax BOOLEAN)
+RETURNS TABLE (c_key TEXT, c_count INTEGER, c_start BIGINT)
 LANGUAGE plpgsql
--- Plans made once per connection: the statements' shapes never change, so there is nothing to
--- gain from planning them again for each call's values (PostgreSQL's default may).
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    IF p_relax THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
+    IF cardinality(p_keys) = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
+    SELECT k, -9223372036854775808, 0, 0 FROM unnest(p_keys) AS k ORDER BY k
+    ON CONFLICT (key) DO UPDATE SET count = r.count WHERE false;
+    RETURN QUERY SELECT r.key, r.count, r.window_start FROM rate_limits AS r
+                 WHERE r.key = ANY (p_keys);
+END
+$$;
+
+-- Writes counters' values as they are (the caller holds their locks): one statement.
+CREATE OR REPLACE FUNCTION reset_counters_write(p_keys TEXT[], p_starts BIGINT[],
+                                                p_counts INTEGER[], p_ends BIGINT[])
+RETURNS INTEGER
+LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    h_counts INTEGER[];
-    h_starts BIGINT[];
-    over INTEGER[];
+    written INTEGER;
 BEGIN
-    PERFORM set_config('synchronous_commit', 'off', true);
-    -- A request with its limits off (or none to count) only restarts counters.
-    IF cardinality(p_keys) > 0 THEN
-        WITH g AS (
-            SELECT u.key, max(p_now[u.req]) AS t, count(*)::INTEGER AS n, min(u.win) AS w
-            FROM unnest(p_req, p_keys, p_windows) AS u(req, key, win)
-            GROUP BY u.key
-        ), up AS (
-            INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
-            SELECT g.key, g.t, g.n, g.t + g.w FROM g ORDER BY g.key
-            ON CONFLICT (key) DO UPDATE SET
-                -- excluded.window_start is the hits' clock; excluded.expires_at - it, the window.
-                count = CASE WHEN r.window_start <= 2 * excluded.window_start - excluded.expires_at
-                             THEN excluded.count ELSE r.count + excluded.count END,
-                window_start = CASE WHEN r.window_start <= 2 * excluded.window_start - excluded.expires_at
-                                    THEN excluded.window_start ELSE r.window_start END,
-                expires_at = CASE WHEN r.window_start <= 2 * excluded.window_start - excluded.expires_at
-                                  THEN excluded.expires_at
-                                  ELSE r.window_start + excluded.expires_at - excluded.window_start END
-            RETURNING r.key, r.count, r.window_start
-        ), x AS (
-            -- The i-th hit of a counter reads the count before the batch's hits plus i.
-            SELECT u.ord, u.req, u.m, up.window_start AS s,
-                   (up.count - count(*) OVER (PARTITION BY u.key)
-                        + row_number() OVER (PARTITION BY u.key ORDER BY u.ord))::INTEGER AS c
-            FROM unnest(p_req, p_keys, p_maxes) WITH ORDINALITY AS u(req, key, m, ord)
-            JOIN up ON up.key = u.key
-        )
-        SELECT array_agg(x.c ORDER BY x.ord), array_agg(x.s ORDER BY x.ord),
-               array_agg(DISTINCT x.req) FILTER (WHERE x.m > 0 AND x.c > x.m)
-        INTO h_counts, h_starts, over
-        FROM x;
-    END IF;
-    IF cardinality(p_restart_keys) > 0 THEN
-        INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
-        SELECT DISTINCT ON (u.key) u.key, p_now[u.req], 0, p_now[u.req] + u.win
-        FROM unnest(p_restart_req, p_restart_keys, p_restart_windows) AS u(req, key, win)
-        WHERE NOT u.req = ANY (coalesce(over, '{}'))
-        ORDER BY u.key, u.req DESC
-        ON CONFLICT (key) DO UPDATE SET
-            window_start = excluded.window_start, count = 0, expires_at = excluded.expires_at;
-    END IF;
-    RETURN QUERY SELECT * FROM unnest(h_counts, h_starts);
+    INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
+    SELECT * FROM unnest(p_keys, p_starts, p_counts, p_ends)
+    ON CONFLICT (key) DO UPDATE SET
+        window_start = excluded.window_start, count = excluded.count,
+        expires_at = excluded.expires_at;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
 END
 $$;
 

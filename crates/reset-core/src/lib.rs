@@ -6,6 +6,7 @@ pub mod admin_token;
 pub mod breach;
 pub mod clock;
 pub mod config;
+pub mod counters;
 pub mod directory;
 pub mod error;
 pub mod estimates;

@@ -2,12 +2,9 @@
 -- functions file's record goes too, so the next `migrate` installs the functions again.
 DROP FUNCTION IF EXISTS reset_issue_apply(JSONB);
 DROP FUNCTION IF EXISTS reset_issue_load(TEXT[], TEXT[], TEXT[], TEXT[]);
-DROP FUNCTION IF EXISTS reset_issue(JSONB);
-DROP FUNCTION IF EXISTS reset_count_caps(JSONB, BIGINT, INTEGER);
-DROP FUNCTION IF EXISTS reset_over_cap(JSONB, BIGINT, INTEGER);
 DROP FUNCTION IF EXISTS reset_find(TEXT, TEXT[], TEXT[]);
-DROP FUNCTION IF EXISTS reset_hit(BIGINT[], INTEGER[], TEXT[], BIGINT[], INTEGER[], INTEGER[], TEXT[], BIGINT[]);
-DROP FUNCTION IF EXISTS reset_peek(TEXT, BIGINT, BIGINT);
+DROP FUNCTION IF EXISTS reset_counters_write(TEXT[], BIGINT[], INTEGER[], BIGINT[]);
+DROP FUNCTION IF EXISTS reset_counters_lock(TEXT[], BOOLEAN);
 DROP TABLE IF EXISTS reset_schema_functions;
 DROP TABLE admin_tokens;
 DROP TABLE audit_events;

@@ -10,15 +10,15 @@
 //! 3. **apply** (the store): the plan's writes, set-based where the store allows.
 //!
 //! No decision about a request lives in SQL: a store reads facts and writes plans. The
-//! fixed-window counter rule is [`Window`]. See `docs/anti-enumeration.md` for what an unknown
+//! fixed-window counter rule is [`Window`] ([`crate::counters`], which rate-limit hits and code
+//! tries are decided by as well). See `docs/anti-enumeration.md` for what an unknown
 //! identifier's request costs and writes on each store.
 
 mod ask;
 mod facts;
 mod plan;
-mod window;
 
+pub use crate::counters::{CounterWrite, Window};
 pub use ask::{Ask, Holder, Rule};
 pub use facts::{Facts, Needs};
-pub use plan::{CounterWrite, Decision, Kill, Plan, Step, plan};
-pub use window::Window;
+pub use plan::{Decision, Kill, Plan, Step, plan};

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Ask, Facts, Window};
+use super::{Ask, CounterWrite, Facts, Window};
 use crate::store::{IssueOutcome, Target};
 
 /// What one request of a batch does.
@@ -66,17 +66,6 @@ impl Kill {
         self.codes_at.get_or_insert(now);
         self.others_at.get_or_insert(now);
     }
-}
-
-/// A counter's value after the batch, to be written as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CounterWrite {
-    /// The counter's key.
-    pub key: String,
-    /// Its count and window start.
-    pub window: Window,
-    /// When its window ends (for the retention sweep).
-    pub expires_at: i64,
 }
 
 /// What a batch writes besides each request's own rows.

@@ -19,14 +19,15 @@ macro_rules! query_prelude {
         #[allow(unused_imports)]
         use reset_core::identity::AccountLookup;
         use reset_core::message::{Channel, EventDelivery, MessageKind, MessagePayload};
-        use reset_core::rate_limit::{CounterHit, CounterState, Limit, guess_budget_key};
+        use reset_core::counters::{Counters, HitAsk, TryAsk, hit_keys, plan_hits};
+        use reset_core::rate_limit::{CounterHit, CounterState, Limit};
         use reset_core::store::{
             AccountChange, CodeTry, Completion, NewUser, OutboxStats,
             Retention, SecretKind, SecretRecord, Swept, User,
         };
 
         use crate::{DECOY_ID, DEFAULT_ORG};
-        use crate::queries::limits::state;
+        use crate::queries::limits::counter_rows;
         use crate::queries::outbox::SECRET_KINDS;
         use crate::rows::{
             AccountFields, AdminTokenRow, OutboxEntry, RowCounts, SecretRow, UserRow, change_names,

@@ -69,30 +69,6 @@ async fn lock_holders(conn: &mut Conn, holders: &[String]) -> QueryResult<()> {
     .map(|_| ())
 }
 
-/// Bumps a counter, restarting its window when the old one has passed (one upsert and a read of
-/// the row it holds locked, `mysql_counters.rs`), inside the caller's transaction.
-pub async fn bump(conn: &mut Conn, now: i64, hit: &CounterHit) -> QueryResult<CounterState> {
-    let window = hit.limit.window().num_milliseconds();
-    let one = std::collections::BTreeMap::from([(hit.key.as_str(), (1, now, window))]);
-    let after = super::mysql_counters::add_all(conn, &one).await?;
-    let (count, start) = after.get(&hit.key).copied().unwrap_or((1, now));
-    Ok(state(now, window, count, start))
-}
-
-/// Starts counters afresh, inside the caller's transaction.
-pub async fn restart_all(conn: &mut Conn, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
-    // Once per key, in key order (the order their rows are locked in).
-    let rows: std::collections::BTreeMap<&str, _> = counters
-        .iter()
-        .map(|c| (c.key.as_str(), c.limit.window().num_milliseconds()))
-        .collect();
-    let rows: Vec<_> = rows
-        .into_iter()
-        .map(|(key, window)| super::mysql_counters::restarted(key, now, window))
-        .collect();
-    write_counters(conn, &rows).await
-}
-
 /// Marks a message dead unless it was sent or dead already; returns its user, kind and channel
 /// when it did (an update, then a read: no `RETURNING`).
 pub async fn mark_dead(
@@ -120,7 +96,7 @@ pub async fn mark_dead(
 
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 secret_by_statements!(Conn, [async], [.await]);
-use super::mysql_counters::write_counters;
+use super::mysql_counters::{lock_counters, write_counters};
 use super::mysql_issue::{kill_all, newest_of};
 issue_by_plan!(Conn, [async], [.await]);
 worker_by_statements!(Conn, [async], [.await]);

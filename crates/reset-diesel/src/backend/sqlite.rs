@@ -35,14 +35,38 @@ fn lock_holders(_conn: &mut Conn, _holders: &[String]) -> QueryResult<()> {
 
 returning_queries!(Conn, [], []);
 
-/// SQLite's writer already shares one commit among the calls queued together.
-#[allow(clippy::unnecessary_wraps)]
-fn relax_durability(_conn: &mut Conn) -> QueryResult<()> {
-    Ok(())
+query_prelude!([], [], diesel::RunQueryDsl);
+
+/// Counters read (SQLite's one writer already runs one transaction at a time, so reading is
+/// locking; nothing is created). `_relax` is moot: the writer already shares one commit among
+/// the calls queued together.
+fn lock_counters(
+    conn: &mut Conn,
+    keys: &[String],
+    _relax: bool,
+) -> QueryResult<Vec<(String, i32, i64)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    crate::queries::limits::counters_named(keys).load(conn)
 }
 
-query_prelude!([], [], diesel::RunQueryDsl);
-hit_by_statements!(Conn, [], []);
+/// See [`reset_core::store::ResetState::hit`]: one request, through `hit_all`, in a savepoint
+/// of its own.
+pub fn hit(
+    conn: &mut Conn,
+    now: i64,
+    hits: &[CounterHit],
+    then_restart: &[CounterHit],
+) -> QueryResult<Vec<CounterState>> {
+    let ask = HitAsk {
+        now,
+        hits: hits.to_vec(),
+        then_restart: then_restart.to_vec(),
+    };
+    let mut states = conn.transaction(|conn| hit_all(conn, std::slice::from_ref(&ask)))?;
+    Ok(states.pop().unwrap_or_default())
+}
 find_by_statements!(Conn, [], []);
 secret_by_statements!(Conn, [], []);
 /// See [`reset_core::store::IssueRequest`]: one request, through `issue_all` (the writer thread

@@ -61,7 +61,8 @@ pub struct OutboxInsert {
     pub decoy: bool,
 }
 
-/// A counter's value after the batch, written as it is.
+/// A counter's value after a plan (an issue batch's caps, rate-limit hits, a code try), written
+/// as it is.
 #[derive(Debug, Clone, Insertable, Serialize)]
 #[diesel(table_name = rate_limits)]
 pub struct CounterInsert {
@@ -69,6 +70,17 @@ pub struct CounterInsert {
     pub window_start: i64,
     pub count: i32,
     pub expires_at: i64,
+}
+
+impl From<&reset_core::counters::CounterWrite> for CounterInsert {
+    fn from(c: &reset_core::counters::CounterWrite) -> Self {
+        Self {
+            key: c.key.clone(),
+            window_start: c.window.start,
+            count: int(c.window.count),
+            expires_at: c.expires_at,
+        }
+    }
 }
 
 /// The account's live secrets stored before the batch that die at `at`: its codes (`code`),
@@ -113,16 +125,7 @@ impl Writes {
                 (Target::Unknown(_), _) => {}
             }
         }
-        w.counters = plan
-            .counters
-            .iter()
-            .map(|c| CounterInsert {
-                key: c.key.clone(),
-                window_start: c.window.start,
-                count: int(c.window.count),
-                expires_at: c.expires_at,
-            })
-            .collect();
+        w.counters = plan.counters.iter().map(CounterInsert::from).collect();
         w
     }
 

@@ -1,14 +1,32 @@
-//! Fixed-window counters: one atomic upsert per hit, so limits hold across instances.
-//! `hit_by_statements!` is the rate-limit transaction as statements, for SQLite; PostgreSQL runs
-//! `reset_hit` (`migrations/postgres-functions.sql`) and MySQL `backend/mysql_batches.rs`.
+//! Fixed-window counters: locked and read in key order, moved by
+//! [`reset_core::counters`] (the one fixed-window rule), written as they are. Each backend
+//! brings two statements of its own: `lock_counters` (lock and read rows in key order, creating a
+//! missing one as a placeholder so that it can be locked; optionally committing without waiting
+//! for the log) and `write_counters` (rows as they are).
 
 macro_rules! limit_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         /// Starts counters afresh (count 0, window from `now`), in one transaction.
         pub $($async)* fn restart(conn: &mut $C, now: i64, counters: &[CounterHit]) -> QueryResult<()> {
-            let counters = counters.to_vec();
-            conn.transaction($($async)* move |conn| restart_all(conn, now, &counters)$($aw)*)
+            let mut moved = Counters::new();
+            for c in counters {
+                moved.restart(now, c);
+            }
+            let rows = counter_rows(&moved);
+            conn.transaction($($async)* move |conn| write_counters(conn, &rows)$($aw)*)
             $($aw)*
+        }
+
+        /// The rate-limit transactions of a batch of requests (one on SQLite), in arrival order,
+        /// inside the caller's transaction: the counters they bump are locked and read in key
+        /// order, planned ([`reset_core::counters::plan_hits`]) and written once each.
+        pub $($async)* fn hit_all(conn: &mut $C, asks: &[HitAsk]) -> QueryResult<Vec<Vec<CounterState>>> {
+            let mut counters = Counters::new();
+            // Relaxed: counters may lose their last hits in a database crash; nothing else may.
+            counters.read(lock_counters(conn, &hit_keys(asks), true)$($aw)*?);
+            let states = plan_hits(&mut counters, asks);
+            write_counters(conn, &counter_rows(&counters))$($aw)*?;
+            Ok(states)
         }
 
         /// Deletes at most `batch` counters whose window is over.
@@ -28,63 +46,41 @@ macro_rules! limit_queries {
     };
 }
 
-/// One request's rate-limit hits and the counters it restarts when none goes over (see
-/// [`reset_core::store::ResetState::hit`]): a job of the batched rate-limit transactions
-/// (PostgreSQL, MySQL).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-#[derive(Debug, Clone)]
-pub struct HitJob {
-    pub now: i64,
-    pub hits: Vec<reset_core::rate_limit::CounterHit>,
-    pub then_restart: Vec<reset_core::rate_limit::CounterHit>,
+/// The rows of every counter `counters` moved, in key order.
+pub fn counter_rows(
+    counters: &reset_core::counters::Counters,
+) -> Vec<crate::issue::writes::CounterInsert> {
+    counters
+        .writes()
+        .iter()
+        .map(crate::issue::writes::CounterInsert::from)
+        .collect()
 }
 
-/// A counter's window in milliseconds.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub fn window_ms(c: &reset_core::rate_limit::CounterHit) -> i64 {
-    c.limit.window().num_milliseconds()
-}
-
-/// The state of a counter from its row.
-pub fn state(
-    now: i64,
-    window_ms: i64,
-    count: i32,
-    start: i64,
-) -> reset_core::rate_limit::CounterState {
-    let left_ms = (start + window_ms - now).max(0);
-    reset_core::rate_limit::CounterState {
-        count: u32::try_from(count).unwrap_or(0),
-        resets_in_secs: u64::try_from((left_ms + 999) / 1000).unwrap_or(0),
-    }
-}
-
-/// The rate-limit transaction of a request, statement by statement (SQLite; PostgreSQL and
-/// MySQL batch theirs: `reset_hit`, `backend/mysql_batches.rs`).
-#[cfg(feature = "sqlite")]
-macro_rules! hit_by_statements {
-    ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
-        /// See [`reset_core::store::Store::hit`]: one transaction.
-        pub $($async)* fn hit(
-            conn: &mut $C,
-            now: i64,
-            hits: &[CounterHit],
-            then_restart: &[CounterHit],
-        ) -> QueryResult<Vec<CounterState>> {
-            let (hits, then_restart) = (hits.to_vec(), then_restart.to_vec());
-            conn.transaction($($async)* move |conn| {
-                // Counters may lose their last hits in a database crash; nothing else may.
-                relax_durability(conn)$($aw)*?;
-                let mut states = Vec::with_capacity(hits.len());
-                for h in &hits {
-                    states.push(bump(conn, now, h)$($aw)*?);
-                }
-                if !states.iter().zip(&hits).any(|(s, h)| s.exceeds(&h.limit)) {
-                    restart_all(conn, now, &then_restart)$($aw)*?;
-                }
-                Ok(states)
-            })
-            $($aw)*
-        }
-    };
+/// The rows of the counters `keys` names: key, count, window start (each backend's
+/// `lock_counters` reads them, locking them where it must; PostgreSQL's is a function).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+#[allow(clippy::type_complexity)]
+pub fn counters_named(
+    keys: &[String],
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        crate::schema::rate_limits::table,
+        diesel::dsl::EqAny<crate::schema::rate_limits::key, &[String]>,
+    >,
+    (
+        crate::schema::rate_limits::key,
+        crate::schema::rate_limits::count,
+        crate::schema::rate_limits::window_start,
+    ),
+> {
+    use crate::schema::rate_limits;
+    use diesel::{ExpressionMethods as _, QueryDsl as _};
+    rate_limits::table
+        .filter(rate_limits::key.eq_any(keys))
+        .select((
+            rate_limits::key,
+            rate_limits::count,
+            rate_limits::window_start,
+        ))
 }

@@ -21,20 +21,25 @@ macro_rules! secret_queries {
             Ok(row.and_then(SecretRow::into_record))
         }
 
-        /// See [`reset_core::store::ResetState::code_try`]. The same five statements run whether
-        /// or not `user_id` names an account with a live code, and whether or not the guessing
-        /// address's share is spent, each reading or writing one row
-        /// (the decoy code is read when there is no live one; the code's own try count is a
-        /// counter, `codetry:{secret id}`, else `codetry:none:{user_id}`): no timing tells the
-        /// cases apart.
+        /// See [`reset_core::store::ResetState::code_try`], planned by
+        /// [`reset_core::counters::TryAsk`]. The same statements run whether or not `user_id`
+        /// names an account with a live code, and whether or not the guessing address's share
+        /// is spent: one read of a secret row (the decoy code when there is no live one), two
+        /// locks of counters (the identifier's and the share's, then two the first decides) and
+        /// one write of the four. No timing tells the cases apart.
         pub $($async)* fn code_try(conn: &mut $C, now: i64, counter: &CounterHit, user_id: &str, budget: Limit, share: &CounterHit) -> QueryResult<CodeTry> {
-            let (counter, user_id, share) = (counter.clone(), user_id.to_owned(), share.clone());
+            let ask = TryAsk {
+                now,
+                counter: counter.clone(),
+                user_id: user_id.to_owned(),
+                budget,
+                share: share.clone(),
+            };
             conn.transaction($($async)* move |conn| {
-                let state = bump(conn, now, &counter)$($aw)*?;
                 // The account's newest live code, else the decoy's: one row read either way.
                 let row: Option<SecretRow> = reset_secrets::table
                     .filter(
-                        reset_secrets::user_id.eq(&user_id)
+                        reset_secrets::user_id.eq(&ask.user_id)
                             .and(reset_secrets::kind.eq(SecretKind::Code.as_str()))
                             .and(unspent())
                             .and(reset_secrets::expires_at.gt(now))
@@ -46,32 +51,13 @@ macro_rules! secret_queries {
                     $($aw)*
                     .optional()?;
                 let code = row.and_then(SecretRow::into_record).filter(|c| c.id != DECOY_ID);
-                let own = match &code {
-                    Some(c) => format!("codetry:{}", c.id),
-                    None => format!("codetry:none:{user_id}"),
-                };
-                // The guessing address's share of the account's budget first: past it, the try
-                // finds no code and spends nothing more, neither the budget nor the code's own
-                // tries, so a stranger can neither spend the owner's budget nor burn the owner's
-                // codes from one address.
-                let within_share = share.limit.is_off()
-                    || bump(conn, now, &share)$($aw)*?.count <= share.limit.max;
-                // Past the share the same two writes go to counters of the share's own (two per
-                // account and address, swept with it), so such a try costs what any other does:
-                // its timing cannot tell whose share is spent (a known account's identifiers
-                // share one; each unknown identifier has its own).
-                let (own, spent) = if within_share {
-                    (own, guess_budget_key(&user_id))
-                } else {
-                    (format!("spent:tries:{}", share.key), format!("spent:budget:{}", share.key))
-                };
-                let tries = bump(conn, now, &CounterHit { key: own, limit: counter.limit })$($aw)*?;
-                let guess = if budget.is_off() { Limit::new(1, budget.window_secs.max(1)) } else { budget };
-                bump(conn, now, &CounterHit { key: spent, limit: guess })$($aw)*?;
-                let code = code
-                    .filter(|c| within_share && tries.count <= c.max_attempts)
-                    .map(|c| SecretRecord { attempts: tries.count, ..c });
-                Ok(CodeTry { counter: state, code })
+                let mut counters = Counters::new();
+                counters.read(lock_counters(conn, &ask.first_keys(), false)$($aw)*?);
+                let tally = ask.tally(&mut counters);
+                counters.read(lock_counters(conn, &tally.then_keys(&ask, code.as_ref()), false)$($aw)*?);
+                let done = tally.finish(&ask, &mut counters, code);
+                write_counters(conn, &crate::queries::limits::counter_rows(&counters))$($aw)*?;
+                Ok(done)
             })
             $($aw)*
         }

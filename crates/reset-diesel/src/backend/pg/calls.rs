@@ -1,39 +1,22 @@
 //! The request path on PostgreSQL: one call each to the functions of
-//! `migrations/postgres-functions.sql` (applied at start, `crate::migrate`). `reset_hit` is the
-//! rate-limit transaction of one or more requests; `reset_find` their account lookups (their
-//! issue transactions are `issue.rs`); secret lookups by hash are one statement per batch;
+//! `migrations/postgres-functions.sql` (applied at start, `crate::migrate`). `reset_find` is the
+//! account lookups of one or more requests (their rate-limit transactions are
+//! `queries/limits.rs` over `counters.rs`, their issue transactions `issue.rs`); secret lookups by hash are one statement per batch;
 //! the outbox worker's claim is one statement and its "sent" marks are batched. The database
 //! parses and plans nothing new per request.
 
 use diesel::result::QueryResult;
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
-use reset_core::rate_limit::CounterState;
 use reset_core::store::{OutboxMessage, SecretRecord, User};
 
 use super::conn::Conn;
-use crate::queries::limits::{HitJob, state, window_ms};
-use crate::rows::{OutboxRow, SecretRow, UserRow, int};
+use crate::rows::{OutboxRow, SecretRow, UserRow};
 
 // The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
 // is parsed and planned by PostgreSQL at every call). A set-returning function called in the
 // select list gives one record per row.
-diesel::define_sql_function! {
-    /// `migrations/postgres-functions.sql`: the rate-limit transactions of a batch of requests.
-    #[allow(clippy::too_many_arguments)]
-    fn reset_hit(
-        now: Array<BigInt>,
-        req: Array<Integer>,
-        keys: Array<Text>,
-        windows: Array<BigInt>,
-        maxes: Array<Integer>,
-        restart_req: Array<Integer>,
-        restart_keys: Array<Text>,
-        restart_windows: Array<BigInt>,
-    ) -> diesel::pg::sql_types::Record<(Integer, BigInt)>;
-}
-
 diesel::define_sql_function! {
     /// `migrations/postgres-functions.sql`: the accounts a batch of lookups name, as `FoundRow`.
     fn reset_find(decoy: Text, names: Array<Nullable<Text>>, emails: Array<Nullable<Text>>) -> diesel::pg::sql_types::Record<(
@@ -125,51 +108,6 @@ pub async fn secrets_by_hash(
         })
         .collect();
     Ok(hashes.iter().map(|h| by_hash.get(h).cloned()).collect())
-}
-
-/// The rate-limit transactions of several requests, in one transaction: each request's
-/// counter states, in order.
-pub async fn hit_all(conn: &mut Conn, jobs: &[HitJob]) -> QueryResult<Vec<Vec<CounterState>>> {
-    let mut nows = Vec::with_capacity(jobs.len());
-    let (mut req, mut keys, mut windows, mut maxes) = (vec![], vec![], vec![], vec![]);
-    let (mut restart_req, mut restart_keys, mut restart_windows) = (vec![], vec![], vec![]);
-    for (n, job) in (1..).zip(jobs) {
-        nows.push(job.now);
-        for h in &job.hits {
-            req.push(n);
-            keys.push(h.key.clone());
-            windows.push(window_ms(h));
-            maxes.push(int(h.limit.max));
-        }
-        for c in &job.then_restart {
-            restart_req.push(n);
-            restart_keys.push(c.key.clone());
-            restart_windows.push(window_ms(c));
-        }
-    }
-    let rows: Vec<(i32, i64)> = diesel::select(reset_hit(
-        nows,
-        req,
-        keys,
-        windows,
-        maxes,
-        restart_req,
-        restart_keys,
-        restart_windows,
-    ))
-    .load(conn)
-    .await?;
-    let mut rows = rows.into_iter();
-    Ok(jobs
-        .iter()
-        .map(|job| {
-            job.hits
-                .iter()
-                .zip(rows.by_ref())
-                .map(|(h, (count, start))| state(job.now, window_ms(h), count, start))
-                .collect()
-        })
-        .collect())
 }
 
 /// See [`reset_core::store::Outbox::claim_outbox`]: one statement. The due rows are locked with

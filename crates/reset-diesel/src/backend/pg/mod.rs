@@ -106,7 +106,9 @@ pub async fn notify_all(
 query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
 mod calls;
+mod counters;
 mod issue;
+use counters::{lock_counters, write_counters};
 mod target;
 mod tls;
 pub use calls::claim_outbox;
@@ -119,7 +121,7 @@ use reset_core::store::{IssueOutcome as Outcome, IssueRequest as Request};
 /// The calls made once per request or message, batched (see `backend/batch.rs`): rate-limit hits,
 /// account lookups, secret lookups, issue transactions, and the worker's "sent" marks.
 pub struct Batches {
-    hits: crate::backend::batch::Batcher<crate::queries::limits::HitJob, Vec<State>>,
+    hits: crate::backend::batch::Batcher<reset_core::counters::HitAsk, Vec<State>>,
     finds: crate::backend::batch::Batcher<AccountLookup, Option<User>>,
     secrets: crate::backend::batch::Batcher<String, Option<SecretRecord>>,
     issues: crate::backend::batch::Batcher<Request, (Outcome, bool)>,
@@ -148,7 +150,17 @@ impl Batches {
             };
         }
         Self {
-            hits: queue!(calls::hit_all),
+            // Always in a transaction, as issues are: the counters' locks are held to the write.
+            hits: crate::backend::batch::Batcher::start(
+                pool.clone(),
+                crate::backend::batch::IN_FLIGHT,
+                move |pool, jobs| async move {
+                    let mut conn = pool.get().await.map_err(unavailable)?;
+                    conn.transaction(async |c| hit_all(c, &jobs).await)
+                        .await
+                        .map_err(query)
+                },
+            ),
             finds: queue!(calls::find_all),
             secrets: queue!(calls::secrets_by_hash),
             // Always in a transaction: the load's locks are held to the apply's commit.
@@ -174,7 +186,7 @@ impl Batches {
         then_restart: Vec<Hit>,
     ) -> Result<Vec<State>, StoreError> {
         self.hits
-            .call(crate::queries::limits::HitJob {
+            .call(reset_core::counters::HitAsk {
                 now,
                 hits,
                 then_restart,

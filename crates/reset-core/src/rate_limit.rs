@@ -1,5 +1,6 @@
-//! Rate-limit rules. Counting happens in the store (fixed windows, one atomic upsert per key),
-//! so limits hold across server instances sharing a database.
+//! Rate-limit rules. Counters live in the store, each row locked while it is read and
+//! written, so limits hold across server instances sharing a database; how a hit moves a
+//! counter is decided in Rust, once for every store ([`crate::counters`]).
 
 use chrono::Duration;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! Instances sharing one database share their limits: counters live in the database and each
-//! hit is one atomic upsert, so requests spread over two servers meet the same limit as
-//! requests to one (PostgreSQL and MySQL; SQLite is one instance's store).
+//! hit locks its counter's row before it reads and writes it, so requests spread over two
+//! servers meet the same limit as requests to one (PostgreSQL and MySQL; SQLite is one instance's store).
 
 #![allow(clippy::unwrap_used)]
 

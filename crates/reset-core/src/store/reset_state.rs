@@ -30,9 +30,10 @@ pub trait ResetState: Send + Sync {
     /// Whether the database answers and every migration is applied.
     async fn ready(&self) -> Result<(), StoreError>;
 
-    /// Bumps each counter (fixed windows, one atomic upsert each) and returns their states;
-    /// when none is over its limit, starts the `then_restart` counters afresh (as
-    /// [`ResetState::restart`] does), all in one transaction.
+    /// Bumps each counter (fixed windows, [`crate::counters::plan_hits`]; each row locked while
+    /// it is read and written) and returns their states; when none is over its limit, starts
+    /// the `then_restart` counters afresh (as [`ResetState::restart`] does), all in one
+    /// transaction.
     async fn hit(
         &self,
         now: DateTime<Utc>,

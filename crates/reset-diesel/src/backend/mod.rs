@@ -27,7 +27,7 @@ macro_rules! query_prelude {
         };
 
         use crate::{DECOY_ID, DEFAULT_ORG};
-        use crate::queries::limits::counter_rows;
+        use crate::queries::limits::{LockFor, counter_rows};
         use crate::queries::outbox::SECRET_KINDS;
         use crate::rows::{
             AccountFields, AdminTokenRow, OutboxEntry, RowCounts, SecretRow, UserRow, change_names,

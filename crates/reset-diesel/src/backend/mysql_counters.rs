@@ -1,5 +1,6 @@
 //! MySQL's counter statements (see [`crate::queries::limits`]), set-based: the counters a plan
-//! moves locked and read (two statements), then written as they are (one upsert). Rate-limit
+//! moves locked and read (one statement, two more for a counter not there yet), then written as
+//! they are (one upsert). Rate-limit
 //! hits, code tries, restarts and the issue batches all go through these; the fixed-window rule
 //! is [`reset_core::counters::Window`], not SQL.
 
@@ -8,37 +9,61 @@ use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 
 use crate::issue::writes::CounterInsert;
+use crate::queries::limits::LockFor;
 
 /// Locks the counters `keys` names (sorted) in key order and reads them: key, count, window
-/// start. A missing one is created as a placeholder
-/// ([`reset_core::counters::PLACEHOLDER_START`]), so that it can be locked; the caller writes
-/// every one before it commits. `_relax` is moot: MySQL's log flush is a server setting.
+/// start. A missing one is created as a placeholder ([`reset_core::counters::PLACEHOLDER_START`])
+/// so that it can be locked (two transactions adding the same counter must not both read it
+/// as absent); the caller writes every one before it commits. For [`LockFor::Try`] that is
+/// always one statement to create and lock, one to read. For [`LockFor::Hits`] a locking read
+/// comes first, which is all it takes when every counter exists (the common case: a counter
+/// lives for its window); only then are the missing ones created and read. MySQL's log flush
+/// is a server setting.
 pub async fn lock_counters(
     conn: &mut Conn,
     keys: &[String],
-    _relax: bool,
+    purpose: LockFor,
 ) -> QueryResult<Vec<(String, i32, i64)>> {
     use diesel::QueryDsl as _;
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    // `count = count` writes nothing but takes the row's lock, a row at a time in key order.
-    let rows = vec!["(?, ?, 0, 0)"; keys.len()].join(", ");
+    let mut rows: Vec<(String, i32, i64)> = Vec::with_capacity(keys.len());
+    if purpose == LockFor::Hits {
+        rows = crate::queries::limits::counters_named(keys)
+            .for_update()
+            .load(conn)
+            .await?;
+        if rows.len() == keys.len() {
+            return Ok(rows);
+        }
+    }
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|k| !rows.iter().any(|(have, _, _)| have == *k))
+        .cloned()
+        .collect();
+    // `count = count` writes nothing but takes the row's lock (one another transaction created
+    // meanwhile), a row at a time in key order.
+    let values = vec!["(?, ?, 0, 0)"; missing.len()].join(", ");
     let sql = format!(
-        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
+        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {values}
          ON DUPLICATE KEY UPDATE count = count"
     );
-    let mut lock = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for key in keys {
-        lock = lock
+    let mut create = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
+    for key in &missing {
+        create = create
             .bind::<Text, _>(key.clone())
             .bind::<BigInt, _>(reset_core::counters::PLACEHOLDER_START);
     }
-    lock.execute(conn).await?;
-    crate::queries::limits::counters_named(keys)
-        .for_update()
-        .load(conn)
-        .await
+    create.execute(conn).await?;
+    rows.extend(
+        crate::queries::limits::counters_named(&missing)
+            .for_update()
+            .load::<(String, i32, i64)>(conn)
+            .await?,
+    );
+    Ok(rows)
 }
 
 /// Writes counters' values as they are, in one upsert: whatever a plan

@@ -38,12 +38,12 @@ returning_queries!(Conn, [], []);
 query_prelude!([], [], diesel::RunQueryDsl);
 
 /// Counters read (SQLite's one writer already runs one transaction at a time, so reading is
-/// locking; nothing is created). `_relax` is moot: the writer already shares one commit among
-/// the calls queued together.
+/// locking; nothing is created, for any [`LockFor`]). The writer already shares one commit
+/// among the calls queued together.
 fn lock_counters(
     conn: &mut Conn,
     keys: &[String],
-    _relax: bool,
+    _for: LockFor,
 ) -> QueryResult<Vec<(String, i32, i64)>> {
     if keys.is_empty() {
         return Ok(Vec::new());

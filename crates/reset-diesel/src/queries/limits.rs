@@ -22,8 +22,7 @@ macro_rules! limit_queries {
         /// order, planned ([`reset_core::counters::plan_hits`]) and written once each.
         pub $($async)* fn hit_all(conn: &mut $C, asks: &[HitAsk]) -> QueryResult<Vec<Vec<CounterState>>> {
             let mut counters = Counters::new();
-            // Relaxed: counters may lose their last hits in a database crash; nothing else may.
-            counters.read(lock_counters(conn, &hit_keys(asks), true)$($aw)*?);
+            counters.read(lock_counters(conn, &hit_keys(asks), LockFor::Hits)$($aw)*?);
             let states = plan_hits(&mut counters, asks);
             write_counters(conn, &counter_rows(&counters))$($aw)*?;
             Ok(states)
@@ -83,4 +82,18 @@ pub fn counters_named(
             rate_limits::count,
             rate_limits::window_start,
         ))
+}
+
+/// What counters are locked for: what a backend may trade for speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockFor {
+    /// Rate-limit hits. Their commit need not wait for the log (a database crash may forget the
+    /// last hits, which only lets a limit restart early), and a backend may read first and
+    /// create only what is missing: whether a request's counter exists depends on the
+    /// identifier's and the address's own history, never on whether an account exists.
+    Hits,
+    /// A code try: durable, and the same statements whatever exists. A code's own try counter
+    /// is new for each code an account is sent, which an unknown identifier's never is: reading
+    /// first would tell them apart by timing.
+    Try,
 }

@@ -8,6 +8,7 @@ use diesel_async::RunQueryDsl as _;
 
 use super::conn::Conn;
 use crate::issue::writes::CounterInsert;
+use crate::queries::limits::LockFor;
 
 diesel::define_sql_function! {
     /// `migrations/postgres-functions.sql`: counters locked in key order and read.
@@ -21,13 +22,14 @@ diesel::define_sql_function! {
 
 /// Locks the counters `keys` names (sorted) and reads them: key, count, window start. A missing
 /// one is created as a placeholder ([`reset_core::counters::PLACEHOLDER_START`]), which the
-/// caller's write replaces. `relax`: the transaction commits without waiting for its WAL flush
-/// (rate-limit hits: a crash may forget the last hits, which only lets a limit restart early).
+/// caller's write replaces; the same call whatever exists. For [`LockFor::Hits`] the
+/// transaction commits without waiting for its WAL flush.
 pub async fn lock_counters(
     conn: &mut Conn,
     keys: &[String],
-    relax: bool,
+    purpose: LockFor,
 ) -> QueryResult<Vec<(String, i32, i64)>> {
+    let relax = purpose == LockFor::Hits;
     if keys.is_empty() && !relax {
         return Ok(Vec::new());
     }

@@ -9,8 +9,8 @@
 --
 -- The rate-limit hits of a request (`reset_counters_lock`, then `reset_counters_write`), its
 -- account lookup (`reset_find`) and its issue transaction (`reset_issue_load`, then
--- `reset_issue_apply`) are one or two function calls each, so a request costs the server a few calls instead of ~20 statements, each a round trip
--- with its own parse and plan. Each takes several requests at once: calls that queue while one
+-- `reset_issue_apply`) are one or two function calls each, so a request costs the server a few
+-- calls instead of ~20 statements, each a round trip with its own parse and plan. Each takes several requests at once: calls that queue while one
 -- runs share the next (crates/reset-diesel/src/backend/batch.rs; the calls are built in
 -- backend/pg/calls.rs and backend/pg/issue.rs). SQLite and MySQL run the same reads and writes
 -- as statements (crates/reset-diesel/src/queries/); the store contract runs every backend

@@ -55,7 +55,11 @@ impl TryAsk {
         }
     }
 
-    /// The two counters of step 2: (tries, budget).
+    /// The two counters of step 2: (tries, budget). Past the address's share the try finds no
+    /// code and spends nothing more, neither the budget nor the code's own tries, so a stranger
+    /// can neither spend the owner's budget nor burn the owner's codes from one address; the
+    /// same two writes then go to counters of the share's own (swept with it), so such a try
+    /// costs what any other does and its timing cannot tell whose share is spent.
     fn second(&self, tally: &TryTally, code: Option<&SecretRecord>) -> [CounterHit; 2] {
         let (tries, budget) = if tally.within_share {
             let own = match code {

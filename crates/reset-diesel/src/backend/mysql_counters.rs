@@ -1,8 +1,7 @@
 //! MySQL's counter statements (see [`crate::queries::limits`]), set-based: the counters a plan
 //! moves locked and read (one statement, two more for a counter not there yet), then written as
-//! they are (one upsert). Rate-limit
-//! hits, code tries, restarts and the issue batches all go through these; the fixed-window rule
-//! is [`reset_core::counters::Window`], not SQL.
+//! they are (one upsert). Rate-limit hits, code tries, restarts and the issue batches all go
+//! through these; the fixed-window rule is [`reset_core::counters::Window`], not SQL.
 
 use diesel::result::QueryResult;
 use diesel::sql_types::{BigInt, Integer, Text};
@@ -28,7 +27,7 @@ pub async fn lock_counters(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: Vec<(String, i32, i64)> = Vec::with_capacity(keys.len());
+    let mut rows: Vec<(String, i32, i64)> = Vec::new();
     if purpose == LockFor::Hits {
         rows = crate::queries::limits::counters_named(keys)
             .for_update()
@@ -67,7 +66,8 @@ pub async fn lock_counters(
 }
 
 /// Writes counters' values as they are, in one upsert: whatever a plan
-/// ([`reset_core::counters`], [`reset_core::issue_plan`]) moved. Rows come in key order, the order they are locked in.
+/// ([`reset_core::counters`], [`reset_core::issue_plan`]) moved. Rows come in key order, the
+/// order they are locked in.
 pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> QueryResult<()> {
     if counters.is_empty() {
         return Ok(());

@@ -1,7 +1,8 @@
 //! The request path on PostgreSQL: one call each to the functions of
 //! `migrations/postgres-functions.sql` (applied at start, `crate::migrate`). `reset_find` is the
 //! account lookups of one or more requests (their rate-limit transactions are
-//! `queries/limits.rs` over `counters.rs`, their issue transactions `issue.rs`); secret lookups by hash are one statement per batch;
+//! `queries/limits.rs` over `counters.rs`, their issue transactions `issue.rs`); secret lookups
+//! by hash are one statement per batch;
 //! the outbox worker's claim is one statement and its "sent" marks are batched. The database
 //! parses and plans nothing new per request.
 

@@ -136,8 +136,21 @@ impl Batches {
         pooling: Pooling,
     ) -> Self {
         use crate::errors::{query, unavailable};
-        // A queue whose batches run `$call(connection, jobs)` on a pooled connection.
+        // A queue whose batches run `$call(connection, jobs)` on a pooled connection; with
+        // `transaction`, always in a transaction of its own (locks held from load to write).
         macro_rules! queue {
+            (transaction $call:path) => {
+                crate::backend::batch::Batcher::start(
+                    pool.clone(),
+                    crate::backend::batch::IN_FLIGHT,
+                    move |pool, jobs| async move {
+                        let mut conn = pool.get().await.map_err(unavailable)?;
+                        conn.transaction(async |c| $call(c, &jobs).await)
+                            .await
+                            .map_err(query)
+                    },
+                )
+            };
             ($call:path) => {
                 crate::backend::batch::Batcher::start(
                     pool.clone(),
@@ -150,30 +163,10 @@ impl Batches {
             };
         }
         Self {
-            // Always in a transaction, as issues are: the counters' locks are held to the write.
-            hits: crate::backend::batch::Batcher::start(
-                pool.clone(),
-                crate::backend::batch::IN_FLIGHT,
-                move |pool, jobs| async move {
-                    let mut conn = pool.get().await.map_err(unavailable)?;
-                    conn.transaction(async |c| hit_all(c, &jobs).await)
-                        .await
-                        .map_err(query)
-                },
-            ),
+            hits: queue!(transaction hit_all),
             finds: queue!(calls::find_all),
             secrets: queue!(calls::secrets_by_hash),
-            // Always in a transaction: the load's locks are held to the apply's commit.
-            issues: crate::backend::batch::Batcher::start(
-                pool.clone(),
-                crate::backend::batch::IN_FLIGHT,
-                move |pool, jobs| async move {
-                    let mut conn = pool.get().await.map_err(unavailable)?;
-                    conn.transaction(async |c| issue::issue_all(c, &jobs).await)
-                        .await
-                        .map_err(query)
-                },
-            ),
+            issues: queue!(transaction issue::issue_all),
             sent: queue!(calls::sent_all),
         }
     }

@@ -7,26 +7,29 @@
 -- with its old signature): `CREATE OR REPLACE` cannot change a function's return type. See
 -- migrations/README.md.
 --
--- The rate-limit hits of a request (`reset_counters_lock`, then `reset_counters_write`), its
--- account lookup (`reset_find`) and its issue transaction (`reset_issue_load`, then
--- `reset_issue_apply`) are one or two function calls each, so a request costs the server a few
--- calls instead of ~20 statements, each a round trip with its own parse and plan. Each takes several requests at once: calls that queue while one
--- runs share the next (crates/reset-diesel/src/backend/batch.rs; the calls are built in
--- backend/pg/calls.rs and backend/pg/issue.rs). SQLite and MySQL run the same reads and writes
--- as statements (crates/reset-diesel/src/queries/); the store contract runs every backend
+-- The rate-limit hits of a request (usually `reset_counters_write` alone), its account lookup
+-- (`reset_find`) and its issue transaction (`reset_issue_load`, then `reset_issue_apply`) are one
+-- or two function calls each, so a request costs the server a few calls instead of ~20 statements,
+-- each a round trip with its own parse and plan. Each takes several requests at once: calls that
+-- queue while one runs share the next (crates/reset-diesel/src/backend/batch.rs; the calls are
+-- built in backend/pg/calls.rs and backend/pg/issue.rs). SQLite and MySQL run the same reads and
+-- writes as statements (crates/reset-diesel/src/queries/); the store contract runs every backend
 -- through the same cases.
 --
 -- No function decides about a request: `reset_issue_load` and `reset_counters_lock` read the
 -- facts, Rust plans (reset_core::issue_plan and reset_core::counters, the same for every store)
--- and `reset_issue_apply` and `reset_counters_write` write the plan's rows as they are.
+-- and `reset_issue_apply` and `reset_counters_write` write the plan's rows as they are (the
+-- latter checking that what was read still holds, where nothing was locked).
 --
 -- Every statement a PL/pgSQL function runs pays the executor's start-up, which was a fifth of
 -- PostgreSQL's time under load (perf, docs/benchmarks.md): the functions run as few statements
 -- as they can (one per batch where the work allows).
 
--- Counters (rate-limit hits, a code try's counters) are locked and read by one call and
--- written by another; reset_core::counters decides in between, with the one fixed-window rule
--- every store uses (crates/reset-diesel/src/queries/limits.rs, backend/pg/counters.rs).
+-- A code try's counters are locked and read by one call and written by another; rate-limit
+-- hits are read without a lock (or remembered from the instance's last write) and written by one
+-- call that checks they still hold what was read. reset_core::counters decides in between, with
+-- the one fixed-window rule every store uses (crates/reset-diesel/src/queries/limits.rs,
+-- backend/pg/counters.rs, backend/pg/hits.rs).
 DROP FUNCTION IF EXISTS reset_hit(BIGINT[], INTEGER[], TEXT[], BIGINT[], INTEGER[], INTEGER[],
                                   TEXT[], BIGINT[]);
 
@@ -59,9 +62,25 @@ BEGIN
 END
 $$;
 
--- Writes counters' values as they are (the caller holds their locks): one statement.
+-- Writes counters' values in one statement, in key order, each only where it still holds what
+-- the caller read of it: `p_was_counts[i]`/`p_was_starts[i]` (both null: read as absent), or
+-- anything with `p_any[i]` (a counter whose lock the caller holds, or one the plan restarts
+-- whatever it held). A counter that holds something else, or was created meanwhile, is left
+-- alone, and then the whole call fails with SQLSTATE 40001 (serialization_failure), which rolls
+-- back what it wrote: the caller reads again and plans again. That is how rate-limit hits run
+-- without holding a lock across round trips (crates/reset-diesel/src/backend/pg/hits.rs). A
+-- counter read as present and found gone was swept, which only a window that is over is: planned
+-- on its old window or on none, a hit gives the same counter
+-- (reset_core::counters::Window::add), so it is written. `p_relax`: the transaction commits
+-- without waiting for its WAL flush, as `reset_counters_lock` may.
+--
+-- Dropped first: it gained the columns read and `p_relax` (safe: this file runs in one
+-- transaction).
+DROP FUNCTION IF EXISTS reset_counters_write(TEXT[], BIGINT[], INTEGER[], BIGINT[]);
 CREATE OR REPLACE FUNCTION reset_counters_write(p_keys TEXT[], p_starts BIGINT[],
-                                                p_counts INTEGER[], p_ends BIGINT[])
+                                                p_counts INTEGER[], p_ends BIGINT[],
+                                                p_was_counts INTEGER[], p_was_starts BIGINT[],
+                                                p_any BOOLEAN[], p_relax BOOLEAN)
 RETURNS INTEGER
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
@@ -69,25 +88,35 @@ AS $$
 DECLARE
     written INTEGER;
 BEGIN
+    IF p_relax THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
     INSERT INTO rate_limits AS r (key, window_start, count, expires_at)
-    SELECT * FROM unnest(p_keys, p_starts, p_counts, p_ends)
+    SELECT k, s, c, e FROM unnest(p_keys, p_starts, p_counts, p_ends) AS u(k, s, c, e) ORDER BY k
     ON CONFLICT (key) DO UPDATE SET
         window_start = excluded.window_start, count = excluded.count,
-        expires_at = excluded.expires_at;
+        expires_at = excluded.expires_at
+    WHERE EXISTS (SELECT 1 FROM unnest(p_keys, p_was_counts, p_was_starts, p_any)
+                                AS w(k, c, s, a)
+                  WHERE w.k = r.key AND (w.a OR (w.c = r.count AND w.s = r.window_start)));
     GET DIAGNOSTICS written = ROW_COUNT;
+    IF written < cardinality(p_keys) THEN
+        RAISE EXCEPTION 'reset_counters_write: a counter moved since it was read'
+            USING ERRCODE = 'serialization_failure';
+    END IF;
     RETURN written;
 END
 $$;
 
 -- The account lookups of one or more requests in one call (crates/reset-diesel/src/backend/
--- pg/calls.rs; the store sends lookups that queue while one runs together, backend/batch.rs). Lookup `i`
--- names `p_names[i]` and/or `p_emails[i]` (either may be null); a row comes back, with `ord` =
--- i, only for a lookup that names an account (both names, when both are given, of the same
--- one). It makes the same reads as `find_user` in crates/reset-diesel/src/queries/users.rs
--- (which SQLite runs as statements; MySQL batches them in backend/mysql_find.rs): one account row and its addresses for every
--- lookup, the decoy's (`p_decoy`, seeded by the init migration) when the names match nothing,
--- so a lookup takes as long for an unknown account as for a known one. A disabled account is
--- found like any other, with `disabled` set: the caller decides what it may do.
+-- pg/calls.rs; the store sends lookups that queue while one runs together, backend/batch.rs).
+-- Lookup `i` names `p_names[i]` and/or `p_emails[i]` (either may be null); a row comes back, with
+-- `ord` = i, only for a lookup that names an account (both names, when both are given, of the same
+-- one). It makes the same reads as `find_user` in crates/reset-diesel/src/queries/users.rs (which
+-- SQLite runs as statements; MySQL batches them in backend/mysql_find.rs): one account row and its
+-- addresses for every lookup, the decoy's (`p_decoy`, seeded by the init migration) when the names
+-- match nothing, so a lookup takes as long for an unknown account as for a known one. A disabled
+-- account is found like any other, with `disabled` set: the caller decides what it may do.
 --
 -- One statement for the whole batch, planned once per connection: Diesel's own prepared
 -- lookup (a join ordered by "is the decoy") was planned anew at every call, which cost
@@ -183,12 +212,13 @@ BEGIN
 END
 $$;
 
--- The apply step of a batch of issue transactions: writes the rows of the batch's plan, built
--- in Rust (crates/reset-diesel/src/issue/writes.rs), as they are, one statement per table: the
--- audit events (each request's `reset_requested` under the request's id), the kills of live secrets stored before the batch (an account's
--- codes, or its other secrets, at the plan's time), the new secrets, the counters' values after
--- the batch, and the outbox rows (messages, webhook events, decoys). Runs in the transaction of
--- `reset_issue_load`, under its locks. Returns the number of rows the plan held.
+-- The apply step of a batch of issue transactions: writes the rows of the batch's plan, built in
+-- Rust (crates/reset-diesel/src/issue/writes.rs), as they are, one statement per table: the audit
+-- events (each request's `reset_requested` under the request's id), the kills of live secrets
+-- stored before the batch (an account's codes, or its other secrets, at the plan's time), the new
+-- secrets, the counters' values after the batch, and the outbox rows (messages, webhook events,
+-- decoys). Runs in the transaction of `reset_issue_load`, under its locks. Returns the number of
+-- rows the plan held.
 CREATE OR REPLACE FUNCTION reset_issue_apply(p JSONB) RETURNS INTEGER
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan

@@ -401,39 +401,7 @@ async fn claim_tomorrow(store: &DieselStore) -> Vec<reset_core::store::OutboxMes
         .unwrap()
 }
 
-/// One test per store for each scenario above.
-macro_rules! on_every_store {
-    ($($scenario:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario(reset_testkit::TestDb::sqlite()).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    let Some(db) = reset_testkit::TestDb::postgres().await else { return };
-                    super::$scenario(db).await;
-                }
-            )*
-        }
-        mod mysql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    let Some(db) = reset_testkit::TestDb::mysql().await else { return };
-                    super::$scenario(db).await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_store!(
+reset_testkit::on_every_store!(
     unknown_leaves_its_audit_row_and_decoys,
     instances_share_the_cap,
     held_back_decoys_wake_no_one,

@@ -158,3 +158,38 @@ impl Drop for TestDb {
         .join();
     }
 }
+
+/// One test per store (modules `sqlite`, `postgres`, `mysql`) for each scenario named, each an
+/// `async fn(TestDb)` beside the call, on a multi-threaded runtime. PostgreSQL and MySQL follow
+/// [`TestDb::postgres`]: skipped loudly when unreachable, failing under `CI=true`.
+#[macro_export]
+macro_rules! on_every_store {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    super::$scenario($crate::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    let Some(db) = $crate::TestDb::postgres().await else { return };
+                    super::$scenario(db).await;
+                }
+            )*
+        }
+        mod mysql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    let Some(db) = $crate::TestDb::mysql().await else { return };
+                    super::$scenario(db).await;
+                }
+            )*
+        }
+    };
+}

@@ -3,7 +3,8 @@
 DROP FUNCTION IF EXISTS reset_issue_apply(JSONB);
 DROP FUNCTION IF EXISTS reset_issue_load(TEXT[], TEXT[], TEXT[], TEXT[]);
 DROP FUNCTION IF EXISTS reset_find(TEXT, TEXT[], TEXT[]);
-DROP FUNCTION IF EXISTS reset_counters_write(TEXT[], BIGINT[], INTEGER[], BIGINT[]);
+DROP FUNCTION IF EXISTS reset_counters_write(TEXT[], BIGINT[], INTEGER[], BIGINT[], INTEGER[],
+                                           BIGINT[], BOOLEAN[], BOOLEAN);
 DROP FUNCTION IF EXISTS reset_counters_lock(TEXT[], BOOLEAN);
 DROP TABLE IF EXISTS reset_schema_functions;
 DROP TABLE admin_tokens;

@@ -24,6 +24,12 @@ const MAX_BATCH: usize = 64;
 #[cfg(feature = "postgres")]
 pub const IN_FLIGHT: usize = 2;
 
+/// Hit batches in flight at once on PostgreSQL: one, because each plans on the counters the
+/// one before it wrote (`backend/pg/hits.rs`); a second at once would plan on the same values
+/// and find them moved.
+#[cfg(feature = "postgres")]
+pub const HIT_IN_FLIGHT: usize = 1;
+
 type Reply<R> = oneshot::Sender<Result<R, StoreError>>;
 
 /// A queued call: the job, where its answer goes, and the caller's span (told the batch's size,

@@ -57,8 +57,8 @@ pub fn counter_rows(
 }
 
 /// The rows of the counters `keys` names: key, count, window start (each backend's
-/// `lock_counters` reads them, locking them where it must; PostgreSQL's is a function).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+/// `lock_counters` reads them, locking them where it must; PostgreSQL's is a function, and its
+/// hits read them without a lock, `backend/pg/hits.rs`).
 #[allow(clippy::type_complexity)]
 pub fn counters_named(
     keys: &[String],

@@ -1,9 +1,10 @@
 //! PostgreSQL's counter statements (see [`crate::queries::limits`]): one call locks and reads
-//! the counters a plan moves, one writes them. Functions (`migrations/postgres-functions.sql`)
-//! so that each is prepared once per connection; neither decides anything.
+//! the counters a plan moves, one writes them (for hits that took no lock, only where they still
+//! hold what was read: `hits.rs`). Functions (`migrations/postgres-functions.sql`) so that each
+//! is prepared once per connection; neither decides anything.
 
 use diesel::result::QueryResult;
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 
 use super::conn::Conn;
@@ -16,8 +17,10 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
-    /// `migrations/postgres-functions.sql`: counters written as they are.
-    fn reset_counters_write(keys: Array<Text>, starts: Array<BigInt>, counts: Array<Integer>, ends: Array<BigInt>) -> Integer;
+    /// `migrations/postgres-functions.sql`: counters written where they still hold what was
+    /// read.
+    #[allow(clippy::too_many_arguments)]
+    fn reset_counters_write(keys: Array<Text>, starts: Array<BigInt>, counts: Array<Integer>, ends: Array<BigInt>, was_counts: Array<Nullable<Integer>>, was_starts: Array<Nullable<BigInt>>, any: Array<Bool>, relax: Bool) -> Integer;
 }
 
 /// Locks the counters `keys` names (sorted) and reads them: key, count, window start. A missing
@@ -38,8 +41,40 @@ pub async fn lock_counters(
         .await
 }
 
-/// Writes counters' values as they are, in one call (rows in key order).
+/// Writes counters' values as they are, in one call (rows in key order; the caller holds their
+/// locks).
 pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> QueryResult<()> {
+    write_where(conn, counters, |_| Was::Any, false).await
+}
+
+/// What a counter held when it was read, for [`swap_counters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Was {
+    /// Count and window start.
+    Held(i32, i64),
+    /// No row.
+    Absent,
+    /// Anything: not read (a restart), or locked.
+    Any,
+}
+
+/// Writes counters' values (rows in key order) in one autocommit call, each only if it still
+/// holds what `was` says was read; otherwise nothing is written and the call fails with a
+/// serialization failure ([`moved`]). Commits without waiting for the log, as hits may.
+pub async fn swap_counters(
+    conn: &mut Conn,
+    counters: &[CounterInsert],
+    was: impl Fn(&str) -> Was,
+) -> QueryResult<()> {
+    write_where(conn, counters, was, true).await
+}
+
+async fn write_where(
+    conn: &mut Conn,
+    counters: &[CounterInsert],
+    was: impl Fn(&str) -> Was,
+    relax: bool,
+) -> QueryResult<()> {
     if counters.is_empty() {
         return Ok(());
     }
@@ -47,8 +82,29 @@ pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> Quer
     let starts: Vec<i64> = counters.iter().map(|c| c.window_start).collect();
     let counts: Vec<i32> = counters.iter().map(|c| c.count).collect();
     let ends: Vec<i64> = counters.iter().map(|c| c.expires_at).collect();
-    diesel::select(reset_counters_write(keys, starts, counts, ends))
-        .execute(conn)
-        .await
-        .map(|_| ())
+    let was: Vec<Was> = keys.iter().map(|k| was(k)).collect();
+    let held = |w: &Was| match *w {
+        Was::Held(count, start) => (Some(count), Some(start)),
+        Was::Absent | Was::Any => (None, None),
+    };
+    let was_counts: Vec<Option<i32>> = was.iter().map(|w| held(w).0).collect();
+    let was_starts: Vec<Option<i64>> = was.iter().map(|w| held(w).1).collect();
+    let any: Vec<bool> = was.iter().map(|w| *w == Was::Any).collect();
+    diesel::select(reset_counters_write(
+        keys, starts, counts, ends, was_counts, was_starts, any, relax,
+    ))
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Whether `e` is [`swap_counters`] finding a counter moved since it was read.
+pub fn moved(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::SerializationFailure,
+            _
+        )
+    )
 }

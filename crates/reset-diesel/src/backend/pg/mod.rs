@@ -1,6 +1,6 @@
 //! PostgreSQL: the production store; several instances may share it. A request's rate-limit
-//! hits are one call to a function of `migrations/postgres-functions.sql` (`calls.rs`), its
-//! issue transaction two (`issue.rs`), and the store sends them in batches
+//! hits are usually one call to a function of `migrations/postgres-functions.sql` (`hits.rs`),
+//! its issue transaction two (`issue.rs`), and the store sends them in batches
 //! (`backend/batch.rs`, [`Batches`]); the other queries are the shared statements (`crate::queries`).
 
 use diesel_async::AsyncConnection as _;
@@ -107,6 +107,7 @@ query_prelude!([async], [.await], diesel_async::RunQueryDsl);
 
 mod calls;
 mod counters;
+mod hits;
 mod issue;
 use counters::{lock_counters, write_counters};
 mod target;
@@ -162,8 +163,21 @@ impl Batches {
                 )
             };
         }
+        let remembered = std::sync::Arc::new(hits::Remembered::default());
         Self {
-            hits: queue!(transaction hit_all),
+            hits: crate::backend::batch::Batcher::start(
+                pool.clone(),
+                crate::backend::batch::HIT_IN_FLIGHT,
+                move |pool, jobs| {
+                    let remembered = remembered.clone();
+                    async move {
+                        let mut conn = pool.get().await.map_err(unavailable)?;
+                        hits::hit_batch(&mut conn, pooling, &remembered, &jobs)
+                            .await
+                            .map_err(query)
+                    }
+                },
+            ),
             finds: queue!(calls::find_all),
             secrets: queue!(calls::secrets_by_hash),
             issues: queue!(transaction issue::issue_all),

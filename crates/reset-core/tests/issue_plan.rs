@@ -176,9 +176,9 @@ fn run(events: &[Event], flipped: bool) -> Run {
             Event::Guess { who, n } => {
                 r.flush(&mut batch);
                 let b = budget(&holder(*who, flipped).id);
-                let stored = r.facts.counters.get(&b.key).copied();
+                let stored = r.facts.counters.get(&b.key);
                 let guessed = Window::add(stored, now, b.window_ms, *n);
-                r.facts.counters.insert(b.key.clone(), guessed);
+                r.facts.counters.put(b.key.clone(), guessed);
             }
             Event::Tick { minutes } => now += minutes * MINUTE,
             Event::Flush => r.flush(&mut batch),
@@ -287,7 +287,7 @@ fn a_spent_budget_kills_codes_only() {
     assert_eq!(first.steps, vec![Step::Decided(Decision::Issue)]);
     facts
         .counters
-        .insert(budget("a").key, Window { count: 4, start: 0 });
+        .put(budget("a").key, Window { count: 4, start: 0 });
     let spent = plan(&mut facts, &[ask("r2", MINUTE), ask("r3", 2 * MINUTE)]);
     assert_eq!(spent.steps, vec![Step::Decided(Decision::BudgetSpent); 2]);
     let kill = Kill {

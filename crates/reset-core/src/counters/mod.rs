@@ -34,8 +34,9 @@ pub struct CounterWrite {
     pub expires_at: i64,
 }
 
-/// Counters as a store read them, then as the hits planned on them leave them.
-#[derive(Debug, Clone, Default)]
+/// Counters as a store read them, then as the plans on them (hits, tries, an issue batch's
+/// send caps) leave them, with the ones they moved to be written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
     windows: BTreeMap<String, Window>,
     written: BTreeMap<String, i64>,
@@ -58,11 +59,29 @@ impl Counters {
         }
     }
 
+    /// What `key` holds now: as read, or as a plan moved it.
+    pub fn get(&self, key: &str) -> Option<Window> {
+        self.windows.get(key).copied()
+    }
+
+    /// Sets what `key` holds as stored (not to be written): a store's own read, or a change
+    /// made outside the plans (a test's).
+    pub fn put(&mut self, key: impl Into<String>, window: Window) {
+        self.windows.insert(key.into(), window);
+    }
+
+    /// `n` more at `now` (ms) on `key`, a window of `len` ms, by the one rule
+    /// ([`Window::add`]): the counter after them, to be written.
+    pub fn add(&mut self, now: i64, key: &str, len: i64, n: u32) -> Window {
+        let next = Window::add(self.get(key), now, len, n);
+        self.set(key, next, len);
+        next
+    }
+
     /// One hit of `hit` at `now` (ms): the counter's state after it.
     pub fn hit(&mut self, now: i64, hit: &CounterHit) -> CounterState {
         let len = len_ms(hit);
-        let next = Window::add(self.windows.get(&hit.key).copied(), now, len, 1);
-        self.set(&hit.key, next, len);
+        let next = self.add(now, &hit.key, len, 1);
         state(next, now, len)
     }
 
@@ -81,7 +100,15 @@ impl Counters {
             .insert(key.to_owned(), window.start.saturating_add(len));
     }
 
-    /// Every counter a hit or restart moved, in key order (the order stores lock rows in).
+    /// Every counter moved since the last [`take_writes`](Self::take_writes), in key order
+    /// (the order stores lock rows in), which from now on holds as stored.
+    pub fn take_writes(&mut self) -> Vec<CounterWrite> {
+        let writes = self.writes();
+        self.written.clear();
+        writes
+    }
+
+    /// Every counter a plan moved, in key order (the order stores lock rows in).
     pub fn writes(&self) -> Vec<CounterWrite> {
         self.written
             .iter()

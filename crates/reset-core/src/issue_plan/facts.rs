@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::{Ask, Window};
+use super::Ask;
+use crate::counters::Counters;
 
 /// The facts a batch's plan reads, loaded by the store under the holders' locks. The plan
 /// updates them as it goes, so that each request sees the ones before it (in the batch, and in
@@ -16,8 +17,9 @@ pub struct Facts {
     /// Each account's newest request that stored secrets (request ids order an account's
     /// requests).
     pub newest: HashMap<String, String>,
-    /// The counters the batch checks, as stored (absent: never started, or swept).
-    pub counters: HashMap<String, Window>,
+    /// The counters the batch checks, as stored (absent: never started, or swept), then as
+    /// the plan counts them.
+    pub counters: Counters,
 }
 
 /// What a store reads for a batch (see [`Needs::of`]).

@@ -96,13 +96,12 @@ pub fn plan(facts: &mut Facts, asks: &[Ask]) -> Plan {
     let mut later = vec![Kill::default(); asks.len()];
     let mut before: BTreeMap<String, Kill> = BTreeMap::new();
     let mut open: HashMap<String, Vec<Open>> = HashMap::new();
-    let mut counted: BTreeMap<String, i64> = BTreeMap::new();
     for (n, ask) in asks.iter().enumerate() {
         let step = decide(facts, ask);
         steps.push(step);
         let Some(holder) = ask.holder.as_ref().filter(|h| h.known) else {
             if step == Step::Decided(Decision::Issue) {
-                count(facts, ask, &mut counted);
+                count(facts, ask);
             }
             continue;
         };
@@ -125,7 +124,7 @@ pub fn plan(facts: &mut Facts, asks: &[Ask]) -> Plan {
             }
         }
         if step == Step::Decided(Decision::Issue) {
-            count(facts, ask, &mut counted);
+            count(facts, ask);
             secrets.push(Open::Step(n));
             facts.issued.insert(ask.request_id.clone());
             let newest = facts.newest.entry(holder.id.clone()).or_default();
@@ -134,22 +133,11 @@ pub fn plan(facts: &mut Facts, asks: &[Ask]) -> Plan {
             }
         }
     }
-    let counters = counted
-        .into_iter()
-        .filter_map(|(key, len)| {
-            let window = *facts.counters.get(&key)?;
-            Some(CounterWrite {
-                expires_at: window.start.saturating_add(len),
-                key,
-                window,
-            })
-        })
-        .collect();
     Plan {
         steps,
         later,
         kills: before.into_iter().collect(),
-        counters,
+        counters: facts.counters.take_writes(),
     }
 }
 
@@ -173,8 +161,7 @@ fn decide(facts: &mut Facts, ask: &Ask) -> Step {
     {
         return Step::Decided(Decision::Newer);
     }
-    let current =
-        |key: &str, len: i64| Window::count_at(facts.counters.get(key).copied(), ask.now, len);
+    let current = |key: &str, len: i64| Window::count_at(facts.counters.get(key), ask.now, len);
     if let Some(b) = &ask.budget
         && current(&b.key, b.window_ms) >= b.max
     {
@@ -190,15 +177,14 @@ fn decide(facts: &mut Facts, ask: &Ask) -> Step {
 
 /// Counts an issuing request's messages in each of its send caps (two caps with the same
 /// window share a key, and count it twice, as each holds its own messages back).
-fn count(facts: &mut Facts, ask: &Ask, counted: &mut BTreeMap<String, i64>) {
+fn count(facts: &mut Facts, ask: &Ask) {
     if ask.needed == 0 {
         return;
     }
     for (_, cap) in &ask.caps {
-        let stored = facts.counters.get(&cap.key).copied();
-        let next = Window::add(stored, ask.now, cap.window_ms, ask.needed);
-        facts.counters.insert(cap.key.clone(), next);
-        counted.insert(cap.key.clone(), cap.window_ms);
+        facts
+            .counters
+            .add(ask.now, &cap.key, cap.window_ms, ask.needed);
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`reset_core::issue_plan::Facts`] from the rows a backend's load read.
 
-use reset_core::issue_plan::{Facts, Window};
+use reset_core::counters::Counters;
+use reset_core::issue_plan::Facts;
 
 /// The facts from what the load read: the requests whose audit event exists, those that
 /// stored secrets, each account's newest request (account, request id), and the counters
@@ -15,12 +16,10 @@ pub fn facts(
         audited: audited.into_iter().collect(),
         issued: issued.into_iter().collect(),
         newest: newest.into_iter().collect(),
-        counters: counters
-            .into_iter()
-            .map(|(key, count, start)| {
-                let count = u32::try_from(count).unwrap_or(0);
-                (key, Window { count, start })
-            })
-            .collect(),
+        counters: {
+            let mut read = Counters::new();
+            read.read(counters);
+            read
+        },
     }
 }

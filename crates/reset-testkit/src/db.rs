@@ -169,7 +169,7 @@ macro_rules! on_every_store {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $scenario() {
-                    super::$scenario($crate::TestDb::sqlite()).await;
+                    super::$scenario($crate::db::TestDb::sqlite()).await;
                 }
             )*
         }
@@ -177,7 +177,7 @@ macro_rules! on_every_store {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $scenario() {
-                    let Some(db) = $crate::TestDb::postgres().await else { return };
+                    let Some(db) = $crate::db::TestDb::postgres().await else { return };
                     super::$scenario(db).await;
                 }
             )*
@@ -186,7 +186,7 @@ macro_rules! on_every_store {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $scenario() {
-                    let Some(db) = $crate::TestDb::mysql().await else { return };
+                    let Some(db) = $crate::db::TestDb::mysql().await else { return };
                     super::$scenario(db).await;
                 }
             )*

@@ -382,8 +382,8 @@ impl TestServer {
     }
 
     /// Every message queued so far, in order (claimed from the outbox and marked sent, as the
-    /// worker would). Decoys (an unknown account's stand-ins) are marked sent too, and left out:
-    /// nobody receives them.
+    /// worker would). Decoy messages (an unknown identifier's) are marked sent too, and left
+    /// out: nobody receives them.
     pub async fn messages(&self) -> Vec<OutboxMessage> {
         self.api.service().settle().await;
         let far = self.clock.now_plus_days(1);

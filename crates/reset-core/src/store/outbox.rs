@@ -29,7 +29,8 @@ pub struct OutboxMessage {
     /// When it entered the queue: `created_at`, or the operator's last retry. The worker's
     /// maximum age counts from here.
     pub queued_at: DateTime<Utc>,
-    /// A stand-in queued for an unknown account's request (see [`crate::store::UnknownTarget`]):
+    /// A decoy message, queued for an unknown identifier's request (see
+    /// [`crate::store::UnknownTarget`] and `docs/anti-enumeration.md`'s glossary):
     /// the worker claims, renders and marks it sent like a real message, so the work after
     /// such a request costs what a known account's does, but hands it to no transport and
     /// counts it in no metric. [`Outbox::outbox_stats`] leaves decoys out.

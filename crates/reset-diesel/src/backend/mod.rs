@@ -2,12 +2,13 @@
 
 /// The imports every expansion of the query macros needs.
 ///
-/// `[async]` and `[.await]` for diesel-async connections (PostgreSQL); `[]` and `[]` for a
-/// synchronous connection run whole on the SQLite writer thread (see `sqlite_writer`: calls that
-/// queue together share one commit, each in its own savepoint; no thread hop per
-/// statement).
+/// `[async]`, `[.await]` and `awaited` for diesel-async connections (PostgreSQL, MySQL); `[]`,
+/// `[]` and `blocking` for a synchronous connection run whole on the SQLite writer thread (see
+/// `sqlite_writer`: calls that queue together share one commit, each in its own savepoint; no
+/// thread hop per statement). The last names the module of `crate::queries::hooks` whose traits
+/// the backend's connection implements.
 macro_rules! query_prelude {
-    ([$($async:tt)*], [$($aw:tt)*], $run:path) => {
+    ([$($async:tt)*], [$($aw:tt)*], $run:path, $hooks:ident) => {
         #[allow(unused_imports)]
         use diesel::prelude::*;
         use diesel::result::QueryResult;
@@ -26,6 +27,8 @@ macro_rules! query_prelude {
             Retention, SecretKind, SecretRecord, Swept, User,
         };
 
+        #[allow(unused_imports)]
+        use crate::queries::hooks::$hooks::{Counters as _, Statements as _};
         use crate::{DECOY_ID, DEFAULT_ORG};
         use crate::queries::limits::{LockFor, counter_rows};
         use crate::queries::outbox::SECRET_KINDS;

@@ -11,34 +11,6 @@ pub type Conn = diesel_async::AsyncMysqlConnection;
 /// Slots of `account_locks` (filled by the `init` migration).
 const LOCK_SLOTS: i32 = 4096;
 
-/// Due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's
-/// (MySQL 8 / MariaDB 10.6).
-async fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
-    outbox::table
-        .filter(outbox::sent_at.is_null())
-        .filter(outbox::dead_at.is_null())
-        .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::next_attempt_at.asc())
-        .limit(limit)
-        .select(outbox::id)
-        .for_update()
-        .skip_locked()
-        .load(conn)
-        .await
-}
-
-/// Serialises transactions about one account until the transaction ends: a row lock on the
-/// account's slot in `account_locks` (accounts sharing a slot only wait for each other; the
-/// decoy, whose rehearsals take turns, has slot -1 to itself, seeded by the init migration).
-/// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
-async fn lock_user(conn: &mut Conn, id: &str) -> QueryResult<()> {
-    diesel::sql_query("SELECT slot FROM account_locks WHERE slot = ? FOR UPDATE")
-        .bind::<BigInt, _>(slot(id))
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
 /// The lock slot of an account (or stand-in account): the decoy's own, −1, or one of
 /// [`LOCK_SLOTS`] by the CRC-32 of its id (MySQL's `CRC32`).
 fn slot(id: &str) -> i64 {
@@ -47,26 +19,6 @@ fn slot(id: &str) -> i64 {
     } else {
         i64::from(crc32fast::hash(id.as_bytes())) % i64::from(LOCK_SLOTS)
     }
-}
-
-/// Locks the slots of a batch's holders (see [`lock_user`]) in one statement, in slot order, so
-/// that two batches never wait on each other in a cycle.
-async fn lock_holders(conn: &mut Conn, holders: &[String]) -> QueryResult<()> {
-    let mut slots: Vec<i64> = holders.iter().map(|h| slot(h)).collect();
-    slots.sort_unstable();
-    slots.dedup();
-    if slots.is_empty() {
-        return Ok(());
-    }
-    // Integers computed here: nothing from a request reaches the statement's text.
-    let list: Vec<String> = slots.iter().map(i64::to_string).collect();
-    diesel::sql_query(format!(
-        "SELECT slot FROM account_locks WHERE slot IN ({}) ORDER BY slot FOR UPDATE",
-        list.join(",")
-    ))
-    .execute(conn)
-    .await
-    .map(|_| ())
 }
 
 /// Marks a message dead unless it was sent or dead already; returns its user, kind and channel
@@ -94,9 +46,61 @@ pub async fn mark_dead(
         .optional()
 }
 
-query_prelude!([async], [.await], diesel_async::RunQueryDsl);
+query_prelude!([async], [.await], diesel_async::RunQueryDsl, awaited);
 secret_by_statements!(Conn, [async], [.await]);
-use super::mysql_counters::{lock_counters, write_counters};
-use super::mysql_issue::{kill_all, newest_of};
+/// MySQL's own statements: a row lock per account slot (`account_locks`), and set-based
+/// statements for the issue batch (`mysql_issue.rs`).
+impl crate::queries::hooks::awaited::Statements for Conn {
+    /// Serialises transactions about one account until the transaction ends: a row lock on the
+    /// account's slot in `account_locks` (accounts sharing a slot only wait for each other; the
+    /// decoy, whose rehearsals take turns, has slot -1 to itself, seeded by the init migration).
+    /// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
+    async fn lock_user(&mut self, id: &str) -> QueryResult<()> {
+        diesel::sql_query("SELECT slot FROM account_locks WHERE slot = ? FOR UPDATE")
+            .bind::<BigInt, _>(slot(id))
+            .execute(self)
+            .await
+            .map(|_| ())
+    }
+
+    /// Locks the slots of a batch's holders (see `lock_user`) in one statement, in slot order, so
+    /// that two batches never wait on each other in a cycle.
+    async fn lock_holders(&mut self, holders: &[String]) -> QueryResult<()> {
+        let mut slots: Vec<i64> = holders.iter().map(|h| slot(h)).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        if slots.is_empty() {
+            return Ok(());
+        }
+        // Integers computed here: nothing from a request reaches the statement's text.
+        let list: Vec<String> = slots.iter().map(i64::to_string).collect();
+        diesel::sql_query(format!(
+            "SELECT slot FROM account_locks WHERE slot IN ({}) ORDER BY slot FOR UPDATE",
+            list.join(",")
+        ))
+        .execute(self)
+        .await
+        .map(|_| ())
+    }
+
+    async fn newest_of(&mut self, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
+        super::mysql_issue::newest_of(self, accounts).await
+    }
+
+    async fn kill_all(&mut self, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
+        super::mysql_issue::kill_all(self, kills).await
+    }
+
+    /// Due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's
+    /// (MySQL 8 / MariaDB 10.6).
+    async fn claim_ids(&mut self, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+        crate::queries::outbox::due_ids(now, limit)
+            .for_update()
+            .skip_locked()
+            .load(self)
+            .await
+    }
+}
+
 issue_by_plan!(Conn, [async], [.await]);
 worker_by_statements!(Conn, [async], [.await]);

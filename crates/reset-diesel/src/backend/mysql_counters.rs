@@ -8,84 +8,82 @@ use diesel::sql_types::{BigInt, Integer, Text};
 use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 
 use crate::issue::writes::CounterInsert;
-use crate::queries::limits::LockFor;
+use crate::queries::limits::{CounterRows, LockFor};
 
-/// Locks the counters `keys` names (sorted) in key order and reads them: key, count, window
-/// start. A missing one is created as a placeholder ([`reset_core::counters::PLACEHOLDER_START`])
-/// so that it can be locked (two transactions adding the same counter must not both read it
-/// as absent); the caller writes every one before it commits. For [`LockFor::Try`] that is
-/// always one statement to create and lock, one to read. For [`LockFor::Hits`] a locking read
-/// comes first, which is all it takes when every counter exists (the common case: a counter
-/// lives for its window); only then are the missing ones created and read. MySQL's log flush
-/// is a server setting.
-pub async fn lock_counters(
-    conn: &mut Conn,
-    keys: &[String],
-    purpose: LockFor,
-) -> QueryResult<Vec<(String, i32, i64)>> {
-    use diesel::QueryDsl as _;
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut rows: Vec<(String, i32, i64)> = Vec::new();
-    if purpose == LockFor::Hits {
-        rows = crate::queries::limits::counters_named(keys)
-            .for_update()
-            .load(conn)
-            .await?;
-        if rows.len() == keys.len() {
-            return Ok(rows);
+impl crate::queries::hooks::awaited::Counters for Conn {
+    /// For [`LockFor::Try`] always one statement to create and lock, one to read. For
+    /// [`LockFor::Hits`] a locking read comes first, which is all it takes when every counter
+    /// exists (the common case: a counter lives for its window); only then are the missing ones
+    /// created and read. MySQL's log flush is a server setting.
+    async fn lock_counters(
+        &mut self,
+        keys: &[String],
+        purpose: LockFor,
+    ) -> QueryResult<CounterRows> {
+        use diesel::QueryDsl as _;
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
+        let mut rows: Vec<(String, i32, i64)> = Vec::new();
+        if purpose == LockFor::Hits {
+            rows = crate::queries::limits::counters_named(keys)
+                .for_update()
+                .load(self)
+                .await?;
+            if rows.len() == keys.len() {
+                return Ok(rows);
+            }
+        }
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !rows.iter().any(|(have, _, _)| have == *k))
+            .cloned()
+            .collect();
+        // `count = count` writes nothing but takes the row's lock (one another transaction created
+        // meanwhile), a row at a time in key order.
+        let values = vec!["(?, ?, 0, 0)"; missing.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {values}
+             ON DUPLICATE KEY UPDATE count = count"
+        );
+        let mut create = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
+        for key in &missing {
+            create = create
+                .bind::<Text, _>(key.clone())
+                .bind::<BigInt, _>(reset_core::counters::PLACEHOLDER_START);
+        }
+        create.execute(self).await?;
+        rows.extend(
+            crate::queries::limits::counters_named(&missing)
+                .for_update()
+                .load::<(String, i32, i64)>(self)
+                .await?,
+        );
+        Ok(rows)
     }
-    let missing: Vec<String> = keys
-        .iter()
-        .filter(|k| !rows.iter().any(|(have, _, _)| have == *k))
-        .cloned()
-        .collect();
-    // `count = count` writes nothing but takes the row's lock (one another transaction created
-    // meanwhile), a row at a time in key order.
-    let values = vec!["(?, ?, 0, 0)"; missing.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {values}
-         ON DUPLICATE KEY UPDATE count = count"
-    );
-    let mut create = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for key in &missing {
-        create = create
-            .bind::<Text, _>(key.clone())
-            .bind::<BigInt, _>(reset_core::counters::PLACEHOLDER_START);
-    }
-    create.execute(conn).await?;
-    rows.extend(
-        crate::queries::limits::counters_named(&missing)
-            .for_update()
-            .load::<(String, i32, i64)>(conn)
-            .await?,
-    );
-    Ok(rows)
-}
 
-/// Writes counters' values as they are, in one upsert: whatever a plan
-/// ([`reset_core::counters`], [`reset_core::issue_plan`]) moved. Rows come in key order, the
-/// order they are locked in.
-pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> QueryResult<()> {
-    if counters.is_empty() {
-        return Ok(());
+    /// Writes counters' values as they are, in one upsert: whatever a plan
+    /// ([`reset_core::counters`], [`reset_core::issue_plan`]) moved. Rows come in key order, the
+    /// order they are locked in.
+    async fn write_counters(&mut self, counters: &[CounterInsert]) -> QueryResult<()> {
+        if counters.is_empty() {
+            return Ok(());
+        }
+        let rows = vec!["(?, ?, ?, ?)"; counters.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
+             ON DUPLICATE KEY UPDATE
+               window_start = VALUES(window_start), count = VALUES(count),
+               expires_at = VALUES(expires_at)"
+        );
+        let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
+        for c in counters {
+            q = q
+                .bind::<Text, _>(c.key.clone())
+                .bind::<BigInt, _>(c.window_start)
+                .bind::<Integer, _>(c.count)
+                .bind::<BigInt, _>(c.expires_at);
+        }
+        q.execute(self).await.map(|_| ())
     }
-    let rows = vec!["(?, ?, ?, ?)"; counters.len()].join(", ");
-    let sql = format!(
-        "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
-         ON DUPLICATE KEY UPDATE
-           window_start = VALUES(window_start), count = VALUES(count),
-           expires_at = VALUES(expires_at)"
-    );
-    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for c in counters {
-        q = q
-            .bind::<Text, _>(c.key.clone())
-            .bind::<BigInt, _>(c.window_start)
-            .bind::<Integer, _>(c.count)
-            .bind::<BigInt, _>(c.expires_at);
-    }
-    q.execute(conn).await.map(|_| ())
 }

@@ -5,51 +5,14 @@
 use diesel::Connection as _;
 
 pub use super::sqlite_writer::Writer;
+use crate::queries::limits::CounterRows;
 
 /// The connection the queries run on, inside the writer thread.
 pub type Conn = diesel::SqliteConnection;
 
-/// Due messages; SQLite has one writer at a time, so no row locking is needed.
-fn claim_ids(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
-    outbox::table
-        .filter(outbox::sent_at.is_null())
-        .filter(outbox::dead_at.is_null())
-        .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::next_attempt_at.asc())
-        .limit(limit)
-        .select(outbox::id)
-        .load(conn)
-}
-
-/// Nothing to lock: the single connection already runs one transaction at a time.
-#[allow(clippy::unnecessary_wraps)]
-fn lock_user(_conn: &mut Conn, _id: &str) -> QueryResult<()> {
-    Ok(())
-}
-
-/// Nothing to lock (see [`lock_user`]).
-#[allow(clippy::unnecessary_wraps)]
-fn lock_holders(_conn: &mut Conn, _holders: &[String]) -> QueryResult<()> {
-    Ok(())
-}
-
 returning_queries!(Conn, [], []);
 
-query_prelude!([], [], diesel::RunQueryDsl);
-
-/// Counters read (SQLite's one writer already runs one transaction at a time, so reading is
-/// locking; nothing is created, for any [`LockFor`]). The writer already shares one commit
-/// among the calls queued together.
-fn lock_counters(
-    conn: &mut Conn,
-    keys: &[String],
-    _for: LockFor,
-) -> QueryResult<Vec<(String, i32, i64)>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    crate::queries::limits::counters_named(keys).load(conn)
-}
+query_prelude!([], [], diesel::RunQueryDsl, blocking);
 
 /// See [`reset_core::store::ResetState::hit`]: one request, through `hit_all`, in a savepoint
 /// of its own.
@@ -82,64 +45,89 @@ pub fn issue(
         .unwrap_or((reset_core::store::IssueOutcome::NotIssued, false)))
 }
 
-/// Each account's newest request that stored secrets, one index seek each (an aggregate over
-/// the account's secrets would read every one of them, and a busy account has many); one
-/// statement per account costs SQLite little.
-fn newest_of(conn: &mut Conn, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
-    let mut newest = Vec::with_capacity(accounts.len());
-    for account in accounts {
-        let last: Option<String> = reset_secrets::table
-            .filter(reset_secrets::user_id.eq(account))
-            .order(reset_secrets::request_id.desc())
-            .select(reset_secrets::request_id)
-            .first(conn)
-            .optional()?;
-        if let Some(last) = last {
-            newest.push((account.clone(), last));
+/// SQLite's counters: its one writer already runs one transaction at a time, so reading is
+/// locking and nothing is created, for any [`LockFor`]; one upsert per row.
+impl crate::queries::hooks::blocking::Counters for Conn {
+    fn lock_counters(&mut self, keys: &[String], _for: LockFor) -> QueryResult<CounterRows> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
         }
+        crate::queries::limits::counters_named(keys).load(self)
     }
-    Ok(newest)
+
+    fn write_counters(
+        &mut self,
+        counters: &[crate::issue::writes::CounterInsert],
+    ) -> QueryResult<()> {
+        for c in counters {
+            diesel::insert_into(rate_limits::table)
+                .values(c)
+                .on_conflict(rate_limits::key)
+                .do_update()
+                .set((
+                    rate_limits::count.eq(c.count),
+                    rate_limits::window_start.eq(c.window_start),
+                    rate_limits::expires_at.eq(c.expires_at),
+                ))
+                .execute(self)?;
+        }
+        Ok(())
+    }
 }
 
-/// Kills accounts' live codes, or their other live secrets, one statement per row.
-fn kill_all(conn: &mut Conn, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
-    let code = SecretKind::Code.as_str();
-    for k in kills {
-        let live = reset_secrets::table
-            .filter(reset_secrets::user_id.eq(&k.account))
-            .filter(unspent());
-        let set = reset_secrets::superseded_at.eq(k.at);
-        if k.code {
-            diesel::update(live.filter(reset_secrets::kind.eq(code)))
-                .set(set)
-                .execute(conn)?;
-        } else {
-            diesel::update(live.filter(reset_secrets::kind.ne(code)))
-                .set(set)
-                .execute(conn)?;
-        }
+/// SQLite's own statements: nothing to lock (the single connection already runs one transaction
+/// at a time), and one statement per row, which costs SQLite little.
+impl crate::queries::hooks::blocking::Statements for Conn {
+    fn lock_user(&mut self, _id: &str) -> QueryResult<()> {
+        Ok(())
     }
-    Ok(())
-}
 
-/// Writes counters' values as they are, one upsert per row.
-fn write_counters(
-    conn: &mut Conn,
-    counters: &[crate::issue::writes::CounterInsert],
-) -> QueryResult<()> {
-    for c in counters {
-        diesel::insert_into(rate_limits::table)
-            .values(c)
-            .on_conflict(rate_limits::key)
-            .do_update()
-            .set((
-                rate_limits::count.eq(c.count),
-                rate_limits::window_start.eq(c.window_start),
-                rate_limits::expires_at.eq(c.expires_at),
-            ))
-            .execute(conn)?;
+    fn lock_holders(&mut self, _holders: &[String]) -> QueryResult<()> {
+        Ok(())
     }
-    Ok(())
+
+    /// One index seek per account: an aggregate over the account's secrets would read every one
+    /// of them, and a busy account has many.
+    fn newest_of(&mut self, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
+        let mut newest = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let last: Option<String> = reset_secrets::table
+                .filter(reset_secrets::user_id.eq(account))
+                .order(reset_secrets::request_id.desc())
+                .select(reset_secrets::request_id)
+                .first(self)
+                .optional()?;
+            if let Some(last) = last {
+                newest.push((account.clone(), last));
+            }
+        }
+        Ok(newest)
+    }
+
+    fn kill_all(&mut self, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
+        let code = SecretKind::Code.as_str();
+        for k in kills {
+            let live = reset_secrets::table
+                .filter(reset_secrets::user_id.eq(&k.account))
+                .filter(unspent());
+            let set = reset_secrets::superseded_at.eq(k.at);
+            if k.code {
+                diesel::update(live.filter(reset_secrets::kind.eq(code)))
+                    .set(set)
+                    .execute(self)?;
+            } else {
+                diesel::update(live.filter(reset_secrets::kind.ne(code)))
+                    .set(set)
+                    .execute(self)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Due messages; SQLite has one writer at a time, so no row locking is needed.
+    fn claim_ids(&mut self, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+        crate::queries::outbox::due_ids(now, limit).load(self)
+    }
 }
 
 issue_by_plan!(Conn, [], []);

@@ -1,9 +1,9 @@
 //! The issue transaction as statements (SQLite, MySQL): load, plan, apply (see
 //! [`crate::issue`]). PostgreSQL loads and applies a batch in one function call each
-//! (`backend/pg/issue.rs`); all three plan with the same function. Each backend brings the
-//! statements it writes differently: `lock_holders`, `newest_of`, `kill_all` and
-//! `write_counters` (one per row on SQLite, `backend/sqlite.rs`; one per batch on MySQL,
-//! `backend/mysql_issue.rs`).
+//! (`backend/pg/issue.rs`); all three plan with the same function. Each backend's connection
+//! brings the statements it writes differently ([`crate::queries::hooks`]: `lock_holders`,
+//! `newest_of`, `kill_all`, `write_counters`): one per row on SQLite (`backend/sqlite.rs`), one
+//! per batch on MySQL (`backend/mysql.rs`, `backend/mysql_issue.rs`).
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! issue_by_plan {
@@ -50,7 +50,7 @@ macro_rules! issue_by_plan {
         /// The facts of a batch, under its holders' locks (`decoy`: read the decoy's newest
         /// request too).
         $($async)* fn load(conn: &mut $C, needs: &Needs, decoy: bool) -> QueryResult<Facts> {
-            lock_holders(conn, &needs.holders)$($aw)*?;
+            conn.lock_holders(&needs.holders)$($aw)*?;
             let audited: Vec<String> = audit_events::table
                 .filter(audit_events::id.eq_any(&needs.request_ids))
                 .select(audit_events::id)
@@ -66,7 +66,7 @@ macro_rules! issue_by_plan {
             if decoy {
                 accounts.push(DECOY_ID.to_owned());
             }
-            let mut newest = newest_of(conn, &accounts)$($aw)*?;
+            let mut newest = conn.newest_of(&accounts)$($aw)*?;
             let counters: Vec<(String, i32, i64)> = if needs.keys.is_empty() {
                 Vec::new()
             } else {
@@ -97,14 +97,14 @@ macro_rules! issue_by_plan {
                     return Err(crate::errors::written_by_another_attempt());
                 }
             }
-            kill_all(conn, &w.kills)$($aw)*?;
+            conn.kill_all(&w.kills)$($aw)*?;
             if !w.secrets.is_empty() {
                 diesel::insert_into(reset_secrets::table)
                     .values(&w.secrets)
                     .execute(conn)
                     $($aw)*?;
             }
-            write_counters(conn, &w.counters)$($aw)*?;
+            conn.write_counters(&w.counters)$($aw)*?;
             if !w.outbox.is_empty() {
                 diesel::insert_into(outbox::table)
                     .values(&w.outbox)
@@ -119,7 +119,7 @@ macro_rules! issue_by_plan {
         /// deadlock two rehearsals without the lock: they take turns.
         $($async)* fn rehearse(conn: &mut $C, w: Writes) -> QueryResult<()> {
             let rolled_back = conn.transaction($($async)* move |conn| {
-                lock_user(conn, DECOY_ID)$($aw)*?;
+                conn.lock_user(DECOY_ID)$($aw)*?;
                 apply(conn, &w)$($aw)*?;
                 Err::<(), _>(diesel::result::Error::RollbackTransaction)
             })

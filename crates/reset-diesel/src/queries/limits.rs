@@ -1,8 +1,9 @@
 //! Fixed-window counters: locked and read in key order, moved by
-//! [`reset_core::counters`] (the one fixed-window rule), written as they are. Each backend
-//! brings two statements of its own: `lock_counters` (lock and read rows in key order, creating a
-//! missing one as a placeholder so that it can be locked; optionally committing without waiting
-//! for the log) and `write_counters` (rows as they are).
+//! [`reset_core::counters`] (the one fixed-window rule), written as they are. Each backend's
+//! connection brings two statements of its own ([`crate::queries::hooks`]'s `Counters`):
+//! `lock_counters` (lock and read rows in key order, creating a missing one as a placeholder so
+//! that it can be locked; optionally committing without waiting for the log) and
+//! `write_counters` (rows as they are).
 
 macro_rules! limit_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
@@ -13,7 +14,7 @@ macro_rules! limit_queries {
                 moved.restart(now, c);
             }
             let rows = counter_rows(&moved);
-            conn.transaction($($async)* move |conn| write_counters(conn, &rows)$($aw)*)
+            conn.transaction($($async)* move |conn| conn.write_counters(&rows)$($aw)*)
             $($aw)*
         }
 
@@ -22,9 +23,9 @@ macro_rules! limit_queries {
         /// order, planned ([`reset_core::counters::plan_hits`]) and written once each.
         pub $($async)* fn hit_all(conn: &mut $C, asks: &[HitAsk]) -> QueryResult<Vec<Vec<CounterState>>> {
             let mut counters = Counters::new();
-            counters.read(lock_counters(conn, &hit_keys(asks), LockFor::Hits)$($aw)*?);
+            counters.read(conn.lock_counters(&hit_keys(asks), LockFor::Hits)$($aw)*?);
             let states = plan_hits(&mut counters, asks);
-            write_counters(conn, &counter_rows(&counters))$($aw)*?;
+            conn.write_counters(&counter_rows(&counters))$($aw)*?;
             Ok(states)
         }
 
@@ -83,6 +84,9 @@ pub fn counters_named(
             rate_limits::window_start,
         ))
 }
+
+/// Counter rows as read: key, count, window start (ms).
+pub type CounterRows = Vec<(String, i32, i64)>;
 
 /// What counters are locked for: what a backend may trade for speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

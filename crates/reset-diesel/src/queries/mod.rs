@@ -2,6 +2,7 @@
 //! `crate::backend`: Diesel checks each expansion against its own backend, which keeps one
 //! source of truth without a wall of generic bounds.
 
+pub(crate) mod hooks;
 #[macro_use]
 mod admin;
 #[macro_use]

@@ -1,8 +1,25 @@
 //! The durable outbox: messages are written in the transaction that decides them and delivered
 //! later by the worker.
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+use diesel::{ExpressionMethods as _, QueryDsl as _};
+
 /// Message kinds whose payload holds a secret.
 pub(crate) const SECRET_KINDS: [&str; 2] = ["reset_link", "reset_code"];
+
+/// The ids of at most `limit` messages due at `now`, the earliest first: what each backend's
+/// `claim_ids` ([`crate::queries::hooks`]) reads, locking the rows where it must.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+#[diesel::dsl::auto_type]
+pub(crate) fn due_ids(now: i64, limit: i64) -> _ {
+    crate::schema::outbox::table
+        .filter(crate::schema::outbox::sent_at.is_null())
+        .filter(crate::schema::outbox::dead_at.is_null())
+        .filter(crate::schema::outbox::next_attempt_at.le(now))
+        .order(crate::schema::outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select(crate::schema::outbox::id)
+}
 
 macro_rules! outbox_queries {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
@@ -226,7 +243,7 @@ macro_rules! worker_by_statements {
             lease_ms: i64,
         ) -> QueryResult<Vec<OutboxMessage>> {
             conn.transaction($($async)* move |conn| {
-                let ids = claim_ids(conn, now, i64::from(limit))$($aw)*?;
+                let ids = conn.claim_ids(now, i64::from(limit))$($aw)*?;
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }

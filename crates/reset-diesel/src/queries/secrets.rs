@@ -52,11 +52,11 @@ macro_rules! secret_queries {
                     .optional()?;
                 let code = row.and_then(SecretRow::into_record).filter(|c| c.id != DECOY_ID);
                 let mut counters = Counters::new();
-                counters.read(lock_counters(conn, &ask.first_keys(), LockFor::Try)$($aw)*?);
+                counters.read(conn.lock_counters(&ask.first_keys(), LockFor::Try)$($aw)*?);
                 let tally = ask.tally(&mut counters);
-                counters.read(lock_counters(conn, &tally.then_keys(&ask, code.as_ref()), LockFor::Try)$($aw)*?);
+                counters.read(conn.lock_counters(&tally.then_keys(&ask, code.as_ref()), LockFor::Try)$($aw)*?);
                 let done = tally.finish(&ask, &mut counters, code);
-                write_counters(conn, &crate::queries::limits::counter_rows(&counters))$($aw)*?;
+                conn.write_counters(&crate::queries::limits::counter_rows(&counters))$($aw)*?;
                 Ok(done)
             })
             $($aw)*

@@ -9,7 +9,7 @@ use diesel_async::RunQueryDsl as _;
 
 use super::conn::Conn;
 use crate::issue::writes::CounterInsert;
-use crate::queries::limits::LockFor;
+use crate::queries::limits::{CounterRows, LockFor};
 
 diesel::define_sql_function! {
     /// `migrations/postgres-functions.sql`: counters locked in key order and read.
@@ -23,28 +23,27 @@ diesel::define_sql_function! {
     fn reset_counters_write(keys: Array<Text>, starts: Array<BigInt>, counts: Array<Integer>, ends: Array<BigInt>, was_counts: Array<Nullable<Integer>>, was_starts: Array<Nullable<BigInt>>, any: Array<Bool>, relax: Bool) -> Integer;
 }
 
-/// Locks the counters `keys` names (sorted) and reads them: key, count, window start. A missing
-/// one is created as a placeholder ([`reset_core::counters::PLACEHOLDER_START`]), which the
-/// caller's write replaces; the same call whatever exists. For [`LockFor::Hits`] the
-/// transaction commits without waiting for its WAL flush.
-pub async fn lock_counters(
-    conn: &mut Conn,
-    keys: &[String],
-    purpose: LockFor,
-) -> QueryResult<Vec<(String, i32, i64)>> {
-    let relax = purpose == LockFor::Hits;
-    if keys.is_empty() && !relax {
-        return Ok(Vec::new());
+/// PostgreSQL's counters: a function call each (a code try's, and hits that fall back to locks).
+impl crate::queries::hooks::awaited::Counters for Conn {
+    /// The same call whatever exists; for [`LockFor::Hits`] the transaction commits without
+    /// waiting for its WAL flush.
+    async fn lock_counters(
+        &mut self,
+        keys: &[String],
+        purpose: LockFor,
+    ) -> QueryResult<CounterRows> {
+        let relax = purpose == LockFor::Hits;
+        if keys.is_empty() && !relax {
+            return Ok(Vec::new());
+        }
+        diesel::select(reset_counters_lock(keys, relax))
+            .load(self)
+            .await
     }
-    diesel::select(reset_counters_lock(keys, relax))
-        .load(conn)
-        .await
-}
 
-/// Writes counters' values as they are, in one call (rows in key order; the caller holds their
-/// locks).
-pub async fn write_counters(conn: &mut Conn, counters: &[CounterInsert]) -> QueryResult<()> {
-    write_where(conn, counters, |_| Was::Any, false).await
+    async fn write_counters(&mut self, counters: &[CounterInsert]) -> QueryResult<()> {
+        write_where(self, counters, |_| Was::Any, false).await
+    }
 }
 
 /// What a counter held when it was read, for [`swap_counters`].

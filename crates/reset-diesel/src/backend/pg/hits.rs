@@ -13,22 +13,22 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use diesel::result::QueryResult;
-use diesel_async::AsyncConnection as _;
 use diesel_async::RunQueryDsl as _;
 use reset_core::counters::{Counters, HitAsk, hit_keys, plan_hits};
 use reset_core::rate_limit::CounterState;
 
-use super::Pooling;
 use super::conn::Conn;
 use super::counters::{Was, moved, swap_counters};
+use super::target::Pooling;
 use crate::queries::limits::{counter_rows, counters_named};
 
 /// Counters remembered at most; past it the memory starts empty again (a stranger spraying
 /// identifiers only costs the batches their read, as if nothing were remembered).
 const REMEMBERED: usize = 4096;
 
-/// Swaps tried before a batch takes the counters' locks instead (`hit_all` in a transaction),
-/// which always goes through: instances racing on one counter cannot starve each other.
+/// Swaps tried before [`hit_batch`] gives up, and the caller takes the counters' locks instead
+/// (`hit_all` in a transaction), which always goes through: instances racing on one counter
+/// cannot starve each other.
 const SWAPS: usize = 3;
 
 /// The counters this instance last wrote: key → count and window start. Only the hit queue
@@ -76,14 +76,15 @@ impl Remembered {
     }
 }
 
-/// The rate-limit transactions of a batch (see [`crate::queries::limits`]'s `hit_all`, which
-/// they fall back to), each as if it ran alone, in arrival order.
+/// The rate-limit transactions of a batch, each as if it ran alone, in arrival order (as
+/// [`crate::queries::limits`]'s `hit_all`); `None` when another writer moved a counter every
+/// time it tried ([`SWAPS`]), and nothing was written.
 pub async fn hit_batch(
     conn: &mut Conn,
     pooling: Pooling,
     remembered: &Remembered,
     asks: &[HitAsk],
-) -> QueryResult<Vec<Vec<CounterState>>> {
+) -> QueryResult<Option<Vec<Vec<CounterState>>>> {
     let keys = hit_keys(asks);
     for _ in 0..SWAPS {
         let (mut rows, missing) = remembered.known(&keys);
@@ -110,7 +111,7 @@ pub async fn hit_batch(
         match swapped {
             Ok(()) => {
                 remembered.write(writes.into_iter().map(|w| (w.key, w.count, w.window_start)));
-                return Ok(states);
+                return Ok(Some(states));
             }
             Err(e) => {
                 remembered.forget(&keys);
@@ -120,6 +121,5 @@ pub async fn hit_batch(
             }
         }
     }
-    conn.transaction(async |c| super::hit_all(c, asks).await)
-        .await
+    Ok(None)
 }

@@ -1,7 +1,9 @@
 //! PostgreSQL: the production store; several instances may share it. A request's rate-limit
 //! hits are usually one call to a function of `migrations/postgres-functions.sql` (`hits.rs`),
 //! its issue transaction two (`issue.rs`), and the store sends them in batches
-//! (`backend/batch.rs`, [`Batches`]); the other queries are the shared statements (`crate::queries`).
+//! (`backend/batch.rs`, [`Batches`]); the other queries are the shared statements
+//! (`crate::queries`), whose per-backend statements `Conn` implements
+//! (`crate::queries::hooks`: `counters.rs`).
 
 use diesel_async::AsyncConnection as _;
 
@@ -103,13 +105,12 @@ pub async fn notify_all(
     .map_err(|e| e.to_string())
 }
 
-query_prelude!([async], [.await], diesel_async::RunQueryDsl);
+query_prelude!([async], [.await], diesel_async::RunQueryDsl, awaited);
 
 mod calls;
 mod counters;
 mod hits;
 mod issue;
-use counters::{lock_counters, write_counters};
 mod target;
 mod tls;
 pub use calls::claim_outbox;
@@ -172,9 +173,15 @@ impl Batches {
                     let remembered = remembered.clone();
                     async move {
                         let mut conn = pool.get().await.map_err(unavailable)?;
-                        hits::hit_batch(&mut conn, pooling, &remembered, &jobs)
-                            .await
-                            .map_err(query)
+                        match hits::hit_batch(&mut conn, pooling, &remembered, &jobs).await {
+                            Ok(Some(states)) => Ok(states),
+                            // Moved every time: the counters' locks, which always go through.
+                            Ok(None) => conn
+                                .transaction(async |c| hit_all(c, &jobs).await)
+                                .await
+                                .map_err(query),
+                            Err(e) => Err(query(e)),
+                        }
                     }
                 },
             ),

@@ -1,0 +1,71 @@
+//! What each backend brings to the shared statements: the few it writes its own way, as two
+//! small traits its connection type implements. The query macros call them as methods of the
+//! connection (`conn.lock_counters(…)`), so a backend that lacks one fails to compile at its
+//! `impl`, with the contract written here, instead of at a name looked up inside a macro's
+//! expansion.
+//!
+//! The traits are declared twice from one text, as the queries are: [`blocking`] for SQLite's
+//! synchronous connection (run whole on the writer thread) and [`awaited`] for diesel-async's
+//! (PostgreSQL, MySQL).
+
+macro_rules! hook_traits {
+    ([$($async:tt)*]) => {
+        use diesel::result::QueryResult;
+
+        use crate::issue::writes::{CounterInsert, KillRow};
+        use crate::queries::limits::{CounterRows, LockFor};
+
+        /// Counters (every backend; see [`crate::queries::limits`]).
+        pub(crate) trait Counters {
+            /// Locks the counters `keys` names (sorted) in key order, where the backend must,
+            /// and reads them: key, count, window start. A missing one that must be locked is
+            /// created as a placeholder ([`reset_core::counters::PLACEHOLDER_START`]), which the
+            /// caller writes before it commits.
+            $($async)* fn lock_counters(&mut self, keys: &[String], purpose: LockFor) -> QueryResult<CounterRows>;
+
+            /// Writes counters' values as they are (rows in key order; the caller holds their
+            /// locks).
+            $($async)* fn write_counters(&mut self, counters: &[CounterInsert]) -> QueryResult<()>;
+        }
+
+        /// The issue transaction's and the outbox worker's own statements (SQLite and MySQL;
+        /// PostgreSQL runs these inside its functions).
+        pub(crate) trait Statements {
+            /// Serialises transactions about one account (or stand-in) until the transaction
+            /// ends.
+            $($async)* fn lock_user(&mut self, id: &str) -> QueryResult<()>;
+
+            /// Locks a batch's holders (as [`lock_user`](Self::lock_user)) in one order, so
+            /// that two batches never wait on each other in a cycle.
+            $($async)* fn lock_holders(&mut self, holders: &[String]) -> QueryResult<()>;
+
+            /// Each account's newest request that stored secrets: (account, request id), for
+            /// the accounts that have one.
+            $($async)* fn newest_of(
+                &mut self,
+                accounts: &[String],
+            ) -> QueryResult<Vec<(String, String)>>;
+
+            /// Kills accounts' live codes, or their other live secrets, at the kill's time.
+            $($async)* fn kill_all(&mut self, kills: &[KillRow]) -> QueryResult<()>;
+
+            /// The ids of at most `limit` messages due at `now`, locked against other workers
+            /// where the backend has several.
+            $($async)* fn claim_ids(&mut self, now: i64, limit: i64) -> QueryResult<Vec<String>>;
+        }
+    };
+}
+
+/// The hooks of a synchronous connection (SQLite).
+#[cfg(feature = "sqlite")]
+pub(crate) mod blocking {
+    hook_traits!([]);
+}
+
+/// The hooks of a diesel-async connection (PostgreSQL, MySQL).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) mod awaited {
+    // PostgreSQL implements only `Counters`.
+    #![cfg_attr(not(feature = "mysql"), allow(dead_code))]
+    hook_traits!([async]);
+}

@@ -118,8 +118,44 @@ pub async fn hit_batch(
                 if !moved(&e) {
                     return Err(e);
                 }
+                tracing::debug!(
+                    counters = keys.len(),
+                    "hits: a counter moved since it was read; planning again"
+                );
             }
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REMEMBERED, Remembered};
+
+    fn keys(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("k{i}")).collect()
+    }
+
+    #[test]
+    fn remembers_what_was_written_and_forgets_on_request() {
+        let r = Remembered::default();
+        r.write([("a".to_owned(), 3, 10), ("b".to_owned(), 1, 20)]);
+        let (rows, missing) = r.known(&["a".to_owned(), "c".to_owned()]);
+        assert_eq!(rows, vec![("a".to_owned(), 3, 10)]);
+        assert_eq!(missing, vec!["c".to_owned()]);
+        r.forget(&["a".to_owned()]);
+        assert_eq!(r.known(&["a".to_owned()]).1, vec!["a".to_owned()]);
+    }
+
+    #[test]
+    fn never_holds_more_than_its_bound() {
+        let r = Remembered::default();
+        r.write(keys(0..REMEMBERED).into_iter().map(|k| (k, 1, 0)));
+        assert_eq!(r.map().len(), REMEMBERED);
+        // Rewriting a known key keeps everything; a new one starts afresh.
+        r.write([("k0".to_owned(), 2, 0)]);
+        assert_eq!(r.map().len(), REMEMBERED);
+        r.write([("new".to_owned(), 1, 0)]);
+        assert_eq!(r.map().len(), 1);
+    }
 }

@@ -24,7 +24,7 @@ impl crate::queries::hooks::awaited::Counters for Conn {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut rows: Vec<(String, i32, i64)> = Vec::new();
+        let mut rows: CounterRows = Vec::new();
         if purpose == LockFor::Hits {
             rows = crate::queries::limits::counters_named(keys)
                 .for_update()

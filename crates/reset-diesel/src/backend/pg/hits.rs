@@ -20,7 +20,7 @@ use reset_core::rate_limit::CounterState;
 use super::conn::Conn;
 use super::counters::{Was, moved, swap_counters};
 use super::target::Pooling;
-use crate::queries::limits::{counter_rows, counters_named};
+use crate::queries::limits::{CounterRows, counter_rows, counters_named};
 
 /// Counters remembered at most; past it the memory starts empty again (a stranger spraying
 /// identifiers only costs the batches their read, as if nothing were remembered).
@@ -45,7 +45,7 @@ impl Remembered {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn known(&self, keys: &[String]) -> (Vec<(String, i32, i64)>, Vec<String>) {
+    fn known(&self, keys: &[String]) -> (CounterRows, Vec<String>) {
         let map = self.map();
         let mut rows = Vec::with_capacity(keys.len());
         let mut missing = Vec::new();
@@ -89,24 +89,23 @@ pub async fn hit_batch(
     for _ in 0..SWAPS {
         let (mut rows, missing) = remembered.known(&keys);
         if !missing.is_empty() {
-            let read: Vec<(String, i32, i64)> =
+            let read: CounterRows =
                 in_transaction_if!(pooling, conn, |c| { counters_named(&missing).load(c) })?;
             rows.extend(read);
         }
-        let was: HashMap<&str, Was> = rows
-            .iter()
-            .map(|(key, count, start)| (key.as_str(), Was::Held(*count, *start)))
-            .collect();
+        // What the plan starts from: each counter it bumps as read (absent unless a row came
+        // back); one it only restarts is written whatever it holds.
+        let mut was: HashMap<&str, Was> = keys.iter().map(|k| (k.as_str(), Was::Absent)).collect();
+        was.extend(
+            rows.iter()
+                .map(|(key, count, start)| (key.as_str(), Was::Held(*count, *start))),
+        );
         let mut counters = Counters::new();
         counters.read(rows.iter().cloned());
         let states = plan_hits(&mut counters, asks);
         let writes = counter_rows(&counters);
         let swapped = in_transaction_if!(pooling, conn, |c| swap_counters(c, &writes, |key| {
-            match was.get(key) {
-                Some(held) => *held,
-                None if keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok() => Was::Absent,
-                None => Was::Any,
-            }
+            was.get(key).copied().unwrap_or(Was::Any)
         }));
         match swapped {
             Ok(()) => {

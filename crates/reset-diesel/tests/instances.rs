@@ -1,7 +1,7 @@
 //! Instances sharing one database move the same counters: a hit counts once whichever instance
-//! makes it, and no instance plans on a counter another one moved since. PostgreSQL's hits plan
-//! on what the instance last wrote and check it as they write (`backend/pg/hits.rs`); these
-//! cases race that memory against the other instances, on every store.
+//! makes it, and no instance plans on a counter another one moved since. PostgreSQL's and MySQL's
+//! hits plan on what the instance last wrote and check it as they write (`backend/swap.rs`);
+//! these cases race that memory against the other instances, on every store.
 
 #![allow(clippy::unwrap_used)]
 
@@ -88,7 +88,26 @@ async fn a_counter_moved_elsewhere_is_read_again(db: TestDb) {
     assert_eq!(count(b, later, &c).await, 2);
 }
 
+/// A hit of two counters, one of which another instance moved, writes neither until both are
+/// read again: each counts the hit once (a swap that wrote the unmoved one and then planned
+/// again would count it twice).
+async fn a_swap_writes_all_its_counters_or_none(db: TestDb) {
+    let stores = instances(&db, 2).await;
+    let (a, b) = (&stores[0], &stores[1]);
+    let (one, two) = (counter("instances:one"), counter("instances:two"));
+    let both = [one.clone(), two.clone()];
+    let counts = |states: Vec<reset_core::rate_limit::CounterState>| {
+        states.iter().map(|s| s.count).collect::<Vec<_>>()
+    };
+    assert_eq!(counts(a.hit(now(), &both, &[]).await.unwrap()), [1, 1]);
+    assert_eq!(count(b, now(), &two).await, 2, "b moves the second");
+    assert_eq!(counts(a.hit(now(), &both, &[]).await.unwrap()), [2, 3]);
+    assert_eq!(count(b, now(), &one).await, 3);
+    assert_eq!(count(b, now(), &two).await, 4);
+}
+
 reset_testkit::on_every_store!(
     parallel_hits_from_instances_count_once,
     a_counter_moved_elsewhere_is_read_again,
+    a_swap_writes_all_its_counters_or_none,
 );

@@ -70,7 +70,11 @@ CREATE TABLE rate_limits (
     `count` INTEGER NOT NULL,
     -- When the counter's window ends, so the retention sweep can delete the row then (every
     -- write sets it; the default is only a floor).
-    expires_at BIGINT NOT NULL DEFAULT 0
+    expires_at BIGINT NOT NULL DEFAULT 0,
+    -- A count is never negative. Rate-limit hits written without locks write -1 into a counter
+    -- that moved since it was read, which this refuses, so that the statement writes nothing
+    -- (crates/reset-diesel/src/backend/mysql_hits.rs). Enforced from MySQL 8.0.16, MariaDB 10.2.
+    CONSTRAINT rate_limits_swap CHECK (`count` >= 0)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);
 

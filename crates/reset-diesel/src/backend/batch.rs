@@ -25,7 +25,7 @@ const MAX_BATCH: usize = 64;
 pub const IN_FLIGHT: usize = 2;
 
 /// Hit batches in flight at once on PostgreSQL: one, because each plans on the counters the
-/// one before it wrote (`backend/pg/hits.rs`); a second at once would plan on the same values
+/// one before it wrote (`backend/swap.rs`); a second at once would plan on the same values
 /// and find them moved.
 #[cfg(feature = "postgres")]
 pub const HIT_IN_FLIGHT: usize = 1;

@@ -62,6 +62,8 @@ mod mysql_counters;
 #[cfg(feature = "mysql")]
 mod mysql_find;
 #[cfg(feature = "mysql")]
+mod mysql_hits;
+#[cfg(feature = "mysql")]
 mod mysql_issue;
 #[cfg(feature = "mysql")]
 pub mod mysql_target;
@@ -71,6 +73,8 @@ pub mod pg;
 pub mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_writer;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod swap;
 
 /// Tells each caller's span how many calls shared its batch (`db.operation.batch.size`), for
 /// the spans that declare it (the issue's `store issue`); other spans ignore it. The size is

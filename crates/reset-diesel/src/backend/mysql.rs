@@ -1,4 +1,5 @@
-//! MariaDB 10.6+ (tested on 10.11) and MySQL 8.0+ (written for, not tested here): for teams
+//! MariaDB 10.6+ (tested on 10.11) and MySQL 8.0.16+ (written for, not tested here; the first
+//! MySQL to enforce CHECK constraints, which rate-limit hits rely on: `mysql_hits.rs`): for teams
 //! whose stack already runs one. Several instances may share it, as with PostgreSQL. Connections
 //! use `READ COMMITTED` (see `connect.rs`), the isolation the queries are written for on
 //! PostgreSQL; a server that logs statement-based binlogs refuses writes under it (error 1665),

@@ -1,8 +1,10 @@
 //! Group commit on MySQL/MariaDB, as on PostgreSQL: the request path's rate-limit hits, account
 //! lookups (`mysql_find.rs`) and issue transactions queue with other requests' and run in
-//! batches (`backend/batch.rs`), one transaction per batch of writes, with set-based statements. A MySQL statement costs the server far
-//! more than the work it does, and each commit waits for the log: a batch of 32 requests pays
-//! for a handful of statements and one commit where each request paid for ~30 and two.
+//! batches (`backend/batch.rs`), one transaction per batch of writes (a hit batch is usually one
+//! autocommit statement, `backend/swap.rs`), with set-based statements. A MySQL statement costs
+//! the server far more than the work it does, and each commit waits for the log: a batch of 32
+//! requests pays for a handful of statements and one commit where each request paid for ~30 and
+//! two.
 
 use diesel_async::AsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -13,14 +15,16 @@ use reset_core::rate_limit::CounterState;
 use reset_core::store::{IssueOutcome, IssueRequest, User};
 
 use super::batch::Batcher;
+use super::mysql::{Conn, hit_all, issue_all};
+use super::mysql_find::find_all;
+use super::swap::{Remembered, hit_batch};
+use crate::errors::{query, unavailable};
 
 /// One batch of each kind at a time: a MySQL batch's cost is its statements, not its waits, so
 /// fewer, larger batches serve more requests (2 in flight: ~25 % fewer on `reset-load --only
-/// request`, 2026-12-07).
+/// request`, 2026-12-07). Hits need it too: each batch plans on the counters the one before it
+/// wrote.
 const IN_FLIGHT: usize = 1;
-use super::mysql::{Conn, hit_all, issue_all};
-use super::mysql_find::find_all;
-use crate::errors::{query, unavailable};
 
 /// The batched calls: rate-limit hits, account lookups and issue transactions.
 pub struct Batches {
@@ -32,12 +36,19 @@ pub struct Batches {
 impl Batches {
     /// Starts the three queues' tasks on the current runtime; each ends when `Batches` is dropped.
     pub fn start(pool: &Pool<Conn>) -> Self {
+        let remembered = std::sync::Arc::new(Remembered::default());
         Self {
-            hits: Batcher::start(pool.clone(), IN_FLIGHT, |pool, jobs| async move {
-                let mut conn = pool.get().await.map_err(unavailable)?;
-                conn.transaction(async |c| hit_all(c, &jobs).await)
+            // Without locks first (`backend/swap.rs`).
+            hits: Batcher::start(pool.clone(), IN_FLIGHT, move |pool, jobs| {
+                let remembered = remembered.clone();
+                async move {
+                    let mut conn = pool.get().await.map_err(unavailable)?;
+                    hit_batch(&mut *conn, &remembered, &jobs, async |c| {
+                        c.transaction(async |c| hit_all(c, &jobs).await).await
+                    })
                     .await
                     .map_err(query)
+                }
             }),
             // Reads only: no transaction (each statement reads committed rows).
             finds: Batcher::start(pool.clone(), IN_FLIGHT, |pool, jobs| async move {

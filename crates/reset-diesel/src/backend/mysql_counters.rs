@@ -1,12 +1,15 @@
 //! MySQL's counter statements (see [`crate::queries::limits`]), set-based: the counters a plan
 //! moves locked and read (one statement, two more for a counter not there yet), then written as
-//! they are (one upsert). Rate-limit hits, code tries, restarts and the issue batches all go
+//! they are (one upsert, which can also write only where counters still hold what was read:
+//! [`upsert_counters`]). Rate-limit hits, code tries, restarts and the issue batches all go
 //! through these; the fixed-window rule is [`reset_core::counters::Window`], not SQL.
 
 use diesel::result::QueryResult;
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 
+use super::mysql_issue::values_table;
+use crate::backend::swap::Was;
 use crate::issue::writes::CounterInsert;
 use crate::queries::limits::{CounterRows, LockFor};
 
@@ -63,27 +66,55 @@ impl crate::queries::hooks::awaited::Counters for Conn {
     }
 
     /// Writes counters' values as they are, in one upsert: whatever a plan
-    /// ([`reset_core::counters`], [`reset_core::issue_plan`]) moved. Rows come in key order, the
-    /// order they are locked in.
+    /// ([`reset_core::counters`], [`reset_core::issue_plan`]) moved.
     async fn write_counters(&mut self, counters: &[CounterInsert]) -> QueryResult<()> {
-        if counters.is_empty() {
-            return Ok(());
-        }
-        let rows = vec!["(?, ?, ?, ?)"; counters.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO rate_limits (`key`, window_start, count, expires_at) VALUES {rows}
-             ON DUPLICATE KEY UPDATE
-               window_start = VALUES(window_start), count = VALUES(count),
-               expires_at = VALUES(expires_at)"
-        );
-        let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-        for c in counters {
-            q = q
-                .bind::<Text, _>(c.key.clone())
-                .bind::<BigInt, _>(c.window_start)
-                .bind::<Integer, _>(c.count)
-                .bind::<BigInt, _>(c.expires_at);
-        }
-        q.execute(self).await.map(|_| ())
+        upsert_counters(self, counters, &vec![Was::Any; counters.len()]).await
     }
+}
+
+/// Writes counters' values in one upsert, rows in key order (the order every writer of counters
+/// locks them in), each only if it still holds what `was` (one per row) says was read. A counter
+/// that does not is written as −1, which the table's check `rate_limits_swap` (`count >= 0`)
+/// refuses: the statement fails and writes nothing (InnoDB undoes a failed statement whole), see
+/// `mysql_hits.rs`. With [`Was::Any`] for every row it is a plain upsert.
+pub async fn upsert_counters(
+    conn: &mut Conn,
+    counters: &[CounterInsert],
+    was: &[Was],
+) -> QueryResult<()> {
+    if counters.is_empty() {
+        return Ok(());
+    }
+    // `count` is assigned first: the assignments after it run only when it matched (else the
+    // statement fails), and see the new count, not the one compared. Columns of the derived
+    // table, not `VALUES()` (deprecated in MySQL 8.0.20; MariaDB lacks the row alias that
+    // replaces it).
+    let sql = format!(
+        "INSERT INTO rate_limits (`key`, window_start, `count`, expires_at)
+         SELECT d.k, d.s, d.c, d.e FROM ({}) AS d ORDER BY d.k
+         ON DUPLICATE KEY UPDATE
+           `count` = IF(d.any_ OR (rate_limits.`count` = d.was_c
+                                   AND rate_limits.window_start = d.was_s), d.c, -1),
+           window_start = d.s, expires_at = d.e",
+        values_table(
+            &["k", "s", "c", "e", "was_c", "was_s", "any_"],
+            counters.len()
+        )
+    );
+    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
+    for (c, w) in counters.iter().zip(was) {
+        let (was_c, was_s) = match *w {
+            Was::Held(count, start) => (Some(count), Some(start)),
+            Was::Absent | Was::Any => (None, None),
+        };
+        q = q
+            .bind::<Text, _>(c.key.clone())
+            .bind::<BigInt, _>(c.window_start)
+            .bind::<Integer, _>(c.count)
+            .bind::<BigInt, _>(c.expires_at)
+            .bind::<Nullable<Integer>, _>(was_c)
+            .bind::<Nullable<BigInt>, _>(was_s)
+            .bind::<Bool, _>(*w == Was::Any);
+    }
+    q.execute(conn).await.map(|_| ())
 }

@@ -8,6 +8,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 
 use super::conn::Conn;
+use crate::backend::swap::Was;
 use crate::issue::writes::CounterInsert;
 use crate::queries::limits::{CounterRows, LockFor};
 
@@ -42,28 +43,17 @@ impl crate::queries::hooks::awaited::Counters for Conn {
     }
 
     async fn write_counters(&mut self, counters: &[CounterInsert]) -> QueryResult<()> {
-        write_where(self, counters, |_| Was::Any, false).await
+        write_where(self, counters, &vec![Was::Any; counters.len()], false).await
     }
 }
 
-/// What a counter held when it was read, for [`swap_counters`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Was {
-    /// Count and window start.
-    Held(i32, i64),
-    /// No row.
-    Absent,
-    /// Anything: not read (a restart), or locked.
-    Any,
-}
-
 /// Writes counters' values (rows in key order) in one autocommit call, each only if it still
-/// holds what `was` says was read; otherwise nothing is written and the call fails with a
-/// serialization failure ([`moved`]). Commits without waiting for the log, as hits may.
+/// holds what `was` (one per row) says was read; otherwise nothing is written and the call fails
+/// with a serialization failure ([`moved`]). Commits without waiting for the log, as hits may.
 pub async fn swap_counters(
     conn: &mut Conn,
     counters: &[CounterInsert],
-    was: impl Fn(&str) -> Was,
+    was: &[Was],
 ) -> QueryResult<()> {
     write_where(conn, counters, was, true).await
 }
@@ -71,7 +61,7 @@ pub async fn swap_counters(
 async fn write_where(
     conn: &mut Conn,
     counters: &[CounterInsert],
-    was: impl Fn(&str) -> Was,
+    was: &[Was],
     relax: bool,
 ) -> QueryResult<()> {
     if counters.is_empty() {
@@ -81,7 +71,6 @@ async fn write_where(
     let starts: Vec<i64> = counters.iter().map(|c| c.window_start).collect();
     let counts: Vec<i32> = counters.iter().map(|c| c.count).collect();
     let ends: Vec<i64> = counters.iter().map(|c| c.expires_at).collect();
-    let was: Vec<Was> = keys.iter().map(|k| was(k)).collect();
     let held = |w: &Was| match *w {
         Was::Held(count, start) => (Some(count), Some(start)),
         Was::Absent | Was::Any => (None, None),

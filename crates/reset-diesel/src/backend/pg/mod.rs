@@ -164,7 +164,7 @@ impl Batches {
                 )
             };
         }
-        let remembered = std::sync::Arc::new(hits::Remembered::default());
+        let remembered = std::sync::Arc::new(crate::backend::swap::Remembered::default());
         Self {
             hits: crate::backend::batch::Batcher::start(
                 pool.clone(),
@@ -173,15 +173,18 @@ impl Batches {
                     let remembered = remembered.clone();
                     async move {
                         let mut conn = pool.get().await.map_err(unavailable)?;
-                        match hits::hit_batch(&mut conn, pooling, &remembered, &jobs).await {
-                            Ok(Some(states)) => Ok(states),
-                            // Moved every time: the counters' locks, which always go through.
-                            Ok(None) => conn
-                                .transaction(async |c| hit_all(c, &jobs).await)
-                                .await
-                                .map_err(query),
-                            Err(e) => Err(query(e)),
-                        }
+                        let mut unlocked = hits::Unlocked {
+                            conn: &mut conn,
+                            pooling,
+                        };
+                        crate::backend::swap::hit_batch(
+                            &mut unlocked,
+                            &remembered,
+                            &jobs,
+                            async |c| c.transaction(async |c| hit_all(c, &jobs).await).await,
+                        )
+                        .await
+                        .map_err(query)
                     }
                 },
             ),

@@ -529,7 +529,8 @@ impl ResetState for DieselStore {
             self,
             db,
             |conn| db::secret_by_hash(conn, &hash),
-            postgres: |batches| batches.secret_by_hash(hash)
+            postgres: |batches| batches.secret_by_hash(hash),
+            mysql: |batches| batches.secret_by_hash(hash)
         )
     }
 

@@ -14,21 +14,32 @@ use std::sync::Arc;
 use reset_core::error::StoreError;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-/// Calls sent together at most.
-const MAX_BATCH: usize = 64;
-/// Batches of one kind in flight at once on PostgreSQL, each on its own pooled connection:
-/// while one runs, the next fills. More would only split the queue into smaller batches that
-/// wait on the same rows (the shared IP counter) and cost more calls: with 4, the database took
-/// more CPU for the same rate (`reset-load --only request`, docs/benchmarks.md). MySQL runs one
-/// (`mysql_batches.rs`): its statements cost more than its waits, so fewer, larger batches win.
-#[cfg(feature = "postgres")]
-pub const IN_FLIGHT: usize = 2;
+/// How a queue runs its batches: how many at once, each on its own pooled connection, and how
+/// many calls each takes at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Batches running at once.
+    pub in_flight: usize,
+    /// Calls in one batch at most.
+    pub max_batch: usize,
+}
 
-/// Hit batches in flight at once on PostgreSQL: one, because each plans on the counters the
-/// one before it wrote (`backend/swap.rs`); a second at once would plan on the same values
-/// and find them moved.
+/// PostgreSQL's queues: while one batch runs, the next fills. More would only split the queue
+/// into smaller batches that wait on the same rows (the shared IP counter) and cost more calls:
+/// with 4, the database took more CPU for the same rate (`reset-load --only request`,
+/// docs/benchmarks.md). MySQL runs one at a time (`mysql_batches.rs`): its statements cost more
+/// than its waits, so fewer, larger batches win.
 #[cfg(feature = "postgres")]
-pub const HIT_IN_FLIGHT: usize = 1;
+pub const PG: Shape = Shape {
+    in_flight: 2,
+    max_batch: 64,
+};
+
+/// PostgreSQL's hit batches: one at a time, because each plans on the counters the one before
+/// it wrote (`backend/swap.rs`); a second at once would plan on the same values and find them
+/// moved.
+#[cfg(feature = "postgres")]
+pub const PG_HITS: Shape = Shape { in_flight: 1, ..PG };
 
 type Reply<R> = oneshot::Sender<Result<R, StoreError>>;
 
@@ -48,14 +59,14 @@ where
 {
     /// Starts the task that runs the batches; it ends when the batcher is dropped.
     /// `run` gets the jobs in arrival order and answers each, in the same order.
-    pub fn start<P, F, Fut>(pool: P, in_flight: usize, run: F) -> Self
+    pub fn start<P, F, Fut>(pool: P, shape: Shape, run: F) -> Self
     where
         P: Clone + Send + Sync + 'static,
         F: Fn(P, Vec<J>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
     {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(pool, in_flight, Arc::new(run), jobs));
+        tokio::spawn(dispatch(pool, shape, Arc::new(run), jobs));
         Self { queue }
     }
 
@@ -73,7 +84,7 @@ where
 
 async fn dispatch<P, J, R, F, Fut>(
     pool: P,
-    in_flight: usize,
+    shape: Shape,
     run: Arc<F>,
     mut queue: mpsc::UnboundedReceiver<Queued<J, R>>,
 ) where
@@ -83,14 +94,14 @@ async fn dispatch<P, J, R, F, Fut>(
     F: Fn(P, Vec<J>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Vec<R>, StoreError>> + Send + 'static,
 {
-    let in_flight = Arc::new(Semaphore::new(in_flight.max(1)));
+    let in_flight = Arc::new(Semaphore::new(shape.in_flight.max(1)));
     while let Some(first) = queue.recv().await {
         // Waiting for a free slot first lets the queue fill meanwhile.
         let Ok(slot) = in_flight.clone().acquire_owned().await else {
             return;
         };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < shape.max_batch {
             match queue.try_recv() {
                 Ok(next) => batch.push(next),
                 Err(_) => break,

@@ -48,7 +48,7 @@ pub async fn mark_dead(
 }
 
 query_prelude!([async], [.await], diesel_async::RunQueryDsl, awaited);
-secret_by_statements!(Conn, [async], [.await]);
+secrets_by_hashes!(Conn);
 /// MySQL's own statements: a row lock per account slot (`account_locks`), and set-based
 /// statements for the issue batch (`mysql_issue.rs`).
 impl crate::queries::hooks::awaited::Statements for Conn {

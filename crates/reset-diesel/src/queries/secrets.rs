@@ -164,9 +164,39 @@ macro_rules! secret_queries {
     };
 }
 
-/// The secret lookup as a statement (SQLite, MySQL); PostgreSQL looks up the hashes that queue
-/// together in one statement (`backend/pg/calls.rs`).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+/// The secrets several hashes name, in order, in one statement: the secret lookups that queue
+/// together (`backend/batch.rs`) on PostgreSQL and MySQL.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+macro_rules! secrets_by_hashes {
+    ($C:ty) => {
+        /// The secrets `hashes` name, in order: one statement for the batch.
+        pub async fn secrets_by_hash(
+            conn: &mut $C,
+            hashes: &[String],
+        ) -> diesel::result::QueryResult<Vec<Option<reset_core::store::SecretRecord>>> {
+            use crate::schema::reset_secrets;
+            use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
+            use diesel_async::RunQueryDsl as _;
+            let rows: Vec<crate::rows::SecretRow> = reset_secrets::table
+                .filter(reset_secrets::secret_hash.eq_any(hashes))
+                .select(crate::rows::SecretRow::as_select())
+                .load(conn)
+                .await?;
+            let by_hash: std::collections::HashMap<String, reset_core::store::SecretRecord> = rows
+                .into_iter()
+                .filter_map(|r| {
+                    let hash = r.secret_hash.clone();
+                    r.into_record().map(|record| (hash, record))
+                })
+                .collect();
+            Ok(hashes.iter().map(|h| by_hash.get(h).cloned()).collect())
+        }
+    };
+}
+
+/// The secret lookup as a statement (SQLite; MySQL's and PostgreSQL's request paths look up the
+/// hashes that queue together in one statement: `secrets_by_hashes!`).
+#[cfg(feature = "sqlite")]
 macro_rules! secret_by_statements {
     ($C:ty, [$($async:tt)*], [$($aw:tt)*]) => {
         pub $($async)* fn secret_by_hash(conn: &mut $C, hash: &str) -> QueryResult<Option<SecretRecord>> {

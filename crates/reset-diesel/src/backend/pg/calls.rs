@@ -10,10 +10,10 @@ use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel_async::RunQueryDsl as _;
 use reset_core::identity::AccountLookup;
-use reset_core::store::{OutboxMessage, SecretRecord, User};
+use reset_core::store::{OutboxMessage, User};
 
 use super::conn::Conn;
-use crate::rows::{OutboxRow, SecretRow, UserRow};
+use crate::rows::{OutboxRow, UserRow};
 
 // The functions as DSL calls, so that Diesel prepares each once per connection (a `sql_query`
 // is parsed and planned by PostgreSQL at every call). A set-returning function called in the
@@ -89,27 +89,7 @@ pub async fn find_all(
     Ok(found)
 }
 
-/// The secrets several hashes name, in order: one prepared statement for the batch.
-pub async fn secrets_by_hash(
-    conn: &mut Conn,
-    hashes: &[String],
-) -> QueryResult<Vec<Option<SecretRecord>>> {
-    use crate::schema::reset_secrets;
-    use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
-    let rows: Vec<SecretRow> = reset_secrets::table
-        .filter(reset_secrets::secret_hash.eq_any(hashes))
-        .select(SecretRow::as_select())
-        .load(conn)
-        .await?;
-    let by_hash: std::collections::HashMap<String, SecretRecord> = rows
-        .into_iter()
-        .filter_map(|r| {
-            let hash = r.secret_hash.clone();
-            r.into_record().map(|record| (hash, record))
-        })
-        .collect();
-    Ok(hashes.iter().map(|h| by_hash.get(h).cloned()).collect())
-}
+secrets_by_hashes!(Conn);
 
 /// See [`reset_core::store::Outbox::claim_outbox`]: one statement. The due rows are locked with
 /// `SKIP LOCKED` (concurrent workers of other instances skip each other's), their next attempt

@@ -144,7 +144,7 @@ impl Batches {
             (transaction $call:path) => {
                 crate::backend::batch::Batcher::start(
                     pool.clone(),
-                    crate::backend::batch::IN_FLIGHT,
+                    crate::backend::batch::PG,
                     move |pool, jobs| async move {
                         let mut conn = pool.get().await.map_err(unavailable)?;
                         conn.transaction(async |c| $call(c, &jobs).await)
@@ -156,7 +156,7 @@ impl Batches {
             ($call:path) => {
                 crate::backend::batch::Batcher::start(
                     pool.clone(),
-                    crate::backend::batch::IN_FLIGHT,
+                    crate::backend::batch::PG,
                     move |pool, jobs| async move {
                         let mut conn = pool.get().await.map_err(unavailable)?;
                         in_transaction_if!(pooling, &mut conn, |c| $call(c, &jobs)).map_err(query)
@@ -168,7 +168,7 @@ impl Batches {
         Self {
             hits: crate::backend::batch::Batcher::start(
                 pool.clone(),
-                crate::backend::batch::HIT_IN_FLIGHT,
+                crate::backend::batch::PG_HITS,
                 move |pool, jobs| {
                     let remembered = remembered.clone();
                     async move {

@@ -1,10 +1,10 @@
 //! Group commit on MySQL/MariaDB, as on PostgreSQL: the request path's rate-limit hits, account
-//! lookups (`mysql_find.rs`), secret lookups and issue transactions queue with other requests' and run in
-//! batches (`backend/batch.rs`), one transaction per batch of writes (a hit batch is usually one
-//! autocommit statement, `backend/swap.rs`), with set-based statements. A MySQL statement costs
-//! the server far more than the work it does, and each commit waits for the log: a batch of 32
-//! requests pays for a handful of statements and one commit where each request paid for ~30 and
-//! two.
+//! lookups (`mysql_find.rs`), secret lookups and issue transactions queue with other requests'
+//! and run in batches (`backend/batch.rs`), one transaction per batch of writes (a hit batch is
+//! usually one autocommit statement, `backend/swap.rs`), with set-based statements. A MySQL
+//! statement costs the server far more than the work it does, and each commit waits for the log:
+//! a batch of 32 requests pays for a handful of statements and one commit where each request
+//! paid for ~30 and two.
 
 use diesel_async::AsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -31,8 +31,9 @@ const ONE: Shape = Shape {
 
 /// Issue batches take up to 128: a batch's cost is mostly its ~15 statements and its commit,
 /// whatever its size, and under load the queue is that deep (`reset-load --only request`,
-/// 2026-12-07: +11…+29 % against 64, the answers' p99 under 50 ms; 256 went over it; two in
-/// flight lost half, waiting on each other's locks).
+/// 2026-12-07: +11…+29 % against 64, the answers' p99 mostly in the 40s, where 64's were in the
+/// 30s; 256 put it over 50 ms, and so did 192 without gaining; two in flight lost a quarter to
+/// half, waiting on each other's locks). docs/benchmarks.md has the runs.
 const ISSUES: Shape = Shape {
     max_batch: 128,
     ..ONE

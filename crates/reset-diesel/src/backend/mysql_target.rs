@@ -128,10 +128,15 @@ impl Target {
         }
         .map_err(|e| ConnectionError::BadConnection(self.explain(&e)))?;
         let mut conn = Conn::try_from(conn).await?;
+        // `utf8mb4_bin` for the connection too, as every table is: bound values and the derived
+        // tables built of them (`mysql_issue::values_table`) compare and sort as the columns
+        // do, so a counter upsert's `ORDER BY` is the primary key's order, the order every
+        // writer locks counters in.
         conn.batch_execute(
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
              SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION'; \
-             SET time_zone = '+00:00'",
+             SET time_zone = '+00:00'; \
+             SET NAMES utf8mb4 COLLATE utf8mb4_bin",
         )
         .await
         .map_err(ConnectionError::CouldntSetupConfiguration)?;

@@ -45,6 +45,7 @@ pub(crate) trait SwapHits {
     /// The connection underneath, for the fallback under locks.
     type Conn;
 
+    /// That connection (a store may wrap it with how it is pooled).
     fn conn(&mut self) -> &mut Self::Conn;
 
     /// Counters read without a lock: key, count, window start.

@@ -32,8 +32,8 @@ const ONE: Shape = Shape {
 /// Issue batches take up to 128: a batch's cost is mostly its ~15 statements and its commit,
 /// whatever its size, and under load the queue is that deep (`reset-load --only request`,
 /// 2026-12-07: +11…+29 % against 64, the answers' p99 mostly in the 40s, where 64's were in the
-/// 30s; 256 put it over 50 ms, and so did 192 without gaining; two in flight lost a quarter to
-/// half, waiting on each other's locks). docs/benchmarks.md has the runs.
+/// 30s; 256 put it over 50 ms, and so did 192 without gaining; two in flight lost 22…48 % on
+/// all but the hot account, waiting on each other's locks). docs/benchmarks.md has the runs.
 const ISSUES: Shape = Shape {
     max_batch: 128,
     ..ONE

@@ -244,10 +244,19 @@ impl DieselStore {
             #[cfg(feature = "mysql")]
             Pools::Mysql(pool, _) => {
                 let conn = pool.get().await.map_err(unavailable)?;
-                migrate::run_pending(conn, migrate::MYSQL)
+                let (mut conn, applied) = migrate::run_pending(conn, migrate::MYSQL)
                     .await
-                    .map(|(_, applied)| applied)
-                    .map_err(migration_error)
+                    .map_err(migration_error)?;
+                // Rate-limit hits rely on the check `rate_limits_swap` (`backend/mysql_hits.rs`).
+                if !crate::backend::mysql_hits::refuses_moved_counters(&mut conn)
+                    .await
+                    .map_err(query)?
+                {
+                    return Err(StoreError::Query(
+                        "migration failed: this MySQL server does not enforce the check rate_limits_swap on rate_limits (MySQL 8.0.16+ or MariaDB 10.2+ enforce CHECK constraints; a database made before the check needs recreating)".into(),
+                    ));
+                }
+                Ok(applied)
             }
             #[cfg(feature = "sqlite")]
             Pools::Sqlite(writer) => writer

@@ -81,6 +81,43 @@ async fn mysql_migrations_round_trip() {
     round_trip(db).await;
 }
 
+/// MySQL's rate-limit hits rely on the check `rate_limits_swap` refusing a moved counter's −1:
+/// `migrate` refuses a database (or a server) without it, instead of letting hits write −1.
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_migrate_refuses_a_database_without_the_swap_check() {
+    use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
+    let Some(db) = TestDb::mysql().await else {
+        return;
+    };
+    let store = DieselStore::connect(db.url(), PoolOptions::default())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut conn = diesel_async::AsyncMysqlConnection::establish(db.url())
+        .await
+        .unwrap();
+    conn.batch_execute("ALTER TABLE rate_limits DROP CONSTRAINT rate_limits_swap")
+        .await
+        .unwrap();
+    let refused = store.migrate().await.unwrap_err().to_string();
+    assert!(refused.contains("rate_limits_swap"), "{refused}");
+    // Nothing was written by the probe.
+    let rows: i64 = {
+        use diesel_async::RunQueryDsl as _;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query("SELECT COUNT(*) AS n FROM rate_limits")
+            .get_result::<N>(&mut conn)
+            .await
+            .unwrap()
+            .n
+    };
+    assert_eq!(rows, 0);
+}
+
 /// PostgreSQL's functions file is applied again when the recorded hash is not its own (a new
 /// release changed a function body): a function gone missing comes back, and two instances
 /// starting together both succeed (the advisory lock makes one wait for the other).

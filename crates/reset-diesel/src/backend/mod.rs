@@ -62,7 +62,7 @@ mod mysql_counters;
 #[cfg(feature = "mysql")]
 mod mysql_find;
 #[cfg(feature = "mysql")]
-mod mysql_hits;
+pub(crate) mod mysql_hits;
 #[cfg(feature = "mysql")]
 mod mysql_issue;
 #[cfg(feature = "mysql")]

@@ -30,17 +30,46 @@ impl SwapHits for Conn {
         super::mysql_counters::upsert_counters(self, counters, was).await
     }
 
-    /// The check's failure (MySQL names it a check violation; MariaDB, error 4025, does not), or
-    /// a deadlock (Galera's certification failure says "Deadlock" too), which also undid the
-    /// statement whole.
+    /// The check's failure, or a deadlock (Galera's certification failure says "Deadlock"
+    /// too), which also undid the statement whole.
     fn moved(e: &Error) -> bool {
-        match e {
-            Error::DatabaseError(kind, info) => {
-                let message = info.message();
-                (*kind == DatabaseErrorKind::CheckViolation || message.contains(SWAP_CHECK))
-                    || message.starts_with("Deadlock")
-            }
-            _ => false,
-        }
+        refused(e)
+            || matches!(e, Error::DatabaseError(_, info) if info.message().starts_with("Deadlock"))
+    }
+}
+
+/// Whether `e` is the check refusing a −1 (MySQL names it a check violation; MariaDB, error
+/// 4025, does not).
+fn refused(e: &Error) -> bool {
+    matches!(e, Error::DatabaseError(kind, info)
+        if *kind == DatabaseErrorKind::CheckViolation || info.message().contains(SWAP_CHECK))
+}
+
+/// Whether the server refuses a counter of −1, as the swap needs: a server that ignores CHECK
+/// constraints (MySQL before 8.0.16) or a database made before the check would write a moved
+/// counter's −1 instead. Tried in a transaction that is always rolled back.
+pub async fn refuses_moved_counters(conn: &mut Conn) -> QueryResult<bool> {
+    use diesel_async::AsyncConnection as _;
+    let mut outcome = None;
+    let tried = conn
+        .transaction(async |c| {
+            let insert = diesel::sql_query(
+                "INSERT INTO rate_limits (`key`, window_start, `count`, expires_at)
+                 VALUES ('check:rate_limits_swap', 0, -1, 0)",
+            )
+            .execute(c)
+            .await;
+            outcome = Some(match insert {
+                Ok(_) => false,
+                Err(e) if refused(&e) => true,
+                Err(e) => return Err(e),
+            });
+            Err::<(), _>(Error::RollbackTransaction)
+        })
+        .await;
+    match (tried, outcome) {
+        (Err(Error::RollbackTransaction), Some(refuses)) => Ok(refuses),
+        (Err(e), _) => Err(e),
+        (Ok(()), _) => Ok(false),
     }
 }

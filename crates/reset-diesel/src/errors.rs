@@ -47,9 +47,15 @@ pub(crate) fn query(e: DieselError) -> StoreError {
 /// transaction, savepoints included), so that message counts too.
 fn gave_up(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("deadlock")
+    deadlock(message)
         || m.contains("lock wait timeout")
         || (m.contains("savepoint") && m.contains("does not exist"))
+}
+
+/// A deadlock's message (PostgreSQL, MySQL, and Galera's certification failure, which MySQL
+/// reports as a deadlock too): the server undid the statement or transaction whole.
+pub(crate) fn deadlock(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("deadlock")
 }
 
 /// Messages of PostgreSQL, MySQL and their clients for a connection that went away (SQLSTATE classes 08

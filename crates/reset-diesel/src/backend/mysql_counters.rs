@@ -103,10 +103,7 @@ pub async fn upsert_counters(
     );
     let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
     for (c, w) in counters.iter().zip(was) {
-        let (was_c, was_s) = match *w {
-            Was::Held(count, start) => (Some(count), Some(start)),
-            Was::Absent | Was::Any => (None, None),
-        };
+        let (was_c, was_s) = w.held();
         q = q
             .bind::<Text, _>(c.key.clone())
             .bind::<BigInt, _>(c.window_start)

@@ -30,11 +30,11 @@ impl SwapHits for Conn {
         super::mysql_counters::upsert_counters(self, counters, was).await
     }
 
-    /// The check's failure, or a deadlock (Galera's certification failure says "Deadlock"
-    /// too), which also undid the statement whole.
+    /// The check's failure, or a deadlock (as [`crate::errors`] tells one; Galera's
+    /// certification failure is one too), which also undid the statement whole.
     fn moved(e: &Error) -> bool {
         refused(e)
-            || matches!(e, Error::DatabaseError(_, info) if info.message().starts_with("Deadlock"))
+            || matches!(e, Error::DatabaseError(_, info) if crate::errors::deadlock(info.message()))
     }
 }
 

@@ -40,6 +40,17 @@ pub enum Was {
     Any,
 }
 
+impl Was {
+    /// The count and window start that were read, as a swap statement binds them: both `None`
+    /// for no row, and for anything (which [`Was::Any`] says apart).
+    pub fn held(self) -> (Option<i32>, Option<i64>) {
+        match self {
+            Was::Held(count, start) => (Some(count), Some(start)),
+            Was::Absent | Was::Any => (None, None),
+        }
+    }
+}
+
 /// What a store brings to [`hit_batch`].
 pub(crate) trait SwapHits {
     /// The connection underneath, for the fallback under locks.

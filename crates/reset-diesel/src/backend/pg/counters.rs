@@ -71,12 +71,8 @@ async fn write_where(
     let starts: Vec<i64> = counters.iter().map(|c| c.window_start).collect();
     let counts: Vec<i32> = counters.iter().map(|c| c.count).collect();
     let ends: Vec<i64> = counters.iter().map(|c| c.expires_at).collect();
-    let held = |w: &Was| match *w {
-        Was::Held(count, start) => (Some(count), Some(start)),
-        Was::Absent | Was::Any => (None, None),
-    };
-    let was_counts: Vec<Option<i32>> = was.iter().map(|w| held(w).0).collect();
-    let was_starts: Vec<Option<i64>> = was.iter().map(|w| held(w).1).collect();
+    let was_counts: Vec<Option<i32>> = was.iter().map(|w| w.held().0).collect();
+    let was_starts: Vec<Option<i64>> = was.iter().map(|w| w.held().1).collect();
     let any: Vec<bool> = was.iter().map(|w| *w == Was::Any).collect();
     diesel::select(reset_counters_write(
         keys, starts, counts, ends, was_counts, was_starts, any, relax,

@@ -56,7 +56,7 @@ macro_rules! store_contract {
             admin_tokens_round_trip, sweep_forgets_expired, parallel_issues_leave_one_live,
             a_failing_issue_fails_alone, parallel_hits_restart_only_when_under,
             parallel_secret_lookups_get_their_own, parallel_requests_stop_at_the_cap,
-            a_retried_request_is_written_once
+            a_retried_request_is_written_once, text_is_stored_as_given
         );
     };
     (@each $name:ident, $open:path, $($case:ident),* $(,)?) => {
@@ -881,4 +881,67 @@ pub async fn a_retried_request_is_written_once(store: Arc<dyn Store>) {
         assert_eq!(store.issue(lost).await.expect("lost again"), outcome);
         assert_eq!(claim_all(&store).await, queued, "{user:?}: written once");
     }
+}
+
+/// Text is stored as it was given, whatever it holds: an account, its username and recipient,
+/// a request's address, a secret's hash and a counter's key with quotes, backslashes, control
+/// characters and characters outside ASCII are found again by the same text and read back
+/// unchanged. (MySQL writes such values into its statements' text: `reset-diesel`'s
+/// `mysql_script.rs`.)
+pub async fn text_is_stored_as_given(store: Arc<dyn Store>) {
+    let texts = [
+        "it's",
+        "''",
+        "\\",
+        "\\'; DROP TABLE reset_secrets; --",
+        "tab\there\nline",
+        "é 😀 \"quoted\"",
+        "%_",
+    ];
+    let mut recipients = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let user = format!("{text}{i}");
+        let h = format!("{}{text}", hash());
+        let mut req = request(t0(), Some(&user), SecretKind::Link, &h);
+        req.ip = Some((*text).to_owned());
+        if let Target::Known(t) = &mut req.target {
+            t.recipients = vec![format!("{text}{i}@example.com")];
+            t.username = (*text).to_owned();
+        }
+        recipients.push(format!("{text}{i}@example.com"));
+        let outcome = store.issue(req).await.expect("issue");
+        assert_eq!(
+            outcome,
+            IssueOutcome::Issued {
+                user_id: user.clone()
+            }
+        );
+        let secret = store
+            .secret_by_hash(&h)
+            .await
+            .unwrap()
+            .expect("found by its hash as given");
+        assert_eq!(secret.user_id, user);
+        assert_eq!(secret.hash, h);
+        let key = format!("contract:{text}");
+        for expected in 1..=2 {
+            let states = store
+                .hit(t0(), &[counter(&key, 10, 3600)], &[])
+                .await
+                .unwrap();
+            assert_eq!(states[0].count, expected, "counter {key:?} counts on");
+        }
+    }
+    let queued = store.claim_outbox(t0(), 100, 60).await.unwrap();
+    let mut got: Vec<(String, Option<String>)> = queued
+        .iter()
+        .map(|m| (m.recipient.clone(), m.payload.username.clone()))
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, Option<String>)> = recipients
+        .into_iter()
+        .zip(texts.iter().map(|t| Some((*t).to_owned())))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "recipients and usernames as given");
 }

@@ -66,6 +66,8 @@ pub(crate) mod mysql_hits;
 #[cfg(feature = "mysql")]
 mod mysql_issue;
 #[cfg(feature = "mysql")]
+mod mysql_script;
+#[cfg(feature = "mysql")]
 pub mod mysql_target;
 #[cfg(feature = "postgres")]
 pub mod pg;

@@ -5,7 +5,7 @@
 //! PostgreSQL; a server that logs statement-based binlogs refuses writes under it (error 1665),
 //! so such a server needs `binlog_format=ROW` (or MIXED).
 
-use diesel_async::AsyncConnection as _;
+use diesel_async::{AsyncConnection as _, SimpleAsyncConnection as _};
 
 pub type Conn = diesel_async::AsyncMysqlConnection;
 
@@ -13,7 +13,11 @@ pub type Conn = diesel_async::AsyncMysqlConnection;
 const LOCK_SLOTS: i32 = 4096;
 
 /// The lock slot of an account (or stand-in account): the decoy's own, −1, or one of
-/// [`LOCK_SLOTS`] by the CRC-32 of its id (MySQL's `CRC32`).
+/// [`LOCK_SLOTS`] by the CRC-32 of its id (MySQL's `CRC32`). A transaction about an account
+/// holds a row lock on its slot in `account_locks` until it ends: accounts sharing a slot only
+/// wait for each other, and the decoy, whose rehearsals take turns, has slot −1 to itself,
+/// seeded by the init migration. `GET_LOCK` would outlive a failed transaction on a pooled
+/// connection; a row lock cannot.
 fn slot(id: &str) -> i64 {
     if id == crate::DECOY_ID {
         -1
@@ -52,19 +56,7 @@ secrets_by_hashes!(Conn);
 /// MySQL's own statements: a row lock per account slot (`account_locks`), and set-based
 /// statements for the issue batch (`mysql_issue.rs`).
 impl crate::queries::hooks::awaited::Statements for Conn {
-    /// Serialises transactions about one account until the transaction ends: a row lock on the
-    /// account's slot in `account_locks` (accounts sharing a slot only wait for each other; the
-    /// decoy, whose rehearsals take turns, has slot -1 to itself, seeded by the init migration).
-    /// `GET_LOCK` would outlive a failed transaction on a pooled connection; a row lock cannot.
-    async fn lock_user(&mut self, id: &str) -> QueryResult<()> {
-        diesel::sql_query("SELECT slot FROM account_locks WHERE slot = ? FOR UPDATE")
-            .bind::<BigInt, _>(slot(id))
-            .execute(self)
-            .await
-            .map(|_| ())
-    }
-
-    /// Locks the slots of a batch's holders (see `lock_user`) in one statement, in slot order, so
+    /// Locks the slots of a batch's holders (see [`slot`]) in one statement, in slot order, so
     /// that two batches never wait on each other in a cycle.
     async fn lock_holders(&mut self, holders: &[String]) -> QueryResult<()> {
         let mut slots: Vec<i64> = holders.iter().map(|h| slot(h)).collect();
@@ -73,23 +65,27 @@ impl crate::queries::hooks::awaited::Statements for Conn {
         if slots.is_empty() {
             return Ok(());
         }
-        // Integers computed here: nothing from a request reaches the statement's text.
+        // Integers computed here: nothing from a request reaches the statement's text, which is
+        // sent as text (no prepare: it varies with the batch).
         let list: Vec<String> = slots.iter().map(i64::to_string).collect();
-        diesel::sql_query(format!(
+        self.batch_execute(&format!(
             "SELECT slot FROM account_locks WHERE slot IN ({}) ORDER BY slot FOR UPDATE",
             list.join(",")
         ))
-        .execute(self)
         .await
-        .map(|_| ())
     }
 
     async fn newest_of(&mut self, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
         super::mysql_issue::newest_of(self, accounts).await
     }
 
-    async fn kill_all(&mut self, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
-        super::mysql_issue::kill_all(self, kills).await
+    /// One script of text, one round trip (see `mysql_issue::write_plan`).
+    async fn write_plan(
+        &mut self,
+        w: &crate::issue::writes::Writes,
+        rehearsal: &crate::issue::writes::Writes,
+    ) -> QueryResult<()> {
+        super::mysql_issue::write_plan(self, w, rehearsal, slot(crate::DECOY_ID)).await
     }
 
     /// Due messages, locked with `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's

@@ -5,10 +5,10 @@
 //! through these; the fixed-window rule is [`reset_core::counters::Window`], not SQL.
 
 use diesel::result::QueryResult;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _, SimpleAsyncConnection as _};
 
-use super::mysql_issue::values_table;
+use super::mysql_script::Script;
 use crate::backend::swap::Was;
 use crate::issue::writes::CounterInsert;
 use crate::queries::limits::{CounterRows, LockFor};
@@ -76,42 +76,54 @@ impl crate::queries::hooks::awaited::Counters for Conn {
 /// locks them in), each only if it still holds what `was` (one per row) says was read. A counter
 /// that does not is written as −1, which the table's check `rate_limits_swap` (`count >= 0`)
 /// refuses: the statement fails and writes nothing (InnoDB undoes a failed statement whole), see
-/// `mysql_hits.rs`. With [`Was::Any`] for every row it is a plain upsert.
+/// `mysql_hits.rs`. With [`Was::Any`] for every row it is a plain upsert. One statement of text
+/// (see [`Script`]).
 pub async fn upsert_counters(
     conn: &mut Conn,
     counters: &[CounterInsert],
     was: &[Was],
 ) -> QueryResult<()> {
-    if counters.is_empty() {
+    let mut script = Script::default();
+    upsert(&mut script, counters, was);
+    if script.is_empty() {
         return Ok(());
+    }
+    conn.batch_execute(script.text()).await
+}
+
+/// [`upsert_counters`]'s statement, appended to `script` (nothing when there are no counters).
+pub fn upsert(script: &mut Script, counters: &[CounterInsert], was: &[Was]) {
+    if counters.is_empty() {
+        return;
     }
     // `count` is assigned first: the assignments after it run only when it matched (else the
     // statement fails), and see the new count, not the one compared. Columns of the derived
     // table, not `VALUES()` (deprecated in MySQL 8.0.20; MariaDB lacks the row alias that
     // replaces it).
-    let sql = format!(
+    script.push(
         "INSERT INTO rate_limits (`key`, window_start, `count`, expires_at)
-         SELECT d.k, d.s, d.c, d.e FROM ({}) AS d ORDER BY d.k
+         SELECT d.k, d.s, d.c, d.e FROM (",
+    );
+    let rows: Vec<(&CounterInsert, &Was)> = counters.iter().zip(was).collect();
+    script.derived(
+        &["k", "s", "c", "e", "was_c", "was_s", "any_"],
+        &rows,
+        |r, (c, w)| {
+            let (was_c, was_s) = w.held();
+            r.v(&c.key)
+                .v(&c.window_start)
+                .v(&c.count)
+                .v(&c.expires_at)
+                .v(&was_c)
+                .v(&was_s)
+                .v(&(**w == Was::Any));
+        },
+    );
+    script.push(
+        ") AS d ORDER BY d.k
          ON DUPLICATE KEY UPDATE
            `count` = IF(d.any_ OR (rate_limits.`count` = d.was_c
                                    AND rate_limits.window_start = d.was_s), d.c, -1),
-           window_start = d.s, expires_at = d.e",
-        values_table(
-            &["k", "s", "c", "e", "was_c", "was_s", "any_"],
-            counters.len()
-        )
+           window_start = d.s, expires_at = d.e;\n",
     );
-    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for (c, w) in counters.iter().zip(was) {
-        let (was_c, was_s) = w.held();
-        q = q
-            .bind::<Text, _>(c.key.clone())
-            .bind::<BigInt, _>(c.window_start)
-            .bind::<Integer, _>(c.count)
-            .bind::<BigInt, _>(c.expires_at)
-            .bind::<Nullable<Integer>, _>(was_c)
-            .bind::<Nullable<BigInt>, _>(was_s)
-            .bind::<Bool, _>(*w == Was::Any);
-    }
-    q.execute(conn).await.map(|_| ())
 }

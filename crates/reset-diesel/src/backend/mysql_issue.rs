@@ -1,12 +1,16 @@
 //! The issue transaction's set-based statements on MySQL (`queries/issue.rs` runs them): a
-//! batch's newest requests and kills in one statement each (its counters:
-//! `mysql_counters::write_counters`), where SQLite runs one per row. A MySQL statement costs the server far more than such a row does.
+//! batch's newest requests in one statement, and all it writes in one script of text
+//! (`mysql_script.rs`), where SQLite runs a statement per row. A MySQL statement costs the
+//! server far more than such a row does.
 
-use diesel::result::QueryResult;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
+use diesel::result::{DatabaseErrorKind, Error, QueryResult};
+use diesel::sql_types::{Nullable, Text};
+use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _, SimpleAsyncConnection as _};
 
-use crate::issue::writes::KillRow;
+use super::mysql_counters::upsert;
+use super::mysql_script::Script;
+use crate::backend::swap::Was;
+use crate::issue::writes::Writes;
 
 /// `SELECT ? AS a, ? AS b … UNION ALL SELECT ?, ? …`: `rows` rows of the named columns, as a
 /// derived table of bound values.
@@ -53,25 +57,118 @@ pub async fn newest_of(conn: &mut Conn, accounts: &[String]) -> QueryResult<Vec<
         .collect())
 }
 
-/// Kills accounts' live codes, or their other live secrets, each at its row's time, in one
-/// statement.
-pub async fn kill_all(conn: &mut Conn, kills: &[KillRow]) -> QueryResult<()> {
-    if kills.is_empty() {
+/// Writes a planned batch's rows and then its rehearsals' (see
+/// [`crate::queries::hooks::awaited::Statements::write_plan`]) in one script of text (see
+/// [`Script`]), one round trip: the batch's rows in their order (see [`Writes`]), then
+/// `SAVEPOINT`, the decoy's lock (`decoy_slot`, in `account_locks`), the rehearsals' rows and
+/// `ROLLBACK TO SAVEPOINT`.
+///
+/// The audit events are a plain insert. One already there was written by another attempt of a
+/// request of the batch after the load read (see `queries/issue.rs`); it fails the script,
+/// which gives up the batch with [`crate::errors::written_by_another_attempt`]. A secret's hash
+/// already taken fails it as the unique violation it is (the batch's requests are then tried
+/// one by one, and only the one that holds it fails); no other key can repeat: every other id
+/// is new and random.
+pub async fn write_plan(
+    conn: &mut Conn,
+    w: &Writes,
+    rehearsal: &Writes,
+    decoy_slot: i64,
+) -> QueryResult<()> {
+    let mut script = Script::default();
+    writes(&mut script, w);
+    if !rehearsal.is_empty() {
+        script.push("SAVEPOINT rehearsal;\n");
+        script.push(&format!(
+            "SELECT slot FROM account_locks WHERE slot = {decoy_slot} FOR UPDATE;\n"
+        ));
+        writes(&mut script, rehearsal);
+        script.push("ROLLBACK TO SAVEPOINT rehearsal;\nRELEASE SAVEPOINT rehearsal;\n");
+    }
+    if script.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "UPDATE reset_secrets AS s JOIN ({}) AS k
-           ON s.user_id = k.account AND (s.kind = 'code') = k.code
-         SET s.superseded_at = k.at
-         WHERE s.used_at IS NULL AND s.superseded_at IS NULL",
-        values_table(&["account", "code", "at"], kills.len())
-    );
-    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for k in kills {
-        q = q
-            .bind::<Text, _>(k.account.clone())
-            .bind::<Bool, _>(k.code)
-            .bind::<BigInt, _>(k.at);
+    match conn.batch_execute(script.text()).await {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+            if !taken_hash(info.message()) =>
+        {
+            Err(crate::errors::written_by_another_attempt())
+        }
+        done => done,
     }
-    q.execute(conn).await.map(|_| ())
+}
+
+/// Whether a duplicate key's message names the unique key of secrets' hashes: "Duplicate entry
+/// '…' for key 'secret_hash'" (MariaDB), "… for key 'reset_secrets.secret_hash'" (MySQL 8). Read
+/// at its end, past the value, which a request may have chosen.
+fn taken_hash(message: &str) -> bool {
+    message.trim_end().ends_with("secret_hash'")
+}
+
+/// The statements of `w`'s rows, in order: audit events, kills (before the batch's own secrets,
+/// which they must not touch), secrets, counters, outbox rows.
+fn writes(script: &mut Script, w: &Writes) {
+    script.insert(
+        "INSERT INTO audit_events (id, user_id, kind, at, ip, details) VALUES",
+        &w.audits,
+        |r, a| {
+            r.v(&a.id)
+                .v(&a.user_id)
+                .v(&a.kind)
+                .v(&a.at)
+                .v(&a.ip)
+                .v(&a.details);
+        },
+    );
+    if !w.kills.is_empty() {
+        // Kills accounts' live codes, or their other live secrets, each at its row's time.
+        script.push("UPDATE reset_secrets AS s JOIN (");
+        script.derived(&["account", "code", "at"], &w.kills, |r, k| {
+            r.v(&k.account).v(&k.code).v(&k.at);
+        });
+        script.push(
+            ") AS k ON s.user_id = k.account AND (s.kind = 'code') = k.code
+             SET s.superseded_at = k.at
+             WHERE s.used_at IS NULL AND s.superseded_at IS NULL;\n",
+        );
+    }
+    script.insert(
+        "INSERT INTO reset_secrets (id, request_id, user_id, kind, secret_hash, created_at,
+           expires_at, attempts, max_attempts, issued_via, request_ip, superseded_at) VALUES",
+        &w.secrets,
+        |r, s| {
+            r.v(&s.id)
+                .v(&s.request_id)
+                .v(&s.user_id)
+                .v(&s.kind)
+                .v(&s.secret_hash)
+                .v(&s.created_at)
+                .v(&s.expires_at)
+                .v(&s.attempts)
+                .v(&s.max_attempts)
+                .v(&s.issued_via)
+                .v(&s.request_ip)
+                .v(&s.superseded_at);
+        },
+    );
+    upsert(script, &w.counters, &vec![Was::Any; w.counters.len()]);
+    script.insert(
+        "INSERT INTO outbox (id, user_id, kind, channel, recipient, locale, payload, created_at,
+           attempts, next_attempt_at, queued_at, decoy) VALUES",
+        &w.outbox,
+        |r, o| {
+            r.v(&o.id)
+                .v(&o.user_id)
+                .v(&o.kind)
+                .v(&o.channel)
+                .v(&o.recipient)
+                .v(&o.locale)
+                .v(&o.payload)
+                .v(&o.created_at)
+                .v(&o.attempts)
+                .v(&o.next_attempt_at)
+                .v(&o.queued_at)
+                .v(&o.decoy);
+        },
+    );
 }

@@ -5,6 +5,7 @@
 use diesel::Connection as _;
 
 pub use super::sqlite_writer::Writer;
+use crate::issue::writes::KillRow;
 use crate::queries::limits::CounterRows;
 
 /// The connection the queries run on, inside the writer thread.
@@ -78,10 +79,6 @@ impl crate::queries::hooks::blocking::Counters for Conn {
 /// SQLite's own statements: nothing to lock (the single connection already runs one transaction
 /// at a time), and one statement per row, which costs SQLite little.
 impl crate::queries::hooks::blocking::Statements for Conn {
-    fn lock_user(&mut self, _id: &str) -> QueryResult<()> {
-        Ok(())
-    }
-
     fn lock_holders(&mut self, _holders: &[String]) -> QueryResult<()> {
         Ok(())
     }
@@ -104,30 +101,79 @@ impl crate::queries::hooks::blocking::Statements for Conn {
         Ok(newest)
     }
 
-    fn kill_all(&mut self, kills: &[crate::issue::writes::KillRow]) -> QueryResult<()> {
-        let code = SecretKind::Code.as_str();
-        for k in kills {
-            let live = reset_secrets::table
-                .filter(reset_secrets::user_id.eq(&k.account))
-                .filter(unspent());
-            let set = reset_secrets::superseded_at.eq(k.at);
-            if k.code {
-                diesel::update(live.filter(reset_secrets::kind.eq(code)))
-                    .set(set)
-                    .execute(self)?;
-            } else {
-                diesel::update(live.filter(reset_secrets::kind.ne(code)))
-                    .set(set)
-                    .execute(self)?;
-            }
+    /// A statement per table (see [`apply`]); the rehearsals in a savepoint of their own,
+    /// rolled back (the one writer needs no decoy lock).
+    fn write_plan(&mut self, w: &Writes, rehearsal: &Writes) -> QueryResult<()> {
+        apply(self, w)?;
+        if rehearsal.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let rolled_back = self.transaction(|conn| {
+            apply(conn, rehearsal)?;
+            Err::<(), _>(diesel::result::Error::RollbackTransaction)
+        });
+        match rolled_back {
+            Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Due messages; SQLite has one writer at a time, so no row locking is needed.
     fn claim_ids(&mut self, now: i64, limit: i64) -> QueryResult<Vec<String>> {
         crate::queries::outbox::due_ids(now, limit).load(self)
     }
+}
+
+/// Writes a plan's rows, in their order (see [`Writes`]).
+fn apply(conn: &mut Conn, w: &Writes) -> QueryResult<()> {
+    if !w.audits.is_empty() {
+        // A retried request's event, written by an earlier attempt, stays as it is. Every row
+        // must be this attempt's own: one already there means another attempt of a request of
+        // this batch committed after the load read (on SQLite's one writer, an attempt queued
+        // behind it), and the batch is given up as a serialization failure, whose retry plans
+        // again and finds it done.
+        let written = diesel::insert_or_ignore_into(audit_events::table)
+            .values(&w.audits)
+            .execute(conn)?;
+        if written < w.audits.len() {
+            return Err(crate::errors::written_by_another_attempt());
+        }
+    }
+    kill_all(conn, &w.kills)?;
+    if !w.secrets.is_empty() {
+        diesel::insert_into(reset_secrets::table)
+            .values(&w.secrets)
+            .execute(conn)?;
+    }
+    conn.write_counters(&w.counters)?;
+    if !w.outbox.is_empty() {
+        diesel::insert_into(outbox::table)
+            .values(&w.outbox)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Kills accounts' live codes, or their other live secrets, at each kill's time: a statement
+/// per row.
+fn kill_all(conn: &mut Conn, kills: &[KillRow]) -> QueryResult<()> {
+    let code = SecretKind::Code.as_str();
+    for k in kills {
+        let live = reset_secrets::table
+            .filter(reset_secrets::user_id.eq(&k.account))
+            .filter(unspent());
+        let set = reset_secrets::superseded_at.eq(k.at);
+        if k.code {
+            diesel::update(live.filter(reset_secrets::kind.eq(code)))
+                .set(set)
+                .execute(conn)?;
+        } else {
+            diesel::update(live.filter(reset_secrets::kind.ne(code)))
+                .set(set)
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 issue_by_plan!(Conn, [], []);

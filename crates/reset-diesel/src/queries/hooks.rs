@@ -12,7 +12,7 @@ macro_rules! hook_traits {
     ([$($async:tt)*]) => {
         use diesel::result::QueryResult;
 
-        use crate::issue::writes::{CounterInsert, KillRow};
+        use crate::issue::writes::{CounterInsert, Writes};
         use crate::queries::limits::{CounterRows, LockFor};
 
         /// Counters (every backend; see [`crate::queries::limits`]).
@@ -31,12 +31,9 @@ macro_rules! hook_traits {
         /// The issue transaction's and the outbox worker's own statements (SQLite and MySQL;
         /// PostgreSQL runs these inside its functions).
         pub(crate) trait Statements {
-            /// Serialises transactions about one account (or stand-in) until the transaction
-            /// ends.
-            $($async)* fn lock_user(&mut self, id: &str) -> QueryResult<()>;
-
-            /// Locks a batch's holders (as [`lock_user`](Self::lock_user)) in one order, so
-            /// that two batches never wait on each other in a cycle.
+            /// Serialises transactions about a batch's holders (accounts or stand-ins) until the
+            /// transaction ends, locking them in one order, so that two batches never wait on
+            /// each other in a cycle.
             $($async)* fn lock_holders(&mut self, holders: &[String]) -> QueryResult<()>;
 
             /// Each account's newest request that stored secrets: (account, request id), for
@@ -46,8 +43,14 @@ macro_rules! hook_traits {
                 accounts: &[String],
             ) -> QueryResult<Vec<(String, String)>>;
 
-            /// Kills accounts' live codes, or their other live secrets, at the kill's time.
-            $($async)* fn kill_all(&mut self, kills: &[KillRow]) -> QueryResult<()>;
+            /// Writes a planned batch's rows, in their order (see [`Writes`]), then, when there
+            /// are any, its rehearsals' rows (see [`Writes::rehearsal`]) under the decoy's lock
+            /// in a savepoint that is rolled back. Rehearsals write the same decoy rows, and on
+            /// MySQL those row locks, held to the commit, would deadlock two rehearsals without
+            /// the lock: they take turns. An audit event of `w` already there (written by another
+            /// attempt of one of the batch's requests after the load read it) fails the batch
+            /// with [`crate::errors::written_by_another_attempt`].
+            $($async)* fn write_plan(&mut self, w: &Writes, rehearsal: &Writes) -> QueryResult<()>;
 
             /// The ids of at most `limit` messages due at `now`, locked against other workers
             /// where the backend has several.

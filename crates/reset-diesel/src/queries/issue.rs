@@ -2,8 +2,8 @@
 //! [`crate::issue`]). PostgreSQL loads and applies a batch in one function call each
 //! (`backend/pg/issue.rs`); all three plan with the same function. Each backend's connection
 //! brings the statements it writes differently ([`crate::queries::hooks`]: `lock_holders`,
-//! `newest_of`, `kill_all`, `write_counters`): one per row on SQLite (`backend/sqlite.rs`), one
-//! per batch on MySQL (`backend/mysql.rs`, `backend/mysql_issue.rs`).
+//! `newest_of`, `write_plan`): one per row on SQLite (`backend/sqlite.rs`), one per batch on
+//! MySQL, whose writes are one script of text (`backend/mysql.rs`, `backend/mysql_issue.rs`).
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! issue_by_plan {
@@ -30,18 +30,15 @@ macro_rules! issue_by_plan {
                 let decoy = requests.iter().zip(&asks).any(|(r, a)| r.target.unknown().is_some() && a.holder.is_some());
                 let mut facts = load(conn, &needs, decoy)$($aw)*?;
                 let plan = reset_core::issue_plan::plan(&mut facts, &asks);
-                apply(conn, &Writes::of(&requests, &plan))$($aw)*?;
-                // The batch's rehearsals together, in one savepoint, as its known accounts'
-                // rows are written together.
+                // The batch's rehearsals together, as its known accounts' rows are written
+                // together.
                 let mut rehearsal = Writes::default();
                 for (req, step) in requests.iter().zip(&plan.steps) {
                     if let Some(w) = Writes::rehearsal(req, *step) {
                         rehearsal.append(w);
                     }
                 }
-                if !rehearsal.is_empty() {
-                    rehearse(conn, rehearsal)$($aw)*?;
-                }
+                conn.write_plan(&Writes::of(&requests, &plan), &rehearsal)$($aw)*?;
                 Ok(plan.steps.iter().zip(&requests).map(|(step, req)| step.outcome(&req.target)).collect())
             })
             $($aw)*
@@ -78,56 +75,6 @@ macro_rules! issue_by_plan {
             };
             newest.retain(|(account, _)| account != DECOY_ID);
             Ok(crate::issue::facts::facts(audited, issued, newest, counters))
-        }
-
-        /// Writes a plan's rows, in their order (see [`Writes`]).
-        $($async)* fn apply(conn: &mut $C, w: &Writes) -> QueryResult<()> {
-            if !w.audits.is_empty() {
-                // A retried request's event, written by an earlier attempt, stays as it is: an
-                // attempt in flight is waited for by the unique index. Every row must be this
-                // attempt's own: one already there means another attempt of a request of this
-                // batch committed after the load read (an attempt whose lookup found another
-                // holder, whose lock it did not wait for). The batch is then given up as a
-                // serialization failure, and its retry plans again and finds it done.
-                let written = diesel::insert_or_ignore_into(audit_events::table)
-                    .values(&w.audits)
-                    .execute(conn)
-                    $($aw)*?;
-                if written < w.audits.len() {
-                    return Err(crate::errors::written_by_another_attempt());
-                }
-            }
-            conn.kill_all(&w.kills)$($aw)*?;
-            if !w.secrets.is_empty() {
-                diesel::insert_into(reset_secrets::table)
-                    .values(&w.secrets)
-                    .execute(conn)
-                    $($aw)*?;
-            }
-            conn.write_counters(&w.counters)$($aw)*?;
-            if !w.outbox.is_empty() {
-                diesel::insert_into(outbox::table)
-                    .values(&w.outbox)
-                    .execute(conn)
-                    $($aw)*?;
-            }
-            Ok(())
-        }
-
-        /// Writes `w` under the decoy's lock in a savepoint, and rolls it back. Rehearsals
-        /// write the same decoy rows, and on MySQL those row locks, held to the commit, would
-        /// deadlock two rehearsals without the lock: they take turns.
-        $($async)* fn rehearse(conn: &mut $C, w: Writes) -> QueryResult<()> {
-            let rolled_back = conn.transaction($($async)* move |conn| {
-                conn.lock_user(DECOY_ID)$($aw)*?;
-                apply(conn, &w)$($aw)*?;
-                Err::<(), _>(diesel::result::Error::RollbackTransaction)
-            })
-            $($aw)*;
-            match rolled_back {
-                Ok(()) | Err(diesel::result::Error::RollbackTransaction) => Ok(()),
-                Err(e) => Err(e),
-            }
         }
     };
 }

@@ -75,8 +75,13 @@ impl crate::queries::hooks::awaited::Statements for Conn {
         .await
     }
 
-    async fn newest_of(&mut self, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
-        super::mysql_issue::newest_of(self, accounts).await
+    async fn read_facts(
+        &mut self,
+        request_ids: &[String],
+        accounts: &[String],
+        keys: &[String],
+    ) -> QueryResult<crate::issue::facts::Read> {
+        super::mysql_issue::read_facts(self, request_ids, accounts, keys).await
     }
 
     /// One script of text, one round trip (see `mysql_issue::write_plan`).

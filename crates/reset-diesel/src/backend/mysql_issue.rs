@@ -1,15 +1,16 @@
-//! The issue transaction's set-based statements on MySQL (`queries/issue.rs` runs them): a
-//! batch's newest requests in one statement, and all it writes in one script of text
+//! The issue transaction's set-based statements on MySQL (`queries/issue.rs` runs them): all a
+//! batch reads in one statement, and all it writes in one script of text
 //! (`mysql_script.rs`), where SQLite runs a statement per row. A MySQL statement costs the
 //! server far more than such a row does.
 
 use diesel::result::{DatabaseErrorKind, Error, QueryResult};
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _, SimpleAsyncConnection as _};
 
 use super::mysql_counters::upsert;
 use super::mysql_script::Script;
 use crate::backend::swap::Was;
+use crate::issue::facts::Read;
 use crate::issue::writes::Writes;
 
 /// `SELECT ? AS a, ? AS b … UNION ALL SELECT ?, ? …`: `rows` rows of the named columns, as a
@@ -25,36 +26,87 @@ pub fn values_table(columns: &[&str], rows: usize) -> String {
     sql
 }
 
+/// A row of [`read_facts`]'s statement: its part (`t`) and what that part reads.
 #[derive(diesel::QueryableByName)]
-struct Newest {
+struct FactRow {
     #[diesel(sql_type = Text)]
-    account: String,
+    t: String,
+    #[diesel(sql_type = Text)]
+    k: String,
     #[diesel(sql_type = Nullable<Text>)]
     newest: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    count: Option<i32>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    start: Option<i64>,
 }
 
-/// Each account's newest request that stored secrets, in one statement: one index seek per
-/// account (an aggregate would read every secret a busy account ever had).
-pub async fn newest_of(conn: &mut Conn, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
-    if accounts.is_empty() {
-        return Ok(Vec::new());
+/// What an issue batch's plan needs to know (see
+/// [`crate::queries::hooks::awaited::Statements::read_facts`]), in one statement of four parts
+/// joined by `UNION ALL`, told apart by their first column: the request ids that have an audit
+/// event (`a`) and that stored secrets (`i`), each account's newest request that stored secrets
+/// (`n`: one index seek per account; an aggregate would read every secret a busy account ever
+/// had) and the counters (`c`). Four statements were four prepares and four executes, each a
+/// round trip the batch waited for under its locks.
+pub async fn read_facts(
+    conn: &mut Conn,
+    request_ids: &[String],
+    accounts: &[String],
+    keys: &[String],
+) -> QueryResult<Read> {
+    let marks = |n: usize| vec!["?"; n].join(", ");
+    let mut parts = Vec::new();
+    let mut binds: Vec<&String> = Vec::new();
+    if !request_ids.is_empty() {
+        parts.push(format!(
+            "SELECT 'a' AS t, id AS k, NULL AS newest, NULL AS `count`, NULL AS start
+             FROM audit_events WHERE id IN ({})",
+            marks(request_ids.len())
+        ));
+        parts.push(format!(
+            "SELECT DISTINCT 'i', request_id, NULL, NULL, NULL
+             FROM reset_secrets WHERE request_id IN ({})",
+            marks(request_ids.len())
+        ));
+        binds.extend(request_ids);
+        binds.extend(request_ids);
     }
-    let sql = format!(
-        "SELECT a.account,
-                (SELECT s.request_id FROM reset_secrets AS s WHERE s.user_id = a.account
-                 ORDER BY s.request_id DESC LIMIT 1) AS newest
-         FROM ({}) AS a",
-        values_table(&["account"], accounts.len())
-    );
-    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
-    for a in accounts {
-        q = q.bind::<Text, _>(a.clone());
+    if !accounts.is_empty() {
+        parts.push(format!(
+            "SELECT 'n', a.account,
+                    (SELECT s.request_id FROM reset_secrets AS s WHERE s.user_id = a.account
+                     ORDER BY s.request_id DESC LIMIT 1), NULL, NULL
+             FROM ({}) AS a",
+            values_table(&["account"], accounts.len())
+        ));
+        binds.extend(accounts);
     }
-    let rows: Vec<Newest> = q.load(conn).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| r.newest.map(|n| (r.account, n)))
-        .collect())
+    if !keys.is_empty() {
+        parts.push(format!(
+            "SELECT 'c', `key`, NULL, `count`, window_start FROM rate_limits WHERE `key` IN ({})",
+            marks(keys.len())
+        ));
+        binds.extend(keys);
+    }
+    if parts.is_empty() {
+        return Ok(Read::default());
+    }
+    let mut q = diesel::sql_query(parts.join(" UNION ALL ")).into_boxed::<diesel::mysql::Mysql>();
+    for b in binds {
+        q = q.bind::<Text, _>(b.clone());
+    }
+    let rows: Vec<FactRow> = q.load(conn).await?;
+    let mut read = Read::default();
+    for r in rows {
+        match (r.t.as_str(), r.newest, r.count, r.start) {
+            ("a", ..) => read.audited.push(r.k),
+            ("i", ..) => read.issued.push(r.k),
+            ("n", Some(newest), ..) => read.newest.push((r.k, newest)),
+            ("c", _, Some(count), Some(start)) => read.counters.push((r.k, count, start)),
+            _ => {}
+        }
+    }
+    Ok(read)
 }
 
 /// Writes a planned batch's rows and then its rehearsals' (see

@@ -83,9 +83,24 @@ impl crate::queries::hooks::blocking::Statements for Conn {
         Ok(())
     }
 
-    /// One index seek per account: an aggregate over the account's secrets would read every one
-    /// of them, and a busy account has many.
-    fn newest_of(&mut self, accounts: &[String]) -> QueryResult<Vec<(String, String)>> {
+    /// A statement per table, and one index seek per account for its newest request: an
+    /// aggregate over the account's secrets would read every one of them, and a busy account
+    /// has many.
+    fn read_facts(
+        &mut self,
+        request_ids: &[String],
+        accounts: &[String],
+        keys: &[String],
+    ) -> QueryResult<crate::issue::facts::Read> {
+        let audited = audit_events::table
+            .filter(audit_events::id.eq_any(request_ids))
+            .select(audit_events::id)
+            .load(self)?;
+        let issued = reset_secrets::table
+            .filter(reset_secrets::request_id.eq_any(request_ids))
+            .select(reset_secrets::request_id)
+            .distinct()
+            .load(self)?;
         let mut newest = Vec::with_capacity(accounts.len());
         for account in accounts {
             let last: Option<String> = reset_secrets::table
@@ -98,7 +113,13 @@ impl crate::queries::hooks::blocking::Statements for Conn {
                 newest.push((account.clone(), last));
             }
         }
-        Ok(newest)
+        let counters = self.lock_counters(keys, LockFor::Hits)?;
+        Ok(crate::issue::facts::Read {
+            audited,
+            issued,
+            newest,
+            counters,
+        })
     }
 
     /// A statement per table (see [`apply`]); the rehearsals in a savepoint of their own,

@@ -3,6 +3,29 @@
 use reset_core::counters::Counters;
 use reset_core::issue_plan::Facts;
 
+/// What a batch's load read (SQLite and MySQL; see
+/// [`crate::queries::hooks::blocking::Statements::read_facts`]).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+#[derive(Debug, Default)]
+pub struct Read {
+    /// The requests whose audit event exists.
+    pub audited: Vec<String>,
+    /// The requests that stored secrets.
+    pub issued: Vec<String>,
+    /// Each account's newest request that stored secrets (account, request id).
+    pub newest: Vec<(String, String)>,
+    /// The counters (key, count, window start).
+    pub counters: Vec<(String, i32, i64)>,
+}
+
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+impl Read {
+    /// The facts the plan starts from.
+    pub fn facts(self) -> Facts {
+        facts(self.audited, self.issued, self.newest, self.counters)
+    }
+}
+
 /// The facts from what the load read: the requests whose audit event exists, those that
 /// stored secrets, each account's newest request (account, request id), and the counters
 /// (key, count, window start).

@@ -3,6 +3,11 @@
 //! hash, payload and audit detail is computed here; the backends only write.
 
 use diesel::Insertable;
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+use std::collections::HashSet;
+
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+use reset_core::issue_plan::Ask;
 use reset_core::issue_plan::{Decision, Kill, Plan, Step};
 use reset_core::message::{Channel, EventDelivery, MessageKind};
 use reset_core::store::{IssueRequest, IssueTarget, SecretKind, Target};
@@ -129,13 +134,35 @@ impl Writes {
         w
     }
 
+    /// The rehearsals of a planned batch (see [`Writes::rehearsal`]), together. A known
+    /// account's secrets stored before the batch die once per batch, however many of its
+    /// requests the batch holds ([`Plan::kills`]); so a stand-in's kills are written once per
+    /// batch too, each kind at the first of its requests that kills it, and a batch of one
+    /// identifier's requests rehearses the kills of a batch of one account's.
+    #[cfg(any(feature = "sqlite", feature = "mysql"))]
+    pub fn rehearsals(requests: &[IssueRequest], asks: &[Ask], steps: &[Step]) -> Self {
+        let mut all = Self::default();
+        let mut killed: HashSet<(&str, bool)> = HashSet::new();
+        for ((req, ask), step) in requests.iter().zip(asks).zip(steps) {
+            let Some(mut w) = Self::rehearsal(req, *step) else {
+                continue;
+            };
+            if let Some(holder) = &ask.holder {
+                w.kills
+                    .retain(|k| killed.insert((holder.id.as_str(), k.code)));
+            }
+            all.append(w);
+        }
+        all
+    }
+
     /// What an unknown identifier's request would have written for a known account, against
     /// the decoy account (see [`crate::DECOY_ID`]): its secrets, kills and audit events but
     /// neither messages nor counters (those are the decoys', written for real). SQLite and MySQL
     /// write these and roll them back (the rehearsal, `docs/anti-enumeration.md`); `None` for a
     /// request that is not such.
     #[cfg(any(feature = "sqlite", feature = "mysql"))]
-    pub fn rehearsal(req: &IssueRequest, step: Step) -> Option<Self> {
+    fn rehearsal(req: &IssueRequest, step: Step) -> Option<Self> {
         let Step::Decided(decision) = step else {
             return None;
         };
@@ -180,7 +207,7 @@ impl Writes {
 
     /// Adds `other`'s rows after this one's.
     #[cfg(any(feature = "sqlite", feature = "mysql"))]
-    pub fn append(&mut self, mut other: Self) {
+    fn append(&mut self, mut other: Self) {
         self.audits.append(&mut other.audits);
         self.kills.append(&mut other.kills);
         self.secrets.append(&mut other.secrets);
@@ -329,5 +356,68 @@ fn message<'a>(
         next_attempt_at: now,
         queued_at: now,
         decoy,
+    }
+}
+
+#[cfg(all(test, any(feature = "sqlite", feature = "mysql")))]
+mod tests {
+    use chrono::{Duration, TimeZone as _, Utc};
+    use reset_core::issue_plan::{Ask, Decision, Step};
+    use reset_core::message::{Channel, MessageKind, MessagePayload};
+    use reset_core::store::{IssueRequest, NewSecret, SecretKind, Target, UnknownTarget};
+
+    use super::Writes;
+
+    /// An unknown identifier's request (its stand-in account `account`), issuing a code and a
+    /// cancel token.
+    fn unknown(account: &str, at_ms: i64) -> IssueRequest {
+        let now = Utc.timestamp_millis_opt(at_ms).single().expect("a time");
+        let secret = |kind| NewSecret {
+            kind,
+            hash: uuid::Uuid::new_v4().simple().to_string(),
+            expires_at: now + Duration::minutes(30),
+            max_attempts: 5,
+        };
+        let mut target = UnknownTarget::new(account, "en".into());
+        target.recipients = 1;
+        IssueRequest {
+            now,
+            target: Target::Unknown(target),
+            request_id: uuid::Uuid::now_v7().to_string(),
+            secrets: vec![secret(SecretKind::Code), secret(SecretKind::Cancel)],
+            guess_budget: None,
+            send_caps: vec![],
+            channel: Channel::Email,
+            message_kind: MessageKind::ResetCode,
+            payload: MessagePayload::default(),
+            ip: None,
+            via: "test".into(),
+            events: vec![],
+            deliver: true,
+            retried: false,
+        }
+    }
+
+    /// Three requests of one identifier and one of another, all issuing: one kill per kind for
+    /// each identifier (at its first request's time), as a batch of two accounts' requests
+    /// kills, and every request's secrets.
+    #[test]
+    fn a_stand_in_kills_once_per_batch() {
+        let requests = vec![
+            unknown("u:one", 1_000),
+            unknown("u:one", 2_000),
+            unknown("u:two", 3_000),
+            unknown("u:one", 4_000),
+        ];
+        let asks: Vec<Ask> = requests.iter().map(Ask::of).collect();
+        let steps = vec![Step::Decided(Decision::Issue); requests.len()];
+        let w = Writes::rehearsals(&requests, &asks, &steps);
+        let kills: Vec<(bool, i64)> = w.kills.iter().map(|k| (k.code, k.at)).collect();
+        assert_eq!(
+            kills,
+            [(true, 1_000), (false, 1_000), (true, 3_000), (false, 3_000)]
+        );
+        assert!(w.kills.iter().all(|k| k.account == crate::DECOY_ID));
+        assert_eq!(w.secrets.len(), 8, "every request's secrets");
     }
 }

@@ -12,6 +12,7 @@ macro_rules! hook_traits {
     ([$($async:tt)*]) => {
         use diesel::result::QueryResult;
 
+        use crate::issue::facts::Read;
         use crate::issue::writes::{CounterInsert, Writes};
         use crate::queries::limits::{CounterRows, LockFor};
 
@@ -36,12 +37,15 @@ macro_rules! hook_traits {
             /// each other in a cycle.
             $($async)* fn lock_holders(&mut self, holders: &[String]) -> QueryResult<()>;
 
-            /// Each account's newest request that stored secrets: (account, request id), for
-            /// the accounts that have one.
-            $($async)* fn newest_of(
+            /// What an issue batch's plan needs to know (see [`Read`]): which of `request_ids`
+            /// have an audit event and which stored secrets, each of `accounts`' newest request
+            /// that stored secrets, and the counters `keys` names. Under the holders' locks.
+            $($async)* fn read_facts(
                 &mut self,
+                request_ids: &[String],
                 accounts: &[String],
-            ) -> QueryResult<Vec<(String, String)>>;
+                keys: &[String],
+            ) -> QueryResult<Read>;
 
             /// Writes a planned batch's rows, in their order (see [`Writes`]), then, when there
             /// are any, its rehearsals' rows (see [`Writes::rehearsal`]) under the decoy's lock

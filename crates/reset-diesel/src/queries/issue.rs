@@ -1,9 +1,10 @@
 //! The issue transaction as statements (SQLite, MySQL): load, plan, apply (see
 //! [`crate::issue`]). PostgreSQL loads and applies a batch in one function call each
 //! (`backend/pg/issue.rs`); all three plan with the same function. Each backend's connection
-//! brings the statements it writes differently ([`crate::queries::hooks`]: `lock_holders`,
-//! `newest_of`, `write_plan`): one per row on SQLite (`backend/sqlite.rs`), one per batch on
-//! MySQL, whose writes are one script of text (`backend/mysql.rs`, `backend/mysql_issue.rs`).
+//! brings the statements it runs differently ([`crate::queries::hooks`]: `lock_holders`,
+//! `read_facts`, `write_plan`): one per table or row on SQLite (`backend/sqlite.rs`); on MySQL
+//! one statement for the reads and one script of text for the writes (`backend/mysql.rs`,
+//! `backend/mysql_issue.rs`).
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 macro_rules! issue_by_plan {
@@ -32,12 +33,7 @@ macro_rules! issue_by_plan {
                 let plan = reset_core::issue_plan::plan(&mut facts, &asks);
                 // The batch's rehearsals together, as its known accounts' rows are written
                 // together.
-                let mut rehearsal = Writes::default();
-                for (req, step) in requests.iter().zip(&plan.steps) {
-                    if let Some(w) = Writes::rehearsal(req, *step) {
-                        rehearsal.append(w);
-                    }
-                }
+                let rehearsal = Writes::rehearsals(&requests, &asks, &plan.steps);
                 conn.write_plan(&Writes::of(&requests, &plan), &rehearsal)$($aw)*?;
                 Ok(plan.steps.iter().zip(&requests).map(|(step, req)| step.outcome(&req.target)).collect())
             })
@@ -48,33 +44,13 @@ macro_rules! issue_by_plan {
         /// request too).
         $($async)* fn load(conn: &mut $C, needs: &Needs, decoy: bool) -> QueryResult<Facts> {
             conn.lock_holders(&needs.holders)$($aw)*?;
-            let audited: Vec<String> = audit_events::table
-                .filter(audit_events::id.eq_any(&needs.request_ids))
-                .select(audit_events::id)
-                .load(conn)
-                $($aw)*?;
-            let issued: Vec<String> = reset_secrets::table
-                .filter(reset_secrets::request_id.eq_any(&needs.request_ids))
-                .select(reset_secrets::request_id)
-                .distinct()
-                .load(conn)
-                $($aw)*?;
             let mut accounts = needs.accounts.clone();
             if decoy {
                 accounts.push(DECOY_ID.to_owned());
             }
-            let mut newest = conn.newest_of(&accounts)$($aw)*?;
-            let counters: Vec<(String, i32, i64)> = if needs.keys.is_empty() {
-                Vec::new()
-            } else {
-                rate_limits::table
-                    .filter(rate_limits::key.eq_any(&needs.keys))
-                    .select((rate_limits::key, rate_limits::count, rate_limits::window_start))
-                    .load(conn)
-                    $($aw)*?
-            };
-            newest.retain(|(account, _)| account != DECOY_ID);
-            Ok(crate::issue::facts::facts(audited, issued, newest, counters))
+            let mut read = conn.read_facts(&needs.request_ids, &accounts, &needs.keys)$($aw)*?;
+            read.newest.retain(|(account, _)| account != DECOY_ID);
+            Ok(read.facts())
         }
     };
 }

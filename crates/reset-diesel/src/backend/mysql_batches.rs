@@ -29,11 +29,14 @@ const ONE: Shape = Shape {
     max_batch: 64,
 };
 
-/// Issue batches take up to 128: a batch's cost is mostly its ~15 statements and its commit,
-/// whatever its size, and under load the queue is that deep (`reset-load --only request`,
-/// 2026-12-07: +11…+29 % against 64, the answers' p99 mostly in the 40s, where 64's were in the
-/// 30s; 256 put it over 50 ms, and so did 192 without gaining; two in flight lost 22…48 % on
-/// all but the hot account, waiting on each other's locks). docs/benchmarks.md has the runs.
+/// Issue batches take up to 128: a batch's round trips and its commit cost the same whatever
+/// its size, and under load the queue is that deep (`reset-load --only request`, 2026-12-07,
+/// when a batch ran ~15 statements: +11…+29 % against 64, the answers' p99 mostly in the 40s,
+/// where 64's were in the 30s; 256 put it over 50 ms, and so did 192 without gaining; two in
+/// flight lost 22…48 % on all but the hot account, waiting on each other's locks). Since
+/// 2026-12-08 a batch is five round trips (`BEGIN`, the lock, one read, one script of writes,
+/// `COMMIT`); two in flight were tried again and were bimodal, not better. docs/benchmarks.md
+/// has the runs.
 const ISSUES: Shape = Shape {
     max_batch: 128,
     ..ONE

@@ -47,7 +47,8 @@ struct FactRow {
 /// event (`a`) and that stored secrets (`i`), each account's newest request that stored secrets
 /// (`n`: one index seek per account; an aggregate would read every secret a busy account ever
 /// had) and the counters (`c`). Four statements were four prepares and four executes, each a
-/// round trip the batch waited for under its locks.
+/// round trip the batch waited for under its locks. Every part names its columns: the first
+/// part's names are the statement's, and any part may be the first.
 pub async fn read_facts(
     conn: &mut Conn,
     request_ids: &[String],
@@ -64,7 +65,8 @@ pub async fn read_facts(
             marks(request_ids.len())
         ));
         parts.push(format!(
-            "SELECT DISTINCT 'i', request_id, NULL, NULL, NULL
+            "SELECT DISTINCT 'i' AS t, request_id AS k, NULL AS newest, NULL AS `count`,
+                    NULL AS start
              FROM reset_secrets WHERE request_id IN ({})",
             marks(request_ids.len())
         ));
@@ -73,9 +75,9 @@ pub async fn read_facts(
     }
     if !accounts.is_empty() {
         parts.push(format!(
-            "SELECT 'n', a.account,
+            "SELECT 'n' AS t, a.account AS k,
                     (SELECT s.request_id FROM reset_secrets AS s WHERE s.user_id = a.account
-                     ORDER BY s.request_id DESC LIMIT 1), NULL, NULL
+                     ORDER BY s.request_id DESC LIMIT 1) AS newest, NULL AS `count`, NULL AS start
              FROM ({}) AS a",
             values_table(&["account"], accounts.len())
         ));
@@ -83,7 +85,8 @@ pub async fn read_facts(
     }
     if !keys.is_empty() {
         parts.push(format!(
-            "SELECT 'c', `key`, NULL, `count`, window_start FROM rate_limits WHERE `key` IN ({})",
+            "SELECT 'c' AS t, `key` AS k, NULL AS newest, `count`, window_start AS start
+             FROM rate_limits WHERE `key` IN ({})",
             marks(keys.len())
         ));
         binds.extend(keys);

@@ -3,9 +3,9 @@
 use reset_core::counters::Counters;
 use reset_core::issue_plan::Facts;
 
-/// What a batch's load read (SQLite and MySQL; see
-/// [`crate::queries::hooks::blocking::Statements::read_facts`]).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+/// What a batch's load read (SQLite and MySQL; see the hook `Statements::read_facts` in
+/// `queries/hooks.rs`). PostgreSQL reads its facts in `reset_issue_load`.
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
 #[derive(Debug, Default)]
 pub struct Read {
     /// The requests whose audit event exists.
@@ -18,7 +18,7 @@ pub struct Read {
     pub counters: Vec<(String, i32, i64)>,
 }
 
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
 impl Read {
     /// The facts the plan starts from.
     pub fn facts(self) -> Facts {

@@ -14,7 +14,7 @@ use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _};
 use reset_core::identity::AccountLookup;
 use reset_core::store::User;
 
-use super::mysql_issue::values_table;
+use super::mysql_script::values_table;
 use crate::DECOY_ID;
 use crate::rows::UserRow;
 use crate::schema::{user_emails, users};

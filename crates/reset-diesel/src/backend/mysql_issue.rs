@@ -8,23 +8,10 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel_async::{AsyncMysqlConnection as Conn, RunQueryDsl as _, SimpleAsyncConnection as _};
 
 use super::mysql_counters::upsert;
-use super::mysql_script::Script;
+use super::mysql_script::{Script, values_table};
 use crate::backend::swap::Was;
 use crate::issue::facts::Read;
 use crate::issue::writes::Writes;
-
-/// `SELECT ? AS a, ? AS b … UNION ALL SELECT ?, ? …`: `rows` rows of the named columns, as a
-/// derived table of bound values.
-pub fn values_table(columns: &[&str], rows: usize) -> String {
-    let first: Vec<String> = columns.iter().map(|c| format!("? AS {c}")).collect();
-    let rest = vec!["?"; columns.len()].join(", ");
-    let mut sql = format!("SELECT {}", first.join(", "));
-    for _ in 1..rows {
-        sql.push_str(" UNION ALL SELECT ");
-        sql.push_str(&rest);
-    }
-    sql
-}
 
 /// A row of [`read_facts`]'s statement: its part (`t`) and what that part reads.
 #[derive(diesel::QueryableByName)]

@@ -130,6 +130,26 @@ impl Script {
     }
 }
 
+/// `SELECT ? AS a, ? AS b … UNION ALL SELECT ?, ? …`: `rows` rows of the named columns, as a
+/// derived table of bound values (for a prepared statement: [`Script::derived`] with a
+/// placeholder for every value).
+pub fn values_table(columns: &[&str], rows: usize) -> String {
+    /// A bound value's place.
+    struct Placeholder;
+    impl Literal for Placeholder {
+        fn write(&self, sql: &mut String) {
+            sql.push('?');
+        }
+    }
+    let mut table = Script::default();
+    table.derived(columns, &vec![(); rows], |r, ()| {
+        for _ in columns {
+            r.v(&Placeholder);
+        }
+    });
+    table.sql
+}
+
 /// One row's literals, comma-separated (and named, in a derived table's first row).
 pub struct Row<'a> {
     sql: &'a mut String,
@@ -187,6 +207,14 @@ mod tests {
             assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
             assert_eq!(hex::decode(hex).expect("hex"), nasty.as_bytes());
         }
+    }
+
+    #[test]
+    fn a_table_of_bound_values() {
+        assert_eq!(
+            values_table(&["a", "b"], 2),
+            "SELECT ? AS a, ? AS b UNION ALL SELECT ?, ?"
+        );
     }
 
     #[test]

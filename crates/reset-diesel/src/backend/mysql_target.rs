@@ -129,7 +129,7 @@ impl Target {
         .map_err(|e| ConnectionError::BadConnection(self.explain(&e)))?;
         let mut conn = Conn::try_from(conn).await?;
         // `utf8mb4_bin` for the connection too, as every table is: bound values and the derived
-        // tables built of them (`mysql_issue::values_table`) compare and sort as the columns
+        // tables built of them (`mysql_script::values_table`) compare and sort as the columns
         // do, so a counter upsert's `ORDER BY` is the primary key's order, the order every
         // writer locks counters in.
         conn.batch_execute(

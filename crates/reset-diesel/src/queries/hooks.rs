@@ -48,7 +48,7 @@ macro_rules! hook_traits {
             ) -> QueryResult<Read>;
 
             /// Writes a planned batch's rows, in their order (see [`Writes`]), then, when there
-            /// are any, its rehearsals' rows (see [`Writes::rehearsal`]) under the decoy's lock
+            /// are any, its rehearsals' rows (see [`Writes::rehearsals`]) under the decoy's lock
             /// in a savepoint that is rolled back. Rehearsals write the same decoy rows, and on
             /// MySQL those row locks, held to the commit, would deadlock two rehearsals without
             /// the lock: they take turns. An audit event of `w` already there (written by another
